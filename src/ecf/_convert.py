@@ -1,0 +1,234 @@
+"""The one cattrs converter ``ecf`` uses, with strict hooks and field-path errors.
+
+TOML already gives dates, integers and booleans their own types, so the converter accepts a
+value only in its own type (an integer is not a string, ``1.5`` is not a month count), with two
+exceptions made for data that comes from HR databases as text: a date may also be an ISO string,
+and an FTE may be a string such as ``"0.6"`` or ``"3/5"``.  Nothing is coerced silently.
+
+Structuring errors come back from cattrs as an exception group; :func:`structure` turns them into
+:class:`~ecf.errors.Problem` values with cattrs' own field paths (``evidence[3].date``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from fractions import Fraction
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.errors import IterableValidationNote
+from cattrs.v import format_exception, transform_error
+
+from ecf.errors import EcfError, Problem, RecordError
+
+T = TypeVar("T")
+
+#: Attribute names that differ from their key in a file, because the key is a Python keyword.
+RENAMES = {"from_": "from"}
+
+
+class BadValueError(ValueError):
+    """A value of the wrong type or shape; carries the value so the message can show it."""
+
+    def __init__(self, message: str, value: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+
+
+def _str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise BadValueError("expected a string", value)
+    return value
+
+
+def _int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadValueError("expected a whole number", value)
+    return value
+
+
+def _bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise BadValueError("expected true or false", value)
+    return value
+
+
+def _date(value: object, _: type) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise BadValueError("expected a date without a time", value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise BadValueError("invalid date, expected YYYY-MM-DD", value) from None
+    raise BadValueError("expected a date (YYYY-MM-DD)", value)
+
+
+def _datetime(value: object, _: type) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise BadValueError("invalid date and time, expected ISO 8601", value) from None
+    raise BadValueError("expected a date and time", value)
+
+
+def parse_fraction(value: object) -> Fraction:
+    """Read an exact fraction from an int, a float (by its shortest repr), or a string.
+
+    Raises:
+        BadValueError: when the value is not a number or a fraction such as ``"3/5"``.
+    """
+    if isinstance(value, bool):
+        raise BadValueError("expected a number", value)
+    if isinstance(value, int | Fraction):
+        return Fraction(value)
+    if isinstance(value, float):
+        # repr() is the shortest string that reads back as the same float: 0.6 -> 3/5 exactly.
+        return Fraction(repr(value))
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise BadValueError("expected a number or a fraction such as 3/5", value) from None
+    raise BadValueError("expected a number", value)
+
+
+def _fraction(value: object, _: type) -> Fraction:
+    return parse_fraction(value)
+
+
+def fraction_to_toml(value: Fraction) -> float | str:
+    """Write an FTE as a decimal number when it has an exact short one, else as ``"n/d"``."""
+    as_float = float(value)
+    if Fraction(repr(as_float)) == value:
+        return int(value) if value.denominator == 1 else as_float
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis  # noqa: PLR2004
+
+
+def _tuple_hook_factory(tp: Any, converter: cattrs.Converter) -> Any:
+    item_type = typing.get_args(tp)[0]
+    handler = converter.get_structure_hook(item_type)
+
+    def structure_tuple(value: object, _: type) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise BadValueError("expected a list", value)
+        items: list[Any] = []
+        errors: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(handler(item, item_type))
+            except Exception as exc:  # noqa: BLE001 - gathered and re-raised as a group
+                note = IterableValidationNote(f"Structuring index {index}", index, item_type)
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                errors.append(exc)
+        if errors:
+            raise cattrs.IterableValidationError("while structuring a list", errors, tp)
+        return tuple(items)
+
+    return structure_tuple
+
+
+def _dict(value: object, _: type) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadValueError("expected a table", value)
+    return dict(value)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the strict converter (once; see :data:`converter`)."""
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=True)
+    conv.register_structure_hook(str, _str)
+    conv.register_structure_hook(int, _int)
+    conv.register_structure_hook(bool, _bool)
+    conv.register_structure_hook(dt.date, _date)
+    conv.register_structure_hook(dt.datetime, _datetime)
+    conv.register_structure_hook(Fraction, _fraction)
+    conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _dict)
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory)
+    # Dates and datetimes are native TOML values: unstructure them as themselves.
+    conv.register_unstructure_hook(dt.date, lambda d: d)
+    conv.register_unstructure_hook(dt.datetime, lambda d: d)
+    conv.register_unstructure_hook(Fraction, fraction_to_toml)
+    conv.register_unstructure_hook_factory(
+        _is_homogeneous_tuple, lambda _tp, c: lambda v: [c.unstructure(i) for i in v]
+    )
+    return conv
+
+
+converter = make_converter()
+
+
+def _format(exc: BaseException, tp: type | None) -> str:
+    if isinstance(exc, BadValueError):
+        return f"{exc.message}\x00{exc.value!r}"
+    if isinstance(exc, ValueError) and typing.get_origin(tp) is typing.Literal:
+        allowed = ", ".join(str(a) for a in typing.get_args(tp))
+        return f"must be one of: {allowed}"
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown keys: {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, AttributeError | TypeError) and tp is None:
+        return "expected a table"
+    return format_exception(exc, tp)
+
+
+def _path(raw: str) -> str:
+    path = raw.removeprefix("$").removeprefix(".")
+    for attr, key in RENAMES.items():
+        path = path.replace(f".{attr}", f".{key}")
+        if path == attr or path.startswith((f"{attr}.", f"{attr}[")):
+            path = key + path[len(attr) :]
+    return path
+
+
+def problems_from(exc: BaseException) -> list[Problem]:
+    """Turn a cattrs structuring error into one :class:`Problem` per failing field."""
+    out: list[Problem] = []
+    for line in transform_error(exc, "$", _format):
+        text, _, raw_path = line.rpartition(" @ ")
+        message, _, shown = text.partition("\x00")
+        out.append(Problem(message, _path(raw_path), _Shown(shown) if shown else None))
+    return out
+
+
+class _Shown(str):
+    """A value already rendered with repr(): shown as is, not quoted again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def structure(
+    data: object, cls: type[T], *, error: type[EcfError] = RecordError, file: str | None = None
+) -> T:
+    """Structure ``data`` into ``cls``, raising ``error`` with one problem per bad field.
+
+    Raises:
+        EcfError: of type ``error``, naming ``file`` and every bad field's path and value.
+    """
+    if not isinstance(data, dict):
+        raise error([Problem("expected a table", "", type(data).__name__, file)])
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise error([p.with_file(file) for p in problems_from(exc)]) from exc
+
+
+def unstructure(value: object) -> Any:
+    """Unstructure an attrs value to plain TOML-ready data (None fields are left out)."""
+    return converter.unstructure(value)

@@ -1,0 +1,399 @@
+"""Frameworks: stages, milestones, evidence kinds, absence kinds and standards, as versioned data.
+
+A framework is a TOML file with a ``version`` (``baseline-2026``).  The library ships its
+frameworks in ``ecf/data/frameworks/``; a council or a new national version adds its own file,
+which either stands alone or ``extends`` another version and replaces or adds entries by id.
+Every enrolment in a record pins the framework version it started under, so a later version
+never rewrites a past year.
+
+Loading validates the data: duplicate ids, a stage that follows an unknown stage, a milestone
+offset that is not a positive whole number of months; each is reported with the file and the
+entry.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import tomli
+
+from ecf._convert import structure
+from ecf.errors import FrameworkError, Problem
+
+__all__ = [
+    "QUALIFICATION",
+    "AbsenceKind",
+    "EvidenceKind",
+    "Framework",
+    "FrameworkRegistry",
+    "MilestoneDef",
+    "Service",
+    "StageDef",
+    "Standard",
+    "StandardSet",
+    "load_framework_data",
+]
+
+Service = Literal["children", "adults"]
+SERVICES: tuple[Service, ...] = ("children", "adults")
+
+#: The pseudo-stage a first stage follows.
+QUALIFICATION = "qualification"
+
+#: Environment variable: framework files or folders of them, separated by ``os.pathsep``.
+FRAMEWORK_PATH_ENV = "ECF_FRAMEWORK_PATH"
+
+_DATA = Path(__file__).parent / "data" / "frameworks"
+
+
+@attrs.frozen
+class MilestoneDef:
+    """A review point of a stage.
+
+    Attributes:
+        id: Stable id (``review-3m``).
+        title: What people call it.
+        months: Full-time offset from the stage start in whole months; ``None`` when the
+            milestone has no due date of its own (a moderation panel follows the final review).
+        optional: An optional review is never overdue.
+        verified: True when the fact is confirmed by a published source (FACTS.md ``[C]``).
+        source: Where the fact comes from.
+    """
+
+    id: str
+    title: str
+    months: int | None = None
+    optional: bool = False
+    verified: bool = True
+    source: str = ""
+
+
+@attrs.frozen
+class StageDef:
+    """A stage of the early career path (``asye``, ``ecf-1``, ``ecf-2``, ``expert``).
+
+    Attributes:
+        follows: The stages whose pass leads here; ``qualification`` for a first stage.
+        aliases: Other names for the stage (ECF, SWIP, ECDP): accepted wherever a stage id is.
+    """
+
+    id: str
+    title: str
+    follows: tuple[str, ...]
+    milestones: tuple[MilestoneDef, ...] = ()
+    aliases: tuple[str, ...] = ()
+    services: tuple[Service, ...] = SERVICES
+    verified: bool = True
+    source: str = ""
+
+    def milestone(self, milestone_id: str) -> MilestoneDef | None:
+        """The milestone with this id, or None."""
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+    @property
+    def last_dated(self) -> MilestoneDef | None:
+        """The milestone with the largest offset: its due date is the stage's expected end."""
+        dated = [m for m in self.milestones if m.months is not None]
+        return max(dated, key=lambda m: m.months or 0) if dated else None
+
+
+@attrs.frozen
+class EvidenceKind:
+    """A kind of evidence (``direct-observation``)."""
+
+    id: str
+    title: str
+    verified: bool = True
+    source: str = ""
+
+
+@attrs.frozen
+class AbsenceKind:
+    """A kind of absence, and whether a long one pauses the clock."""
+
+    id: str
+    title: str
+    pauses: bool
+    verified: bool = True
+    source: str = ""
+
+
+@attrs.frozen
+class Standard:
+    """One statement of a standard set; referred to as ``set:id`` (``kss-cf:6``)."""
+
+    id: str
+    title: str
+    verified: bool = True
+
+
+@attrs.frozen
+class StandardSet:
+    """A set of standards (PQS/KSS, PCF, Social Work England)."""
+
+    id: str
+    title: str
+    standards: tuple[Standard, ...]
+    services: tuple[Service, ...] = SERVICES
+    verified: bool = True
+    source: str = ""
+
+    def ids(self) -> tuple[str, ...]:
+        """The full ids of the standards in this set (``kss-cf:1``)."""
+        return tuple(f"{self.id}:{s.id}" for s in self.standards)
+
+
+@attrs.frozen
+class Framework:
+    """One version of the framework data.
+
+    Attributes:
+        version: The id enrolments pin (``baseline-2026``).
+        pause_threshold_days: A pausing absence this long or longer stops the clock.
+        extends: The version this one was built on, if any.
+        file: The file it was loaded from.
+    """
+
+    version: str
+    title: str
+    stages: tuple[StageDef, ...]
+    evidence_kinds: tuple[EvidenceKind, ...] = ()
+    absence_kinds: tuple[AbsenceKind, ...] = ()
+    standard_sets: tuple[StandardSet, ...] = ()
+    pause_threshold_days: int = 28
+    extends: str | None = None
+    file: str | None = None
+    _stages: dict[str, StageDef] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        index = {s.id: s for s in self.stages}
+        for s in self.stages:
+            for alias in s.aliases:
+                index.setdefault(alias, s)
+        object.__setattr__(self, "_stages", index)
+
+    def stage(self, stage_id: str) -> StageDef | None:
+        """The stage with this id or alias, or None."""
+        return self._stages.get(stage_id)
+
+    def stage_ids(self) -> tuple[str, ...]:
+        """The stage ids, in file order."""
+        return tuple(s.id for s in self.stages)
+
+    def next_stages(self, after: str) -> tuple[str, ...]:
+        """The stages a pass of ``after`` leads to (``qualification`` for first stages)."""
+        return tuple(s.id for s in self.stages if after in s.follows)
+
+    def evidence_kind_ids(self) -> frozenset[str]:
+        """Every evidence kind id."""
+        return frozenset(k.id for k in self.evidence_kinds)
+
+    def absence_kind(self, kind: str) -> AbsenceKind | None:
+        """The absence kind with this id, or None."""
+        return next((k for k in self.absence_kinds if k.id == kind), None)
+
+    def standard_ids(self) -> frozenset[str]:
+        """Every standard id of every set (``kss-cf:6``)."""
+        return frozenset(i for s in self.standard_sets for i in s.ids())
+
+    def standard_sets_for(self, service: Service) -> tuple[StandardSet, ...]:
+        """The standard sets that apply to a service."""
+        return tuple(s for s in self.standard_sets if service in s.services)
+
+
+_LISTS = ("stages", "evidence_kinds", "absence_kinds", "standard_sets")
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Child entries replace base entries with the same id; new ones are added at the end."""
+    merged = {k: v for k, v in base.items() if k not in ("version", "title", "extends")}
+    for key, value in child.items():
+        if key in _LISTS and isinstance(value, list) and isinstance(base.get(key), list):
+            by_id = {e.get("id"): e for e in base[key] if isinstance(e, dict)}
+            extra = []
+            for entry in value:
+                if isinstance(entry, dict) and entry.get("id") in by_id:
+                    by_id[entry["id"]] = entry
+                else:
+                    extra.append(entry)
+            merged[key] = [*by_id.values(), *extra]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check(fw: Framework, file: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def dupes(entries: tuple[Any, ...], path: str) -> None:
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            if entry.id in seen:
+                problems.append(Problem("duplicate id", f"{path}[{i}].id", entry.id, file))
+            seen.add(entry.id)
+
+    dupes(fw.stages, "stages")
+    dupes(fw.evidence_kinds, "evidence_kinds")
+    dupes(fw.absence_kinds, "absence_kinds")
+    dupes(fw.standard_sets, "standard_sets")
+    known = {s.id for s in fw.stages}
+    names: dict[str, str] = {}
+    for i, stage in enumerate(fw.stages):
+        path = f"stages[{i}]"
+        for alias in stage.aliases:
+            if alias in known or names.get(alias, stage.id) != stage.id:
+                problems.append(Problem("alias already names a stage", f"{path}.aliases", alias, file))
+            names[alias] = stage.id
+        for j, prev in enumerate(stage.follows):
+            if prev != QUALIFICATION and prev not in known:
+                allowed = ", ".join([QUALIFICATION, *sorted(known)])
+                problems.append(
+                    Problem(f"unknown stage (known: {allowed})", f"{path}.follows[{j}]", prev, file)
+                )
+        dupes(stage.milestones, f"{path}.milestones")
+        for j, ms in enumerate(stage.milestones):
+            if ms.months is not None and ms.months <= 0:
+                problems.append(
+                    Problem(
+                        "a milestone offset must be a positive whole number of months",
+                        f"{path}.milestones[{j}].months",
+                        ms.months,
+                        file,
+                    )
+                )
+        if stage.last_dated is None:
+            problems.append(Problem("a stage needs a milestone with a due date", path, stage.id, file))
+    for i, sset in enumerate(fw.standard_sets):
+        dupes(sset.standards, f"standard_sets[{i}].standards")
+    if fw.pause_threshold_days <= 0:
+        problems.append(
+            Problem("must be a positive number of days", "pause_threshold_days", fw.pause_threshold_days, file)
+        )
+    if not fw.next_stages(QUALIFICATION):
+        problems.append(Problem(f"no stage follows '{QUALIFICATION}'", "stages", None, file))
+    return problems
+
+
+def load_framework_data(
+    data: dict[str, Any], *, file: str | None = None, base: dict[str, Any] | None = None
+) -> Framework:
+    """Build and validate a framework from parsed TOML data.
+
+    Args:
+        data: The parsed file.
+        file: The file's name, for error messages.
+        base: The parsed data of the version ``data`` extends, already merged itself.
+
+    Returns:
+        The validated framework.
+
+    Raises:
+        FrameworkError: naming the file, the entry and the value of every problem found.
+    """
+    merged = _merge(base, data) if base is not None else dict(data)
+    merged["file"] = file
+    fw = structure(merged, Framework, error=FrameworkError, file=file)
+    problems = _check(fw, file)
+    if problems:
+        raise FrameworkError(problems)
+    return fw
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomli.load(fh)
+    except OSError as exc:
+        raise FrameworkError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+    except tomli.TOMLDecodeError as exc:
+        raise FrameworkError([Problem(f"not valid TOML: {exc}", file=str(path))]) from exc
+
+
+@attrs.define
+class FrameworkRegistry:
+    """The framework versions known to this process: the shipped ones plus any added by path.
+
+    Files are read lazily, once.  Use :meth:`default` for the registry the CLI starts from
+    (shipped frameworks plus those named in ``ECF_FRAMEWORK_PATH``).
+    """
+
+    _files: dict[str, Path] = attrs.field(factory=dict)
+    _raw: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    _loaded: dict[str, Framework] = attrs.field(factory=dict)
+    current: str = "baseline-2026"
+
+    @classmethod
+    def default(cls, extra: list[Path] | None = None) -> FrameworkRegistry:
+        """The shipped frameworks, then ``ECF_FRAMEWORK_PATH``, then ``extra`` (last wins).
+
+        Raises:
+            FrameworkError: when a named file is missing or invalid.
+        """
+        reg = cls()
+        for path in sorted(_DATA.glob("*.toml")):
+            reg._files[path.stem] = path
+        env = [Path(p) for p in os.environ.get(FRAMEWORK_PATH_ENV, "").split(os.pathsep) if p]
+        for path in [*env, *(extra or [])]:
+            files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+            for file in files:
+                reg.add_file(file)
+        return reg
+
+    def add_file(self, path: Path) -> Framework:
+        """Add a framework file; it becomes the :attr:`current` version for new enrolments.
+
+        Raises:
+            FrameworkError: when the file is missing, malformed or invalid.
+        """
+        data = _read_toml(path)
+        version = data.get("version")
+        if not isinstance(version, str) or not version:
+            raise FrameworkError([Problem("a framework needs a version", "version", version, str(path))])
+        self._files[version] = path
+        self._raw[version] = data
+        self._loaded.pop(version, None)
+        fw = self.get(version)
+        self.current = version
+        return fw
+
+    def versions(self) -> tuple[str, ...]:
+        """The known versions."""
+        return tuple(sorted(self._files))
+
+    def _data(self, version: str) -> dict[str, Any]:
+        if version not in self._raw:
+            self._raw[version] = _read_toml(self._files[version])
+        return self._raw[version]
+
+    def _merged(self, version: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+        data = self._data(version)
+        parent = data.get("extends")
+        if parent is None:
+            return data
+        file = str(self._files[version])
+        if not isinstance(parent, str) or parent not in self._files:
+            known = ", ".join(self.versions())
+            raise FrameworkError([Problem(f"extends an unknown version (known: {known})", "extends", parent, file)])
+        if parent in chain or parent == version:
+            raise FrameworkError([Problem("circular extends", "extends", parent, file)])
+        return _merge(self._merged(parent, (*chain, version)), data)
+
+    def get(self, version: str | None = None) -> Framework:
+        """The framework of this version (default: :attr:`current`).
+
+        Raises:
+            FrameworkError: when the version is unknown or its file invalid.
+        """
+        version = version or self.current
+        if version in self._loaded:
+            return self._loaded[version]
+        if version not in self._files:
+            known = ", ".join(self.versions())
+            raise FrameworkError([Problem(f"unknown framework version (known: {known})", "framework", version)])
+        data = self._merged(version)
+        fw = load_framework_data(data, file=str(self._files[version]))
+        self._loaded[version] = fw
+        return fw
