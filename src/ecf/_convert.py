@@ -16,8 +16,10 @@ import typing
 from fractions import Fraction
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.errors import IterableValidationNote
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception, transform_error
 
 from ecf.errors import EcfError, Problem, RecordError
@@ -69,14 +71,18 @@ def _date(value: object, _: type) -> dt.date:
 
 
 def _datetime(value: object, _: type) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
     if isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value)
+            value = dt.datetime.fromisoformat(value)
         except ValueError:
             raise BadValueError("invalid date and time, expected ISO 8601", value) from None
-    raise BadValueError("expected a date and time", value)
+    if not isinstance(value, dt.datetime):
+        raise BadValueError("expected a date and time", value)
+    if value.tzinfo is None:
+        raise BadValueError(
+            "expected a date and time with a UTC offset (2026-01-05T10:00:00Z)", value
+        )
+    return value
 
 
 def parse_fraction(value: object) -> Fraction:
@@ -146,6 +152,16 @@ def _dict(value: object, _: type) -> dict[str, Any]:
     return dict(value)
 
 
+def _has_renames(cls: Any) -> bool:
+    return attrs.has(cls) and any(a.name in RENAMES for a in attrs.fields(cls))
+
+
+def _renames(cls: Any) -> dict[str, Any]:
+    return {
+        a.name: override(rename=RENAMES[a.name]) for a in attrs.fields(cls) if a.name in RENAMES
+    }
+
+
 def make_converter() -> cattrs.Converter:
     """Build the strict converter (once; see :data:`converter`)."""
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=True)
@@ -157,6 +173,15 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Fraction, _fraction)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _dict)
     conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory)
+    conv.register_structure_hook_factory(
+        _has_renames, lambda cls: make_dict_structure_fn(cls, conv, **_renames(cls))
+    )
+    conv.register_unstructure_hook_factory(
+        _has_renames,
+        lambda cls: make_dict_unstructure_fn(
+            cls, conv, _cattrs_omit_if_default=True, **_renames(cls)
+        ),
+    )
     # Dates and datetimes are native TOML values: unstructure them as themselves.
     conv.register_unstructure_hook(dt.date, lambda d: d)
     conv.register_unstructure_hook(dt.datetime, lambda d: d)

@@ -245,7 +245,9 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
         path = f"stages[{i}]"
         for alias in stage.aliases:
             if alias in known or names.get(alias, stage.id) != stage.id:
-                problems.append(Problem("alias already names a stage", f"{path}.aliases", alias, file))
+                problems.append(
+                    Problem("alias already names a stage", f"{path}.aliases", alias, file)
+                )
             names[alias] = stage.id
         for j, prev in enumerate(stage.follows):
             if prev != QUALIFICATION and prev not in known:
@@ -265,12 +267,19 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
                     )
                 )
         if stage.last_dated is None:
-            problems.append(Problem("a stage needs a milestone with a due date", path, stage.id, file))
+            problems.append(
+                Problem("a stage needs a milestone with a due date", path, stage.id, file)
+            )
     for i, sset in enumerate(fw.standard_sets):
         dupes(sset.standards, f"standard_sets[{i}].standards")
     if fw.pause_threshold_days <= 0:
         problems.append(
-            Problem("must be a positive number of days", "pause_threshold_days", fw.pause_threshold_days, file)
+            Problem(
+                "must be a positive number of days",
+                "pause_threshold_days",
+                fw.pause_threshold_days,
+                file,
+            )
         )
     if not fw.next_stages(QUALIFICATION):
         problems.append(Problem(f"no stage follows '{QUALIFICATION}'", "stages", None, file))
@@ -351,7 +360,9 @@ class FrameworkRegistry:
         data = _read_toml(path)
         version = data.get("version")
         if not isinstance(version, str) or not version:
-            raise FrameworkError([Problem("a framework needs a version", "version", version, str(path))])
+            raise FrameworkError(
+                [Problem("a framework needs a version", "version", version, str(path))]
+            )
         self._files[version] = path
         self._raw[version] = data
         self._loaded.pop(version, None)
@@ -376,7 +387,9 @@ class FrameworkRegistry:
         file = str(self._files[version])
         if not isinstance(parent, str) or parent not in self._files:
             known = ", ".join(self.versions())
-            raise FrameworkError([Problem(f"extends an unknown version (known: {known})", "extends", parent, file)])
+            raise FrameworkError(
+                [Problem(f"extends an unknown version (known: {known})", "extends", parent, file)]
+            )
         if parent in chain or parent == version:
             raise FrameworkError([Problem("circular extends", "extends", parent, file)])
         return _merge(self._merged(parent, (*chain, version)), data)
@@ -392,7 +405,9 @@ class FrameworkRegistry:
             return self._loaded[version]
         if version not in self._files:
             known = ", ".join(self.versions())
-            raise FrameworkError([Problem(f"unknown framework version (known: {known})", "framework", version)])
+            raise FrameworkError(
+                [Problem(f"unknown framework version (known: {known})", "framework", version)]
+            )
         data = self._merged(version)
         fw = load_framework_data(data, file=str(self._files[version]))
         self._loaded[version] = fw

@@ -1,0 +1,548 @@
+"""The ``ecf`` command line: a thin layer over the library for one record.
+
+Exit codes:
+
+* ``0``: success.
+* ``1``: reserved for commands over many records (cohorts): some failed, the rest ran.
+* ``2``: bad input: a usage error, a malformed or invalid file, a refused change, a file that
+  changed while the command ran.  Nothing on disk changes.
+* ``3``: an internal error (a bug in ecf): please report it with the output of ``--debug``.
+
+The library is imported inside each command, so ``ecf --help`` costs little more than click.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import json
+import os
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ecf.framework import FrameworkRegistry
+    from ecf.records import HistoryEntry, Record
+    from ecf.store import RecordFile
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+#: Who made a change, for the record's history (default: the login name).
+USER_ENV = "ECF_USER"
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg]
+    """An ISO date (YYYY-MM-DD)."""
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        """Parse the value or fail with a usage error naming it."""
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"invalid date {value!r}, expected YYYY-MM-DD", param, ctx)
+
+
+class FteType(click.ParamType):  # type: ignore[type-arg]
+    """A full-time equivalent in (0, 1]: ``0.6`` or ``3/5``."""
+
+    name = "fte"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Fraction:
+        """Parse the value exactly or fail with a usage error naming it."""
+        try:
+            fte = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            self.fail(f"invalid FTE {value!r}, expected a number such as 0.6 or 3/5", param, ctx)
+        if not 0 < fte <= 1:
+            self.fail(f"FTE must be more than 0 and at most 1 (got {value!r})", param, ctx)
+        return fte
+
+
+DATE = DateType()
+FTE = FteType()
+RECORD = click.Path(dir_okay=False, path_type=Path)
+
+
+class _State:
+    def __init__(self, debug: bool, frameworks: tuple[Path, ...], user: str | None) -> None:
+        self.debug = debug
+        self.framework_files = frameworks
+        self.user = user
+        self._registry: FrameworkRegistry | None = None
+
+    @property
+    def registry(self) -> FrameworkRegistry:
+        if self._registry is None:
+            from ecf.framework import FrameworkRegistry  # noqa: PLC0415 - lazy: keeps --help fast
+
+            self._registry = FrameworkRegistry.default(list(self.framework_files))
+        return self._registry
+
+    def entry(self, action: str, detail: str) -> HistoryEntry:
+        from ecf.records import HistoryEntry  # noqa: PLC0415
+
+        by = self.user or os.environ.get(USER_ENV) or _login()
+        return HistoryEntry(dt.datetime.now(dt.UTC).replace(microsecond=0), by, action, detail)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+def _state() -> _State:
+    return click.get_current_context().ensure_object(_State)
+
+
+def _today() -> dt.date:
+    return dt.date.today()  # noqa: DTZ011 - a person's local date is what "today" means here
+
+
+def _fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn library errors into one line per problem and their exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from ecf.errors import EcfError  # noqa: PLC0415
+
+        try:
+            return func(*args, **kwargs)
+        except EcfError as exc:
+            if _state().debug:
+                raise
+            _fail(exc.lines(), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if _state().debug:
+                raise
+            _fail(
+                [
+                    # Only the type: the message of an unexpected error may hold personal data.
+                    f"internal error ({type(exc).__name__}); run again with --debug and report it"
+                ],
+                EXIT_INTERNAL,
+            )
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ecf")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@click.option(
+    "--framework",
+    "frameworks",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A framework file (or folder of them) to add; the last one is used for new stages.",
+)
+@click.option(
+    "--user", help=f"Who is making the change, for the history (default: ${USER_ENV} or login)."
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool, frameworks: tuple[Path, ...], user: str | None) -> None:
+    """Track a social worker's early career: ASYE, ECF years 1-2, expert practitioner.
+
+    Exit codes: 0 success; 2 bad input (nothing is changed); 3 internal error.
+    """
+    ctx.obj = _State(debug, frameworks, user)
+
+
+def _edit(file: Path, change: Callable[[Record], Record]) -> RecordFile:
+    """Open, change, validate and save a record; nothing is written if any step fails."""
+    from ecf.store import open_record, save  # noqa: PLC0415
+    from ecf.validation import ensure_valid  # noqa: PLC0415
+
+    opened = open_record(file)
+    state = _state()
+    ensure_valid(opened.record, state.registry, _today(), file=str(file))
+    try:
+        changed = change(opened.record)
+    except Exception as exc:
+        from ecf.errors import EcfError  # noqa: PLC0415
+
+        if isinstance(exc, EcfError):
+            raise exc.with_file(file) from exc
+        raise
+    ensure_valid(changed, state.registry, _today(), file=str(file))
+    return save(opened, changed)
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--id", "record_id", required=True, help="The record's id (letters, digits, . _ -).")
+@click.option("--name", required=True, help="The practitioner's name.")
+@click.option("--qualified", required=True, type=DATE, help="Qualification date.")
+@click.option("--stage", required=True, help="The first stage: asye or ecf-1.")
+@click.option("--start", required=True, type=DATE, help="The stage's first day.")
+@click.option(
+    "--fte", type=FTE, help="Working pattern from the start, e.g. 0.6 or 3/5 (default 1)."
+)
+@click.option(
+    "--service", type=click.Choice(["children", "adults"]), default="children", show_default=True
+)
+@click.option("--council", help="The employer council's code.")
+@click.option("--swe", help="Social Work England registration number (SW and digits).")
+@handle_errors
+def new(
+    file: Path,
+    record_id: str,
+    name: str,
+    qualified: dt.date,
+    stage: str,
+    start: dt.date,
+    fte: Fraction | None,
+    service: str,
+    council: str | None,
+    swe: str | None,
+) -> None:
+    """Start a new record FILE in its first stage."""
+    from ecf.progression import new_record  # noqa: PLC0415
+    from ecf.store import create  # noqa: PLC0415
+    from ecf.validation import ensure_valid  # noqa: PLC0415
+
+    state = _state()
+    if file.exists():
+        _fail([f"{file}: already exists; not replaced"])
+    record = new_record(
+        id=record_id,
+        name=name,
+        qualified=qualified,
+        service="adults" if service == "adults" else "children",
+        stage=stage,
+        start=start,
+        registry=state.registry,
+        entry=state.entry("new", f"started {stage} on {start}"),
+        fte=fte,
+        council=council,
+        swe=swe,
+    )
+    ensure_valid(record, state.registry, _today(), file=str(file))
+    create(file, record)
+    click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
+
+
+@main.group()
+def add() -> None:
+    """Add working hours, an absence, evidence or a review to a record."""
+
+
+@add.command("hours")
+@click.argument("file", type=RECORD)
+@click.option("--from", "from_", required=True, type=DATE, help="The first day of the new pattern.")
+@click.option("--fte", required=True, type=FTE, help="Full-time equivalent, e.g. 0.6 or 3/5.")
+@handle_errors
+def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
+    """Record a working-pattern change from a date on."""
+    from ecf.records import PatternChange  # noqa: PLC0415
+
+    def change(record: Record) -> Record:
+        return record.changed(
+            _state().entry("add-hours", f"{float(fte):g} FTE from {from_}"),
+            hours=tuple(sorted((*record.hours, PatternChange(from_, fte)), key=lambda c: c.from_)),
+        )
+
+    saved = _edit(file, change)
+    click.echo(f"{saved.record.id}: {float(fte):g} FTE from {from_}")
+
+
+@add.command("absence")
+@click.argument("file", type=RECORD)
+@click.option(
+    "--kind",
+    required=True,
+    help="sickness, parental, bereavement, unpaid, career-break, other, annual-leave, training.",
+)
+@click.option("--from", "first", required=True, type=DATE, help="First day of absence.")
+@click.option("--to", "last", required=True, type=DATE, help="Last day of absence (inclusive).")
+@handle_errors
+def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
+    """Record an absence; a long one of a pausing kind moves the due dates."""
+    from ecf.records import Absence  # noqa: PLC0415
+
+    absence = Absence(kind, first, last)
+
+    def change(record: Record) -> Record:
+        return record.changed(
+            _state().entry("add-absence", f"{kind} {first} to {last}"),
+            absences=tuple(sorted((*record.absences, absence), key=lambda a: a.first)),
+        )
+
+    saved = _edit(file, change)
+    click.echo(f"{saved.record.id}: {kind} absence of {absence.days} days recorded")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib  # noqa: PLC0415
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@add.command("evidence")
+@click.argument("file", type=RECORD)
+@click.option("--kind", required=True, help="An evidence kind, e.g. direct-observation.")
+@click.option("--date", "when", required=True, type=DATE, help="When it happened or was written.")
+@click.option(
+    "--standard",
+    "standards",
+    multiple=True,
+    help="A standard it evidences, e.g. kss-cf:6 (repeatable).",
+)
+@click.option("--by", help="Who wrote or observed it.")
+@click.option("--note", help="A short note.")
+@click.option(
+    "--attach",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file to reference (its sha256 is kept).",
+)
+@handle_errors
+def add_evidence(
+    file: Path,
+    kind: str,
+    when: dt.date,
+    standards: tuple[str, ...],
+    by: str | None,
+    note: str | None,
+    attach: Path | None,
+) -> None:
+    """Log a piece of evidence; prints the new evidence id."""
+    from ecf.records import Attachment, Evidence  # noqa: PLC0415
+
+    attachment = None
+    if attach is not None:
+        ref = os.path.relpath(attach.resolve(), file.resolve().parent)
+        attachment = Attachment(Path(ref).as_posix(), _sha256(attach))
+    new_id: list[str] = []
+
+    def change(record: Record) -> Record:
+        evidence = Evidence(record.next_evidence_id(), kind, when, standards, by, attachment, note)
+        new_id.append(evidence.id)
+        return record.changed(
+            _state().entry("add-evidence", f"{evidence.id} {kind} {when}"),
+            evidence=(*record.evidence, evidence),
+        )
+
+    _edit(file, change)
+    click.echo(new_id[0])
+
+
+@add.command("review")
+@click.argument("file", type=RECORD)
+@click.argument("milestone_id")
+@click.option("--date", "when", required=True, type=DATE, help="When the review was held.")
+@handle_errors
+def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
+    """Record that a milestone (review point) of the current stage was held."""
+    from ecf.records import HeldMilestone  # noqa: PLC0415
+
+    def change(record: Record) -> Record:
+        assert record.current is not None  # noqa: S101 - a valid record has an enrolment
+        held = HeldMilestone(record.current.stage, milestone_id, when)
+        return record.changed(
+            _state().entry("add-review", f"{held.stage} {milestone_id} {when}"),
+            milestones=(*record.milestones, held),
+        )
+
+    saved = _edit(file, change)
+    click.echo(f"{saved.record.id}: {milestone_id} held on {when}")
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option(
+    "--outcome",
+    required=True,
+    type=click.Choice(["pass", "fail", "extended", "deferred", "withdrawn"]),
+)
+@click.option("--date", "when", required=True, type=DATE, help="The date of the decision.")
+@click.option("--by", required=True, help="Who decided.")
+@click.option("--panel", help="The panel that confirmed it.")
+@click.option("--until", type=DATE, help="The new end date (extended, deferred).")
+@handle_errors
+def decide(
+    file: Path, outcome: str, when: dt.date, by: str, panel: str | None, until: dt.date | None
+) -> None:
+    """Record a decision on the current stage; it is never overwritten."""
+    from ecf.progression import decide as decide_  # noqa: PLC0415
+    from ecf.records import Decision  # noqa: PLC0415
+
+    def change(record: Record) -> Record:
+        assert record.current is not None  # noqa: S101 - a valid record has an enrolment
+        decision = Decision(record.current.stage, outcome, when, by, panel, until)  # type: ignore[arg-type]
+        entry = _state().entry("decide", f"{decision.stage} {outcome} {when}")
+        return decide_(record, decision, _state().registry, entry)
+
+    saved = _edit(file, change)
+    assert saved.record.current is not None  # noqa: S101
+    click.echo(f"{saved.record.id}: {saved.record.current.stage} {outcome} on {when}")
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--stage", required=True, help="The next stage, e.g. ecf-2.")
+@click.option("--start", required=True, type=DATE, help="Its first day.")
+@handle_errors
+def advance(file: Path, stage: str, start: dt.date) -> None:
+    """Start the next stage after a pass."""
+    from ecf.progression import advance as advance_  # noqa: PLC0415
+
+    def change(record: Record) -> Record:
+        entry = _state().entry("advance", f"started {stage} on {start}")
+        return advance_(record, stage, start, _state().registry, entry)
+
+    saved = _edit(file, change)
+    assert saved.record.current is not None  # noqa: S101
+    click.echo(f"{saved.record.id}: started {saved.record.current.stage} on {start}")
+
+
+def _load_valid(file: Path) -> Record:
+    from ecf.store import read_record  # noqa: PLC0415
+    from ecf.validation import ensure_valid  # noqa: PLC0415
+
+    return ensure_valid(read_record(file), _state().registry, _today(), file=str(file))
+
+
+def _fmt(day: dt.date | None) -> str:
+    return day.isoformat() if day else "-"
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@handle_errors
+def status(file: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Show the current stage, what is overdue, what is next, and every milestone."""
+    from ecf.status import status as status_  # noqa: PLC0415
+
+    record = _load_valid(file)
+    st = status_(record, _state().registry, as_of or _today())
+    if as_json:
+        click.echo(json.dumps(st.to_json(), indent=2))
+        return
+    click.echo(
+        f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
+        f"framework {st.framework}"
+    )
+    click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    for ms in st.overdue:
+        click.secho(f"Overdue: {ms.title} ({ms.id}), due {ms.due}", fg="red")
+    nxt = st.next
+    if nxt is not None:
+        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_fmt(nxt.due)}")
+    rows = [("milestone", "due", "held", "")]
+    for ms in st.milestones:
+        flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
+        flag = flag or ("optional" if ms.optional and ms.held is None else "")
+        rows.append((ms.id, _fmt(ms.due), _fmt(ms.held), flag))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    click.echo()
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
+        )
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
+@handle_errors
+def timeline(file: Path, as_json: bool) -> None:
+    """Show everything dated in the record, stage by stage, with due dates to come."""
+    from ecf.status import events  # noqa: PLC0415
+
+    record = _load_valid(file)
+    items = events(record, _state().registry)
+    if as_json:
+        click.echo(json.dumps({"id": record.id, "events": [e.to_json() for e in items]}, indent=2))
+        return
+    click.echo(f"{record.id}: timeline")
+    today = _today()
+    for event in items:
+        stage = f"[{event.stage}] " if event.stage else ""
+        late = (
+            " OVERDUE"
+            if not event.done and event.date < today and "optional" not in event.text
+            else ""
+        )
+        click.echo(f"  {event.date}  {stage}{event.text}{late}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=RECORD)
+@handle_errors
+def validate(files: tuple[Path, ...]) -> None:
+    """Check record files; print every problem, one per line.
+
+    Exit 0 when every file is valid, 2 when any is not.
+    """
+    from ecf.errors import EcfError  # noqa: PLC0415
+
+    bad = 0
+    for file in files:
+        try:
+            record = _load_valid(file)
+        except EcfError as exc:
+            bad += 1
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+        else:
+            click.echo(f"{file}: ok ({record.id})")
+    if bad:
+        click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.option("--version", "version", help="Show the stages of this framework version.")
+@handle_errors
+def frameworks(version: str | None) -> None:
+    """List the framework versions, or the stages and milestones of one."""
+    registry = _state().registry
+    if version is None:
+        for v in registry.versions():
+            fw = registry.get(v)
+            mark = " (current)" if v == registry.current else ""
+            click.echo(f"{v}{mark}: {fw.title}")
+        return
+    fw = registry.get(version)
+    for stage in fw.stages:
+        follows = ", ".join(stage.follows)
+        click.echo(f"{stage.id}: {stage.title} (follows {follows})")
+        for ms in stage.milestones:
+            at = f"{ms.months} months" if ms.months else "no due date"
+            flags = " optional" if ms.optional else ""
+            flags += "" if ms.verified else " (unverified)"
+            click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")

@@ -1,0 +1,281 @@
+"""The path through the stages as a state machine driven by the framework data.
+
+``asye | ecf-1 -> ecf-2 -> expert``: which stage may follow which is the framework's ``follows``
+data, not code.  Only a recorded decision ends a stage: ``pass`` opens the next stages, ``fail``
+and ``withdrawn`` end the path, ``extended`` moves the end date, ``deferred`` keeps the stage
+open.  Every function here is pure: it takes a record and returns a new one, or raises
+:class:`~ecf.errors.TransitionError` naming what is allowed instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from ecf.errors import Problem, TransitionError
+from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
+from ecf.records import (
+    CLOSING_OUTCOMES,
+    SCHEMA_VERSION,
+    Decision,
+    Enrolment,
+    HistoryEntry,
+    PatternChange,
+    Record,
+)
+from ecf.timeline import StageTimeline, stage_timeline
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from fractions import Fraction
+
+    from ecf.framework import Service
+
+__all__ = [
+    "STATES",
+    "State",
+    "advance",
+    "allowed_next",
+    "decide",
+    "new_record",
+    "stage_state",
+    "timeline_for",
+]
+
+State = Literal[
+    "in-progress", "awaiting-decision", "passed", "failed", "extended", "deferred", "withdrawn"
+]
+STATES: tuple[State, ...] = (
+    "in-progress",
+    "awaiting-decision",
+    "passed",
+    "failed",
+    "extended",
+    "deferred",
+    "withdrawn",
+)
+_BY_OUTCOME: dict[str, State] = {
+    "pass": "passed",
+    "fail": "failed",
+    "extended": "extended",
+    "deferred": "deferred",
+    "withdrawn": "withdrawn",
+}
+
+
+def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "stage") -> StageDef:
+    stage = fw.stage(stage_id)
+    if stage is None or stage.id not in allowed:
+        what = "unknown stage" if stage is None else "not allowed here"
+        raise TransitionError(
+            [Problem(f"{what} (allowed: {', '.join(allowed) or 'none'})", path, stage_id)]
+        )
+    return stage
+
+
+def timeline_for(
+    record: Record, enrolment: Enrolment, registry: FrameworkRegistry
+) -> StageTimeline:
+    """The timeline of one enrolment under the framework version it pins.
+
+    Raises:
+        FrameworkError: when the pinned version or its stage is unknown.
+    """
+    fw = registry.get(enrolment.framework)
+    stage = fw.stage(enrolment.stage)
+    if stage is None:
+        _stage(fw, enrolment.stage, fw.stage_ids(), "enrolments.stage")
+        raise AssertionError  # pragma: no cover - _stage raised
+    extension = [
+        d.until
+        for d in record.decisions_for(enrolment.stage)
+        if d.outcome == "extended" and d.until
+    ]
+    return stage_timeline(
+        stage,
+        enrolment.start,
+        fw,
+        hours=record.hours,
+        absences=record.absences,
+        held=record.held(enrolment.stage),
+        extended_until=max(extension) if extension else None,
+    )
+
+
+def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> State:
+    """The state of a stage as of a date.
+
+    A decided stage is in the state of its latest decision (as of the date); an undecided one is
+    ``awaiting-decision`` once every required dated milestone is held or its expected end has
+    come, and ``in-progress`` before.
+    """
+    decisions = [d for d in record.decisions_for(timeline.stage) if d.date <= as_of]
+    if decisions:
+        return _BY_OUTCOME[decisions[-1].outcome]
+    required = [m for m in timeline.milestones if m.due is not None and not m.optional]
+    if as_of >= timeline.expected_end or all(
+        m.held is not None and m.held <= as_of for m in required
+    ):
+        return "awaiting-decision"
+    return "in-progress"
+
+
+def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]:
+    """The stages that may start now: after a pass of the current stage, its successors."""
+    fw = registry.get()
+    current = record.current
+    if current is None:
+        return fw.next_stages(QUALIFICATION)
+    last = record.decision(current.stage)
+    if last is None or last.outcome != "pass":
+        return ()
+    return fw.next_stages(current.stage)
+
+
+def new_record(
+    *,
+    id: str,  # noqa: A002 - the record's field is called id
+    name: str,
+    qualified: dt.date,
+    service: Service,
+    stage: str,
+    start: dt.date,
+    registry: FrameworkRegistry,
+    entry: HistoryEntry,
+    fte: Fraction | None = None,
+    council: str | None = None,
+    swe: str | None = None,
+) -> Record:
+    """A new record enrolled in its first stage under the registry's current framework.
+
+    Raises:
+        TransitionError: when the stage is not a first stage or its start is before qualification.
+    """
+    fw = registry.get()
+    stage_def = _stage(fw, stage, fw.next_stages(QUALIFICATION))
+    if start < qualified:
+        raise TransitionError([Problem(f"is before qualification ({qualified})", "start", start)])
+    record = Record(
+        schema_version=SCHEMA_VERSION,
+        id=id,
+        name=name,
+        qualified=qualified,
+        service=service,
+        swe=swe,
+        council=council,
+        enrolments=(Enrolment(stage_def.id, start, fw.version),),
+        hours=(PatternChange(start, fte),) if fte is not None else (),
+    )
+    return record.changed(entry)
+
+
+def decide(
+    record: Record, decision: Decision, registry: FrameworkRegistry, entry: HistoryEntry
+) -> Record:
+    """Record a people's decision on the current stage.
+
+    Raises:
+        TransitionError: a decision on a stage that is not the current one, a second decision on
+            a closed stage, an extension that does not move the end date later, or a decision
+            dated before the stage started or before its previous decision.
+    """
+    current = record.current
+    if current is None or decision.stage != current.stage:
+        stage = current.stage if current else "none"
+        raise TransitionError(
+            [Problem(f"only the current stage ({stage}) can be decided", "stage", decision.stage)]
+        )
+    previous = record.decisions_for(current.stage)
+    if previous and previous[-1].outcome in CLOSING_OUTCOMES:
+        last = previous[-1]
+        raise TransitionError(
+            [
+                Problem(
+                    f"stage '{current.stage}' is closed: '{last.outcome}' on {last.date} "
+                    f"by {last.by}; "
+                    "a decision is never overwritten",
+                    "outcome",
+                    decision.outcome,
+                )
+            ]
+        )
+    if decision.date < current.start:
+        raise TransitionError(
+            [Problem(f"is before the stage started ({current.start})", "date", decision.date)]
+        )
+    if previous and decision.date < previous[-1].date:
+        raise TransitionError(
+            [
+                Problem(
+                    f"is before the stage's previous decision ({previous[-1].date})",
+                    "date",
+                    decision.date,
+                )
+            ]
+        )
+    if decision.outcome == "extended":
+        if decision.until is None:
+            raise TransitionError(
+                [Problem("an extension needs its new end date (--until)", "until")]
+            )
+        end = timeline_for(record, current, registry).expected_end
+        if decision.until <= end:
+            raise TransitionError(
+                [
+                    Problem(
+                        f"must be after the current expected end ({end})", "until", decision.until
+                    )
+                ]
+            )
+    elif decision.until is not None and decision.outcome != "deferred":
+        raise TransitionError(
+            [
+                Problem(
+                    "only 'extended' or 'deferred' take an end date (--until)",
+                    "until",
+                    decision.until,
+                )
+            ]
+        )
+    return record.changed(entry, decisions=(*record.decisions, decision))
+
+
+def advance(
+    record: Record, stage: str, start: dt.date, registry: FrameworkRegistry, entry: HistoryEntry
+) -> Record:
+    """Start the next stage after a pass, under the registry's current framework.
+
+    Raises:
+        TransitionError: when the current stage has no pass, or ``stage`` does not follow it, or
+            ``start`` is not after the current stage's start.
+    """
+    current = record.current
+    fw = registry.get()
+    if current is None:
+        _stage(fw, stage, fw.next_stages(QUALIFICATION))
+        raise AssertionError  # pragma: no cover - a record always has an enrolment
+    last = record.decision(current.stage)
+    if last is None or last.outcome != "pass":
+        got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
+        raise TransitionError(
+            [
+                Problem(
+                    f"'{current.stage}' has {got}; only a pass lets the next stage start",
+                    "stage",
+                    stage,
+                )
+            ]
+        )
+    stage_def = _stage(fw, stage, fw.next_stages(current.stage))
+    if start <= current.start:
+        raise TransitionError(
+            [
+                Problem(
+                    f"must be after the start of '{current.stage}' ({current.start})",
+                    "start",
+                    start,
+                )
+            ]
+        )
+    return record.changed(
+        entry, enrolments=(*record.enrolments, Enrolment(stage_def.id, start, fw.version))
+    )

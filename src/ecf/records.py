@@ -1,0 +1,249 @@
+"""The practitioner record: frozen values, and pure functions that return a changed copy.
+
+A record is one practitioner's early career: their qualification, the stages they were enrolled
+in (each pinned to the framework version it started under), their working pattern, absences,
+evidence, the milestones they held, the decisions people made, and an append-only history of
+every change.  Values are frozen; a change is a new record with one more history entry.
+
+The field names here are the keys of a record file (``hours`` holds the working-pattern
+changes, ``from`` is spelled ``from_`` in Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt  # noqa: TC003 - cattrs reads the annotations at run time
+import re
+from fractions import Fraction
+from typing import Any, Literal
+
+import attrs
+
+from ecf._convert import structure, unstructure
+from ecf.errors import RecordError
+from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
+
+__all__ = [
+    "CLOSING_OUTCOMES",
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "Absence",
+    "Attachment",
+    "Decision",
+    "Enrolment",
+    "Evidence",
+    "HeldMilestone",
+    "HistoryEntry",
+    "Outcome",
+    "PatternChange",
+    "Record",
+    "record_from_dict",
+    "record_to_dict",
+]
+
+#: The schema version this library writes and reads.
+SCHEMA_VERSION = 1
+
+Outcome = Literal["pass", "fail", "extended", "deferred", "withdrawn"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "extended", "deferred", "withdrawn")
+#: Outcomes after which no further decision on the stage is accepted.
+CLOSING_OUTCOMES: frozenset[str] = frozenset({"pass", "fail", "withdrawn"})
+#: Outcomes that end the whole path: no stage may follow.
+ENDING_OUTCOMES: frozenset[str] = frozenset({"fail", "withdrawn"})
+
+SWE_NUMBER = re.compile(r"SW\d+")
+RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@attrs.frozen
+class Enrolment:
+    """One stage of the path, from its start; ended only by a recorded decision.
+
+    Attributes:
+        stage: The stage id (``asye``).
+        start: The first day of the stage.
+        framework: The framework version the stage started under; its rules stay pinned.
+    """
+
+    stage: str
+    start: dt.date
+    framework: str
+
+
+@attrs.frozen
+class PatternChange:
+    """A working-pattern change: from this day on (inclusive), the practitioner works ``fte``.
+
+    Attributes:
+        from_: The first day of the new pattern (``from`` in a record file).
+        fte: Full-time equivalent as an exact fraction in (0, 1]; ``3/5`` is three days a week.
+    """
+
+    from_: dt.date
+    fte: Fraction
+
+
+@attrs.frozen
+class Absence:
+    """An absence from first to last day, both inclusive."""
+
+    kind: str
+    first: dt.date
+    last: dt.date
+
+    @property
+    def days(self) -> int:
+        """Its length in calendar days."""
+        return (self.last - self.first).days + 1
+
+
+@attrs.frozen
+class Attachment:
+    """A reference to a file (relative to the record's folder) or a URL, with its sha256."""
+
+    ref: str
+    sha256: str
+
+
+@attrs.frozen
+class Evidence:
+    """One piece of evidence.
+
+    Attributes:
+        id: Unique within the record (``ev-001``).
+        kind: An evidence kind of the framework (``direct-observation``).
+        date: When it happened or was written.
+        standards: The standards it evidences (``kss-cf:6``, ``pcf:7``).
+        by: Who wrote or observed it.
+    """
+
+    id: str
+    kind: str
+    date: dt.date
+    standards: tuple[str, ...] = ()
+    by: str | None = None
+    attachment: Attachment | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class HeldMilestone:
+    """A review point that took place."""
+
+    stage: str
+    id: str
+    date: dt.date
+
+
+@attrs.frozen
+class Decision:
+    """A decision made by people: recorded as such, with who and when, never overwritten.
+
+    Attributes:
+        until: The new end date, for ``extended`` (and optionally ``deferred``).
+    """
+
+    stage: str
+    outcome: Outcome
+    date: dt.date
+    by: str
+    panel: str | None = None
+    until: dt.date | None = None
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One change to the record: what, when, by whom."""
+
+    at: dt.datetime
+    by: str
+    action: str
+    detail: str = ""
+
+
+@attrs.frozen
+class Record:
+    """One practitioner's early career.
+
+    Attributes:
+        schema_version: The record file format version.
+        id: The record's id; errors and logs name a record by it, never by the person's name.
+        swe: Social Work England registration number (``SW`` and digits).
+        council: The employer council's code.
+        hours: Working-pattern changes; before the first, the practitioner works full time.
+        extra: A council's own fields, kept as they are.
+    """
+
+    schema_version: int
+    id: str
+    name: str
+    qualified: dt.date
+    service: Service
+    swe: str | None = None
+    council: str | None = None
+    enrolments: tuple[Enrolment, ...] = ()
+    hours: tuple[PatternChange, ...] = ()
+    absences: tuple[Absence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    milestones: tuple[HeldMilestone, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def current(self) -> Enrolment | None:
+        """The latest enrolment."""
+        return self.enrolments[-1] if self.enrolments else None
+
+    def enrolment(self, stage: str) -> Enrolment | None:
+        """The enrolment in this stage, or None."""
+        return next((e for e in self.enrolments if e.stage == stage), None)
+
+    def decisions_for(self, stage: str) -> tuple[Decision, ...]:
+        """The decisions on a stage, oldest first."""
+        return tuple(d for d in self.decisions if d.stage == stage)
+
+    def decision(self, stage: str) -> Decision | None:
+        """The latest decision on a stage, or None."""
+        decisions = self.decisions_for(stage)
+        return decisions[-1] if decisions else None
+
+    def held(self, stage: str) -> dict[str, dt.date]:
+        """The milestones held in a stage: id to date."""
+        return {m.id: m.date for m in self.milestones if m.stage == stage}
+
+    def next_evidence_id(self) -> str:
+        """A new evidence id, one past the highest ``ev-NNN`` in the record."""
+        numbers = [int(e.id[3:]) for e in self.evidence if re.fullmatch(r"ev-\d+", e.id)]
+        return f"ev-{max(numbers, default=0) + 1:03d}"
+
+    def fte_on(self, day: dt.date) -> Fraction:
+        """The working pattern in force on ``day`` (1 before the first change)."""
+        fte = Fraction(1)
+        for change in self.hours:
+            if change.from_ <= day:
+                fte = change.fte
+        return fte
+
+    def changed(self, entry: HistoryEntry, **fields: Any) -> Record:
+        """A copy with ``fields`` replaced and ``entry`` appended to the history."""
+        return attrs.evolve(self, history=(*self.history, entry), **fields)
+
+
+def record_from_dict(data: dict[str, Any], *, file: str | None = None) -> Record:
+    """Structure a parsed record file (or a row from an HR database) into a :class:`Record`.
+
+    This checks shape and types only; :func:`ecf.validation.check_record` checks the meaning.
+
+    Raises:
+        RecordError: one problem per bad field, with its path and value.
+    """
+    return structure(data, Record, error=RecordError, file=file)
+
+
+def record_to_dict(record: Record) -> dict[str, Any]:
+    """Unstructure a record into plain data ready for TOML (None fields left out)."""
+    data: dict[str, Any] = unstructure(record)
+    if not data.get("extra"):
+        data.pop("extra", None)
+    return data

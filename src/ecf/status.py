@@ -1,0 +1,207 @@
+"""Where a record stands as of a date, and its whole history as a timeline of events.
+
+:func:`status` answers the questions people ask of one record: which stage, since when, what
+state, when it is expected to end, which milestones are done, due, overdue, and what is next.
+Its :meth:`Status.to_json` shape is the ``ecf status --json`` contract.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ecf.progression import State, stage_state, timeline_for
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from ecf.framework import FrameworkRegistry
+    from ecf.records import Record
+    from ecf.timeline import MilestoneDue
+
+__all__ = ["Event", "MilestoneStatus", "Status", "events", "status"]
+
+
+@attrs.frozen
+class MilestoneStatus:
+    """A milestone as of a date."""
+
+    id: str
+    title: str
+    due: dt.date | None
+    held: dt.date | None
+    overdue: bool
+    optional: bool
+
+    @classmethod
+    def of(cls, ms: MilestoneDue, as_of: dt.date) -> MilestoneStatus:
+        """The milestone as it stands on ``as_of`` (a milestone held later is not held yet)."""
+        held = ms.held if ms.held is not None and ms.held <= as_of else None
+        due = attrs.evolve(ms, held=held)
+        return cls(ms.id, ms.title, ms.due, held, due.overdue(as_of), ms.optional)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``ecf status --json``."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "due": self.due.isoformat() if self.due else None,
+            "held": self.held.isoformat() if self.held else None,
+            "overdue": self.overdue,
+            "optional": self.optional,
+        }
+
+
+@attrs.frozen
+class Status:
+    """One record as of a date: its current stage and milestones."""
+
+    id: str
+    stage: str
+    stage_title: str
+    stage_start: dt.date
+    framework: str
+    expected_end: dt.date
+    state: State
+    as_of: dt.date
+    milestones: tuple[MilestoneStatus, ...]
+
+    @property
+    def overdue(self) -> tuple[MilestoneStatus, ...]:
+        """Milestones overdue as of the date."""
+        return tuple(m for m in self.milestones if m.overdue)
+
+    @property
+    def done(self) -> tuple[MilestoneStatus, ...]:
+        """Milestones held by the date."""
+        return tuple(m for m in self.milestones if m.held is not None)
+
+    @property
+    def next(self) -> MilestoneStatus | None:
+        """The first milestone neither held nor overdue, by due date (if the stage is open)."""
+        if self.state in ("passed", "failed", "withdrawn"):
+            return None
+        waiting = [m for m in self.milestones if m.held is None and not m.overdue]
+        dated = sorted((m for m in waiting if m.due is not None), key=lambda m: m.due or self.as_of)
+        return dated[0] if dated else (waiting[0] if waiting else None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``ecf status --json``."""
+        nxt = self.next
+        return {
+            "id": self.id,
+            "stage": self.stage,
+            "stage_title": self.stage_title,
+            "stage_start": self.stage_start.isoformat(),
+            "framework": self.framework,
+            "expected_end": self.expected_end.isoformat(),
+            "state": self.state,
+            "as_of": self.as_of.isoformat(),
+            "next": nxt.id if nxt else None,
+            "overdue": [m.id for m in self.overdue],
+            "milestones": [m.to_json() for m in self.milestones],
+        }
+
+
+def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Status:
+    """The record's current stage as of ``as_of``.
+
+    The current stage is the latest enrolment that started on or before ``as_of`` (or the first
+    one, if none had started yet).
+
+    Raises:
+        FrameworkError: when an enrolment pins an unknown framework version.
+    """
+    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
+    enrolment = started[-1]
+    tl = timeline_for(record, enrolment, registry)
+    return Status(
+        id=record.id,
+        stage=tl.stage,
+        stage_title=tl.title,
+        stage_start=tl.start,
+        framework=tl.framework,
+        expected_end=tl.expected_end,
+        state=stage_state(record, tl, as_of),
+        as_of=as_of,
+        milestones=tuple(MilestoneStatus.of(m, as_of) for m in tl.milestones),
+    )
+
+
+@attrs.frozen
+class Event:
+    """One dated line of a record's timeline."""
+
+    date: dt.date
+    kind: str
+    stage: str | None
+    text: str
+    done: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``ecf timeline --json``."""
+        return {
+            "date": self.date.isoformat(),
+            "kind": self.kind,
+            "stage": self.stage,
+            "text": self.text,
+            "done": self.done,
+        }
+
+
+def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:
+    """Everything dated in a record, in date order.
+
+    Stages, milestones due and held, decisions, working-pattern changes, absences and evidence
+    (by id and kind, without notes).
+
+    Raises:
+        FrameworkError: when an enrolment pins an unknown framework version.
+    """
+    out: list[Event] = [Event(record.qualified, "qualified", None, "Qualified")]
+    for enrolment in record.enrolments:
+        tl = timeline_for(record, enrolment, registry)
+        out.append(
+            Event(enrolment.start, "stage", tl.stage, f"Started {tl.title} ({tl.framework})")
+        )
+        for ms in tl.milestones:
+            if ms.held is not None:
+                out.append(Event(ms.held, "milestone", tl.stage, f"{ms.title} held"))
+            elif ms.due is not None:
+                optional = " (optional)" if ms.optional else ""
+                out.append(Event(ms.due, "due", tl.stage, f"{ms.title} due{optional}", done=False))
+        for pause in tl.pauses:
+            if pause.last >= tl.start:
+                out.append(
+                    Event(
+                        pause.first,
+                        "pause",
+                        tl.stage,
+                        f"Clock paused for {pause.days} days, to {pause.last}",
+                    )
+                )
+    for d in record.decisions:
+        until = f", until {d.until}" if d.until else ""
+        panel = f" ({d.panel})" if d.panel else ""
+        out.append(
+            Event(d.date, "decision", d.stage, f"Decision: {d.outcome}{until}, by {d.by}{panel}")
+        )
+    for h in record.hours:
+        out.append(Event(h.from_, "hours", None, f"Working pattern {float(h.fte):g} FTE"))
+    for a in record.absences:
+        out.append(Event(a.first, "absence", None, f"Absence: {a.kind}, {a.days} days to {a.last}"))
+    for ev in record.evidence:
+        out.append(Event(ev.date, "evidence", None, f"Evidence {ev.id}: {ev.kind}"))
+    order = {
+        "qualified": 0,
+        "stage": 1,
+        "hours": 2,
+        "absence": 3,
+        "pause": 4,
+        "evidence": 5,
+        "milestone": 6,
+        "due": 7,
+        "decision": 8,
+    }
+    return tuple(sorted(out, key=lambda e: (e.date, order[e.kind])))

@@ -1,0 +1,302 @@
+"""Record files on disk: read fast, edit in place keeping what people wrote, write atomically.
+
+One TOML file per practitioner.  Reading uses ``tomli`` (compiled, the fastest parser available
+to the project).  Editing uses ``tomlkit``, which keeps comments, order and formatting: a change
+is applied as a patch to the parsed document, touching only the keys whose values changed and
+appending new entries to arrays of tables, so a hand-written comment or an FTE written as
+``"3/5"`` survives an unrelated edit.
+
+Every write goes to a temporary file in the same folder, is flushed and fsynced, then renamed
+over the target (and the folder fsynced), so a reader sees the old file or the new one, never
+half of one.  A write refuses to replace a file whose bytes changed since it was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+import tomli
+import tomlkit
+from tomlkit.items import AoT, InlineTable, Table
+
+from ecf.errors import ConflictError, Problem, RecordError
+from ecf.records import Record, record_from_dict, record_to_dict
+
+__all__ = [
+    "RecordFile",
+    "atomic_write",
+    "create",
+    "open_record",
+    "parse_record",
+    "read_record",
+    "save",
+]
+
+#: Mode of a new record file: records hold personal data, so only the owner may read them.
+NEW_FILE_MODE = 0o600
+
+_HEADER = "ecf record file: one practitioner. `ecf validate FILE` checks it after a hand edit."
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RecordError([Problem("no such file", file=str(path))]) from None
+    except IsADirectoryError:
+        raise RecordError([Problem("is a folder, not a record file", file=str(path))]) from None
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+
+
+def _text(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError([Problem(f"not UTF-8 text (byte {exc.start})", file=str(path))]) from None
+
+
+def parse_record(data: bytes, path: Path) -> Record:
+    """Parse the bytes of a record file (shape and types; see ``ecf.validation`` for meaning).
+
+    Raises:
+        RecordError: malformed TOML (with line and column) or bad fields (with paths and values).
+    """
+    try:
+        raw = tomli.loads(_text(data, path))
+    except tomli.TOMLDecodeError as exc:
+        raise RecordError([Problem(f"not valid TOML: {exc}", file=str(path))]) from None
+    return record_from_dict(raw, file=str(path))
+
+
+def read_record(path: str | os.PathLike[str]) -> Record:
+    """Read a record file for reading only (fast: no document kept for editing).
+
+    Raises:
+        RecordError: the file is missing, unreadable, malformed or has bad fields.
+    """
+    path = Path(path)
+    return parse_record(_read_bytes(path), path)
+
+
+@attrs.frozen
+class RecordFile:
+    """A record read for editing: the record, the document it came from, and its revision.
+
+    Attributes:
+        path: The file.
+        record: The record as read.
+        digest: The sha256 of the bytes read; a save refuses if the file no longer has it.
+        document: The parsed document, with the comments and order a person wrote.
+    """
+
+    path: Path
+    record: Record
+    digest: str
+    document: tomlkit.TOMLDocument = attrs.field(eq=False, repr=False)
+
+
+def open_record(path: str | os.PathLike[str]) -> RecordFile:
+    """Read a record file for editing.
+
+    Raises:
+        RecordError: the file is missing, unreadable, malformed or has bad fields.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    record = parse_record(data, path)
+    document = tomlkit.parse(_text(data, path))
+    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), document)
+
+
+def _item(value: Any) -> Any:
+    """A plain value as a tomlkit item: lists of tables as ``[[...]]``, nested tables inline."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        aot = tomlkit.aot()
+        for entry in value:
+            aot.append(_table(entry))
+        return aot
+    if isinstance(value, dict):
+        table = tomlkit.table()
+        for k, v in value.items():
+            table[k] = _item(v)
+        return table
+    return value
+
+
+def _table(entry: dict[str, Any]) -> Table:
+    table = tomlkit.table()
+    for k, v in entry.items():
+        if isinstance(v, dict):
+            inline = tomlkit.inline_table()
+            inline.update(v)
+            table[k] = inline
+        else:
+            table[k] = v
+    return table
+
+
+def _set_in_order(container: Any, key: str, item: Any, after: list[str]) -> None:
+    """Set a new ``key``; a table goes before the first of the keys that follow it in a record."""
+    following = [k for k in after if k in container]
+    if not following or not isinstance(item, AoT | Table):
+        container[key] = item
+        return
+    try:  # tomlkit has no public insert-before; fall back to appending if its internals move
+        where = container._map[following[0]]  # noqa: SLF001
+        index = min(where) if isinstance(where, tuple) else where
+        previous = container._body[index - 1][1] if index else None  # noqa: SLF001
+        if previous is not None and not previous.as_string().endswith("\n\n"):
+            first = item[0] if isinstance(item, AoT) else item
+            first.trivia.indent = "\n"  # a blank line before the new table
+        container._insert_at(index, key, item)  # noqa: SLF001
+    except (AttributeError, KeyError, TypeError, ValueError):
+        container[key] = item
+
+
+def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Make ``container`` hold ``new``, changing only what differs from ``old``."""
+    for key in old:
+        if key not in new and key in container:
+            del container[key]
+    keys = list(new)
+    for position, (key, value) in enumerate(new.items()):
+        before = old.get(key)
+        if key in old and before == value and key in container:
+            continue
+        current = container.get(key) if key in container else None
+        if (
+            isinstance(value, dict)
+            and isinstance(before, dict)
+            and isinstance(current, Table | InlineTable)
+        ):
+            _patch(current, before, value)
+        elif (
+            isinstance(value, list)
+            and isinstance(before, list)
+            and isinstance(current, AoT)
+            and value[: len(before)] == before
+            and len(current) == len(before)
+        ):
+            for entry in value[len(before) :]:
+                table = _table(entry)
+                if not current.as_string().endswith("\n\n"):
+                    table.trivia.indent = "\n"  # a blank line between entries
+                table.add(tomlkit.nl())  # and after, before whatever table follows
+                current.append(table)
+        elif key not in container:
+            _set_in_order(container, key, _item(value), keys[position + 1 :])
+        else:
+            container[key] = _item(value)
+
+
+def render(record: Record) -> str:
+    """A new record file's text."""
+    document = tomlkit.document()
+    document.add(tomlkit.comment(_HEADER))
+    for key, value in record_to_dict(record).items():
+        document[key] = _item(value)
+    return tomlkit.dumps(document)
+
+
+def save(file: RecordFile, record: Record) -> RecordFile:
+    """Write ``record`` over ``file``, keeping the document's comments and order.
+
+    Raises:
+        ConflictError: the file changed on disk since it was read; nothing is written.
+        RecordError: the file can no longer be read, or the write failed; nothing is changed.
+    """
+    document = tomlkit.parse(tomlkit.dumps(file.document))  # a copy: the original stays as read
+    _patch(document, record_to_dict(file.record), record_to_dict(record))
+    data = tomlkit.dumps(document).encode("utf-8")
+    atomic_write(file.path, data, expect_digest=file.digest)
+    return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), document)
+
+
+def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
+    """Write a new record file; refuses to replace an existing file.
+
+    Raises:
+        RecordError: the file exists already, or cannot be written.
+    """
+    path = Path(path)
+    text = render(record)
+    data = text.encode("utf-8")
+    atomic_write(path, data, expect_digest=None)
+    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), tomlkit.parse(text))
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
+    """Replace ``path`` with ``data`` atomically.
+
+    Args:
+        path: The target file.
+        data: Its new content.
+        expect_digest: The sha256 the current file must still have; ``None`` to create a new
+            file, which must not exist.
+
+    Raises:
+        ConflictError: the file's content is not the expected one (or it exists, when creating).
+        RecordError: the write failed; the target is unchanged and no temporary file remains.
+    """
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise RecordError(
+            [Problem(f"cannot write in {folder}: {exc.strerror}", file=str(path))]
+        ) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if expect_digest is None:
+            tmp.chmod(NEW_FILE_MODE)
+            try:
+                os.link(tmp, path)  # fails if the target exists: never clobber a file on create
+            except FileExistsError:
+                raise ConflictError(
+                    [Problem("already exists; not replaced", file=str(path))]
+                ) from None
+            tmp.unlink()
+        else:
+            try:
+                current = path.read_bytes()
+                tmp.chmod(path.stat().st_mode & 0o7777)
+            except FileNotFoundError:
+                raise ConflictError(
+                    [Problem("was removed since it was read; not written", file=str(path))]
+                ) from None
+            if hashlib.sha256(current).hexdigest() != expect_digest:
+                raise ConflictError(
+                    [
+                        Problem(
+                            "changed on disk since it was read; not written, run the command again",
+                            file=str(path),
+                        )
+                    ]
+                )
+            tmp.replace(path)
+        _fsync_dir(folder)
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot write: {exc.strerror}", file=str(path))]) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,254 @@
+"""The timeline engine: when each milestone of a stage is due, as pure functions of values.
+
+The arithmetic is BASELINE.md's, exactly:
+
+1. A milestone ``k`` months into a stage starting on ``S`` has a full-time length ``L``: the days
+   from ``S`` to ``S + k`` calendar months (clamped to the month's last day).
+2. Each day ``d`` from ``S`` on accrues the working pattern in force that day (an exact fraction),
+   or nothing if ``d`` lies in a pausing absence.
+3. The milestone is due on the first date ``t`` for which the service accrued on the days
+   ``S <= d < t`` is at least ``L``.
+
+The engine works on segments of constant rate (pattern changes and pauses are the breakpoints),
+not day by day, so a due date costs the number of changes, not the number of days.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from ecf.framework import Framework, StageDef
+    from ecf.records import Absence, PatternChange
+
+__all__ = [
+    "MilestoneDue",
+    "Pause",
+    "StageTimeline",
+    "add_months",
+    "clock_date",
+    "due_date",
+    "pauses",
+    "stage_timeline",
+    "supervision_schedule",
+]
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, clamped to the last day of the target month.
+
+    >>> add_months(dt.date(2025, 8, 31), 6)
+    datetime.date(2026, 2, 28)
+    """
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@attrs.frozen
+class Pause:
+    """A spell during which the clock stops: first to last day, inclusive."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def days(self) -> int:
+        """Its length in calendar days."""
+        return (self.last - self.first).days + 1
+
+
+def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ...]:
+    """The pauses among ``absences``: spells of pausing kinds lasting the threshold or longer.
+
+    Absences of pausing kinds that overlap or follow one another without a gap (two fit notes
+    back to back) form one spell; a spell pauses the clock for its whole length when it lasts
+    ``framework.pause_threshold_days`` consecutive days or more.  Annual leave and training
+    never pause.
+    """
+    spells: list[list[dt.date]] = []
+    pausing = sorted(
+        (a for a in absences if (k := framework.absence_kind(a.kind)) is not None and k.pauses),
+        key=lambda a: a.first,
+    )
+    for absence in pausing:
+        if spells and absence.first <= spells[-1][1] + ONE_DAY:
+            spells[-1][1] = max(spells[-1][1], absence.last)
+        else:
+            spells.append([absence.first, absence.last])
+    threshold = framework.pause_threshold_days
+    return tuple(Pause(a, b) for a, b in spells if (b - a).days + 1 >= threshold)
+
+
+def _segments(
+    start: dt.date, hours: Sequence[PatternChange], paused: Sequence[Pause]
+) -> list[tuple[dt.date, Fraction]]:
+    """Breakpoints from ``start`` on: each ``(day, rate)`` holds until the next breakpoint."""
+    rate_at: dict[dt.date, Fraction] = {}
+    fte = Fraction(1)
+    for change in sorted(hours, key=lambda c: c.from_):
+        if change.from_ <= start:
+            fte = change.fte
+        else:
+            rate_at[change.from_] = change.fte
+    points = {start, *rate_at}
+    for p in paused:
+        if p.last >= start:
+            points.update((max(p.first, start), p.last + ONE_DAY))
+    segments: list[tuple[dt.date, Fraction]] = []
+    for day in sorted(points):
+        fte = rate_at.get(day, fte)
+        in_pause = any(p.first <= day <= p.last for p in paused)
+        segments.append((day, Fraction(0) if in_pause else fte))
+    return segments
+
+
+def _reach(segments: list[tuple[dt.date, Fraction]], needed: Fraction) -> dt.date:
+    """The first date by which the segments' rates, summed day by day, reach ``needed``."""
+    for index, (day, rate) in enumerate(segments):
+        end = segments[index + 1][0] if index + 1 < len(segments) else None
+        if rate > 0:
+            reached = day + dt.timedelta(days=int(-(-needed // rate)))  # ceil(needed / rate)
+            if end is None or reached <= end:
+                return reached
+        if end is not None:
+            needed -= rate * (end - day).days
+    # The last segment always has a rate: every pause ends, and every FTE is positive.
+    msg = "unreachable: the last segment of a timeline accrues nothing"
+    raise AssertionError(msg)
+
+
+def due_date(
+    start: dt.date,
+    months: int,
+    hours: Sequence[PatternChange] = (),
+    paused: Sequence[Pause] = (),
+) -> dt.date:
+    """The first day on which service accrued since ``start`` reaches ``months`` full-time months.
+
+    Args:
+        start: The stage's first day.
+        months: The milestone's full-time offset.
+        hours: Working-pattern changes (any order); full time before the first.
+        paused: Spells during which the clock stops (see :func:`pauses`).
+
+    Returns:
+        The due date.  Full-time with no pauses, ``add_months(start, months)``.
+    """
+    needed = Fraction((add_months(start, months) - start).days)
+    return _reach(_segments(start, hours, paused), needed)
+
+
+def clock_date(start: dt.date, days: int, paused: Sequence[Pause] = ()) -> dt.date:
+    """The date ``days`` calendar days after ``start``, not counting paused days.
+
+    Calendar time shifted by pauses, whatever the working pattern: supervision frequency runs on
+    this clock (BASELINE.md 6).
+    """
+    return _reach(_segments(start, (), paused), Fraction(days))
+
+
+def supervision_schedule(
+    start: dt.date, end: dt.date, paused: Sequence[Pause] = ()
+) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The supervision windows of a stage: weekly to day 42, fortnightly to 6 months, then monthly.
+
+    By calendar time from the stage start, shifted by pauses (BASELINE.md 6).  Each window
+    ``(first, last)``, both inclusive, should hold at least one supervision; windows stop at
+    ``end`` (the last one is cut short there).
+    """
+    six_months = (add_months(start, 6) - start).days
+    offsets = [*range(0, 42, 7), *range(42, six_months, 14)]
+    month = 6
+    while not offsets or clock_date(start, offsets[-1], paused) <= end:
+        offsets.append((add_months(start, month) - start).days)
+        month += 1
+    windows = []
+    for first, nxt in itertools.pairwise(offsets):
+        first_day = clock_date(start, first, paused)
+        if first_day > end:
+            break
+        windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
+    return tuple(windows)
+
+
+@attrs.frozen
+class MilestoneDue:
+    """A milestone of a stage with its due date and, if held, the day it was held.
+
+    Attributes:
+        due: ``None`` for a milestone with no due date of its own (moderation).
+        optional: An optional milestone is never overdue.
+    """
+
+    id: str
+    title: str
+    months: int | None
+    optional: bool
+    due: dt.date | None
+    held: dt.date | None
+
+    def overdue(self, as_of: dt.date) -> bool:
+        """Not held, not optional, and due before ``as_of``."""
+        return self.held is None and not self.optional and self.due is not None and self.due < as_of
+
+
+@attrs.frozen
+class StageTimeline:
+    """The milestones of one enrolment and its expected end."""
+
+    stage: str
+    title: str
+    start: dt.date
+    framework: str
+    milestones: tuple[MilestoneDue, ...]
+    expected_end: dt.date
+    pauses: tuple[Pause, ...]
+
+
+def stage_timeline(
+    stage: StageDef,
+    start: dt.date,
+    framework: Framework,
+    *,
+    hours: Sequence[PatternChange] = (),
+    absences: Sequence[Absence] = (),
+    held: dict[str, dt.date] | None = None,
+    extended_until: dt.date | None = None,
+) -> StageTimeline:
+    """Every milestone of a stage with its due date, and the stage's expected end.
+
+    The expected end is the due date of the last dated milestone; an extension moves it (and
+    that milestone's due date) to ``extended_until`` when that is later.
+    """
+    held = held or {}
+    paused = pauses(absences, framework)
+    last = stage.last_dated
+    milestones = []
+    for ms in stage.milestones:
+        due = None if ms.months is None else due_date(start, ms.months, hours, paused)
+        if due is not None and extended_until is not None and last is not None and ms.id == last.id:
+            due = max(due, extended_until)
+        milestones.append(
+            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id))
+        )
+    dated = [m.due for m in milestones if m.due is not None]
+    return StageTimeline(
+        stage=stage.id,
+        title=stage.title,
+        start=start,
+        framework=framework.version,
+        milestones=tuple(milestones),
+        expected_end=max(dated),
+        pauses=paused,
+    )

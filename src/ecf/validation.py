@@ -1,0 +1,398 @@
+"""What makes a record valid beyond its shape: dates, kinds, standards and the path of stages.
+
+:func:`check_record` is a pure function of the record, the frameworks its enrolments pin and
+today's date; it returns every problem it finds, each with its field path and value, so that a
+person fixes all of them at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ecf.errors import EcfError, Problem, RecordError
+from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
+from ecf.records import (
+    CLOSING_OUTCOMES,
+    ENDING_OUTCOMES,
+    RECORD_ID,
+    SCHEMA_VERSION,
+    SHA256,
+    SWE_NUMBER,
+    Record,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+__all__ = ["check_record", "ensure_valid"]
+
+
+def _frameworks(
+    record: Record, registry: FrameworkRegistry, out: list[Problem]
+) -> list[Framework | None]:
+    pinned: list[Framework | None] = []
+    for i, enrolment in enumerate(record.enrolments):
+        try:
+            pinned.append(registry.get(enrolment.framework))
+        except EcfError as exc:
+            pinned.append(None)
+            out.extend(
+                Problem(p.message, f"enrolments[{i}].framework", enrolment.framework)
+                for p in exc.problems
+            )
+    return pinned
+
+
+def _check_identity(record: Record, today: dt.date, out: list[Problem]) -> None:
+    if record.schema_version > SCHEMA_VERSION:
+        out.append(
+            Problem(
+                f"written by a newer ecf (this one reads schema {SCHEMA_VERSION}); upgrade ecf",
+                "schema_version",
+                record.schema_version,
+            )
+        )
+    elif record.schema_version < 1:
+        out.append(Problem("unknown schema version", "schema_version", record.schema_version))
+    if not RECORD_ID.fullmatch(record.id):
+        out.append(
+            Problem(
+                "an id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                "id",
+                record.id,
+            )
+        )
+    if not record.name.strip():
+        out.append(Problem("must not be empty", "name", record.name))
+    if record.swe is not None and not SWE_NUMBER.fullmatch(record.swe):
+        out.append(
+            Problem("a Social Work England number is 'SW' followed by digits", "swe", record.swe)
+        )
+    if record.council is not None and not record.council.strip():
+        out.append(Problem("must not be empty", "council", record.council))
+    if record.qualified > today:
+        out.append(Problem(f"is in the future (today is {today})", "qualified", record.qualified))
+
+
+def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[Problem]) -> None:
+    if not record.enrolments:
+        out.append(Problem("a record needs at least one enrolment", "enrolments"))
+    previous = QUALIFICATION
+    for i, (enrolment, fw) in enumerate(zip(record.enrolments, pinned, strict=True)):
+        path = f"enrolments[{i}]"
+        if enrolment.start < record.qualified:
+            out.append(
+                Problem(
+                    f"is before qualification ({record.qualified})",
+                    f"{path}.start",
+                    enrolment.start,
+                )
+            )
+        if i and enrolment.start <= record.enrolments[i - 1].start:
+            out.append(
+                Problem(
+                    "must be after the previous stage's start", f"{path}.start", enrolment.start
+                )
+            )
+        if (
+            record.enrolments.count(enrolment) > 1
+            or [e.stage for e in record.enrolments].count(enrolment.stage) > 1
+        ):
+            out.append(
+                Problem("a stage appears only once in a record", f"{path}.stage", enrolment.stage)
+            )
+        if fw is None:
+            previous = enrolment.stage
+            continue
+        stage = fw.stage(enrolment.stage)
+        if stage is None:
+            known = ", ".join(fw.stage_ids())
+            out.append(
+                Problem(
+                    f"unknown stage (known in {fw.version}: {known})",
+                    f"{path}.stage",
+                    enrolment.stage,
+                )
+            )
+        else:
+            if stage.id != enrolment.stage:
+                out.append(
+                    Problem(
+                        f"use the stage id '{stage.id}', not an alias",
+                        f"{path}.stage",
+                        enrolment.stage,
+                    )
+                )
+            if previous not in stage.follows:
+                allowed = ", ".join(fw.next_stages(previous)) or "none"
+                out.append(
+                    Problem(
+                        f"cannot follow '{previous}' (allowed after '{previous}': {allowed})",
+                        f"{path}.stage",
+                        enrolment.stage,
+                    )
+                )
+            if record.service not in stage.services:
+                out.append(
+                    Problem(
+                        f"is not open to the '{record.service}' service",
+                        f"{path}.stage",
+                        enrolment.stage,
+                    )
+                )
+        if i + 1 < len(record.enrolments):
+            last = record.decision(enrolment.stage)
+            if last is None or last.outcome != "pass":
+                got = last.outcome if last else "no decision"
+                out.append(
+                    Problem(
+                        f"a next stage starts only after a pass of '{enrolment.stage}' "
+                        f"(it has: {got})",
+                        f"enrolments[{i + 1}].stage",
+                        record.enrolments[i + 1].stage,
+                    )
+                )
+        previous = enrolment.stage
+
+
+def _check_hours(record: Record, out: list[Problem]) -> None:
+    for i, change in enumerate(record.hours):
+        if not 0 < change.fte <= 1:
+            out.append(
+                Problem("FTE must be more than 0 and at most 1", f"hours[{i}].fte", str(change.fte))
+            )
+        if change.from_ < record.qualified:
+            out.append(
+                Problem(
+                    f"is before qualification ({record.qualified})",
+                    f"hours[{i}].from",
+                    change.from_,
+                )
+            )
+        if i and change.from_ <= record.hours[i - 1].from_:
+            out.append(
+                Problem(
+                    "must be after the previous change's date", f"hours[{i}].from", change.from_
+                )
+            )
+
+
+def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None:
+    for i, absence in enumerate(record.absences):
+        path = f"absences[{i}]"
+        if kinds and absence.kind not in kinds:
+            out.append(
+                Problem(
+                    f"unknown absence kind (known: {', '.join(sorted(kinds))})",
+                    f"{path}.kind",
+                    absence.kind,
+                )
+            )
+        if absence.last < absence.first:
+            out.append(
+                Problem(f"ends before it starts ({absence.first})", f"{path}.last", absence.last)
+            )
+        if absence.first < record.qualified:
+            out.append(
+                Problem(
+                    f"is before qualification ({record.qualified})", f"{path}.first", absence.first
+                )
+            )
+        for j in range(i):
+            other = record.absences[j]
+            if absence.first <= other.last and other.first <= absence.last:
+                out.append(
+                    Problem(
+                        f"overlaps absences[{j}] ({other.first} to {other.last})",
+                        path,
+                        f"{absence.first} to {absence.last}",
+                    )
+                )
+
+
+def _check_evidence(
+    record: Record, kinds: set[str], standards: set[str], today: dt.date, out: list[Problem]
+) -> None:
+    seen: set[str] = set()
+    for i, ev in enumerate(record.evidence):
+        path = f"evidence[{i}]"
+        if ev.id in seen:
+            out.append(Problem("duplicate evidence id", f"{path}.id", ev.id))
+        seen.add(ev.id)
+        if kinds and ev.kind not in kinds:
+            out.append(
+                Problem(
+                    f"unknown evidence kind (known: {', '.join(sorted(kinds))})",
+                    f"{path}.kind",
+                    ev.kind,
+                )
+            )
+        if ev.date < record.qualified:
+            out.append(
+                Problem(f"is before qualification ({record.qualified})", f"{path}.date", ev.date)
+            )
+        if ev.date > today:
+            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", ev.date))
+        for j, std in enumerate(ev.standards):
+            if standards and std not in standards:
+                out.append(
+                    Problem(
+                        "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
+                        f"{path}.standards[{j}]",
+                        std,
+                    )
+                )
+        if ev.attachment is not None and not SHA256.fullmatch(ev.attachment.sha256):
+            out.append(
+                Problem(
+                    "a sha256 is 64 lower-case hex digits",
+                    f"{path}.attachment.sha256",
+                    ev.attachment.sha256,
+                )
+            )
+
+
+def _check_milestones(
+    record: Record, pinned: list[Framework | None], today: dt.date, out: list[Problem]
+) -> None:
+    frameworks = {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True)}
+    seen: set[tuple[str, str]] = set()
+    for i, held in enumerate(record.milestones):
+        path = f"milestones[{i}]"
+        enrolment = record.enrolment(held.stage)
+        if enrolment is None:
+            out.append(Problem("no enrolment in this stage", f"{path}.stage", held.stage))
+            continue
+        fw = frameworks[held.stage]
+        stage = fw.stage(held.stage) if fw else None
+        if stage is not None and stage.milestone(held.id) is None:
+            known = ", ".join(m.id for m in stage.milestones)
+            out.append(
+                Problem(
+                    f"unknown milestone of '{stage.id}' (known: {known})", f"{path}.id", held.id
+                )
+            )
+        if (held.stage, held.id) in seen:
+            out.append(Problem("this milestone is already recorded", f"{path}.id", held.id))
+        seen.add((held.stage, held.id))
+        if held.date < enrolment.start:
+            out.append(
+                Problem(
+                    f"is before the stage started ({enrolment.start})", f"{path}.date", held.date
+                )
+            )
+        if held.date > today:
+            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
+
+
+def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None:
+    closed: dict[str, str] = {}
+    last_date: dict[str, dt.date] = {}
+    for i, decision in enumerate(record.decisions):
+        path = f"decisions[{i}]"
+        enrolment = record.enrolment(decision.stage)
+        if enrolment is None:
+            out.append(Problem("no enrolment in this stage", f"{path}.stage", decision.stage))
+            continue
+        if decision.stage in closed:
+            out.append(
+                Problem(
+                    f"the stage was already closed by '{closed[decision.stage]}'",
+                    path,
+                    decision.outcome,
+                )
+            )
+        if decision.outcome in CLOSING_OUTCOMES:
+            closed[decision.stage] = decision.outcome
+        if decision.date < enrolment.start:
+            out.append(
+                Problem(
+                    f"is before the stage started ({enrolment.start})",
+                    f"{path}.date",
+                    decision.date,
+                )
+            )
+        if decision.date > today:
+            out.append(
+                Problem(f"is in the future (today is {today})", f"{path}.date", decision.date)
+            )
+        if decision.date < last_date.get(decision.stage, decision.date):
+            out.append(
+                Problem("is before the stage's previous decision", f"{path}.date", decision.date)
+            )
+        last_date[decision.stage] = decision.date
+        if not decision.by.strip():
+            out.append(Problem("a decision names who made it", f"{path}.by", decision.by))
+        if decision.outcome == "extended" and decision.until is None:
+            out.append(Problem("an extension needs its new end date", f"{path}.until"))
+        if decision.until is not None:
+            if decision.outcome not in ("extended", "deferred"):
+                out.append(
+                    Problem(
+                        "only an extension or a deferral has an end date",
+                        f"{path}.until",
+                        decision.until,
+                    )
+                )
+            elif decision.until <= decision.date:
+                out.append(
+                    Problem(
+                        f"must be after the decision ({decision.date})",
+                        f"{path}.until",
+                        decision.until,
+                    )
+                )
+        if decision.outcome in ENDING_OUTCOMES and record.enrolments[-1].stage != decision.stage:
+            out.append(
+                Problem(
+                    f"'{decision.outcome}' ends the path, but a later stage follows",
+                    path,
+                    decision.outcome,
+                )
+            )
+
+
+def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) -> list[Problem]:
+    """Every problem with a structurally sound record, as of ``today``.
+
+    Args:
+        record: The record.
+        registry: The frameworks; each enrolment is checked against the version it pins.
+        today: Dates after this are in the future.
+
+    Returns:
+        One :class:`~ecf.errors.Problem` per problem found, in field order; empty when valid.
+    """
+    out: list[Problem] = []
+    pinned = _frameworks(record, registry, out)
+    known = [fw for fw in pinned if fw is not None]
+    evidence_kinds = {k for fw in known for k in fw.evidence_kind_ids()}
+    absence_kinds = {k.id for fw in known for k in fw.absence_kinds}
+    standards = {s for fw in known for s in fw.standard_ids()}
+    _check_identity(record, today, out)
+    _check_enrolments(record, pinned, out)
+    _check_hours(record, out)
+    _check_absences(record, absence_kinds, out)
+    _check_evidence(record, evidence_kinds, standards, today, out)
+    _check_milestones(record, pinned, today, out)
+    _check_decisions(record, today, out)
+    for i in range(1, len(record.history)):
+        if record.history[i].at < record.history[i - 1].at:
+            out.append(
+                Problem("is before the previous entry", f"history[{i}].at", record.history[i].at)
+            )
+    return out
+
+
+def ensure_valid(
+    record: Record, registry: FrameworkRegistry, today: dt.date, *, file: str | None = None
+) -> Record:
+    """Return ``record`` if it is valid, else raise.
+
+    Raises:
+        RecordError: every problem found, naming ``file``.
+    """
+    problems = check_record(record, registry, today)
+    if problems:
+        raise RecordError(p.with_file(file) for p in problems)
+    return record
