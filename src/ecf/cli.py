@@ -140,6 +140,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             _fail(exc.lines(), exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # output piped into `head`: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:
             if _state().debug:
                 raise
@@ -225,6 +229,7 @@ def new(
     swe: str | None,
 ) -> None:
     """Start a new record FILE in its first stage."""
+    from ecf.errors import EcfError  # noqa: PLC0415
     from ecf.progression import new_record  # noqa: PLC0415
     from ecf.store import create  # noqa: PLC0415
     from ecf.validation import ensure_valid  # noqa: PLC0415
@@ -232,19 +237,22 @@ def new(
     state = _state()
     if file.exists():
         _fail([f"{file}: already exists; not replaced"])
-    record = new_record(
-        id=record_id,
-        name=name,
-        qualified=qualified,
-        service="adults" if service == "adults" else "children",
-        stage=stage,
-        start=start,
-        registry=state.registry,
-        entry=state.entry("new", f"started {stage} on {start}"),
-        fte=fte,
-        council=council,
-        swe=swe,
-    )
+    try:
+        record = new_record(
+            id=record_id,
+            name=name,
+            qualified=qualified,
+            service="adults" if service == "adults" else "children",
+            stage=stage,
+            start=start,
+            registry=state.registry,
+            entry=state.entry("new", f"started {stage} on {start}"),
+            fte=fte,
+            council=council,
+            swe=swe,
+        )
+    except EcfError as exc:  # name the file, as every other refusal does
+        raise exc.with_file(file) from exc
     ensure_valid(record, state.registry, _today(), file=str(file))
     create(file, record)
     click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")

@@ -73,9 +73,11 @@ def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "
 
 
 def timeline_for(
-    record: Record, enrolment: Enrolment, registry: FrameworkRegistry
+    record: Record, enrolment: Enrolment, registry: FrameworkRegistry, as_of: dt.date | None = None
 ) -> StageTimeline:
     """The timeline of one enrolment under the framework version it pins.
+
+    An extension counts from its decision's date: as of an earlier date, it was not yet decided.
 
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
@@ -88,7 +90,7 @@ def timeline_for(
     extension = [
         d.until
         for d in record.decisions_for(enrolment.stage)
-        if d.outcome == "extended" and d.until
+        if d.outcome == "extended" and d.until and (as_of is None or d.date <= as_of)
     ]
     return stage_timeline(
         stage,
@@ -104,13 +106,20 @@ def timeline_for(
 def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> State:
     """The state of a stage as of a date.
 
-    A decided stage is in the state of its latest decision (as of the date); an undecided one is
+    A decided stage is in the state of its latest decision (as of the date), except that an
+    extension or a deferral whose end date has come is ``awaiting-decision``; an undecided one is
     ``awaiting-decision`` once every required dated milestone is held or its expected end has
     come, and ``in-progress`` before.
     """
     decisions = [d for d in record.decisions_for(timeline.stage) if d.date <= as_of]
     if decisions:
-        return _BY_OUTCOME[decisions[-1].outcome]
+        last = decisions[-1]
+        # An extension or a deferral lasts until its end date; then people decide again.
+        if last.outcome in ("extended", "deferred") and as_of >= max(
+            last.until or as_of, timeline.expected_end
+        ):
+            return "awaiting-decision"
+        return _BY_OUTCOME[last.outcome]
     required = [m for m in timeline.milestones if m.due is not None and not m.optional]
     if as_of >= timeline.expected_end or all(
         m.held is not None and m.held <= as_of for m in required

@@ -82,7 +82,13 @@ class Status:
         """The first milestone neither held nor overdue, by due date (if the stage is open)."""
         if self.state in ("passed", "failed", "withdrawn"):
             return None
-        waiting = [m for m in self.milestones if m.held is None and not m.overdue]
+        waiting = [
+            m
+            for m in self.milestones
+            if m.held is None
+            and not m.overdue
+            and not (m.optional and m.due and m.due < self.as_of)
+        ]
         dated = sorted((m for m in waiting if m.due is not None), key=lambda m: m.due or self.as_of)
         return dated[0] if dated else (waiting[0] if waiting else None)
 
@@ -115,7 +121,7 @@ def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Statu
     """
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
-    tl = timeline_for(record, enrolment, registry)
+    tl = timeline_for(record, enrolment, registry, as_of)
     return Status(
         id=record.id,
         stage=tl.stage,
