@@ -146,6 +146,19 @@ def _tuple_hook_factory(tp: Any, converter: cattrs.Converter) -> Any:
     return structure_tuple
 
 
+def _is_literal(tp: Any) -> bool:
+    return typing.get_origin(tp) is typing.Literal
+
+
+def _literal(value: object, tp: Any) -> Any:
+    # cattrs' own Literal check raises a bare CattrsError, which names neither the allowed values
+    # nor the value as read: check here, so the message says both.
+    allowed = typing.get_args(tp)
+    if not any(type(value) is type(a) and value == a for a in allowed):
+        raise BadValueError(f"must be one of: {', '.join(str(a) for a in allowed)}", value)
+    return value
+
+
 def _dict(value: object, _: type) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadValueError("expected a table", value)
@@ -172,6 +185,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.datetime, _datetime)
     conv.register_structure_hook(Fraction, _fraction)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _dict)
+    conv.register_structure_hook_func(_is_literal, _literal)
     conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory)
     conv.register_structure_hook_factory(
         _has_renames, lambda cls: make_dict_structure_fn(cls, conv, **_renames(cls))

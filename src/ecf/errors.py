@@ -14,6 +14,7 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import attrs
@@ -60,8 +61,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.file, self.path) if part)
-        shown = "" if self.value is None else f" (got {self.value!r})"
+        shown = "" if self.value is None else f" (got {_shown(self.value)})"
         return f"{where}: {self.message}{shown}" if where else f"{self.message}{shown}"
+
+
+def _shown(value: object) -> str:
+    """A value as a person wrote it: a date as ``2026-01-05``, not ``datetime.date(2026, 1, 5)``."""
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    return repr(value)
 
 
 class EcfError(Exception):

@@ -102,10 +102,11 @@ class StageDef:
 
 @attrs.frozen
 class EvidenceKind:
-    """A kind of evidence (``direct-observation``)."""
+    """A kind of evidence (``direct-observation``); ``plural`` names several in messages."""
 
     id: str
     title: str
+    plural: str = ""
     verified: bool = True
     source: str = ""
 
@@ -190,6 +191,11 @@ class Framework:
     def evidence_kind_ids(self) -> frozenset[str]:
         """Every evidence kind id."""
         return frozenset(k.id for k in self.evidence_kinds)
+
+    def evidence_plural(self, kind: str) -> str:
+        """How messages name several pieces of a kind (``direct observations``)."""
+        found = next((k for k in self.evidence_kinds if k.id == kind), None)
+        return (found.plural or found.title) if found else kind
 
     def absence_kind(self, kind: str) -> AbsenceKind | None:
         """The absence kind with this id, or None."""

@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MilestoneDue",
     "Pause",
+    "Period",
     "StageTimeline",
     "add_months",
     "clock_date",
     "due_date",
+    "frequency_windows",
     "pauses",
     "stage_timeline",
     "supervision_schedule",
@@ -158,6 +160,59 @@ def clock_date(start: dt.date, days: int, paused: Sequence[Pause] = ()) -> dt.da
     return _reach(_segments(start, (), paused), Fraction(days))
 
 
+@attrs.frozen
+class Period:
+    """Part of a frequency schedule: one window every ``every`` days until day ``until``.
+
+    With ``until`` unset, or for months (``every_months``), the period runs to the end.
+    """
+
+    every: int | None = None
+    every_months: int | None = None
+    until: int | None = None
+    until_months: int | None = None
+
+
+def frequency_windows(
+    start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause] = ()
+) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The windows of a schedule from ``start`` to ``end``, by calendar time shifted by pauses."""
+    offsets: list[int] = [0]
+    for period in periods:
+        limit = period.until
+        if period.until_months is not None:
+            limit = (add_months(start, period.until_months) - start).days
+        if period.every_months:
+            month = 0
+            while clock_date(start, offsets[-1], paused) <= end:
+                month += period.every_months
+                nxt = (add_months(start, month) - start).days
+                if nxt <= offsets[-1]:
+                    continue
+                if limit is not None and nxt > limit:
+                    break
+                offsets.append(nxt)
+        elif period.every:
+            while clock_date(start, offsets[-1], paused) <= end:
+                nxt = offsets[-1] + period.every
+                if limit is not None and nxt > limit:
+                    if offsets[-1] < limit:
+                        offsets.append(limit)
+                    break
+                offsets.append(nxt)
+    windows = []
+    for first, nxt in itertools.pairwise(offsets):
+        first_day = clock_date(start, first, paused)
+        if first_day > end:
+            break
+        windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
+    return tuple(windows)
+
+
+#: Supervision minimum (FACTS.md 1): weekly to day 42, fortnightly to 6 months, then monthly.
+SUPERVISION = (Period(every=7, until=42), Period(every=14, until_months=6), Period(every_months=1))
+
+
 def supervision_schedule(
     start: dt.date, end: dt.date, paused: Sequence[Pause] = ()
 ) -> tuple[tuple[dt.date, dt.date], ...]:
@@ -167,19 +222,7 @@ def supervision_schedule(
     ``(first, last)``, both inclusive, should hold at least one supervision; windows stop at
     ``end`` (the last one is cut short there).
     """
-    six_months = (add_months(start, 6) - start).days
-    offsets = [*range(0, 42, 7), *range(42, six_months, 14)]
-    month = 6
-    while not offsets or clock_date(start, offsets[-1], paused) <= end:
-        offsets.append((add_months(start, month) - start).days)
-        month += 1
-    windows = []
-    for first, nxt in itertools.pairwise(offsets):
-        first_day = clock_date(start, first, paused)
-        if first_day > end:
-            break
-        windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
-    return tuple(windows)
+    return frequency_windows(start, end, SUPERVISION, paused)
 
 
 @attrs.frozen

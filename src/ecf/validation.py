@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ecf._convert import fraction_to_toml
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
 from ecf.records import (
@@ -159,7 +160,11 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
     for i, change in enumerate(record.hours):
         if not 0 < change.fte <= 1:
             out.append(
-                Problem("FTE must be more than 0 and at most 1", f"hours[{i}].fte", str(change.fte))
+                Problem(
+                    "FTE must be more than 0 and at most 1",
+                    f"hours[{i}].fte",
+                    fraction_to_toml(change.fte),  # as a file spells it: 1.5, not '3/2'
+                )
             )
         if change.from_ < record.qualified:
             out.append(

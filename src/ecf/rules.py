@@ -1,0 +1,778 @@
+"""Declarative evidence rules in TOML, and the findings they make.
+
+A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`` entry has an
+``id``, a ``kind`` and the fields of that kind; it may be limited to some ``stages`` and
+``services`` and name the ``standards`` it rests on.  Kinds shipped here:
+
+``count``
+    at least ``min`` pieces of ``evidence`` (kinds), optionally citing ``standard``, by ``by``
+    (a milestone id, or ``end`` for the stage's expected end), dated on or after ``after``.
+``coverage``
+    every standard of the standard ``sets`` evidenced at least ``min`` times, by ``by``.
+``frequency``
+    at least one piece of ``evidence`` in every window of a schedule given by ``periods``
+    (``every`` N days until day ``until``; the last period runs monthly to the end), by
+    calendar time from the stage start shifted by pauses.
+``presence``
+    for each milestone in ``at``, a piece of ``evidence`` dated on or after its due date, found
+    within ``grace_days`` of it.
+``distinct-authors``
+    pieces of ``evidence`` by at least ``min`` different people, by ``by``.
+``all-of`` / ``any-of``
+    groups of other rules of the same file, by id.
+
+A Python plugin adds a kind by registering an attrs class with an ``evaluate`` method (see
+:class:`RuleKind`).  Every finding says which rule made it, its status, a sentence a practitioner
+understands, the evidence ids and standards it used, and the deadline it concerns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import attrs
+import tomli
+
+from ecf._convert import structure
+from ecf.errors import EcfError, Problem
+from ecf.framework import Framework, StageDef  # noqa: TC001 - attrs annotations read at run time
+from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
+from ecf.timeline import Period, StageTimeline, frequency_windows
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "FINDING_STATUSES",
+    "RECOMMENDATIONS",
+    "Context",
+    "Finding",
+    "RuleError",
+    "RuleKind",
+    "RuleSet",
+    "evaluate",
+    "load_rules",
+    "recommend",
+]
+
+FindingStatus = Literal["met", "pending", "missed", "not-applicable", "error"]
+FINDING_STATUSES: tuple[FindingStatus, ...] = (
+    "met",
+    "pending",
+    "missed",
+    "not-applicable",
+    "error",
+)
+Recommendation = Literal["on-track", "at-risk", "ready", "not-met"]
+RECOMMENDATIONS: tuple[Recommendation, ...] = ("on-track", "at-risk", "ready", "not-met")
+
+
+class RuleError(EcfError, ValueError):
+    """A rule file is malformed or refers to something unknown."""
+
+
+@attrs.frozen
+class Context:
+    """Everything an assessor sees: one frozen object, so hooks can grow without breaking.
+
+    Attributes:
+        record: The practitioner's record.
+        enrolment: The stage being assessed.
+        stage: Its definition, under the framework version the enrolment pins.
+        framework: That framework.
+        timeline: The stage's milestones with due dates, and its expected end.
+        as_of: The date of the assessment: evidence after it does not count yet.
+        settings: The council's settings for this assessor (from ``council.toml``).
+    """
+
+    record: Record
+    enrolment: Enrolment
+    stage: StageDef
+    framework: Framework
+    timeline: StageTimeline
+    as_of: dt.date
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def due(self, milestone: str) -> dt.date | None:
+        """The due date of a milestone of this stage, ``end`` for the expected end."""
+        if milestone == "end":
+            return self.timeline.expected_end
+        return next((m.due for m in self.timeline.milestones if m.id == milestone), None)
+
+    def evidence(self, kinds: Iterable[str] = ()) -> tuple[Evidence, ...]:
+        """Evidence of the stage (from its start, up to the as-of date), of ``kinds`` if given."""
+        wanted = set(kinds)
+        return tuple(
+            e
+            for e in self.record.evidence
+            if self.enrolment.start <= e.date <= self.as_of and (not wanted or e.kind in wanted)
+        )
+
+
+@attrs.frozen
+class Finding:
+    """What one rule found.
+
+    Attributes:
+        rule: The rule's id.
+        assessor: The assessor (plugin) that made it.
+        version: The rule set's (or assessor's) version.
+        status: ``met``; ``pending`` (not yet met, still achievable before its deadline);
+            ``missed``; ``not-applicable``; ``error`` (the rule or its assessor failed).
+        message: A sentence a practitioner understands.
+        evidence: The evidence ids it used.
+        standards: The standards it rests on or found.
+        deadline: The date it concerns, if any.
+        behind: Pending and behind the pace needed to meet it by its deadline.
+    """
+
+    rule: str
+    assessor: str
+    version: str
+    status: FindingStatus
+    message: str
+    evidence: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+    deadline: dt.date | None = None
+    behind: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``ecf assess --json``."""
+        return {
+            "rule": self.rule,
+            "assessor": self.assessor,
+            "version": self.version,
+            "status": self.status,
+            "message": self.message,
+            "evidence": list(self.evidence),
+            "standards": list(self.standards),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "behind": self.behind,
+        }
+
+
+def _status(met: bool, deadline: dt.date | None, as_of: dt.date) -> FindingStatus:
+    if met:
+        return "met"
+    return "pending" if deadline is None or as_of <= deadline else "missed"
+
+
+def _behind(have: int, need: int, start: dt.date, deadline: dt.date | None, as_of: dt.date) -> bool:
+    """Behind pace: fewer than the share of ``need`` that the elapsed share of time calls for."""
+    if deadline is None or have >= need or deadline <= start:
+        return False
+    elapsed = min(1.0, max(0.0, (as_of - start).days / (deadline - start).days))
+    return have < int(need * elapsed)
+
+
+@runtime_checkable
+class RuleKind(Protocol):
+    """A kind of rule: an attrs class structured from a ``[[rules]]`` table.
+
+    ``kind`` is the value of the table's ``kind`` key; ``evaluate`` returns one finding (its
+    ``assessor`` and ``version`` are filled in by the rule set).
+    """
+
+    kind: ClassVar[str]
+
+    @property
+    def id(self) -> str:
+        """The rule's id, unique in its file."""
+        ...
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages it applies to (all when empty)."""
+        ...
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services it applies to (all when empty)."""
+        ...
+
+    @property
+    def standards(self) -> tuple[str, ...]:
+        """The standards it rests on."""
+        ...
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:
+        """Judge the record in ``ctx``; ``results`` holds the findings of rules already run."""
+        ...
+
+
+def _finding(rule: RuleKind, status: FindingStatus, message: str, **kw: Any) -> Finding:
+    return Finding(rule.id, "", "", status, message, **kw)
+
+
+def _ids(items: Iterable[Evidence]) -> tuple[str, ...]:
+    return tuple(e.id for e in items)
+
+
+def _cited(items: Iterable[Evidence], rests_on: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({*rests_on, *(s for e in items for s in e.standards)}))
+
+
+def _kinds(ctx: Context, value: tuple[str, ...]) -> str:
+    return " or ".join(ctx.framework.evidence_plural(k) for k in value)
+
+
+def _milestone(ctx: Context, milestone: str) -> str:
+    """A milestone as people name it; ``end`` is the stage's last dated review."""
+    last = ctx.stage.last_dated
+    found = last if milestone == "end" else ctx.stage.milestone(milestone)
+    return found.title.lower() if found else milestone
+
+
+def _by_text(ctx: Context, by: str, deadline: dt.date | None) -> str:
+    name = f"the {_milestone(ctx, by)}"
+    return f"by {name} (due {deadline})" if deadline else f"by {name}"
+
+
+@attrs.frozen
+class CountRule:
+    """At least ``min`` pieces of evidence of ``evidence`` kinds, by a deadline."""
+
+    kind: ClassVar[str] = "count"
+    id: str
+    evidence: tuple[str, ...]
+    min: int
+    by: str = "end"
+    after: str | None = None
+    standard: str | None = None
+    author: str | None = None
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Count the matching evidence up to the as-of date."""
+        deadline = ctx.due(self.by)
+        since = ctx.due(self.after) if self.after else None
+        used = [
+            e
+            for e in ctx.evidence(self.evidence)
+            if (self.standard is None or self.standard in e.standards)
+            and (self.author is None or e.by == self.author)
+            and (since is None or e.date >= since)
+            and (deadline is None or e.date <= deadline)
+        ]
+        have = len(used)
+        status = _status(have >= self.min, deadline, ctx.as_of)
+        what = _kinds(ctx, self.evidence) + (f" citing {self.standard}" if self.standard else "")
+        missing = f"; missing {self.min - have}" if have < self.min else ""
+        by = _by_text(ctx, self.by, deadline)
+        message = f"{min(have, self.min)} of {self.min} {what} {by}{missing}"
+        behind = status == "pending" and _behind(
+            have, self.min, ctx.enrolment.start, deadline, ctx.as_of
+        )
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(used),
+            standards=_cited(used, self.standards),
+            deadline=deadline,
+            behind=behind,
+        )
+
+
+@attrs.frozen
+class CoverageRule:
+    """Every standard of the given sets evidenced at least ``min`` times, by a deadline."""
+
+    kind: ClassVar[str] = "coverage"
+    id: str
+    sets: tuple[str, ...]
+    min: int = 1
+    by: str = "end"
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Count citations of each standard in the record's service's sets."""
+        deadline = ctx.due(self.by)
+        wanted = [
+            sid
+            for s in ctx.framework.standard_sets_for(ctx.record.service)
+            if s.id in self.sets
+            for sid in s.ids()
+        ]
+        used = [e for e in ctx.evidence() if deadline is None or e.date <= deadline]
+        counts = {sid: sum(sid in e.standards for e in used) for sid in wanted}
+        short = [sid for sid, n in counts.items() if n < self.min]
+        status = _status(bool(wanted) and not short, deadline, ctx.as_of)
+        if not wanted:
+            status = "not-applicable"
+        covered = len(wanted) - len(short)
+        message = (
+            f"{covered} of {len(wanted)} standards of {', '.join(self.sets)} evidenced "
+            f"at least {self.min} time{'s' if self.min > 1 else ''} "
+            f"{_by_text(ctx, self.by, deadline)}"
+            + (f"; not yet: {', '.join(short)}" if short else "")
+        )
+        citing = [e for e in used if any(s in counts for s in e.standards)]
+        behind = status == "pending" and _behind(
+            covered, len(wanted), ctx.enrolment.start, deadline, ctx.as_of
+        )
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(citing),
+            standards=tuple(sorted(wanted)),
+            deadline=deadline,
+            behind=behind,
+        )
+
+
+@attrs.frozen
+class FrequencyRule:
+    """At least one piece of evidence in every window of a schedule."""
+
+    kind: ClassVar[str] = "frequency"
+    id: str
+    evidence: tuple[str, ...]
+    periods: tuple[Period, ...]
+    by: str = "end"
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Check each window that has closed by the as-of date; the open one is pending."""
+        deadline = ctx.due(self.by) or ctx.timeline.expected_end
+        windows = frequency_windows(
+            ctx.enrolment.start, deadline, self.periods, ctx.timeline.pauses
+        )
+        items = ctx.evidence(self.evidence)
+        closed = [w for w in windows if w[1] < ctx.as_of]
+        empty = [w for w in closed if not any(w[0] <= e.date <= w[1] for e in items)]
+        used = [e for e in items if any(w[0] <= e.date <= w[1] for w in windows)]
+        what = _kinds(ctx, self.evidence)
+        if empty:
+            first = empty[0]
+            status: FindingStatus = "missed"
+            message = (
+                f"{what} in {len(closed) - len(empty)} of {len(closed)} periods so far; "
+                f"none from {first[0]} to {first[1]}"
+                + (f" and {len(empty) - 1} more periods" if len(empty) > 1 else "")
+            )
+        else:
+            status = "met" if len(closed) == len(windows) else "pending"
+            message = (
+                f"{what} in all {len(closed)} periods so far, of {len(windows)} "
+                f"{_by_text(ctx, self.by, deadline)}"
+            )
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(used),
+            standards=_cited([], self.standards),
+            deadline=deadline,
+        )
+
+
+@attrs.frozen
+class PresenceRule:
+    """For each milestone in ``at``, evidence dated on or after its due date, within the grace."""
+
+    kind: ClassVar[str] = "presence"
+    id: str
+    evidence: tuple[str, ...]
+    at: tuple[str, ...]
+    grace_days: int = 0
+    before_days: int = 0
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Look for one distinct piece of evidence per milestone."""
+        items = sorted(ctx.evidence(self.evidence), key=lambda e: e.date)
+        used: list[Evidence] = []
+        missing: list[str] = []
+        missed = False
+        deadline = None
+        for milestone in self.at:
+            due = ctx.due(milestone)
+            if due is None:
+                continue
+            window_start = due - dt.timedelta(days=self.before_days)
+            window_end = due + dt.timedelta(days=self.grace_days)
+            deadline = window_end
+            found = next(
+                (e for e in items if window_start <= e.date <= window_end and e not in used), None
+            )
+            if found is None:
+                found = next((e for e in items if e.date >= window_start and e not in used), None)
+            if found is not None:
+                used.append(found)
+            else:
+                missing.append(f"the {_milestone(ctx, milestone)} (due {due})")
+                missed = missed or ctx.as_of > window_end
+        what = _kinds(ctx, self.evidence)
+        status: FindingStatus = "met" if not missing else "missed" if missed else "pending"
+        message = f"{what} at or after {len(used)} of {len(self.at)} milestones" + (
+            f"; still needed at: {', '.join(missing)}" if missing else ""
+        )
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(used),
+            standards=_cited(used, self.standards),
+            deadline=deadline,
+        )
+
+
+@attrs.frozen
+class DistinctAuthorsRule:
+    """Evidence of the given kinds by at least ``min`` different people."""
+
+    kind: ClassVar[str] = "distinct-authors"
+    id: str
+    evidence: tuple[str, ...]
+    min: int
+    by: str = "end"
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Count the distinct authors (``by``) of the matching evidence."""
+        deadline = ctx.due(self.by)
+        used = [
+            e
+            for e in ctx.evidence(self.evidence)
+            if e.by and (deadline is None or e.date <= deadline)
+        ]
+        authors = {e.by for e in used}
+        status = _status(len(authors) >= self.min, deadline, ctx.as_of)
+        message = (
+            f"{_kinds(ctx, self.evidence)} by {len(authors)} of {self.min} different people "
+            f"{_by_text(ctx, self.by, deadline)}"
+        )
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(used),
+            standards=_cited(used, self.standards),
+            deadline=deadline,
+        )
+
+
+@attrs.frozen
+class GroupRule:
+    """All (``all-of``) or any (``any-of``) of other rules of the same file."""
+
+    kind: ClassVar[str] = "all-of"
+    id: str
+    rules: tuple[str, ...]
+    title: str = ""
+    stages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+
+    def combine(self, statuses: list[FindingStatus]) -> FindingStatus:
+        """All of: met when all are met, missed when any is missed."""
+        if "error" in statuses:
+            return "error"
+        if not statuses:
+            return "not-applicable"
+        if all(s == "met" for s in statuses):
+            return "met"
+        return "missed" if "missed" in statuses else "pending"
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Combine the findings of the member rules."""
+        members = [
+            results[r] for r in self.rules if r in results and results[r].status != "not-applicable"
+        ]
+        status = self.combine([m.status for m in members])
+        met = sum(m.status == "met" for m in members)
+        word = "all" if self.kind == "all-of" else "any"
+        message = f"{met} of {len(members)} rules met ({word} of: {', '.join(self.rules)})"
+        deadlines = [m.deadline for m in members if m.deadline]
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=tuple(dict.fromkeys(i for m in members for i in m.evidence)),
+            standards=tuple(
+                sorted({s for m in members for s in m.standards} | set(self.standards))
+            ),
+            deadline=max(deadlines) if deadlines else None,
+        )
+
+
+@attrs.frozen
+class AnyOfRule(GroupRule):
+    """Any of other rules of the same file."""
+
+    kind: ClassVar[str] = "any-of"
+
+    def combine(self, statuses: list[FindingStatus]) -> FindingStatus:
+        """Any of: met when one is met, missed when all are missed."""
+        if not statuses:
+            return "not-applicable"
+        if "met" in statuses:
+            return "met"
+        if "error" in statuses:
+            return "error"
+        return "missed" if all(s == "missed" for s in statuses) else "pending"
+
+
+#: The rule kinds this library ships, by ``kind``; plugins add their own.
+BUILTIN_KINDS: dict[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (
+        CountRule,
+        CoverageRule,
+        FrequencyRule,
+        PresenceRule,
+        DistinctAuthorsRule,
+        GroupRule,
+        AnyOfRule,
+    )
+}
+
+
+@attrs.frozen
+class RuleSet:
+    """A versioned set of rules, loaded from one file.
+
+    Attributes:
+        version: The rule set's version (``baseline-2026.1``); each finding carries it.
+        framework: The framework version it was written for.
+        rules: The rules, in an order where a group comes after its members.
+    """
+
+    version: str
+    title: str
+    framework: str
+    rules: tuple[Any, ...]
+    file: str | None = None
+
+    def applies(self, rule: Any, ctx: Context) -> bool:
+        """Whether a rule is for this stage and service."""
+        return (not rule.stages or ctx.stage.id in rule.stages) and (
+            not rule.services or ctx.record.service in rule.services
+        )
+
+
+def _order(rules: list[Any], file: str | None) -> tuple[Any, ...]:
+    by_id = {r.id: r for r in rules}
+    done: dict[str, bool] = {}
+    out: list[Any] = []
+
+    def visit(rule: Any, chain: tuple[str, ...]) -> None:
+        if done.get(rule.id):
+            return
+        if rule.id in chain:
+            cycle = " -> ".join((*chain[chain.index(rule.id) :], rule.id))
+            raise RuleError(
+                [Problem(f"circular group: {cycle}", f"rules.{rule.id}.rules", None, file)]
+            )
+        for member in getattr(rule, "rules", ()):
+            visit(by_id[member], (*chain, rule.id))
+        done[rule.id] = True
+        out.append(rule)
+
+    for rule in rules:
+        visit(rule, ())
+    return tuple(out)
+
+
+def _check_refs(
+    rule: Any, index: int, fw: Framework, ids: set[str], file: str | None
+) -> list[Problem]:
+    path = f"rules[{index}]"
+    out: list[Problem] = []
+    known_kinds = fw.evidence_kind_ids()
+    for j, kind in enumerate(getattr(rule, "evidence", ())):
+        if kind not in known_kinds:
+            out.append(
+                Problem(
+                    f"rule '{rule.id}': unknown evidence kind", f"{path}.evidence[{j}]", kind, file
+                )
+            )
+    known_standards = fw.standard_ids()
+    for j, std in enumerate(rule.standards):
+        if std not in known_standards:
+            out.append(
+                Problem(f"rule '{rule.id}': unknown standard", f"{path}.standards[{j}]", std, file)
+            )
+    standard = getattr(rule, "standard", None)
+    if standard is not None and standard not in known_standards:
+        out.append(
+            Problem(f"rule '{rule.id}': unknown standard", f"{path}.standard", standard, file)
+        )
+    set_ids = {s.id for s in fw.standard_sets}
+    for j, sid in enumerate(getattr(rule, "sets", ())):
+        if sid not in set_ids:
+            out.append(
+                Problem(f"rule '{rule.id}': unknown standard set", f"{path}.sets[{j}]", sid, file)
+            )
+    stages = [fw.stage(s) for s in rule.stages] if rule.stages else list(fw.stages)
+    for j, (sid, stage) in enumerate(zip(rule.stages, stages, strict=False)):
+        if stage is None:
+            out.append(
+                Problem(f"rule '{rule.id}': unknown stage", f"{path}.stages[{j}]", sid, file)
+            )
+    milestones = {m.id for s in stages if s is not None for m in s.milestones} | {"end"}
+    for field in ("by", "after"):
+        value = getattr(rule, field, None)
+        if value is not None and value not in milestones:
+            out.append(
+                Problem(f"rule '{rule.id}': unknown milestone", f"{path}.{field}", value, file)
+            )
+    for j, ms in enumerate(getattr(rule, "at", ())):
+        if ms not in milestones:
+            out.append(Problem(f"rule '{rule.id}': unknown milestone", f"{path}.at[{j}]", ms, file))
+    for j, member in enumerate(getattr(rule, "rules", ())):
+        if member not in ids:
+            out.append(
+                Problem(
+                    f"rule '{rule.id}': unknown rule in group", f"{path}.rules[{j}]", member, file
+                )
+            )
+    if getattr(rule, "min", 1) < 1:
+        out.append(Problem(f"rule '{rule.id}': must be at least 1", f"{path}.min", rule.min, file))
+    return out
+
+
+def load_rules_data(
+    data: dict[str, Any],
+    framework: Framework,
+    *,
+    file: str | None = None,
+    kinds: Mapping[str, type[Any]] | None = None,
+) -> RuleSet:
+    """Build and check a rule set from parsed TOML.
+
+    Args:
+        data: The parsed file: ``version``, ``title``, ``framework`` and ``[[rules]]``.
+        framework: The framework its references are checked against.
+        file: The file's name, for messages.
+        kinds: Rule kinds by name (default: the built-in ones).
+
+    Raises:
+        RuleError: naming the file, the rule id and the field of every problem.
+    """
+    kinds = dict(BUILTIN_KINDS if kinds is None else kinds)
+    problems: list[Problem] = []
+    for key in ("version", "framework"):
+        if not isinstance(data.get(key), str):
+            problems.append(Problem("required, a string", key, data.get(key), file))
+    unknown = sorted(set(data) - {"version", "title", "framework", "rules"})
+    if unknown:
+        problems.append(Problem(f"unknown keys: {', '.join(unknown)}", "", None, file))
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        problems.append(
+            Problem("expected [[rules]] tables", "rules", type(raw_rules).__name__, file)
+        )
+        raw_rules = []
+    rules: list[Any] = []
+    for i, raw in enumerate(raw_rules):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a table", f"rules[{i}]", None, file))
+            continue
+        rid = raw.get("id", f"#{i}")
+        kind = raw.get("kind")
+        if kind not in kinds:
+            problems.append(
+                Problem(
+                    f"rule '{rid}': unknown kind (known: {', '.join(sorted(kinds))})",
+                    f"rules[{i}].kind",
+                    kind,
+                    file,
+                )
+            )
+            continue
+        body = {k: v for k, v in raw.items() if k != "kind"}
+        try:
+            rules.append(structure(body, kinds[kind], error=RuleError, file=file))
+        except EcfError as exc:
+            problems.extend(
+                attrs.evolve(
+                    p, path=f"rules[{i}].{p.path}".rstrip("."), message=f"rule '{rid}': {p.message}"
+                )
+                for p in exc.problems
+            )
+    ids: set[str] = set()
+    for i, rule in enumerate(rules):
+        if rule.id in ids:
+            problems.append(Problem("duplicate rule id", f"rules[{i}].id", rule.id, file))
+        ids.add(rule.id)
+    if not problems:
+        for i, rule in enumerate(rules):
+            problems.extend(_check_refs(rule, i, framework, ids, file))
+    if problems:
+        raise RuleError(problems)
+    return RuleSet(
+        version=data["version"],
+        title=str(data.get("title", "")),
+        framework=data["framework"],
+        rules=_order(rules, file),
+        file=file,
+    )
+
+
+def load_rules(
+    path: str | Path, framework: Framework, kinds: Mapping[str, type[Any]] | None = None
+) -> RuleSet:
+    """Read and check a rule file.
+
+    Raises:
+        RuleError: the file is missing, malformed, or any rule is invalid.
+    """
+    path = Path(path)
+    try:
+        data = tomli.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError([Problem(f"not valid TOML: {exc}", file=str(path))]) from exc
+    return load_rules_data(data, framework, file=str(path), kinds=kinds)
+
+
+def evaluate(rules: RuleSet, ctx: Context, assessor: str = "baseline") -> tuple[Finding, ...]:
+    """Every rule of a set judged on one context, in file order (groups after their members)."""
+    results: dict[str, Finding] = {}
+    for rule in rules.rules:
+        if not rules.applies(rule, ctx):
+            finding = Finding(
+                rule.id, "", "", "not-applicable", f"not applicable to {ctx.stage.id}"
+            )
+        else:
+            finding = rule.evaluate(ctx, results)
+        results[rule.id] = attrs.evolve(finding, assessor=assessor, version=rules.version)
+    return tuple(results.values())
+
+
+def recommend(findings: Iterable[Finding]) -> Recommendation:
+    """The overall recommendation (BASELINE.md).
+
+    ``not-met`` when any rule was missed; ``ready`` when every applicable rule is met (and none
+    failed to run); ``at-risk`` when a rule is pending behind pace or could not be judged;
+    ``on-track`` otherwise.
+    """
+    statuses = [f for f in findings if f.status != "not-applicable"]
+    if any(f.status == "missed" for f in statuses):
+        return "not-met"
+    if any(f.status == "error" or (f.status == "pending" and f.behind) for f in statuses):
+        return "at-risk"
+    if statuses and all(f.status == "met" for f in statuses):
+        return "ready"
+    return "on-track"
