@@ -28,6 +28,8 @@ import click
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ecf.assessors import Assessment
+    from ecf.council import Council
     from ecf.framework import FrameworkRegistry
     from ecf.records import HistoryEntry, Record
     from ecf.store import RecordFile
@@ -450,21 +452,40 @@ def _fmt(day: dt.date | None) -> str:
 @click.argument("file", type=RECORD)
 @click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option(
+    "--council",
+    "council_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A council.toml: adds the assessors' recommendation.",
+)
 @handle_errors
-def status(file: Path, as_of: dt.date | None, as_json: bool) -> None:
+def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
     """Show the current stage, what is overdue, what is next, and every milestone."""
     from ecf.status import status as status_  # noqa: PLC0415
 
     record = _load_valid(file)
     st = status_(record, _state().registry, as_of or _today())
+    recommendation = None
+    if council_file is not None:
+        from ecf.assessors import assess as assess_  # noqa: PLC0415
+
+        council = _council(council_file)
+        recommendation = assess_(
+            record, _state().registry, st.as_of, council=council
+        ).recommendation
     if as_json:
-        click.echo(json.dumps(st.to_json(), indent=2))
+        data = st.to_json()
+        if recommendation is not None:
+            data["recommendation"] = recommendation
+        click.echo(json.dumps(data, indent=2))
         return
     click.echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
         f"framework {st.framework}"
     )
     click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    if recommendation is not None:
+        click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
     for ms in st.overdue:
         click.secho(f"Overdue: {ms.title} ({ms.id}), due {ms.due}", fg="red")
     nxt = st.next
@@ -554,3 +575,197 @@ def frameworks(version: str | None) -> None:
             flags = " optional" if ms.optional else ""
             flags += "" if ms.verified else " (unverified)"
             click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")
+
+
+def _council(path: Path | None) -> Council | None:
+    if path is None:
+        return None
+    from ecf.council import load_council  # noqa: PLC0415
+
+    return load_council(path)
+
+
+COUNCIL = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--council", "council_file", type=COUNCIL, help="The council's council.toml.")
+@click.option("--as-of", type=DATE, help="The date to assess as of (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option(
+    "--rules",
+    "proposed",
+    type=COUNCIL,
+    help="What if: judge with this rule file instead of the current rule files; writes nothing.",
+)
+@click.option(
+    "--diff", is_flag=True, help="With --rules: show only what differs from the current rules."
+)
+@handle_errors
+def assess(
+    file: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    as_json: bool,
+    proposed: Path | None,
+    diff: bool,
+) -> None:
+    """Run the assessors on a record and explain the recommendation.
+
+    Exit 0 whatever the recommendation: the library recommends, people decide.
+    """
+    from ecf.assessors import assess as assess_  # noqa: PLC0415
+    from ecf.assessors import what_if  # noqa: PLC0415
+    from ecf.rules import load_rules  # noqa: PLC0415
+
+    record = _load_valid(file)
+    council = _council(council_file)
+    registry = _state().registry
+    when = as_of or _today()
+    current = assess_(record, registry, when, council=council)
+    if proposed is None:
+        if diff:
+            _fail(["--diff needs --rules NEW.toml"])
+        _print_assessment(current, as_json)
+        return
+    enrolment = current.stage
+    fw = registry.get(next(e.framework for e in record.enrolments if e.stage == enrolment))
+    rules = load_rules(proposed, fw)
+    after = assess_(record, registry, when, council=council, rules=[rules])
+    if not diff:
+        _print_assessment(after, as_json)
+        return
+    changes = what_if(current, after)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "id": record.id,
+                    "before": current.recommendation,
+                    "after": after.recommendation,
+                    "changes": [c.to_json() for c in changes],
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
+    for change in changes:
+        before = change.before.status if change.before else "(no rule)"
+        now = change.after.status if change.after else "(no rule)"
+        text = (
+            change.after.message if change.after else change.before.message if change.before else ""
+        )
+        click.echo(f"  {change.rule}: {before} -> {now}  {text}")
+
+
+_MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "error": "ERR"}
+
+
+def _print_assessment(result: Assessment, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    click.echo(
+        f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
+    )
+    click.echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
+    order = {"error": 0, "missed": 1, "pending": 2, "met": 3, "not-applicable": 4}
+    for f in sorted(result.findings, key=lambda f: (order[f.status], not f.behind)):
+        if f.status == "not-applicable":
+            continue
+        behind = " (behind pace)" if f.behind else ""
+        click.echo(
+            f"  {_MARK[f.status]:<3} {f.rule} [{f.assessor} {f.version}]: {f.message}{behind}"
+        )
+        if f.evidence:
+            click.echo(f"      evidence: {', '.join(f.evidence)}")
+        if f.standards:
+            click.echo(f"      standards: {', '.join(f.standards)}")
+
+
+@main.command()
+@click.option(
+    "--council", "council_file", type=COUNCIL, help="Show which plugins this council allows."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list, for scripts.")
+@handle_errors
+def plugins(council_file: Path | None, as_json: bool) -> None:
+    """List the assessor plugins: installed, allowed, version, origin, and load failures."""
+    from ecf.assessors import get_plugins  # noqa: PLC0415
+
+    council = _council(council_file)
+    found = get_plugins()
+    allowed = set(found.allowed(council.plugins if council else None))
+    rows: list[dict[str, Any]] = []
+    for info in sorted(found.infos.values(), key=lambda i: i.name):
+        rows.append(
+            {
+                "name": info.name,
+                "version": info.version,
+                "origin": info.origin,
+                "loaded": info.loaded,
+                "allowed": info.name in allowed,
+                "hooks": list(info.hooks),
+                "error": info.error,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
+        why = f": {row['error']}" if row["error"] else ""
+        hooks = f" [{', '.join(row['hooks'])}]" if row["hooks"] else ""
+        click.echo(f"{row['name']} {row['version']} ({row['origin']}): {state}{why}{hooks}")
+    if council is None:
+        click.echo("(without --council, only 'baseline' is allowed)")
+
+
+@main.group()
+def rules() -> None:
+    """Work with rule files in ecf's TOML rule language."""
+
+
+@rules.command("check")
+@click.argument("files", nargs=-1, required=True, type=COUNCIL)
+@click.option(
+    "--version", "version", help="The framework version to check against (default: current)."
+)
+@handle_errors
+def rules_check(files: tuple[Path, ...], version: str | None) -> None:
+    """Check rule files before any record is assessed; exit 2 if any is invalid."""
+    from ecf.assessors import get_plugins  # noqa: PLC0415
+    from ecf.errors import EcfError  # noqa: PLC0415
+    from ecf.rules import load_rules  # noqa: PLC0415
+
+    registry = _state().registry
+    found = get_plugins()
+    kinds, _ = found.rule_kinds(n for n, i in found.infos.items() if i.loaded)
+    bad = 0
+    for file in files:
+        try:
+            data_version = version
+            if data_version is None:
+                import tomli  # noqa: PLC0415
+
+                with file.open("rb") as fh:
+                    declared = tomli.load(fh).get("framework")
+                data_version = (
+                    declared
+                    if isinstance(declared, str) and declared in registry.versions()
+                    else None
+                )
+            rs = load_rules(file, registry.get(data_version), kinds)
+        except EcfError as exc:
+            bad += 1
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+        except Exception as exc:  # noqa: BLE001 - a malformed file is bad input, reported like one
+            bad += 1
+            click.echo(f"error: {file}: not valid TOML: {exc}", err=True)
+        else:
+            click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)

@@ -73,16 +73,22 @@ def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "
 
 
 def timeline_for(
-    record: Record, enrolment: Enrolment, registry: FrameworkRegistry, as_of: dt.date | None = None
+    record: Record,
+    enrolment: Enrolment,
+    registry: FrameworkRegistry,
+    as_of: dt.date | None = None,
+    *,
+    framework: Framework | None = None,
 ) -> StageTimeline:
     """The timeline of one enrolment under the framework version it pins.
 
     An extension counts from its decision's date: as of an earlier date, it was not yet decided.
+    ``framework`` replaces the pinned version's data (a council's overrides of it).
 
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
-    fw = registry.get(enrolment.framework)
+    fw = framework or registry.get(enrolment.framework)
     stage = fw.stage(enrolment.stage)
     if stage is None:
         _stage(fw, enrolment.stage, fw.stage_ids(), "enrolments.stage")

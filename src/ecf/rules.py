@@ -36,6 +36,7 @@ import attrs
 import tomli
 
 from ecf._convert import structure
+from ecf.council import CouncilSettings
 from ecf.errors import EcfError, Problem
 from ecf.framework import Framework, StageDef  # noqa: TC001 - attrs annotations read at run time
 from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
@@ -85,6 +86,7 @@ class Context:
         timeline: The stage's milestones with due dates, and its expected end.
         as_of: The date of the assessment: evidence after it does not count yet.
         settings: The council's settings for this assessor (from ``council.toml``).
+        council: The council's parameter overrides (completion deadline, agency rules...).
     """
 
     record: Record
@@ -94,6 +96,7 @@ class Context:
     timeline: StageTimeline
     as_of: dt.date
     settings: Mapping[str, Any] = attrs.field(factory=dict)
+    council: CouncilSettings = attrs.field(factory=CouncilSettings)
 
     def due(self, milestone: str) -> dt.date | None:
         """The due date of a milestone of this stage, ``end`` for the expected end."""

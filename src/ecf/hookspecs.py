@@ -1,0 +1,80 @@
+"""The hooks an ``ecf`` plugin may implement: specs only, each with its docstring.
+
+A plugin is a module (or object) found through the ``ecf`` entry-point group::
+
+    [project.entry-points.ecf]
+    my-council = "my_council_plugin"
+
+and implements any of these hooks, marked with :data:`ecf.hookimpl`.  The national baseline is
+itself a plugin (``ecf.plugins.baseline``), registered the same way.  Every hook receives at
+most one frozen object, so a hook can gain context in a later version without breaking a
+plugin's signature.  ``docs/plugins.md`` documents each hook; a test fails when it misses one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+    from ecf.rules import Context, Finding
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+#: The entry-point group and pluggy project name.
+PROJECT = "ecf"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def ecf_assess(context: Context) -> Iterable[Finding] | None:
+    """Judge one record's stage and return findings.
+
+    Called once per assessment for every allowed plugin that implements it, in isolation: if it
+    raises, returns something other than :class:`~ecf.rules.Finding` values, or changes its
+    input, the assessment records an ``error`` finding naming the plugin and goes on with the
+    others.  Fill in each finding's ``rule``, ``status``, ``message``, ``evidence`` (ids),
+    ``standards`` and ``deadline``; ``assessor`` and ``version`` are set by ``ecf``.
+
+    Args:
+        context: The record, the stage and its framework version, the as-of date and this
+            plugin's settings from the council's configuration.
+
+    Returns:
+        Findings, or ``None`` when the plugin has nothing to say about this record.
+    """
+
+
+@hookspec
+def ecf_rule_files(settings: Mapping[str, Any]) -> Iterable[Path] | None:
+    """Rule files this plugin ships, in ecf's TOML rule language.
+
+    A council with no Python developer writes only TOML rules and this one hook.  Each file is
+    checked when loaded (as ``ecf rules check`` does) and judged by ``ecf``'s rule engine; its
+    findings carry this plugin's name as their assessor.
+
+    Args:
+        settings: This plugin's settings from the council's configuration.
+
+    Returns:
+        Paths of rule files.
+    """
+
+
+@hookspec
+def ecf_rule_kinds() -> Mapping[str, type[Any]] | None:
+    """New kinds of rule for the TOML rule language, by the name used as ``kind``.
+
+    Each kind is a frozen attrs class with the fields its ``[[rules]]`` table holds (at least
+    ``id``, ``stages``, ``services`` and ``standards``) and an ``evaluate(ctx, results)`` method
+    returning one :class:`~ecf.rules.Finding` (see :class:`ecf.rules.RuleKind`).
+
+    Returns:
+        Rule classes by kind name.
+    """

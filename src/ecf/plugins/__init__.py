@@ -1,0 +1,1 @@
+"""Plugins that ship with ecf, registered like any council's."""

@@ -1,0 +1,53 @@
+"""The national baseline assessor: an ordinary plugin, registered through the ``ecf`` entry point.
+
+Its rules are data, in ecf's own rule language (``ecf/data/rules/baseline-2026.toml``).  In
+Python it adds only what a council's settings switch on: the completion deadline
+(``completion_months``), which the rule language has no kind for because it concerns a
+decision, not evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecf.hookspecs import hookimpl
+from ecf.rules import Finding
+from ecf.timeline import add_months
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from ecf.rules import Context, FindingStatus
+
+RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
+
+
+@hookimpl
+def ecf_rule_files(settings: Mapping[str, Any]) -> Iterable[Path]:
+    """The baseline rule set (``settings["rules"]`` names another shipped version)."""
+    version = str(settings.get("rules", "baseline-2026"))
+    return [RULES / f"{version}.toml"]
+
+
+@hookimpl
+def ecf_assess(context: Context) -> Iterable[Finding]:
+    """The completion deadline a council sets: the stage passed within N months of its start."""
+    months = context.council.completion_months
+    if months is None:
+        return []
+    start = context.enrolment.start
+    deadline = add_months(start, months)
+    passed = [
+        d
+        for d in context.record.decisions_for(context.stage.id)
+        if d.outcome == "pass" and d.date <= context.as_of
+    ]
+    status: FindingStatus
+    if passed:
+        status = "met" if passed[-1].date <= deadline else "missed"
+        message = f"passed on {passed[-1].date}, deadline {deadline} ({months} months from {start})"
+    else:
+        status = "pending" if context.as_of <= deadline else "missed"
+        message = f"not yet passed; the deadline is {deadline} ({months} months from {start})"
+    return [Finding("completion-deadline", "", "", status, message, deadline=deadline)]
