@@ -155,6 +155,8 @@ def _set_in_order(container: Any, key: str, item: Any, after: list[str]) -> None
         if previous is not None and not previous.as_string().endswith("\n\n"):
             first = item[0] if isinstance(item, AoT) else item
             first.trivia.indent = "\n"  # a blank line before the new table
+        last = item[-1] if isinstance(item, AoT) else item
+        last.add(tomlkit.nl())  # and after, before the table that follows
         container._insert_at(index, key, item)  # noqa: SLF001
     except (AttributeError, KeyError, TypeError, ValueError):
         container[key] = item
