@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import getpass
-import json
 import os
 import sys
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
@@ -27,6 +24,7 @@ import click
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from fractions import Fraction
 
     from ecf.assessors import Assessment
     from ecf.council import Council
@@ -70,6 +68,8 @@ class FteType(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Fraction:
         """Parse the value exactly or fail with a usage error naming it."""
+        from fractions import Fraction  # noqa: PLC0415 - lazy: keeps --help fast
+
         try:
             fte = Fraction(str(value).strip())
         except (ValueError, ZeroDivisionError):
@@ -107,6 +107,8 @@ class _State:
 
 
 def _login() -> str:
+    import getpass  # noqa: PLC0415
+
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in some containers
@@ -119,6 +121,12 @@ def _state() -> _State:
 
 def _today() -> dt.date:
     return dt.date.today()  # noqa: DTZ011 - a person's local date is what "today" means here
+
+
+def _json(data: object, indent: int = 2) -> str:
+    import json  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return json.dumps(data, indent=indent)
 
 
 def _fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -477,7 +485,7 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         data = st.to_json()
         if recommendation is not None:
             data["recommendation"] = recommendation
-        click.echo(json.dumps(data, indent=2))
+        click.echo(_json(data, indent=2))
         return
     click.echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
@@ -515,7 +523,7 @@ def timeline(file: Path, as_json: bool) -> None:
     record = _load_valid(file)
     items = events(record, _state().registry)
     if as_json:
-        click.echo(json.dumps({"id": record.id, "events": [e.to_json() for e in items]}, indent=2))
+        click.echo(_json({"id": record.id, "events": [e.to_json() for e in items]}, indent=2))
         return
     click.echo(f"{record.id}: timeline")
     today = _today()
@@ -639,14 +647,13 @@ def assess(
     changes = what_if(current, after)
     if as_json:
         click.echo(
-            json.dumps(
+            _json(
                 {
                     "id": record.id,
                     "before": current.recommendation,
                     "after": after.recommendation,
                     "changes": [c.to_json() for c in changes],
-                },
-                indent=2,
+                }
             )
         )
         return
@@ -665,7 +672,7 @@ _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "
 
 def _print_assessment(result: Assessment, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(_json(result.to_json(), indent=2))
         return
     click.echo(
         f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
@@ -712,7 +719,7 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
             }
         )
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(_json(rows, indent=2))
         return
     for row in rows:
         state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
