@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
@@ -776,3 +777,162 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if bad:
         sys.exit(EXIT_BAD_INPUT)
+
+
+COLUMNS = [
+    "id",
+    "council",
+    "team",
+    "stage",
+    "stage_start",
+    "expected_end",
+    "state",
+    "next_milestone",
+    "next_due",
+    "overdue",
+    "recommendation",
+    "reasons",
+]
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--council", "council_file", type=COUNCIL, help="A council.toml: adds recommendations."
+)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "jsonl"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
+@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--council-code", "councils", multiple=True, help="Only records of these councils.")
+@click.option("--team", "teams", multiple=True, help="Only these teams (the records' extra.team).")
+@click.option(
+    "--recommendation", "recommendations", multiple=True, help="Only these recommendations."
+)
+@click.option(
+    "--due-within",
+    type=click.IntRange(min=0),
+    help="Only those with a milestone due within N days.",
+)
+@click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
+)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def cohort(
+    folder: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    fmt: str,
+    stages: tuple[str, ...],
+    states: tuple[str, ...],
+    councils: tuple[str, ...],
+    teams: tuple[str, ...],
+    recommendations: tuple[str, ...],
+    due_within: int | None,
+    overdue: bool,
+    pseudonymise: bool,
+    key_file: Path | None,
+) -> None:
+    """Report on every record under FOLDER: who is where, what is due, who is at risk.
+
+    Each bad file is reported once on stderr with its path and reason; the rest is processed.
+    Exit 0 when every record was read, 1 when any failed, 2 on bad options.
+    """
+    from ecf import cohort as cohort_  # noqa: PLC0415
+    from ecf import export  # noqa: PLC0415
+
+    key = export.read_key(key_file) if pseudonymise else None
+    council = _council(council_file)
+    registry = _state().registry
+    when = as_of or _today()
+    files = cohort_.record_files(folder)
+    interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
+    if interactive:
+        with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
+            loaded = cohort_.load_folder(folder, registry, _today(), progress=bar.update)
+    else:
+        loaded = cohort_.load_folder(folder, registry, _today())
+    for failure in loaded.failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    every = list(cohort_.rows(loaded.records, when, registry, council=council))
+    summary = cohort_.summarise(every, when, failed=len(loaded.failures))
+    chosen = [
+        r
+        for r in every
+        if cohort_.matches(
+            r,
+            as_of=when,
+            stage=stages,
+            state=states,
+            council=councils,
+            team=teams,
+            recommendation=recommendations,
+            due_within=due_within,
+            overdue=overdue,
+        )
+    ]
+    data = [r.to_json() for r in chosen]
+    if key is not None:
+        data = [export.pseudonymise(d, key) for d in data]
+    if fmt == "json":
+        click.echo(
+            _json({"as_of": when.isoformat(), "summary": summary.to_json(), "records": data})
+        )
+    elif fmt == "jsonl":
+        for line in export.json_lines(data):
+            click.echo(line)
+    elif fmt == "csv":
+        click.echo(export.csv_text(data, COLUMNS), nl=False)
+    else:
+        _print_cohort(summary, data, when)
+    if loaded.failures:
+        click.echo(f"{len(loaded.failures)} of {len(files)} records could not be read", err=True)
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
+    stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
+    states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
+    click.echo(f"{summary.total} records as of {when}: {stages}")
+    click.echo(f"States: {states}")
+    click.echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
+    if summary.by_recommendation:
+        recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
+        click.echo(f"Recommendations: {recs}")
+    click.echo()
+    shown = [
+        "id",
+        "council",
+        "stage",
+        "stage_start",
+        "expected_end",
+        "state",
+        "next_milestone",
+        "next_due",
+        "overdue",
+    ]
+    if any(d.get("recommendation") for d in data):
+        shown += ["recommendation", "reasons"]
+    table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
+    widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "-"
+    return str(value)

@@ -1,0 +1,110 @@
+"""Exports: CSV safe to open in a spreadsheet, JSON, JSON Lines; pseudonymised on request.
+
+* CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+  a tab or a carriage return) are written with a leading ``'`` (OWASP's advice on CSV injection),
+  so an id or a note cannot run in Excel.
+* ``pseudonymise`` replaces record ids with a keyed hash (HMAC-SHA256): the same id and key give
+  the same pseudonym, so exports can be joined, but no one without the key can reverse it or
+  check a guess.  Names are never exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from ecf.errors import EcfError, Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "KEY_ENV",
+    "csv_text",
+    "json_lines",
+    "pseudonym",
+    "pseudonymise",
+    "read_key",
+    "safe_cell",
+]
+
+#: Environment variable holding the pseudonymisation key (or use a key file).
+KEY_ENV = "ECF_PSEUDONYM_KEY"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Fields that identify a person or a record, replaced when pseudonymising.
+IDENTIFYING = ("id",)
+
+
+def safe_cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_text(records: Iterable[Mapping[str, Any]], columns: list[str]) -> str:
+    """Rows as CSV with a header, every cell made safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in records:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def json_lines(records: Iterable[Mapping[str, Any]]) -> Iterable[str]:
+    """Rows as JSON Lines, one object per line."""
+    for row in records:
+        yield json.dumps(row, ensure_ascii=False, default=str)
+
+
+def read_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
+    """The pseudonymisation key: from a file, else from ``ECF_PSEUDONYM_KEY``.
+
+    Raises:
+        EcfError: when there is no key, or it is shorter than 16 bytes.
+    """
+    if key_file is not None:
+        try:
+            with open(key_file, "rb") as fh:  # noqa: PTH123 - a path or a path-like
+                key = fh.read().strip()
+        except OSError as exc:
+            raise EcfError(
+                [Problem(f"cannot read the key file: {exc.strerror}", file=str(key_file))]
+            ) from exc
+    else:
+        key = os.environ.get(KEY_ENV, "").encode()
+    if len(key) < 16:  # noqa: PLR2004
+        raise EcfError(
+            [
+                Problem(
+                    f"pseudonymising needs a key of 16 bytes or more: --key-file FILE or ${KEY_ENV}"
+                )
+            ]
+        )
+    return key
+
+
+def pseudonym(key: bytes, value: str) -> str:
+    """A stable, keyed pseudonym for an id (``p-`` and 16 hex digits)."""
+    return "p-" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def pseudonymise(row: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    """A copy of an export row with its identifying fields replaced by pseudonyms."""
+    out = dict(row)
+    for field in IDENTIFYING:
+        if isinstance(out.get(field), str):
+            out[field] = pseudonym(key, out[field])
+    out.pop("name", None)
+    return out
