@@ -77,7 +77,7 @@ def _check(record: Record, registry: FrameworkRegistry, today: dt.date) -> list[
 
 
 def record_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every ``*.toml`` file under a folder, recursively, in a stable order (hidden ones skipped)."""
+    """Every ``*.toml`` file under a folder, recursively, in a stable order (not hidden ones)."""
     root = Path(folder)
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):

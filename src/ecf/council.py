@@ -111,8 +111,9 @@ def load_council(path: str | Path) -> Council:
     """Read and check a ``council.toml``.
 
     Raises:
-        CouncilError: the file is missing or malformed, has unknown keys, or an ``[[assess]]``
-            entry names a plugin that is not in the allow-list.
+        CouncilError: the file is missing or malformed, has unknown keys, names a rule file
+            that does not exist, or an ``[[assess]]`` entry names a plugin that is not in the
+            allow-list.
     """
     path = Path(path)
     try:
@@ -139,6 +140,12 @@ def load_council(path: str | Path) -> Council:
     for i, name in enumerate(council.rules):
         if not (path.parent / name).is_file():
             problems.append(Problem("no such rule file", f"rules[{i}]", name, str(path)))
+    for i, entry in enumerate(council.assess):
+        for j, name in enumerate(entry.rules):
+            if not (path.parent / name).is_file():
+                problems.append(
+                    Problem("no such rule file", f"assess[{i}].rules[{j}]", name, str(path))
+                )
     for key, value in (
         ("pause_threshold_days", council.settings.pause_threshold_days),
         ("completion_months", council.settings.completion_months),

@@ -38,7 +38,7 @@ import tomli
 from ecf._convert import structure
 from ecf.council import CouncilSettings
 from ecf.errors import EcfError, Problem
-from ecf.framework import Framework, StageDef  # noqa: TC001 - attrs annotations read at run time
+from ecf.framework import SERVICES, Framework, StageDef
 from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
 from ecf.timeline import Period, StageTimeline, frequency_windows
 
@@ -567,14 +567,16 @@ class RuleSet:
     file: str | None = None
 
     def applies(self, rule: Any, ctx: Context) -> bool:
-        """Whether a rule is for this stage and service."""
-        return (not rule.stages or ctx.stage.id in rule.stages) and (
+        """Whether a rule is for this stage (named by id or alias) and service."""
+        stages = {st.id for s in rule.stages if (st := ctx.framework.stage(s)) is not None}
+        return (not rule.stages or ctx.stage.id in stages) and (
             not rule.services or ctx.record.service in rule.services
         )
 
 
 def _order(rules: list[Any], file: str | None) -> tuple[Any, ...]:
     by_id = {r.id: r for r in rules}
+    index = {r.id: i for i, r in enumerate(rules)}
     done: dict[str, bool] = {}
     out: list[Any] = []
 
@@ -583,8 +585,16 @@ def _order(rules: list[Any], file: str | None) -> tuple[Any, ...]:
             return
         if rule.id in chain:
             cycle = " -> ".join((*chain[chain.index(rule.id) :], rule.id))
+            first = chain[chain.index(rule.id)]
             raise RuleError(
-                [Problem(f"circular group: {cycle}", f"rules.{rule.id}.rules", None, file)]
+                [
+                    Problem(
+                        f"rule '{first}': circular group: {cycle}",
+                        f"rules[{index[first]}].rules",
+                        None,
+                        file,
+                    )
+                ]
             )
         for member in getattr(rule, "rules", ()):
             visit(by_id[member], (*chain, rule.id))
@@ -625,6 +635,16 @@ def _check_refs(
         if sid not in set_ids:
             out.append(
                 Problem(f"rule '{rule.id}': unknown standard set", f"{path}.sets[{j}]", sid, file)
+            )
+    for j, service in enumerate(rule.services):
+        if service not in SERVICES:
+            out.append(
+                Problem(
+                    f"rule '{rule.id}': unknown service (known: {', '.join(SERVICES)})",
+                    f"{path}.services[{j}]",
+                    service,
+                    file,
+                )
             )
     stages = [fw.stage(s) for s in rule.stages] if rule.stages else list(fw.stages)
     for j, (sid, stage) in enumerate(zip(rule.stages, stages, strict=False)):
@@ -693,7 +713,7 @@ def load_rules_data(
             continue
         rid = raw.get("id", f"#{i}")
         kind = raw.get("kind")
-        if kind not in kinds:
+        if not isinstance(kind, str) or kind not in kinds:
             problems.append(
                 Problem(
                     f"rule '{rid}': unknown kind (known: {', '.join(sorted(kinds))})",

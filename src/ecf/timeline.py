@@ -203,7 +203,7 @@ def frequency_windows(
     windows = []
     for first, nxt in itertools.pairwise(offsets):
         first_day = clock_date(start, first, paused)
-        if first_day > end:
+        if first_day >= end:  # a window opens only before the end: the end day closes the stage
             break
         windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
     return tuple(windows)
