@@ -478,6 +478,8 @@ COMMANDS = [
     ["plugins"],
     ["rules"],
     ["rules", "check"],
+    ["leave"],
+    ["cohort"],
 ]
 
 

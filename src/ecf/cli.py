@@ -446,6 +446,22 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
     click.echo(f"{saved.record.id}: started {saved.record.current.stage} on {start}")
 
 
+@main.command()
+@click.argument("file", type=RECORD)
+@click.option("--date", "when", required=True, type=DATE, help="The last day of employment.")
+@click.option("--reason", required=True, help="Why: resigned, moved council, retired...")
+@handle_errors
+def leave(file: Path, when: dt.date, reason: str) -> None:
+    """Record that the practitioner left employment; the record is closed after."""
+    from ecf.progression import leave as leave_  # noqa: PLC0415
+
+    def change(record: Record) -> Record:
+        return leave_(record, when, reason, _state().entry("leave", f"left on {when}"))
+
+    saved = _edit(file, change)
+    click.echo(f"{saved.record.id}: left on {when}")
+
+
 def _load_valid(file: Path) -> Record:
     from ecf.store import read_record  # noqa: PLC0415
     from ecf.validation import ensure_valid  # noqa: PLC0415

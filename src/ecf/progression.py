@@ -36,13 +36,21 @@ __all__ = [
     "advance",
     "allowed_next",
     "decide",
+    "leave",
     "new_record",
     "stage_state",
     "timeline_for",
 ]
 
 State = Literal[
-    "in-progress", "awaiting-decision", "passed", "failed", "extended", "deferred", "withdrawn"
+    "in-progress",
+    "awaiting-decision",
+    "passed",
+    "failed",
+    "extended",
+    "deferred",
+    "withdrawn",
+    "left",
 ]
 STATES: tuple[State, ...] = (
     "in-progress",
@@ -52,6 +60,7 @@ STATES: tuple[State, ...] = (
     "extended",
     "deferred",
     "withdrawn",
+    "left",
 )
 _BY_OUTCOME: dict[str, State] = {
     "pass": "passed",
@@ -70,6 +79,13 @@ def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "
             [Problem(f"{what} (allowed: {', '.join(allowed) or 'none'})", path, stage_id)]
         )
     return stage
+
+
+def _refuse_if_left(record: Record) -> None:
+    if record.left is not None:
+        raise TransitionError(
+            [Problem(f"the practitioner left on {record.left.date}; the record is closed", "left")]
+        )
 
 
 def timeline_for(
@@ -112,12 +128,19 @@ def timeline_for(
 def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> State:
     """The state of a stage as of a date.
 
-    A decided stage is in the state of its latest decision (as of the date), except that an
+    A stage that was open when the practitioner left employment is ``left``.  A decided stage
+    is in the state of its latest decision (as of the date), except that an
     extension or a deferral whose end date has come is ``awaiting-decision``; an undecided one is
     ``awaiting-decision`` once every required dated milestone is held or its expected end has
     come, and ``in-progress`` before.
     """
     decisions = [d for d in record.decisions_for(timeline.stage) if d.date <= as_of]
+    if (
+        record.left is not None
+        and record.left.date <= as_of
+        and not (decisions and decisions[-1].outcome in CLOSING_OUTCOMES)
+    ):
+        return "left"
     if decisions:
         last = decisions[-1]
         # An extension or a deferral lasts until its end date; then people decide again.
@@ -193,6 +216,7 @@ def decide(
             a closed stage, an extension that does not move the end date later, or a decision
             dated before the stage started or before its previous decision.
     """
+    _refuse_if_left(record)
     current = record.current
     if current is None or decision.stage != current.stage:
         stage = current.stage if current else "none"
@@ -263,6 +287,7 @@ def advance(
         TransitionError: when the current stage has no pass, or ``stage`` does not follow it, or
             ``start`` is not after the current stage's start.
     """
+    _refuse_if_left(record)
     current = record.current
     fw = registry.get()
     if current is None:
@@ -294,3 +319,20 @@ def advance(
     return record.changed(
         entry, enrolments=(*record.enrolments, Enrolment(stage_def.id, start, fw.version))
     )
+
+
+def leave(record: Record, date: dt.date, reason: str, entry: HistoryEntry) -> Record:
+    """Record that the practitioner left employment; the record is closed after.
+
+    Raises:
+        TransitionError: when they already left, or the date is before the current stage's start.
+    """
+    from ecf.records import Leaving  # noqa: PLC0415 - keeps the import list of the module short
+
+    _refuse_if_left(record)
+    current = record.current
+    if current is not None and date < current.start:
+        raise TransitionError(
+            [Problem(f"is before the current stage started ({current.start})", "date", date)]
+        )
+    return record.changed(entry, left=Leaving(date, reason))

@@ -33,6 +33,7 @@ __all__ = [
     "Evidence",
     "HeldMilestone",
     "HistoryEntry",
+    "Leaving",
     "Outcome",
     "PatternChange",
     "Record",
@@ -162,6 +163,19 @@ class HistoryEntry:
 
 
 @attrs.frozen
+class Leaving:
+    """The practitioner left the employer: the path stops here.
+
+    Attributes:
+        date: The last day of employment.
+        reason: Why, in the council's words (``resigned``, ``moved council``, ``retired``...).
+    """
+
+    date: dt.date
+    reason: str
+
+
+@attrs.frozen
 class Record:
     """One practitioner's early career.
 
@@ -171,6 +185,7 @@ class Record:
         swe: Social Work England registration number (``SW`` and digits).
         council: The employer council's code.
         hours: Working-pattern changes; before the first, the practitioner works full time.
+        left: Set when the practitioner left employment; nothing may change after.
         extra: A council's own fields, kept as they are.
     """
 
@@ -188,6 +203,7 @@ class Record:
     milestones: tuple[HeldMilestone, ...] = ()
     decisions: tuple[Decision, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
+    left: Leaving | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
 
     @property

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from ecf.records import Record
     from ecf.timeline import MilestoneDue
 
-__all__ = ["Event", "MilestoneStatus", "Status", "events", "status"]
+__all__ = ["CLOSED", "Event", "MilestoneStatus", "Status", "events", "status"]
+
+#: States in which a stage is over: nothing is next, nothing is overdue.
+CLOSED = frozenset({"passed", "failed", "withdrawn", "left"})
 
 
 @attrs.frozen
@@ -80,7 +83,7 @@ class Status:
     @property
     def next(self) -> MilestoneStatus | None:
         """The first milestone neither held nor overdue, by due date (if the stage is open)."""
-        if self.state in ("passed", "failed", "withdrawn"):
+        if self.state in CLOSED:
             return None
         waiting = [
             m
@@ -122,6 +125,10 @@ def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Statu
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of)
+    state = stage_state(record, tl, as_of)
+    milestones = tuple(MilestoneStatus.of(m, as_of) for m in tl.milestones)
+    if state in CLOSED:
+        milestones = tuple(attrs.evolve(m, overdue=False) for m in milestones)
     return Status(
         id=record.id,
         stage=tl.stage,
@@ -129,9 +136,9 @@ def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Statu
         stage_start=tl.start,
         framework=tl.framework,
         expected_end=tl.expected_end,
-        state=stage_state(record, tl, as_of),
+        state=state,
         as_of=as_of,
-        milestones=tuple(MilestoneStatus.of(m, as_of) for m in tl.milestones),
+        milestones=milestones,
     )
 
 
@@ -195,6 +202,8 @@ def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:
         )
     for h in record.hours:
         out.append(Event(h.from_, "hours", None, f"Working pattern {float(h.fte):g} FTE"))
+    if record.left is not None:
+        out.append(Event(record.left.date, "left", None, f"Left employment: {record.left.reason}"))
     for a in record.absences:
         out.append(Event(a.first, "absence", None, f"Absence: {a.kind}, {a.days} days to {a.last}"))
     for ev in record.evidence:
@@ -209,5 +218,6 @@ def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:
         "milestone": 6,
         "due": 7,
         "decision": 8,
+        "left": 9,
     }
     return tuple(sorted(out, key=lambda e: (e.date, order[e.kind])))

@@ -381,6 +381,25 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
     _check_decisions(record, today, out)
+    if record.left is not None:
+        first = record.enrolments[0].start if record.enrolments else record.qualified
+        if record.left.date < first:
+            out.append(
+                Problem(
+                    f"is before the first stage started ({first})", "left.date", record.left.date
+                )
+            )
+        if record.left.date > today:
+            out.append(
+                Problem(f"is in the future (today is {today})", "left.date", record.left.date)
+            )
+        if not record.left.reason.strip():
+            out.append(Problem("give a reason for leaving", "left.reason", record.left.reason))
+        later = [d for d in record.decisions if d.date > record.left.date]
+        if later or (record.enrolments and record.enrolments[-1].start > record.left.date):
+            out.append(
+                Problem("a stage or a decision comes after leaving", "left.date", record.left.date)
+            )
     for i in range(1, len(record.history)):
         if record.history[i].at < record.history[i - 1].at:
             out.append(
