@@ -480,6 +480,7 @@ COMMANDS = [
     ["rules", "check"],
     ["leave"],
     ["cohort"],
+    ["workforce"],
 ]
 
 

@@ -69,7 +69,7 @@ class FteType(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Fraction:
         """Parse the value exactly or fail with a usage error naming it."""
-        from fractions import Fraction  # noqa: PLC0415 - lazy: keeps --help fast
+        from fractions import Fraction
 
         try:
             fte = Fraction(str(value).strip())
@@ -95,20 +95,20 @@ class _State:
     @property
     def registry(self) -> FrameworkRegistry:
         if self._registry is None:
-            from ecf.framework import FrameworkRegistry  # noqa: PLC0415 - lazy: keeps --help fast
+            from ecf.framework import FrameworkRegistry
 
             self._registry = FrameworkRegistry.default(list(self.framework_files))
         return self._registry
 
     def entry(self, action: str, detail: str) -> HistoryEntry:
-        from ecf.records import HistoryEntry  # noqa: PLC0415
+        from ecf.records import HistoryEntry
 
         by = self.user or os.environ.get(USER_ENV) or _login()
         return HistoryEntry(dt.datetime.now(dt.UTC).replace(microsecond=0), by, action, detail)
 
 
 def _login() -> str:
-    import getpass  # noqa: PLC0415
+    import getpass
 
     try:
         return getpass.getuser()
@@ -125,7 +125,7 @@ def _today() -> dt.date:
 
 
 def _json(data: object, indent: int = 2) -> str:
-    import json  # noqa: PLC0415 - lazy: keeps --help fast
+    import json
 
     return json.dumps(data, indent=indent)
 
@@ -141,7 +141,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ecf.errors import EcfError  # noqa: PLC0415
+        from ecf.errors import EcfError
 
         try:
             return func(*args, **kwargs)
@@ -193,8 +193,8 @@ def main(ctx: click.Context, debug: bool, frameworks: tuple[Path, ...], user: st
 
 def _edit(file: Path, change: Callable[[Record], Record]) -> RecordFile:
     """Open, change, validate and save a record; nothing is written if any step fails."""
-    from ecf.store import open_record, save  # noqa: PLC0415
-    from ecf.validation import ensure_valid  # noqa: PLC0415
+    from ecf.store import open_record, save
+    from ecf.validation import ensure_valid
 
     opened = open_record(file)
     state = _state()
@@ -202,7 +202,7 @@ def _edit(file: Path, change: Callable[[Record], Record]) -> RecordFile:
     try:
         changed = change(opened.record)
     except Exception as exc:
-        from ecf.errors import EcfError  # noqa: PLC0415
+        from ecf.errors import EcfError
 
         if isinstance(exc, EcfError):
             raise exc.with_file(file) from exc
@@ -240,10 +240,10 @@ def new(
     swe: str | None,
 ) -> None:
     """Start a new record FILE in its first stage."""
-    from ecf.errors import EcfError  # noqa: PLC0415
-    from ecf.progression import new_record  # noqa: PLC0415
-    from ecf.store import create  # noqa: PLC0415
-    from ecf.validation import ensure_valid  # noqa: PLC0415
+    from ecf.errors import EcfError
+    from ecf.progression import new_record
+    from ecf.store import create
+    from ecf.validation import ensure_valid
 
     state = _state()
     if file.exists():
@@ -281,7 +281,7 @@ def add() -> None:
 @handle_errors
 def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
     """Record a working-pattern change from a date on."""
-    from ecf.records import PatternChange  # noqa: PLC0415
+    from ecf.records import PatternChange
 
     def change(record: Record) -> Record:
         return record.changed(
@@ -305,7 +305,7 @@ def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
 @handle_errors
 def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
     """Record an absence; a long one of a pausing kind moves the due dates."""
-    from ecf.records import Absence  # noqa: PLC0415
+    from ecf.records import Absence
 
     absence = Absence(kind, first, last)
 
@@ -320,7 +320,7 @@ def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
 
 
 def _sha256(path: Path) -> str:
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -357,7 +357,7 @@ def add_evidence(
     attach: Path | None,
 ) -> None:
     """Log a piece of evidence; prints the new evidence id."""
-    from ecf.records import Attachment, Evidence  # noqa: PLC0415
+    from ecf.records import Attachment, Evidence
 
     attachment = None
     if attach is not None:
@@ -384,7 +384,7 @@ def add_evidence(
 @handle_errors
 def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
-    from ecf.records import HeldMilestone  # noqa: PLC0415
+    from ecf.records import HeldMilestone
 
     def change(record: Record) -> Record:
         assert record.current is not None  # noqa: S101 - a valid record has an enrolment
@@ -414,8 +414,8 @@ def decide(
     file: Path, outcome: str, when: dt.date, by: str, panel: str | None, until: dt.date | None
 ) -> None:
     """Record a decision on the current stage; it is never overwritten."""
-    from ecf.progression import decide as decide_  # noqa: PLC0415
-    from ecf.records import Decision  # noqa: PLC0415
+    from ecf.progression import decide as decide_
+    from ecf.records import Decision
 
     def change(record: Record) -> Record:
         assert record.current is not None  # noqa: S101 - a valid record has an enrolment
@@ -435,7 +435,7 @@ def decide(
 @handle_errors
 def advance(file: Path, stage: str, start: dt.date) -> None:
     """Start the next stage after a pass."""
-    from ecf.progression import advance as advance_  # noqa: PLC0415
+    from ecf.progression import advance as advance_
 
     def change(record: Record) -> Record:
         entry = _state().entry("advance", f"started {stage} on {start}")
@@ -453,7 +453,7 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
 @handle_errors
 def leave(file: Path, when: dt.date, reason: str) -> None:
     """Record that the practitioner left employment; the record is closed after."""
-    from ecf.progression import leave as leave_  # noqa: PLC0415
+    from ecf.progression import leave as leave_
 
     def change(record: Record) -> Record:
         return leave_(record, when, reason, _state().entry("leave", f"left on {when}"))
@@ -462,9 +462,102 @@ def leave(file: Path, when: dt.date, reason: str) -> None:
     click.echo(f"{saved.record.id}: left on {when}")
 
 
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--council",
+    "council_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A council.toml: its agency rule set.",
+)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option(
+    "--rules",
+    "agency_rules",
+    type=click.Choice(["statutory-2024", "consultation-2023"]),
+    help="The agency rule set (default: the council's, else statutory-2024).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def workforce(
+    folder: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    agency_rules: str | None,
+    fmt: str,
+    pseudonymise: bool,
+    key_file: Path | None,
+) -> None:
+    """Workforce figures: agency eligibility, CPD readiness, and leavers by stage.
+
+    Exit 0 when every record was read, 1 when any failed.
+    """
+    from ecf import cohort as cohort_
+    from ecf import export
+    from ecf import workforce as wf
+
+    key = export.read_key(key_file) if pseudonymise else None
+    council = _council(council_file)
+    rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
+    registry = _state().registry
+    when = as_of or _today()
+    loaded = cohort_.load_folder(folder, registry, _today())
+    for failure in loaded.failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    rows: list[dict[str, Any]] = []
+    for record in loaded.records:
+        agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
+        cpd = wf.cpd_readiness(record, when)
+        rows.append(
+            {
+                "id": record.id if key is None else export.pseudonym(key, record.id),
+                "council": record.council,
+                "agency_eligible": agency.eligible,
+                "agency_from": agency.from_date.isoformat() if agency.from_date else None,
+                "agency_reason": agency.reason,
+                "cpd_ready": cpd.ready,
+                "cpd": cpd.message,
+                "left": record.left.date.isoformat() if record.left else None,
+            }
+        )
+    kept = wf.retention(loaded.records)
+    if fmt == "json":
+        click.echo(
+            _json(
+                {
+                    "as_of": when.isoformat(),
+                    "agency_rules": rules,
+                    "records": rows,
+                    "retention": kept.to_json(),
+                }
+            )
+        )
+    elif fmt == "csv":
+        click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+    else:
+        click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        for row in rows:
+            eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
+            ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
+            click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
+        stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
+        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages})")
+    if loaded.failures:
+        sys.exit(EXIT_SOME_FAILED)
+
+
 def _load_valid(file: Path) -> Record:
-    from ecf.store import read_record  # noqa: PLC0415
-    from ecf.validation import ensure_valid  # noqa: PLC0415
+    from ecf.store import read_record
+    from ecf.validation import ensure_valid
 
     return ensure_valid(read_record(file), _state().registry, _today(), file=str(file))
 
@@ -486,13 +579,13 @@ def _fmt(day: dt.date | None) -> str:
 @handle_errors
 def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
     """Show the current stage, what is overdue, what is next, and every milestone."""
-    from ecf.status import status as status_  # noqa: PLC0415
+    from ecf.status import status as status_
 
     record = _load_valid(file)
     st = status_(record, _state().registry, as_of or _today())
     recommendation = None
     if council_file is not None:
-        from ecf.assessors import assess as assess_  # noqa: PLC0415
+        from ecf.assessors import assess as assess_
 
         council = _council(council_file)
         recommendation = assess_(
@@ -535,7 +628,7 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
 @handle_errors
 def timeline(file: Path, as_json: bool) -> None:
     """Show everything dated in the record, stage by stage, with due dates to come."""
-    from ecf.status import events  # noqa: PLC0415
+    from ecf.status import events
 
     record = _load_valid(file)
     items = events(record, _state().registry)
@@ -562,7 +655,7 @@ def validate(files: tuple[Path, ...]) -> None:
 
     Exit 0 when every file is valid, 2 when any is not.
     """
-    from ecf.errors import EcfError  # noqa: PLC0415
+    from ecf.errors import EcfError
 
     bad = 0
     for file in files:
@@ -605,7 +698,7 @@ def frameworks(version: str | None) -> None:
 def _council(path: Path | None) -> Council | None:
     if path is None:
         return None
-    from ecf.council import load_council  # noqa: PLC0415
+    from ecf.council import load_council
 
     return load_council(path)
 
@@ -640,9 +733,9 @@ def assess(
 
     Exit 0 whatever the recommendation: the library recommends, people decide.
     """
-    from ecf.assessors import assess as assess_  # noqa: PLC0415
-    from ecf.assessors import what_if  # noqa: PLC0415
-    from ecf.rules import load_rules  # noqa: PLC0415
+    from ecf.assessors import assess as assess_
+    from ecf.assessors import what_if
+    from ecf.rules import load_rules
 
     record = _load_valid(file)
     council = _council(council_file)
@@ -717,7 +810,7 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
 @handle_errors
 def plugins(council_file: Path | None, as_json: bool) -> None:
     """List the assessor plugins: installed, allowed, version, origin, and load failures."""
-    from ecf.assessors import get_plugins  # noqa: PLC0415
+    from ecf.assessors import get_plugins
 
     council = _council(council_file)
     found = get_plugins()
@@ -760,9 +853,9 @@ def rules() -> None:
 @handle_errors
 def rules_check(files: tuple[Path, ...], version: str | None) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
-    from ecf.assessors import get_plugins  # noqa: PLC0415
-    from ecf.errors import EcfError  # noqa: PLC0415
-    from ecf.rules import load_rules  # noqa: PLC0415
+    from ecf.assessors import get_plugins
+    from ecf.errors import EcfError
+    from ecf.rules import load_rules
 
     registry = _state().registry
     found = get_plugins()
@@ -772,7 +865,7 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
         try:
             data_version = version
             if data_version is None:
-                import tomli  # noqa: PLC0415
+                import tomli
 
                 with file.open("rb") as fh:
                     declared = tomli.load(fh).get("framework")
@@ -864,8 +957,8 @@ def cohort(
     Each bad file is reported once on stderr with its path and reason; the rest is processed.
     Exit 0 when every record was read, 1 when any failed, 2 on bad options.
     """
-    from ecf import cohort as cohort_  # noqa: PLC0415
-    from ecf import export  # noqa: PLC0415
+    from ecf import cohort as cohort_
+    from ecf import export
 
     key = export.read_key(key_file) if pseudonymise else None
     council = _council(council_file)
