@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ecf.errors import TransitionError as TransitionError
     from ecf.framework import Framework as Framework
     from ecf.framework import FrameworkRegistry as FrameworkRegistry
+    from ecf.hookspecs import hookimpl as hookimpl
     from ecf.progression import advance as advance
     from ecf.progression import decide as decide
     from ecf.progression import new_record as new_record
@@ -66,6 +67,7 @@ _WHERE = {
     "decide": "ecf.progression",
     "due_date": "ecf.timeline",
     "events": "ecf.status",
+    "hookimpl": "ecf.hookspecs",
     "new_record": "ecf.progression",
     "open_record": "ecf.store",
     "read_record": "ecf.store",
