@@ -325,6 +325,29 @@ def test_a_mutating_plugin_blocks_ready(make_plugin: Callable[[str, str], EntryP
     assert result.recommendation == "at-risk"
 
 
+def test_a_mutating_plugin_changes_neither_the_callers_record_nor_later_plugins(
+    make_plugin: Callable[[str, str], EntryPoint],
+) -> None:
+    source, _, _ = MISBEHAVING["mutates"]
+    plugins = get_plugins(entry_points=[make_plugin("bad", source), make_plugin("good", GOOD)])
+    rec = make_record()
+    assess(rec, REGISTRY, FINAL, council=council("bad", "good"), plugins=plugins)
+    assert rec.extra == make_record().extra
+    assert "x" not in rec.extra
+
+
+def test_a_third_party_plugin_may_not_take_the_baseline_name(
+    make_plugin: Callable[[str, str], EntryPoint],
+) -> None:
+    plugins = get_plugins(entry_points=[make_plugin("baseline", GOOD)])
+    assert plugins.infos["baseline"].origin.startswith("ecf (")
+    impostor = [i for n, i in plugins.infos.items() if n != "baseline" and i.name == "baseline"]
+    assert len(impostor) == 1
+    assert not impostor[0].loaded
+    assert impostor[0].error is not None
+    assert "reserved" in impostor[0].error
+
+
 RULE_KIND = """\
     from pathlib import Path
     from typing import ClassVar

@@ -303,7 +303,7 @@ def test_coverage_every_kss_cf_statement_for_a_children_record() -> None:
     f = one(COVER, rec, D(2026, 1, 1))
     assert f.status == "pending"
     assert f.message == (
-        "9 of 10 standards of kss-cf, kss-adults evidenced at least 1 time by the final review "
+        "9 of 10 standards of kss-cf evidenced at least 1 time by the final review "
         "(due 2026-09-01); not yet: kss-cf:10"
     )
     assert f.standards == tuple(sorted(KSS_CF))
@@ -339,7 +339,7 @@ def test_coverage_min_and_not_applicable() -> None:
     ]
     twice = one({**COVER, "min": 2}, record(*once_each), D(2025, 11, 1))
     assert twice.status == "pending"
-    assert "0 of 10 standards of kss-cf, kss-adults evidenced at least 2 times" in twice.message
+    assert "0 of 10 standards of kss-cf evidenced at least 2 times" in twice.message
     # No standard set of the rule applies to the record's service.
     adults_only = one({**COVER, "sets": ["kss-adults"]}, record(*once_each), D(2025, 11, 1))
     assert adults_only.status == "not-applicable"
@@ -391,7 +391,8 @@ def test_frequency_met_when_every_window_has_a_session() -> None:
     f = one(FREQ, rec, FINAL)
     assert f.status == "met"
     assert f.message == (
-        "supervision sessions in all 22 periods so far, of 22 by the final review (due 2026-09-01)"
+        "supervision sessions in 22 of 22 periods by the final review (due 2026-09-01), "
+        "none missed so far"
     )
     assert len(f.evidence) == 22
     assert f.deadline == FINAL
@@ -403,7 +404,8 @@ def test_frequency_pending_while_windows_remain_then_missed_for_an_empty_one() -
     early = one(FREQ, rec, D(2025, 9, 15))
     assert early.status == "pending"
     assert early.message == (
-        "supervision sessions in all 2 periods so far, of 22 by the final review (due 2026-09-01)"
+        "supervision sessions in 2 of 22 periods by the final review (due 2026-09-01), "
+        "none missed so far"
     )
     # The window is open until its last day is over.
     assert one(FREQ, rec, D(2025, 9, 21)).status == "pending"
@@ -415,7 +417,7 @@ def test_frequency_pending_while_windows_remain_then_missed_for_an_empty_one() -
     later = one(FREQ, record(*supervised(windows, skip=(2, 7))), FINAL)
     assert later.message == (
         "supervision sessions in 20 of 22 periods so far; none from 2025-09-15 to 2025-09-21 "
-        "and 1 more periods"
+        "and in 1 more period"
     )
 
 
@@ -433,7 +435,8 @@ def test_frequency_windows_shift_with_a_pause() -> None:
     paused = one(FREQ, record(*sessions, absences=(sickness,)), as_of)
     assert paused.status == "pending"
     assert paused.message == (
-        "supervision sessions in all 5 periods so far, of 22 by the final review (due 2026-10-13)"
+        "supervision sessions in 6 of 22 periods by the final review (due 2026-10-13), "
+        "none missed so far"
     )
     assert paused.deadline == D(2026, 10, 13)
     # The same sessions with a short absence, which does not pause: October had no supervision.
@@ -505,6 +508,21 @@ def test_presence_end_missed_after_its_grace_and_one_piece_serves_one_milestone(
     assert missed.status == "missed"
     assert missed.evidence == ("ev-001",)
     assert missed.message.endswith("still needed at: the final review (due 2026-09-01)")
+
+
+def test_presence_a_late_reflection_does_not_undo_a_miss() -> None:
+    # Only a reflection within its window counts: once missed, a milestone stays missed.
+    late = record(ev("ev-001", "critical-reflection", D(2026, 5, 1)))  # 61 days after review-6m
+    f = one(CRL, late, D(2026, 5, 2))
+    assert f.status == "missed"
+    assert f.evidence == ()
+
+
+def test_frequency_met_on_the_deadline_day_itself() -> None:
+    windows = supervision_schedule(START, FINAL)
+    rec = record(*supervised(windows))
+    assert one(FREQ, rec, FINAL).status == "met"
+    assert one(FREQ, rec, windows[-1][0]).status == "met"  # the last window is open, but held
 
 
 # --- distinct authors ----------------------------------------------------------------------

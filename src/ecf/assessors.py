@@ -17,6 +17,7 @@ naming it, and every other assessor still runs.  Nothing here writes anything.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import importlib
@@ -157,6 +158,12 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
         origin = f"{dist.metadata['Name']} ({ep.value})" if dist is not None else ep.value
         if ep.name == BASELINE and ep.value == _BUILTIN:
             continue  # our own: registered below whatever the environment says
+        if ep.name == BASELINE:
+            why = f"the name '{BASELINE}' is reserved for ecf's own assessor; not loaded"
+            infos[f"{BASELINE} ({origin})"] = PluginInfo(
+                ep.name, _version(dist), origin, loaded=False, error=why
+            )
+            continue
         if not autoload or (limit is not None and ep.name not in limit):
             why = (
                 f"not loaded: {AUTOLOAD_ENV} is set"
@@ -287,6 +294,9 @@ def context_for(
 def _run_guarded(
     name: str, version: str, hook: str, ctx: Context, run: Callable[[Context], Iterable[Finding]]
 ) -> list[Finding]:
+    # Each plugin gets its own copy of the one mutable part of a record, so a plugin that
+    # changes it harms neither the caller nor the plugins that run after it.
+    ctx = attrs.evolve(ctx, record=attrs.evolve(ctx.record, extra=copy.deepcopy(ctx.record.extra)))
     before = record_to_dict(ctx.record)
     try:
         produced = run(ctx)

@@ -217,6 +217,10 @@ def _cited(items: Iterable[Evidence], rests_on: Iterable[str]) -> tuple[str, ...
     return tuple(sorted({*rests_on, *(s for e in items for s in e.standards)}))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _kinds(ctx: Context, value: tuple[str, ...]) -> str:
     return " or ".join(ctx.framework.evidence_plural(k) for k in value)
 
@@ -299,12 +303,8 @@ class CoverageRule:
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Count citations of each standard in the record's service's sets."""
         deadline = ctx.due(self.by)
-        wanted = [
-            sid
-            for s in ctx.framework.standard_sets_for(ctx.record.service)
-            if s.id in self.sets
-            for sid in s.ids()
-        ]
+        sets = [s for s in ctx.framework.standard_sets_for(ctx.record.service) if s.id in self.sets]
+        wanted = [sid for s in sets for sid in s.ids()]
         used = [e for e in ctx.evidence() if deadline is None or e.date <= deadline]
         counts = {sid: sum(sid in e.standards for e in used) for sid in wanted}
         short = [sid for sid, n in counts.items() if n < self.min]
@@ -313,7 +313,7 @@ class CoverageRule:
             status = "not-applicable"
         covered = len(wanted) - len(short)
         message = (
-            f"{covered} of {len(wanted)} standards of {', '.join(self.sets)} evidenced "
+            f"{covered} of {len(wanted)} standards of {', '.join(s.id for s in sets)} evidenced "
             f"at least {self.min} time{'s' if self.min > 1 else ''} "
             f"{_by_text(ctx, self.by, deadline)}"
             + (f"; not yet: {', '.join(short)}" if short else "")
@@ -354,23 +354,26 @@ class FrequencyRule:
             ctx.enrolment.start, deadline, self.periods, ctx.timeline.pauses
         )
         items = ctx.evidence(self.evidence)
+        held = [w for w in windows if any(w[0] <= e.date <= w[1] for e in items)]
         closed = [w for w in windows if w[1] < ctx.as_of]
-        empty = [w for w in closed if not any(w[0] <= e.date <= w[1] for e in items)]
+        empty = [w for w in closed if w not in held]
         used = [e for e in items if any(w[0] <= e.date <= w[1] for w in windows)]
         what = _kinds(ctx, self.evidence)
         if empty:
             first = empty[0]
             status: FindingStatus = "missed"
+            more = len(empty) - 1
             message = (
-                f"{what} in {len(closed) - len(empty)} of {len(closed)} periods so far; "
+                f"{what} in {len(closed) - len(empty)} of {_plural(len(closed), 'period')} so far; "
                 f"none from {first[0]} to {first[1]}"
-                + (f" and {len(empty) - 1} more periods" if len(empty) > 1 else "")
+                + (f" and in {_plural(more, 'more period')}" if more else "")
             )
         else:
-            status = "met" if len(closed) == len(windows) else "pending"
+            # Met once every window holds one, even on the deadline day itself.
+            status = "met" if len(held) == len(windows) else "pending"
             message = (
-                f"{what} in all {len(closed)} periods so far, of {len(windows)} "
-                f"{_by_text(ctx, self.by, deadline)}"
+                f"{what} in {len(held)} of {_plural(len(windows), 'period')} "
+                f"{_by_text(ctx, self.by, deadline)}, none missed so far"
             )
         return _finding(
             self,
@@ -414,8 +417,6 @@ class PresenceRule:
             found = next(
                 (e for e in items if window_start <= e.date <= window_end and e not in used), None
             )
-            if found is None:
-                found = next((e for e in items if e.date >= window_start and e not in used), None)
             if found is not None:
                 used.append(found)
             else:
