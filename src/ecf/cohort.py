@@ -366,3 +366,145 @@ def summarise(
         by_rec,
         failed,
     )
+
+
+@attrs.frozen
+class ScanOptions:
+    """What a worker process needs to rebuild the context of a scan (all picklable)."""
+
+    as_of: dt.date
+    today: dt.date
+    framework_files: tuple[str, ...] = ()
+    council_file: str | None = None
+    cache_dir: str | None = None
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(options: ScanOptions) -> None:
+    from ecf.cache import RecordCache  # noqa: PLC0415
+
+    registry = FrameworkRegistry.default([Path(p) for p in options.framework_files])
+    council = None
+    plugins = None
+    if options.council_file is not None:
+        from ecf.assessors import get_plugins  # noqa: PLC0415
+        from ecf.council import load_council  # noqa: PLC0415
+
+        council = load_council(options.council_file)
+        plugins = get_plugins()
+    cache = RecordCache(Path(options.cache_dir), readonly=True) if options.cache_dir else None
+    _WORKER.update(
+        options=options, registry=registry, council=council, plugins=plugins, cache=cache
+    )
+
+
+CacheEntry = tuple[str, tuple[int, int, int], str, bytes | None]
+
+
+def _scan_chunk(paths: list[str]) -> tuple[list[CohortRow], list[Failure], list[CacheEntry]]:
+    """Read, parse (or take from the cache), check and report on each file of a chunk."""
+    import hashlib  # noqa: PLC0415
+    import pickle  # noqa: PLC0415
+
+    from ecf.cache import identity  # noqa: PLC0415
+    from ecf.store import parse_record  # noqa: PLC0415
+
+    options: ScanOptions = _WORKER["options"]
+    registry: FrameworkRegistry = _WORKER["registry"]
+    cache = _WORKER["cache"]
+    found: list[CohortRow] = []
+    failures: list[Failure] = []
+    entries: list[CacheEntry] = []
+    for path in paths:
+        try:
+            ident = identity(os.stat(path))  # noqa: PTH116 - a str path is cheaper in this loop
+            record = None
+            digest = cache.digest_for(path, ident) if cache else None
+            if digest is not None:
+                record = cache.lookup(digest)
+            if record is None:
+                data = Path(path).read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                record = cache.lookup(digest) if cache else None
+                blob = None
+                if record is None:
+                    record = parse_record(data, Path(path))
+                    blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL) if cache else None
+                entries.append((path, ident, digest, blob))
+            problems = check_record(record, registry, options.today)
+            if problems:
+                failures.append(Failure(path, tuple(problems)))
+                continue
+            found.append(
+                row_for(
+                    record,
+                    registry,
+                    options.as_of,
+                    council=_WORKER["council"],
+                    plugins=_WORKER["plugins"],
+                )
+            )
+        except EcfError as exc:
+            failures.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
+        except OSError as exc:
+            failures.append(Failure(path, (Problem(f"cannot read: {exc.strerror}"),)))
+    return found, failures, entries
+
+
+def scan(
+    files: Iterable[Path],
+    options: ScanOptions,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 250,
+) -> tuple[list[CohortRow], list[Failure]]:
+    """The rows of many record files, using every core and the record cache.
+
+    Args:
+        files: The record files.
+        options: The as-of date, today, the framework and council files, the cache folder
+            (``None``: no cache).
+        workers: Processes to use (default: the number of cores); 1 runs in this process.
+        progress: Called with the number of files done after each chunk.
+        chunk: Files per task.
+
+    Returns:
+        The rows of the valid records and the failures, both in file order.
+    """
+    import concurrent.futures  # noqa: PLC0415
+    import multiprocessing  # noqa: PLC0415
+
+    from ecf.cache import RecordCache  # noqa: PLC0415
+
+    paths = [str(f) for f in files]
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
+    results: list[tuple[list[CohortRow], list[Failure], list[CacheEntry]]] = []
+    if workers == 1:
+        _init_worker(options)
+        for part in chunks:
+            results.append(_scan_chunk(part))
+            if progress:
+                progress(len(part))
+    else:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with concurrent.futures.ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(options,),
+        ) as pool:
+            for part, result in zip(chunks, pool.map(_scan_chunk, chunks), strict=True):
+                results.append(result)
+                if progress:
+                    progress(len(part))
+    if options.cache_dir is not None:
+        cache = RecordCache(Path(options.cache_dir))
+        cache.store(entry for _, _, entries in results for entry in entries)
+        cache.close()
+    return [r for rows_, _, _ in results for r in rows_], [
+        f for _, fails, _ in results for f in fails
+    ]
