@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ecf.framework import FrameworkRegistry
+from ecf.framework import FrameworkRegistry, Service
 from ecf.progression import timeline_for
 from ecf.records import Enrolment, Record
 
@@ -49,10 +49,12 @@ def make_record(rng: random.Random, number: int, registry: FrameworkRegistry) ->
     fw = registry.get()
     standards = sorted(fw.standard_ids())
     qualified = _day(rng, dt.date(2021, 6, 1), dt.date(2026, 6, 30))
-    service = "adults" if rng.random() < 0.2 else "children"  # noqa: PLR2004
+    service: Service = "adults" if rng.random() < 0.2 else "children"  # noqa: PLR2004
     first_stage = "asye" if service == "adults" or rng.random() < 0.5 else "ecf-1"  # noqa: PLR2004
     start = min(qualified + dt.timedelta(days=rng.randint(20, 120)), TODAY - dt.timedelta(days=30))
-    enrolments = [{"stage": first_stage, "start": start, "framework": fw.version}]
+    enrolments: list[dict[str, Any]] = [
+        {"stage": first_stage, "start": start, "framework": fw.version}
+    ]
     decisions: list[dict[str, Any]] = []
     milestones: list[dict[str, Any]] = []
     path = [first_stage, "ecf-2", "expert"] if service == "children" else [first_stage]
@@ -199,7 +201,7 @@ def to_toml(data: dict[str, Any]) -> str:
 
 def generate(folder: Path, count: int, seed: int = 2026) -> list[Path]:
     """Write ``count`` record files under ``folder`` (100 to a subfolder); return their paths."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+    rng = random.Random(seed)
     registry = FrameworkRegistry.default()
     paths = []
     for number in range(count):
@@ -213,7 +215,7 @@ def generate(folder: Path, count: int, seed: int = 2026) -> list[Path]:
 
 def records(count: int, seed: int = 2026) -> list[dict[str, Any]]:
     """``count`` records as plain data, as an HR database would hand them over."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+    rng = random.Random(seed)
     registry = FrameworkRegistry.default()
     return [make_record(rng, n, registry) for n in range(count)]
 
