@@ -47,6 +47,8 @@ __all__ = [
     "load_rows",
     "matches",
     "rows",
+    "scan",
+    "stream",
     "summarise",
 ]
 
@@ -322,6 +324,38 @@ def matches(
         ):
             return False
     return True
+
+
+def stream(
+    data: Iterable[Mapping[str, Any]],
+    as_of: dt.date,
+    registry: FrameworkRegistry | None = None,
+    *,
+    today: dt.date | None = None,
+    council: Council | None = None,
+    plugins: Plugins | None = None,
+) -> Iterator[CohortRow | Failure]:
+    """Rows from plain records (as an HR database gives them), one at a time.
+
+    Nothing is kept: memory stays flat however many records pass through.  Each item is the
+    record's :class:`CohortRow`, or a :class:`Failure` named ``row N`` for a bad one.
+    """
+    registry = registry or FrameworkRegistry.default()
+    today = today or dt.date.today()  # noqa: DTZ011 - the local date
+    if council is not None and plugins is None:
+        from ecf.assessors import get_plugins  # noqa: PLC0415
+
+        plugins = get_plugins()
+    for number, item in enumerate(data, start=1):
+        try:
+            record = record_from_dict(dict(item))
+            problems = check_record(record, registry, today)
+            if problems:
+                yield Failure(f"row {number}", tuple(problems))
+                continue
+            yield row_for(record, registry, as_of, council=council, plugins=plugins)
+        except EcfError as exc:
+            yield Failure(f"row {number}", exc.problems)
 
 
 @attrs.frozen

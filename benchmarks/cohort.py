@@ -1,0 +1,166 @@
+"""Cohort speed at national scale: every figure of the cohort issue, as ratios measured in one run.
+
+Run: python benchmarks/cohort.py [--files 20000] [--quick]
+
+1. ``ecf cohort`` on N record files, wall time divided by the time to merely parse the same
+   files with tomli in one process: without the cache, filling it, and warm (target <= 1.0).
+2. Library throughput (records per second, from dicts, no I/O) at 1k, 10k and 100k records, and
+   the cost per record at 100k relative to 1k (linear: about 1.0).
+3. Peak memory of streaming 100k records relative to 10k (target <= 1.5).
+4. ``ecf --help`` cold start relative to ``python -c "import click"`` (target <= 1.15).
+
+``--quick`` uses 2,000 files and 10k records at most, for a check that the benchmark runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tomli
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402 - the generator sits beside this script
+
+AS_OF = synth.TODAY
+
+
+def parse_only(paths: list[Path]) -> float:
+    """Seconds to read and parse every file with tomli, in this process."""
+    start = time.perf_counter()
+    for path in paths:
+        with path.open("rb") as fh:
+            tomli.load(fh)
+    return time.perf_counter() - start
+
+
+def run_cohort(folder: Path, cache: Path | None) -> float:
+    """Wall seconds of ``ecf cohort FOLDER --format jsonl`` in a fresh process."""
+    env = dict(os.environ)
+    args = [
+        sys.executable,
+        "-m",
+        "ecf",
+        "cohort",
+        str(folder),
+        "--format",
+        "jsonl",
+        "--as-of",
+        str(AS_OF),
+    ]
+    if cache is None:
+        args.append("--no-cache")
+    else:
+        env["ECF_CACHE_DIR"] = str(cache)
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+STREAM_CHILD = """
+import sys, time, resource, datetime as dt
+sys.path.insert(0, {here!r})
+import synth
+from ecf import cohort
+from ecf.framework import FrameworkRegistry
+n = int(sys.argv[1])
+base = synth.records(1000, seed=7)
+def data():
+    for i in range(n):
+        item = dict(base[i % len(base)])
+        item["id"] = f"s{{i:07d}}"
+        yield item
+registry = FrameworkRegistry.default()
+start = time.perf_counter()
+count = sum(1 for row in cohort.stream(data(), synth.TODAY, registry, today=synth.TODAY)
+            if isinstance(row, cohort.CohortRow))
+took = time.perf_counter() - start
+print(count, took, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def stream(n: int) -> tuple[int, float, int]:
+    """(records, seconds, peak RSS in KiB) of streaming ``n`` records in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", STREAM_CHILD.format(here=str(HERE)), str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2])
+
+
+def cold_start(args: list[str], runs: int = 15) -> float:
+    """Median wall seconds of a command in a fresh process."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20000)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    files = 2000 if args.quick else args.files
+    sizes = [1000, 10000] if args.quick else [1000, 10000, 100000]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "cohort"
+        paths = synth.generate(folder, files)
+        size = sum(p.stat().st_size for p in paths) / len(paths)
+        print(f"\n1. ecf cohort on {files} files ({size / 1024:.1f} KiB each), against tomli alone")
+        parse = min(parse_only(paths) for _ in range(2))
+        print(f"   parse only (tomli, 1 process): {parse:6.2f} s")
+        cache = Path(tmp) / "cache"
+        for label, where in (
+            ("no cache", None),
+            ("filling the cache", cache),
+            ("warm cache", cache),
+        ):
+            took = run_cohort(folder, where)
+            print(f"   ecf cohort, {label:<18} {took:6.2f} s   ratio {took / parse:4.2f}")
+
+    print("\n2. library throughput from dicts (no I/O), and 3. peak memory")
+    results = {n: stream(n) for n in sizes}
+    first = sizes[0]
+    for n, (count, took, rss) in results.items():
+        per = took / count * 1e6
+        base = results[first][1] / results[first][0] * 1e6
+        print(
+            f"   {n:>7} records: {count / took:8.0f} records/s, {per:6.1f} us each "
+            f"(x{per / base:4.2f} of {first}), peak RSS {rss / 1024:6.1f} MiB"
+        )
+    big, ten = results[sizes[-1]][2], results[10000][2]
+    print(f"   peak memory {sizes[-1]} / 10000 records: {big / ten:4.2f}")
+
+    print("\n4. cold start")
+    click_only = cold_start([sys.executable, "-c", "import click"])
+    script = Path(sys.executable).parent / "ecf"
+    ecf_help = cold_start(
+        [str(script), "--help"] if script.exists() else [sys.executable, "-m", "ecf", "--help"]
+    )
+    print(f"   python -c 'import click' {click_only * 1000:6.1f} ms")
+    ratio = ecf_help / click_only
+    print(f"   ecf --help               {ecf_help * 1000:6.1f} ms   ratio {ratio:4.2f}")
+
+
+if __name__ == "__main__":
+    main()
