@@ -481,6 +481,8 @@ COMMANDS = [
     ["leave"],
     ["cohort"],
     ["workforce"],
+    ["calendar"],
+    ["import"],
 ]
 
 

@@ -936,6 +936,12 @@ COLUMNS = [
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Processes to use (default: every core)."
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Parse every file; do not use or fill the record cache."
+)
 @handle_errors
 def cohort(
     folder: Path,
@@ -951,31 +957,43 @@ def cohort(
     overdue: bool,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Report on every record under FOLDER: who is where, what is due, who is at risk.
 
     Each bad file is reported once on stderr with its path and reason; the rest is processed.
-    Exit 0 when every record was read, 1 when any failed, 2 on bad options.
+    Parsed records are cached by content (in $ECF_CACHE_DIR or ~/.cache/ecf, owner-only), so
+    an unchanged file is not parsed again.  Exit 0 when every record was read, 1 when any
+    failed, 2 on bad options.
     """
     from ecf import cohort as cohort_
     from ecf import export
+    from ecf.cache import default_cache_dir
 
     key = export.read_key(key_file) if pseudonymise else None
-    council = _council(council_file)
-    registry = _state().registry
+    _council(council_file)  # checked here, once, before any worker starts
+    state = _state()
+    state.registry.get()  # the framework files are checked here too
     when = as_of or _today()
     files = cohort_.record_files(folder)
+    options = cohort_.ScanOptions(
+        as_of=when,
+        today=_today(),
+        framework_files=tuple(str(f) for f in state.framework_files),
+        council_file=str(council_file) if council_file else None,
+        cache_dir=None if no_cache else str(default_cache_dir()),
+    )
     interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
     if interactive:
         with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
-            loaded = cohort_.load_folder(folder, registry, _today(), progress=bar.update)
+            every, failures = cohort_.scan(files, options, workers=workers, progress=bar.update)
     else:
-        loaded = cohort_.load_folder(folder, registry, _today())
-    for failure in loaded.failures:
+        every, failures = cohort_.scan(files, options, workers=workers)
+    for failure in failures:
         for line in failure.lines():
             click.echo(f"error: {line}", err=True)
-    every = list(cohort_.rows(loaded.records, when, registry, council=council))
-    summary = cohort_.summarise(every, when, failed=len(loaded.failures))
+    summary = cohort_.summarise(every, when, failed=len(failures))
     chosen = [
         r
         for r in every
@@ -1005,8 +1023,8 @@ def cohort(
         click.echo(export.csv_text(data, COLUMNS), nl=False)
     else:
         _print_cohort(summary, data, when)
-    if loaded.failures:
-        click.echo(f"{len(loaded.failures)} of {len(files)} records could not be read", err=True)
+    if failures:
+        click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         sys.exit(EXIT_SOME_FAILED)
 
 
@@ -1045,3 +1063,9 @@ def _cell(value: object) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value) or "-"
     return str(value)
+
+
+from ecf._cli_hr import calendar_command, import_command  # noqa: E402 - registered last
+
+main.add_command(calendar_command, "calendar")
+main.add_command(import_command, "import")

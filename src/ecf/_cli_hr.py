@@ -1,0 +1,254 @@
+"""The HR commands of the ``ecf`` CLI: ``ecf calendar`` and ``ecf import``.
+
+``ecf.cli`` registers these commands at its end, so this module must not import ``ecf.cli`` at
+import time (that would be circular): the CLI's helpers (error handling, the shared state, the
+date type, "today") are looked up when a command runs.  Only click, pathlib and datetime are
+imported here, so ``ecf --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ecf.cohort import Failure
+    from ecf.records import Record
+
+__all__ = ["calendar_command", "import_command"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _handled(func: Callable[P, R]) -> Callable[P, R]:
+    """``ecf.cli.handle_errors``, looked up when the command runs (not at import time)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from ecf.cli import handle_errors  # noqa: PLC0415 - ecf.cli imports this module
+
+        return handle_errors(func)(*args, **kwargs)
+
+    return wrapper
+
+
+class _Date(click.ParamType):  # type: ignore[type-arg]
+    """``ecf.cli.DATE``, looked up when a value is converted."""
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        """Parse an ISO date or fail with a usage error naming it."""
+        from ecf.cli import DATE  # noqa: PLC0415 - ecf.cli imports this module
+
+        return DATE.convert(value, param, ctx)
+
+
+DATE = _Date()
+
+
+# --- ecf calendar ------------------------------------------------------------------------------
+
+
+def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
+    """The valid records of files and folders (each file once), and the failures."""
+    from ecf import cohort  # noqa: PLC0415
+    from ecf.cli import _state, _today  # noqa: PLC0415
+    from ecf.errors import EcfError  # noqa: PLC0415
+    from ecf.store import read_record  # noqa: PLC0415
+    from ecf.validation import ensure_valid  # noqa: PLC0415
+
+    registry = _state().registry
+    records: list[Record] = []
+    failures: list[Failure] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            loaded = cohort.load_folder(path, registry, _today())
+            failures.extend(f for f in loaded.failures if Path(f.source).resolve() not in seen)
+            seen.update(Path(f.source).resolve() for f in loaded.failures)
+            for record, source in zip(loaded.records, loaded.sources, strict=True):
+                if Path(source).resolve() not in seen:
+                    seen.add(Path(source).resolve())
+                    records.append(record)
+            continue
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            record = ensure_valid(read_record(path), registry, _today(), file=str(path))
+        except EcfError as exc:
+            failures.append(cohort.Failure(str(path), exc.problems))
+        else:
+            records.append(record)
+    return records, failures
+
+
+def _write(out: Path, data: bytes) -> None:
+    from ecf.errors import EcfError, Problem  # noqa: PLC0415
+
+    try:
+        with click.open_file(str(out), "wb", atomic=True) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise EcfError([Problem(f"cannot write: {exc.strerror}", file=str(out))]) from exc
+
+
+@click.command("calendar")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--as-of", type=DATE, help="The first day of the calendar (default: today).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=365,
+    show_default=True,
+    help="How many days after --as-of to include.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the calendar to this file (replaced atomically) instead of standard output.",
+)
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
+)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_handled
+def calendar_command(
+    paths: tuple[Path, ...],
+    as_of: dt.date | None,
+    days: int,
+    out: Path | None,
+    pseudonymise: bool,
+    key_file: Path | None,
+) -> None:
+    """Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.
+
+    One all-day event per milestone due from --as-of to --days later, not yet held, in a stage
+    still open.  Events name the record by its id (or pseudonym), never by the person's name.
+
+    Exit 0 when every record was read, 1 when any failed (the rest is exported), 2 on bad input.
+    """
+    import attrs  # noqa: PLC0415
+
+    from ecf import export, ical  # noqa: PLC0415
+    from ecf.cli import EXIT_SOME_FAILED, _state, _today  # noqa: PLC0415
+
+    key = export.read_key(key_file) if pseudonymise else None
+    when = as_of or _today()
+    records, failures = _records(paths)
+    registry = _state().registry
+    items = [item for record in records for item in ical.upcoming(record, registry, when, days)]
+    if key is not None:
+        items = [attrs.evolve(i, record_id=export.pseudonym(key, i.record_id)) for i in items]
+    items.sort(key=lambda i: (i.due, i.record_id, i.stage, i.milestone))
+    text = ical.calendar(items, stamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    for failure in failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    data = text.encode("utf-8")
+    summary = f"{len(items)} events from {len(records)} records, {when} to "
+    summary += f"{when + dt.timedelta(days=days)}"
+    if out is None:
+        click.echo(data, nl=False)
+        click.echo(summary, err=True)
+    else:
+        _write(out, data)
+        click.echo(f"{out}: {summary}")
+    if failures:
+        click.echo(f"{len(failures)} records could not be read", err=True)
+        sys.exit(EXIT_SOME_FAILED)
+
+
+# --- ecf import --------------------------------------------------------------------------------
+
+
+@click.command("import")
+@click.argument("rows", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--into",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder of record files: rows update the record with their id, or create <id>.toml.",
+)
+@click.option(
+    "--apply", "apply_", is_flag=True, help="Write the changes (default: only show them)."
+)
+@click.option(
+    "--skip-bad", is_flag=True, help="With --apply: write the good rows even if some are bad."
+)
+@click.option(
+    "--as-of", type=DATE, help="The first day of a changed FTE's new pattern (default: today)."
+)
+@_handled
+def import_command(
+    rows: Path, into: Path, apply_: bool, skip_bad: bool, as_of: dt.date | None
+) -> None:
+    """Create and update records from an HR export (CSV); a dry run unless --apply.
+
+    Columns: id, name, qualified, stage, start, service (required); council, swe, fte, team
+    (optional: an empty cell changes nothing).  An update may change the name, swe, council and
+    team; a different fte adds a working-pattern change from --as-of.  A row whose qualified,
+    service, stage or start differs from the record is an error: the import never rewrites the
+    path of stages.  Row numbers are the spreadsheet's (the header is row 1).
+
+    Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
+    --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
+    """
+    from ecf import hr_import  # noqa: PLC0415
+    from ecf.cli import EXIT_BAD_INPUT, EXIT_SOME_FAILED, _state, _today  # noqa: PLC0415
+
+    state = _state()
+    today = _today()
+    plan = hr_import.plan_import(
+        rows, into, state.registry, as_of=as_of or today, entry=state.entry, today=today
+    )
+    if plan.ignored_columns:
+        ignored = ", ".join(plan.ignored_columns)
+        click.echo(f"note: {rows}: columns not imported: {ignored}", err=True)
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for action in plan.actions:
+        click.echo(action.describe())
+    for problem in plan.problems:
+        click.echo(f"error: {problem}", err=True)
+    counts = (
+        f"{plan.count('create')} to create, {plan.count('update')} to update, "
+        f"{plan.count('unchanged')} unchanged, {len(plan.bad_rows)} bad rows"
+    )
+    if not apply_:
+        click.echo(f"dry run: {counts}; nothing written (add --apply to write)")
+        if plan.problems:
+            sys.exit(EXIT_BAD_INPUT)
+        return
+    if plan.problems and not skip_bad:
+        click.echo(
+            f"{counts}; nothing written: fix the bad rows, or add --skip-bad to write the rest",
+            err=True,
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    applied = hr_import.apply(plan, skip_bad=skip_bad)
+    for failure in applied.failures:
+        click.echo(f"error: {failure}", err=True)
+    created = sum(1 for a in applied.written if a.kind == "create")
+    updated = len(applied.written) - created
+    skipped = f", skipped {len(plan.bad_rows)} bad rows" if plan.bad_rows else ""
+    refused = f", {len(applied.failures)} refused" if applied.failures else ""
+    click.echo(
+        f"created {created}, updated {updated}, {plan.count('unchanged')} unchanged"
+        f"{skipped}{refused}"
+    )
+    if plan.problems or applied.failures:
+        sys.exit(EXIT_SOME_FAILED if applied.written else EXIT_BAD_INPUT)
