@@ -22,6 +22,7 @@ import pytest
 import tomli
 from click.testing import CliRunner, Result
 
+import ecf.cli
 import ecf.status
 import ecf.store
 from ecf.cli import main
@@ -488,7 +489,10 @@ COMMANDS = [
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     found = {prefix}
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
         if isinstance(command, click.Group):
             found |= _all_commands(command, (*prefix, name))
         else:
@@ -498,6 +502,25 @@ def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple
 
 def test_help_covers_every_command() -> None:
     assert {tuple(c) for c in COMMANDS} == _all_commands(main)
+
+
+def test_the_static_help_table_matches_each_command() -> None:
+    # `ecf --help` shows the table without importing the commands: it must not drift.
+    ctx = click.Context(main)
+    for name, (_, short) in ecf.cli.COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=1000) == short, name
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from ecf.cli import main; "
+        "CliRunner().invoke(main, ['--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('ecf')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['ecf', 'ecf.cli']"
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ecf")

@@ -33,7 +33,7 @@ def _handled(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ecf.cli import handle_errors  # noqa: PLC0415 - ecf.cli imports this module
+        from ecf.cli import handle_errors
 
         return handle_errors(func)(*args, **kwargs)
 
@@ -49,7 +49,7 @@ class _Date(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.date:
         """Parse an ISO date or fail with a usage error naming it."""
-        from ecf.cli import DATE  # noqa: PLC0415 - ecf.cli imports this module
+        from ecf.cli import DATE
 
         return DATE.convert(value, param, ctx)
 
@@ -62,19 +62,19 @@ DATE = _Date()
 
 def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
     """The valid records of files and folders (each file once), and the failures."""
-    from ecf import cohort  # noqa: PLC0415
-    from ecf.cli import _state, _today  # noqa: PLC0415
-    from ecf.errors import EcfError  # noqa: PLC0415
-    from ecf.store import read_record  # noqa: PLC0415
-    from ecf.validation import ensure_valid  # noqa: PLC0415
+    from ecf import cohort
+    from ecf.cli import state, today
+    from ecf.errors import EcfError
+    from ecf.store import read_record
+    from ecf.validation import ensure_valid
 
-    registry = _state().registry
+    registry = state().registry
     records: list[Record] = []
     failures: list[Failure] = []
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            loaded = cohort.load_folder(path, registry, _today())
+            loaded = cohort.load_folder(path, registry, today())
             failures.extend(f for f in loaded.failures if Path(f.source).resolve() not in seen)
             seen.update(Path(f.source).resolve() for f in loaded.failures)
             for record, source in zip(loaded.records, loaded.sources, strict=True):
@@ -86,7 +86,7 @@ def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
             continue
         seen.add(path.resolve())
         try:
-            record = ensure_valid(read_record(path), registry, _today(), file=str(path))
+            record = ensure_valid(read_record(path), registry, today(), file=str(path))
         except EcfError as exc:
             failures.append(cohort.Failure(str(path), exc.problems))
         else:
@@ -95,7 +95,7 @@ def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
 
 
 def _write(out: Path, data: bytes) -> None:
-    from ecf.errors import EcfError, Problem  # noqa: PLC0415
+    from ecf.errors import EcfError, Problem
 
     try:
         with click.open_file(str(out), "wb", atomic=True) as fh:
@@ -141,15 +141,15 @@ def calendar_command(
 
     Exit 0 when every record was read, 1 when any failed (the rest is exported), 2 on bad input.
     """
-    import attrs  # noqa: PLC0415
+    import attrs
 
-    from ecf import export, ical  # noqa: PLC0415
-    from ecf.cli import EXIT_SOME_FAILED, _state, _today  # noqa: PLC0415
+    from ecf import export, ical
+    from ecf.cli import EXIT_SOME_FAILED, state, today
 
     key = export.read_key(key_file) if pseudonymise else None
-    when = as_of or _today()
+    when = as_of or today()
     records, failures = _records(paths)
-    registry = _state().registry
+    registry = state().registry
     items = [item for record in records for item in ical.upcoming(record, registry, when, days)]
     if key is not None:
         items = [attrs.evolve(i, record_id=export.pseudonym(key, i.record_id)) for i in items]
@@ -207,13 +207,13 @@ def import_command(
     Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
     """
-    from ecf import hr_import  # noqa: PLC0415
-    from ecf.cli import EXIT_BAD_INPUT, EXIT_SOME_FAILED, _state, _today  # noqa: PLC0415
+    from ecf import hr_import
+    from ecf.cli import EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
 
-    state = _state()
-    today = _today()
+    shared = state()
+    now = today()
     plan = hr_import.plan_import(
-        rows, into, state.registry, as_of=as_of or today, entry=state.entry, today=today
+        rows, into, shared.registry, as_of=as_of or now, entry=shared.entry, today=now
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)

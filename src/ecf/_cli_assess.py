@@ -1,0 +1,209 @@
+"""The assessor commands: assess, plugins, rules check."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ecf._cli_types import COUNCIL, RECORD
+from ecf.cli import (
+    DATE,
+    EXIT_BAD_INPUT,
+    council_config,
+    dumps,
+    fail,
+    handle_errors,
+    load_valid,
+    state,
+    today,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from pathlib import Path
+
+    from ecf.assessors import Assessment
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--council", "council_file", type=COUNCIL, help="The council's council.toml.")
+@click.option("--as-of", type=DATE, help="The date to assess as of (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option(
+    "--rules",
+    "proposed",
+    type=COUNCIL,
+    help="What if: judge with this rule file instead of the current rule files; writes nothing.",
+)
+@click.option(
+    "--diff", is_flag=True, help="With --rules: show only what differs from the current rules."
+)
+@handle_errors
+def assess(
+    file: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    as_json: bool,
+    proposed: Path | None,
+    diff: bool,
+) -> None:
+    """Run the assessors on a record and explain the recommendation.
+
+    Exit 0 whatever the recommendation: the library recommends, people decide.
+    """
+    from ecf.assessors import assess as assess_
+    from ecf.assessors import what_if
+    from ecf.rules import load_rules
+
+    record = load_valid(file)
+    council = council_config(council_file)
+    registry = state().registry
+    when = as_of or today()
+    current = assess_(record, registry, when, council=council)
+    if proposed is None:
+        if diff:
+            fail(["--diff needs --rules NEW.toml"])
+        _print_assessment(current, as_json)
+        return
+    enrolment = current.stage
+    fw = registry.get(next(e.framework for e in record.enrolments if e.stage == enrolment))
+    rules = load_rules(proposed, fw)
+    after = assess_(record, registry, when, council=council, rules=[rules])
+    if not diff:
+        _print_assessment(after, as_json)
+        return
+    changes = what_if(current, after)
+    if as_json:
+        click.echo(
+            dumps(
+                {
+                    "id": record.id,
+                    "before": current.recommendation,
+                    "after": after.recommendation,
+                    "changes": [c.to_json() for c in changes],
+                }
+            )
+        )
+        return
+    click.echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
+    for change in changes:
+        before = change.before.status if change.before else "(no rule)"
+        now = change.after.status if change.after else "(no rule)"
+        text = (
+            change.after.message if change.after else change.before.message if change.before else ""
+        )
+        click.echo(f"  {change.rule}: {before} -> {now}  {text}")
+
+
+_MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "error": "ERR"}
+
+
+def _print_assessment(result: Assessment, as_json: bool) -> None:
+    if as_json:
+        click.echo(dumps(result.to_json(), indent=2))
+        return
+    click.echo(
+        f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
+    )
+    click.echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
+    order = {"error": 0, "missed": 1, "pending": 2, "met": 3, "not-applicable": 4}
+    for f in sorted(result.findings, key=lambda f: (order[f.status], not f.behind)):
+        if f.status == "not-applicable":
+            continue
+        behind = " (behind pace)" if f.behind else ""
+        click.echo(
+            f"  {_MARK[f.status]:<3} {f.rule} [{f.assessor} {f.version}]: {f.message}{behind}"
+        )
+        if f.evidence:
+            click.echo(f"      evidence: {', '.join(f.evidence)}")
+        if f.standards:
+            click.echo(f"      standards: {', '.join(f.standards)}")
+
+
+@click.command()
+@click.option(
+    "--council", "council_file", type=COUNCIL, help="Show which plugins this council allows."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list, for scripts.")
+@handle_errors
+def plugins(council_file: Path | None, as_json: bool) -> None:
+    """List the assessor plugins: installed, allowed, version, origin, and load failures."""
+    from ecf.assessors import get_plugins
+
+    council = council_config(council_file)
+    found = get_plugins()
+    allowed = set(found.allowed(council.plugins if council else None))
+    rows: list[dict[str, Any]] = []
+    for info in sorted(found.infos.values(), key=lambda i: i.name):
+        rows.append(
+            {
+                "name": info.name,
+                "version": info.version,
+                "origin": info.origin,
+                "loaded": info.loaded,
+                "allowed": info.name in allowed,
+                "hooks": list(info.hooks),
+                "error": info.error,
+            }
+        )
+    if as_json:
+        click.echo(dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
+        why = f": {row['error']}" if row["error"] else ""
+        hooks = f" [{', '.join(row['hooks'])}]" if row["hooks"] else ""
+        click.echo(f"{row['name']} {row['version']} ({row['origin']}): {state}{why}{hooks}")
+    if council is None:
+        click.echo("(without --council, only 'baseline' is allowed)")
+
+
+@click.group()
+def rules() -> None:
+    """Work with rule files in ecf's TOML rule language."""
+
+
+@rules.command("check")
+@click.argument("files", nargs=-1, required=True, type=COUNCIL)
+@click.option(
+    "--version", "version", help="The framework version to check against (default: current)."
+)
+@handle_errors
+def rules_check(files: tuple[Path, ...], version: str | None) -> None:
+    """Check rule files before any record is assessed; exit 2 if any is invalid."""
+    from ecf.assessors import get_plugins
+    from ecf.errors import EcfError
+    from ecf.rules import load_rules
+
+    registry = state().registry
+    found = get_plugins()
+    kinds, _ = found.rule_kinds(n for n, i in found.infos.items() if i.loaded)
+    bad = 0
+    for file in files:
+        try:
+            data_version = version
+            if data_version is None:
+                import tomli
+
+                with file.open("rb") as fh:
+                    declared = tomli.load(fh).get("framework")
+                data_version = (
+                    declared
+                    if isinstance(declared, str) and declared in registry.versions()
+                    else None
+                )
+            rs = load_rules(file, registry.get(data_version), kinds)
+        except EcfError as exc:
+            bad += 1
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+        except Exception as exc:  # noqa: BLE001 - a malformed file is bad input, reported like one
+            bad += 1
+            click.echo(f"error: {file}: not valid TOML: {exc}", err=True)
+        else:
+            click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)

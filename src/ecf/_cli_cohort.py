@@ -1,0 +1,292 @@
+"""The cohort commands: cohort (who is where, what is due) and workforce figures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ecf._cli_types import COUNCIL, FOLDER
+from ecf.cli import (
+    DATE,
+    EXIT_SOME_FAILED,
+    council_config,
+    dumps,
+    handle_errors,
+    state,
+    today,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+COLUMNS = [
+    "id",
+    "council",
+    "team",
+    "stage",
+    "stage_start",
+    "expected_end",
+    "state",
+    "next_milestone",
+    "next_due",
+    "overdue",
+    "recommendation",
+    "reasons",
+]
+
+
+@click.command()
+@click.argument("folder", type=FOLDER)
+@click.option(
+    "--council", "council_file", type=COUNCIL, help="A council.toml: adds recommendations."
+)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "jsonl"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
+@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--council-code", "councils", multiple=True, help="Only records of these councils.")
+@click.option("--team", "teams", multiple=True, help="Only these teams (the records' extra.team).")
+@click.option(
+    "--recommendation", "recommendations", multiple=True, help="Only these recommendations."
+)
+@click.option(
+    "--due-within",
+    type=click.IntRange(min=0),
+    help="Only those with a milestone due within N days.",
+)
+@click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
+)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Processes to use (default: every core)."
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Parse every file; do not use or fill the record cache."
+)
+@handle_errors
+def cohort(
+    folder: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    fmt: str,
+    stages: tuple[str, ...],
+    states: tuple[str, ...],
+    councils: tuple[str, ...],
+    teams: tuple[str, ...],
+    recommendations: tuple[str, ...],
+    due_within: int | None,
+    overdue: bool,
+    pseudonymise: bool,
+    key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
+) -> None:
+    """Report on every record under FOLDER: who is where, what is due, who is at risk.
+
+    Each bad file is reported once on stderr with its path and reason; the rest is processed.
+    Parsed records are cached by content (in $ECF_CACHE_DIR or ~/.cache/ecf, owner-only), so
+    an unchanged file is not parsed again.  Exit 0 when every record was read, 1 when any
+    failed, 2 on bad options.
+    """
+    from ecf import cohort as cohort_
+    from ecf import export
+    from ecf.cache import default_cache_dir
+
+    key = export.read_key(key_file) if pseudonymise else None
+    council_config(council_file)  # checked here, once, before any worker starts
+    shared = state()
+    shared.registry.get()  # the framework files are checked here too
+    when = as_of or today()
+    files = cohort_.record_files(folder)
+    options = cohort_.ScanOptions(
+        as_of=when,
+        today=today(),
+        framework_files=tuple(str(f) for f in shared.framework_files),
+        council_file=str(council_file) if council_file else None,
+        cache_dir=None if no_cache else str(default_cache_dir()),
+    )
+    interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
+    if interactive:
+        with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
+            every, failures = cohort_.scan(files, options, workers=workers, progress=bar.update)
+    else:
+        every, failures = cohort_.scan(files, options, workers=workers)
+    for failure in failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    summary = cohort_.summarise(every, when, failed=len(failures))
+    chosen = [
+        r
+        for r in every
+        if cohort_.matches(
+            r,
+            as_of=when,
+            stage=stages,
+            state=states,
+            council=councils,
+            team=teams,
+            recommendation=recommendations,
+            due_within=due_within,
+            overdue=overdue,
+        )
+    ]
+    data = [r.to_json() for r in chosen]
+    if key is not None:
+        data = [export.pseudonymise(d, key) for d in data]
+    if fmt == "json":
+        click.echo(
+            dumps({"as_of": when.isoformat(), "summary": summary.to_json(), "records": data})
+        )
+    elif fmt == "jsonl":
+        for line in export.json_lines(data):
+            click.echo(line)
+    elif fmt == "csv":
+        click.echo(export.csv_text(data, COLUMNS), nl=False)
+    else:
+        _print_cohort(summary, data, when)
+    if failures:
+        click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
+    stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
+    states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
+    click.echo(f"{summary.total} records as of {when}: {stages}")
+    click.echo(f"States: {states}")
+    click.echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
+    if summary.by_recommendation:
+        recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
+        click.echo(f"Recommendations: {recs}")
+    click.echo()
+    shown = [
+        "id",
+        "council",
+        "stage",
+        "stage_start",
+        "expected_end",
+        "state",
+        "next_milestone",
+        "next_due",
+        "overdue",
+    ]
+    if any(d.get("recommendation") for d in data):
+        shown += ["recommendation", "reasons"]
+    table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
+    widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+@click.command()
+@click.argument("folder", type=FOLDER)
+@click.option(
+    "--council",
+    "council_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A council.toml: its agency rule set.",
+)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option(
+    "--rules",
+    "agency_rules",
+    type=click.Choice(["statutory-2024", "consultation-2023"]),
+    help="The agency rule set (default: the council's, else statutory-2024).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def workforce(
+    folder: Path,
+    council_file: Path | None,
+    as_of: dt.date | None,
+    agency_rules: str | None,
+    fmt: str,
+    pseudonymise: bool,
+    key_file: Path | None,
+) -> None:
+    """Workforce figures: agency eligibility, CPD readiness, and leavers by stage.
+
+    Exit 0 when every record was read, 1 when any failed.
+    """
+    from ecf import cohort as cohort_
+    from ecf import export
+    from ecf import workforce as wf
+
+    key = export.read_key(key_file) if pseudonymise else None
+    council = council_config(council_file)
+    rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
+    registry = state().registry
+    when = as_of or today()
+    loaded = cohort_.load_folder(folder, registry, today())
+    for failure in loaded.failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    rows: list[dict[str, Any]] = []
+    for record in loaded.records:
+        agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
+        cpd = wf.cpd_readiness(record, when)
+        rows.append(
+            {
+                "id": record.id if key is None else export.pseudonym(key, record.id),
+                "council": record.council,
+                "agency_eligible": agency.eligible,
+                "agency_from": agency.from_date.isoformat() if agency.from_date else None,
+                "agency_reason": agency.reason,
+                "cpd_ready": cpd.ready,
+                "cpd": cpd.message,
+                "left": record.left.date.isoformat() if record.left else None,
+            }
+        )
+    kept = wf.retention(loaded.records)
+    if fmt == "json":
+        click.echo(
+            dumps(
+                {
+                    "as_of": when.isoformat(),
+                    "agency_rules": rules,
+                    "records": rows,
+                    "retention": kept.to_json(),
+                }
+            )
+        )
+    elif fmt == "csv":
+        click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+    else:
+        click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        for row in rows:
+            eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
+            ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
+            click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
+        stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
+        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages})")
+    if loaded.failures:
+        sys.exit(EXIT_SOME_FAILED)

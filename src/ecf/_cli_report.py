@@ -1,0 +1,155 @@
+"""The commands that read records: status, timeline, validate, frameworks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ecf._cli_types import RECORD
+from ecf.cli import (
+    DATE,
+    EXIT_BAD_INPUT,
+    council_config,
+    dumps,
+    handle_errors,
+    load_valid,
+    state,
+    today,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+
+def _fmt(day: dt.date | None) -> str:
+    return day.isoformat() if day else "-"
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option(
+    "--council",
+    "council_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A council.toml: adds the assessors' recommendation.",
+)
+@handle_errors
+def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
+    """Show the current stage, what is overdue, what is next, and every milestone."""
+    from ecf.status import status as status_
+
+    record = load_valid(file)
+    st = status_(record, state().registry, as_of or today())
+    recommendation = None
+    if council_file is not None:
+        from ecf.assessors import assess as assess_
+
+        council = council_config(council_file)
+        recommendation = assess_(record, state().registry, st.as_of, council=council).recommendation
+    if as_json:
+        data = st.to_json()
+        if recommendation is not None:
+            data["recommendation"] = recommendation
+        click.echo(dumps(data, indent=2))
+        return
+    click.echo(
+        f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
+        f"framework {st.framework}"
+    )
+    click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    if recommendation is not None:
+        click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+    for ms in st.overdue:
+        click.secho(f"Overdue: {ms.title} ({ms.id}), due {ms.due}", fg="red")
+    nxt = st.next
+    if nxt is not None:
+        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_fmt(nxt.due)}")
+    rows = [("milestone", "due", "held", "")]
+    for ms in st.milestones:
+        flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
+        flag = flag or ("optional" if ms.optional and ms.held is None else "")
+        rows.append((ms.id, _fmt(ms.due), _fmt(ms.held), flag))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    click.echo()
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
+        )
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
+@handle_errors
+def timeline(file: Path, as_json: bool) -> None:
+    """Show everything dated in the record, stage by stage, with due dates to come."""
+    from ecf.status import events
+
+    record = load_valid(file)
+    items = events(record, state().registry)
+    if as_json:
+        click.echo(dumps({"id": record.id, "events": [e.to_json() for e in items]}, indent=2))
+        return
+    click.echo(f"{record.id}: timeline")
+    now = today()
+    for event in items:
+        stage = f"[{event.stage}] " if event.stage else ""
+        late = (
+            " OVERDUE"
+            if not event.done and event.date < now and "optional" not in event.text
+            else ""
+        )
+        click.echo(f"  {event.date}  {stage}{event.text}{late}")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=RECORD)
+@handle_errors
+def validate(files: tuple[Path, ...]) -> None:
+    """Check record files; print every problem, one per line.
+
+    Exit 0 when every file is valid, 2 when any is not.
+    """
+    from ecf.errors import EcfError
+
+    bad = 0
+    for file in files:
+        try:
+            record = load_valid(file)
+        except EcfError as exc:
+            bad += 1
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+        else:
+            click.echo(f"{file}: ok ({record.id})")
+    if bad:
+        click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@click.command()
+@click.option("--version", "version", help="Show the stages of this framework version.")
+@handle_errors
+def frameworks(version: str | None) -> None:
+    """List the framework versions, or the stages and milestones of one."""
+    registry = state().registry
+    if version is None:
+        for v in registry.versions():
+            fw = registry.get(v)
+            mark = " (current)" if v == registry.current else ""
+            click.echo(f"{v}{mark}: {fw.title}")
+        return
+    fw = registry.get(version)
+    for stage in fw.stages:
+        follows = ", ".join(stage.follows)
+        click.echo(f"{stage.id}: {stage.title} (follows {follows})")
+        for ms in stage.milestones:
+            at = f"{ms.months} months" if ms.months else "no due date"
+            flags = " optional" if ms.optional else ""
+            flags += "" if ms.verified else " (unverified)"
+            click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")
