@@ -1009,3 +1009,41 @@ def test_internal_error_exits_3_without_a_traceback(
     ]
     with pytest.raises(RuntimeError, match="secret"):
         CliRunner().invoke(main, ["--debug", "status", str(rec)], catch_exceptions=False)
+
+
+def test_leave_closes_the_record_and_the_timeline_stops(tmp_path: Path) -> None:
+    file = tmp_path / "r.toml"
+    ok(
+        run(
+            "new",
+            str(file),
+            "--id",
+            "r1",
+            "--name",
+            "A Person",
+            "--qualified",
+            "2025-07-01",
+            "--stage",
+            "asye",
+            "--start",
+            "2025-09-01",
+        )
+    )
+    ok(run("leave", str(file), "--date", "2026-01-31", "--reason", "moved council"))
+    status = json.loads(ok(run("status", str(file), "--json", "--as-of", "2026-11-24")))
+    assert status["state"] == "left"
+    assert status["next"] is None
+    assert status["overdue"] == []
+    events = json.loads(ok(run("timeline", str(file), "--json")))["events"]
+    assert events[-1] == {
+        "date": "2026-01-31",
+        "kind": "left",
+        "stage": None,
+        "text": "Left employment: moved council",
+        "done": True,
+    }
+    before = file.read_bytes()
+    refused = run("decide", str(file), "--outcome", "pass", "--date", "2026-02-01", "--by", "X")
+    assert refused.exit_code == 2
+    assert "the practitioner left on 2026-01-31; the record is closed" in refused.output
+    assert file.read_bytes() == before

@@ -181,7 +181,7 @@ def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:
         for ms in tl.milestones:
             if ms.held is not None:
                 out.append(Event(ms.held, "milestone", tl.stage, f"{ms.title} held"))
-            elif ms.due is not None:
+            elif ms.due is not None and not (record.left and ms.due > record.left.date):
                 optional = " (optional)" if ms.optional else ""
                 out.append(Event(ms.due, "due", tl.stage, f"{ms.title} due{optional}", done=False))
         for pause in tl.pauses:
