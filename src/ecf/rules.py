@@ -50,6 +50,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "Context",
     "Finding",
+    "RuleBase",
     "RuleError",
     "RuleKind",
     "RuleSet",
@@ -238,7 +239,24 @@ def _by_text(ctx: Context, by: str, deadline: dt.date | None) -> str:
 
 
 @attrs.frozen
-class CountRule:
+class RuleBase:
+    """The fields every rule kind has, after its own (keyword-only, so kinds may add required ones).
+
+    Attributes:
+        title: What the rule asks, for people.
+        stages: The stages it applies to (all when empty; ids or aliases).
+        services: The services it applies to (all when empty).
+        standards: The standards it rests on; findings report them.
+    """
+
+    title: str = attrs.field(default="", kw_only=True)
+    stages: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    services: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    standards: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+
+@attrs.frozen
+class CountRule(RuleBase):
     """At least ``min`` pieces of evidence of ``evidence`` kinds, by a deadline."""
 
     kind: ClassVar[str] = "count"
@@ -249,10 +267,6 @@ class CountRule:
     after: str | None = None
     standard: str | None = None
     author: str | None = None
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Count the matching evidence up to the as-of date."""
@@ -287,7 +301,7 @@ class CountRule:
 
 
 @attrs.frozen
-class CoverageRule:
+class CoverageRule(RuleBase):
     """Every standard of the given sets evidenced at least ``min`` times, by a deadline."""
 
     kind: ClassVar[str] = "coverage"
@@ -295,10 +309,6 @@ class CoverageRule:
     sets: tuple[str, ...]
     min: int = 1
     by: str = "end"
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Count citations of each standard in the record's service's sets."""
@@ -334,7 +344,7 @@ class CoverageRule:
 
 
 @attrs.frozen
-class FrequencyRule:
+class FrequencyRule(RuleBase):
     """At least one piece of evidence in every window of a schedule."""
 
     kind: ClassVar[str] = "frequency"
@@ -342,10 +352,6 @@ class FrequencyRule:
     evidence: tuple[str, ...]
     periods: tuple[Period, ...]
     by: str = "end"
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Check each window that has closed by the as-of date; the open one is pending."""
@@ -386,7 +392,7 @@ class FrequencyRule:
 
 
 @attrs.frozen
-class PresenceRule:
+class PresenceRule(RuleBase):
     """For each milestone in ``at``, evidence dated on or after its due date, within the grace."""
 
     kind: ClassVar[str] = "presence"
@@ -395,10 +401,6 @@ class PresenceRule:
     at: tuple[str, ...]
     grace_days: int = 0
     before_days: int = 0
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Look for one distinct piece of evidence per milestone."""
@@ -438,7 +440,7 @@ class PresenceRule:
 
 
 @attrs.frozen
-class DistinctAuthorsRule:
+class DistinctAuthorsRule(RuleBase):
     """Evidence of the given kinds by at least ``min`` different people."""
 
     kind: ClassVar[str] = "distinct-authors"
@@ -446,10 +448,6 @@ class DistinctAuthorsRule:
     evidence: tuple[str, ...]
     min: int
     by: str = "end"
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Count the distinct authors (``by``) of the matching evidence."""
@@ -476,16 +474,12 @@ class DistinctAuthorsRule:
 
 
 @attrs.frozen
-class GroupRule:
+class GroupRule(RuleBase):
     """All (``all-of``) or any (``any-of``) of other rules of the same file."""
 
     kind: ClassVar[str] = "all-of"
     id: str
     rules: tuple[str, ...]
-    title: str = ""
-    stages: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
 
     def combine(self, statuses: list[FindingStatus]) -> FindingStatus:
         """All of: met when all are met, missed when any is missed."""
