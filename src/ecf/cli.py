@@ -288,7 +288,14 @@ def main(ctx: click.Context, debug: bool, frameworks: tuple[str, ...], user: str
 
 
 def edit(file: Path, change: Callable[[Record], Record]) -> RecordFile:
-    """Open, change, validate and save a record; nothing is written if any step fails."""
+    """Open, change, validate and save a record under its lock; nothing is written on failure."""
+    from ecf.store import locked
+
+    with locked(file):
+        return _edit_locked(file, change)
+
+
+def _edit_locked(file: Path, change: Callable[[Record], Record]) -> RecordFile:
     from ecf.store import open_record, save
     from ecf.validation import ensure_valid
 

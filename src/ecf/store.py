@@ -14,11 +14,12 @@ half of one.  A write refuses to replace a file whose bytes changed since it was
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import tomli
@@ -27,6 +28,9 @@ from tomlkit.items import AoT, InlineTable, Table
 
 from ecf.errors import ConflictError, Problem, RecordError
 from ecf.records import Record, record_from_dict, record_to_dict
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "RecordFile",
@@ -302,3 +306,59 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+#: Seconds a writer waits for another to finish with the same record (``$ECF_LOCK_TIMEOUT``).
+LOCK_TIMEOUT = 10.0
+LOCK_TIMEOUT_ENV = "ECF_LOCK_TIMEOUT"
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file that guards a record file: hidden, beside it."""
+    return path.parent / f".{path.name}.lock"
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterator[None]:
+    """Hold the record's lock: one writer at a time, across processes.
+
+    While it is held, temporary files that a killed writer left behind are removed.
+
+    Raises:
+        ConflictError: another process held the lock for longer than ``timeout`` seconds.
+    """
+    import filelock  # noqa: PLC0415 - only writers need it
+
+    path = Path(path)
+    if timeout is None:
+        try:
+            timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, LOCK_TIMEOUT))
+        except ValueError:
+            timeout = LOCK_TIMEOUT
+    guard = filelock.FileLock(lock_path(path), timeout=timeout)
+    try:
+        guard.acquire()
+    except filelock.Timeout:
+        raise ConflictError(
+            [
+                Problem(
+                    f"another process is writing this record; gave up after {timeout:g} s",
+                    file=str(path),
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot lock: {exc.strerror}", file=str(path))]) from exc
+    try:
+        _remove_stale_temporaries(path)
+        yield
+    finally:
+        guard.release()
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove what a writer killed mid-write left (safe only under the record's lock)."""
+    with contextlib.suppress(OSError):
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
