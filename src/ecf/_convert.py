@@ -209,7 +209,7 @@ def make_converter() -> cattrs.Converter:
 converter = make_converter()
 
 
-def _format(exc: BaseException, tp: type | None) -> str:
+def _format(exc: BaseException, tp: type | None) -> str:  # noqa: PLR0911 - one case per kind of error
     if isinstance(exc, BadValueError):
         return f"{exc.message}\x00{exc.value!r}"
     if isinstance(exc, ValueError) and typing.get_origin(tp) is typing.Literal:
@@ -221,6 +221,8 @@ def _format(exc: BaseException, tp: type | None) -> str:
         return f"unknown keys: {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, AttributeError | TypeError) and tp is None:
         return "expected a table"
+    if isinstance(exc, ValueError) and tp is None and str(exc):
+        return str(exc)  # a class's own validator (a plugin's rule kind) says what is wrong
     return format_exception(exc, tp)
 
 

@@ -25,6 +25,7 @@ import importlib.metadata
 import os
 import traceback
 import types
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,7 @@ from ecf.rules import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable
 
     from ecf.council import Council
     from ecf.framework import FrameworkRegistry
@@ -115,7 +116,7 @@ class Plugins:
                     continue
                 if result is None:
                     continue
-                if isinstance(result, dict) and all(isinstance(k, str) for k in result):
+                if isinstance(result, Mapping) and all(isinstance(k, str) for k in result):
                     kinds.update(result)
                 else:
                     bad = "did not return a dict of kind name to rule class"
@@ -159,17 +160,13 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
         if ep.name == BASELINE and ep.value == _BUILTIN:
             continue  # our own: registered below whatever the environment says
         if ep.name == BASELINE:
-            why = f"the name '{BASELINE}' is reserved for ecf's own assessor; not loaded"
+            why = f"the name '{BASELINE}' is reserved for ecf's own assessor"
             infos[f"{BASELINE} ({origin})"] = PluginInfo(
                 ep.name, _version(dist), origin, loaded=False, error=why
             )
             continue
         if not autoload or (limit is not None and ep.name not in limit):
-            why = (
-                f"not loaded: {AUTOLOAD_ENV} is set"
-                if not autoload
-                else f"not loaded: not in {LOAD_ENV}"
-            )
+            why = f"{AUTOLOAD_ENV} is set" if not autoload else f"not in {LOAD_ENV}"
             infos[ep.name] = PluginInfo(ep.name, _version(dist), origin, loaded=False, error=why)
             continue
         try:

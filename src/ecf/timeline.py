@@ -117,6 +117,8 @@ def _segments(
 
 def _reach(segments: list[tuple[dt.date, Fraction]], needed: Fraction) -> dt.date:
     """The first date by which the segments' rates, summed day by day, reach ``needed``."""
+    if needed <= 0:  # nothing to accrue: the start itself, even when a pause begins there
+        return segments[0][0]
     for index, (day, rate) in enumerate(segments):
         end = segments[index + 1][0] if index + 1 < len(segments) else None
         if rate > 0:

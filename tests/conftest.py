@@ -1,0 +1,35 @@
+"""Shared test setup: hypothesis profiles and the shipped frameworks.
+
+``HYPOTHESIS_PROFILE=ci`` runs more examples (CI sets it); the default ``dev`` profile keeps a
+local run fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+
+from ecf.framework import Framework, FrameworkRegistry
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+#: The framework version the tests start stages under.
+BASELINE = "baseline-2026"
+
+
+@pytest.fixture(scope="session")
+def registry() -> FrameworkRegistry:
+    """The shipped frameworks, with the baseline as the version new stages start under."""
+    reg = FrameworkRegistry.default()
+    reg.current = BASELINE
+    return reg
+
+
+@pytest.fixture(scope="session")
+def baseline(registry: FrameworkRegistry) -> Framework:
+    """The national baseline framework."""
+    return registry.get(BASELINE)
