@@ -835,7 +835,7 @@ def test_advance_without_a_pass(rec: Path) -> None:
     assert error_lines(result) == [
         (
             f"error: {rec}: stage: 'asye' has no decision yet; "
-            "only a pass lets the next stage start (got 'ecf-2')"
+            "only a pass lets the next stage start (allowed now: none) (got 'ecf-2')"
         )
     ]
 

@@ -150,11 +150,10 @@ def advancing(record: Record, stage: str, start: dt.date) -> Expect:
         or last is None
         or last.outcome != "pass"
         or target not in NEXT[current.stage]
+        or (record.service != "children" and target in CHILDREN_ONLY)
         or start <= current.start
     ):
         return TransitionError
-    if record.service != "children" and target in CHILDREN_ONLY:
-        return RecordError
     return None
 
 
@@ -551,9 +550,9 @@ def test_asye_straight_to_expert_is_refused_listing_what_is_allowed() -> None:
 
 def test_an_adult_asye_pass_cannot_lead_to_the_childrens_ecf_2() -> None:
     passed = decided(started("asye", "adults"), "pass", D(2026, 9, 10))
-    moved = advance(passed, "ecf-2", D(2026, 10, 1), REGISTRY, ENTRY)
-    with pytest.raises(RecordError, match="not open to the 'adults' service"):
-        ensure_valid(moved, REGISTRY, TODAY)
+    assert allowed_next(passed, REGISTRY) == ()
+    with pytest.raises(TransitionError, match=r"not allowed here \(allowed: none\)"):
+        advance(passed, "ecf-2", D(2026, 10, 1), REGISTRY, ENTRY)
 
 
 def test_no_stage_follows_a_fail_or_a_withdrawal() -> None:

@@ -158,15 +158,25 @@ def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> Stat
 
 
 def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]:
-    """The stages that may start now: after a pass of the current stage, its successors."""
+    """The stages that may start now, open to the record's service.
+
+    First stages before any enrolment; after a pass of the current stage, its successors;
+    nothing otherwise (and nothing after the practitioner left).
+    """
     fw = registry.get()
     current = record.current
+    if record.left is not None:
+        return ()
     if current is None:
-        return fw.next_stages(QUALIFICATION)
+        return _open_to(fw, fw.next_stages(QUALIFICATION), record.service)
     last = record.decision(current.stage)
     if last is None or last.outcome != "pass":
         return ()
-    return fw.next_stages(current.stage)
+    return _open_to(fw, fw.next_stages(current.stage), record.service)
+
+
+def _open_to(fw: Framework, stages: tuple[str, ...], service: str) -> tuple[str, ...]:
+    return tuple(s for s in stages if (d := fw.stage(s)) is not None and service in d.services)
 
 
 def new_record(
@@ -299,13 +309,14 @@ def advance(
         raise TransitionError(
             [
                 Problem(
-                    f"'{current.stage}' has {got}; only a pass lets the next stage start",
+                    f"'{current.stage}' has {got}; only a pass lets the next stage start "
+                    "(allowed now: none)",
                     "stage",
                     stage,
                 )
             ]
         )
-    stage_def = _stage(fw, stage, fw.next_stages(current.stage))
+    stage_def = _stage(fw, stage, allowed_next(record, registry))
     if start <= current.start:
         raise TransitionError(
             [
