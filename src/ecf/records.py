@@ -185,7 +185,8 @@ class Record:
         swe: Social Work England registration number (``SW`` and digits).
         council: The employer council's code.
         hours: Working-pattern changes; before the first, the practitioner works full time.
-        left: Set when the practitioner left employment; nothing may change after.
+        left: Set when the practitioner left employment: no stage or decision may follow
+            (evidence written before leaving may still be filed).
         extra: A council's own fields, kept as they are.
     """
 
