@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecf._version import __version__
+from ecf.records import Record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from ecf.records import Record
 
 __all__ = ["CACHE_ENV", "Identity", "RecordCache", "default_cache_dir"]
 
@@ -128,17 +127,10 @@ class RecordCache:
             ).fetchone()
             if row is None or row[0] != _FORMAT:
                 return None
-            record: Record = pickle.loads(row[1])  # noqa: S301 - our own private, owner-only cache
-        except (
-            sqlite3.Error,
-            pickle.UnpicklingError,
-            EOFError,
-            AttributeError,
-            TypeError,
-            ValueError,
-        ):
+            record = pickle.loads(row[1])  # noqa: S301 - our own private, owner-only cache
+        except Exception:  # noqa: BLE001 - sqlite, or a damaged entry (unpickling raises anything)
             return None
-        return record
+        return record if isinstance(record, Record) else None
 
     def store(self, entries: Iterable[tuple[str, Identity, str, bytes | None]]) -> None:
         """Write ``(path, identity, digest, pickled record or None)`` in one transaction."""

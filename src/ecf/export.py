@@ -55,7 +55,10 @@ def safe_cell(value: object) -> str:
 def csv_text(records: Iterable[Mapping[str, Any]], columns: list[str]) -> str:
     """Rows as CSV with a header, every cell made safe."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Rows end in CRLF (RFC 4180): the writer quotes a cell holding any character of the line
+    # terminator, so with "\n" alone a bare "\r" inside a cell would start a new row there
+    # (and that row's first cell could be a formula).
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in records:
         writer.writerow([safe_cell(row.get(c)) for c in columns])
