@@ -39,7 +39,7 @@ ASYE_KNOWN = "agreement, review-3m, review-6m, review-9m, final-review, moderati
 #: A valid record, written by hand: a comment, an FTE, one piece of evidence, one history entry.
 BASE = """\
 # Hand-written note: Alex started in the north team.
-schema_version = 1
+schema_version = 2
 id = "r1"
 name = "Alex Example"
 qualified = 2025-06-01
@@ -159,7 +159,7 @@ def test_new_writes_a_valid_private_record(tmp_path: Path) -> None:
     )
     assert out == f"r1: created {file} in asye from 2025-09-01\n"
     data = load(file)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["id"] == "r1"
     assert data["name"] == "Alex Example"
     assert data["qualified"] == dt.date(2025, 6, 1)
@@ -484,6 +484,8 @@ COMMANDS = [
     ["workforce"],
     ["calendar"],
     ["import"],
+    ["verify"],
+    ["migrate"],
 ]
 
 
@@ -573,9 +575,9 @@ def test_malformed_toml(tmp_path: Path) -> None:
         ),
         ('name = "Alex Example"', "name = 42", "name: expected a string (got 42)"),
         (
-            "schema_version = 1",
-            'schema_version = "1"',
-            "schema_version: expected a whole number (got '1')",
+            "schema_version = 2",
+            'schema_version = "2"',
+            "schema_version: expected a whole number (got '2')",
         ),
         (
             'service = "children"',
@@ -863,7 +865,8 @@ def test_second_decision_on_a_closed_stage(passed: Path) -> None:
     assert error_lines(result) == [
         (
             f"error: {passed}: outcome: stage 'asye' is closed: 'pass' on 2026-09-01 "
-            "by Pat Manager; a decision is never overwritten (got 'fail')"
+            "by Pat Manager; a decision is never overwritten (to correct it, record a new "
+            "decision that names it: --corrects 0) (got 'fail')"
         )
     ]
 

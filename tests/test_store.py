@@ -27,6 +27,7 @@ from ecf.records import (
     HistoryEntry,
     PatternChange,
     Record,
+    digest,
     record_from_dict,
 )
 from ecf.store import atomic_write, create, open_record, read_record, render, save
@@ -38,7 +39,7 @@ HAND = """\
 # Alex's record. Kept by the north team; ask Sam before editing.
 name = "Alex Example"   # as on the SWE register
 id = "r1"
-schema_version = 1
+schema_version = 2
 qualified = 2025-06-01
 service = "children"
 
@@ -313,7 +314,8 @@ def test_new_sections_go_before_history(hand: Path) -> None:
     ]
     for section in ("[[absences]]", "[[evidence]]", "[[decisions]]", "[[history]]"):
         assert f"\n\n{section}\n" in text  # a blank line before every table, old or new
-    assert text.rstrip().endswith('action = "edit"')
+    chained = digest(opened.record.history[-1])
+    assert text.rstrip().endswith(f'action = "edit"\nprev = "{chained}"')
     assert read_record(hand) == record  # parses back to the same record
 
 

@@ -172,7 +172,7 @@ def add_evidence(
     attach: Path | None,
 ) -> None:
     """Log a piece of evidence; prints the new evidence id."""
-    from ecf.records import Attachment, Evidence
+    from ecf.records import Attachment, Evidence, digest
 
     attachment = None
     if attach is not None:
@@ -184,7 +184,7 @@ def add_evidence(
         evidence = Evidence(record.next_evidence_id(), kind, when, standards, by, attachment, note)
         new_id.append(evidence.id)
         return record.changed(
-            state().entry("add-evidence", f"{evidence.id} {kind} {when}"),
+            state().entry("add-evidence", f"{evidence.id} {kind} {when}", digest(evidence)),
             evidence=(*record.evidence, evidence),
         )
 
@@ -199,13 +199,13 @@ def add_evidence(
 @handle_errors
 def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
-    from ecf.records import HeldMilestone
+    from ecf.records import HeldMilestone, digest
 
     def change(record: Record) -> Record:
         assert record.current is not None  # noqa: S101 - a valid record has an enrolment
         held = HeldMilestone(record.current.stage, milestone_id, when)
         return record.changed(
-            state().entry("add-review", f"{held.stage} {milestone_id} {when}"),
+            state().entry("add-review", f"{held.stage} {milestone_id} {when}", digest(held)),
             milestones=(*record.milestones, held),
         )
 
@@ -224,9 +224,20 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
 @click.option("--by", required=True, help="Who decided.")
 @click.option("--panel", help="The panel that confirmed it.")
 @click.option("--until", type=DATE, help="The new end date (extended, deferred).")
+@click.option(
+    "--corrects",
+    type=click.IntRange(min=0),
+    help="Correct decision number N (as `ecf timeline` numbers them): both stay recorded.",
+)
 @handle_errors
 def decide(
-    file: Path, outcome: str, when: dt.date, by: str, panel: str | None, until: dt.date | None
+    file: Path,
+    outcome: str,
+    when: dt.date,
+    by: str,
+    panel: str | None,
+    until: dt.date | None,
+    corrects: int | None,
 ) -> None:
     """Record a decision on the current stage; it is never overwritten."""
     from ecf.progression import decide as decide_
@@ -234,8 +245,9 @@ def decide(
 
     def change(record: Record) -> Record:
         assert record.current is not None  # noqa: S101 - a valid record has an enrolment
-        decision = Decision(record.current.stage, outcome, when, by, panel, until)  # type: ignore[arg-type]
-        entry = state().entry("decide", f"{decision.stage} {outcome} {when}")
+        decision = Decision(record.current.stage, outcome, when, by, panel, until, corrects)  # type: ignore[arg-type]
+        note = f" correcting decision {corrects}" if corrects is not None else ""
+        entry = state().entry("decide", f"{decision.stage} {outcome} {when}{note}")
         return decide_(record, decision, state().registry, entry)
 
     saved = edit(file, change)

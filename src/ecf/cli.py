@@ -104,11 +104,12 @@ class _State:
             self._registry = FrameworkRegistry.default([Path(f) for f in self.framework_files])
         return self._registry
 
-    def entry(self, action: str, detail: str) -> HistoryEntry:
+    def entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
         from ecf.records import HistoryEntry
 
         by = self.user or os.environ.get(USER_ENV) or _login()
-        return HistoryEntry(dt.datetime.now(dt.UTC).replace(microsecond=0), by, action, detail)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return HistoryEntry(now, by, action, detail, item=item)
 
 
 def _login() -> str:
@@ -230,6 +231,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf._cli_report:validate",
         "Check record files; print every problem, one per line.",
     ),
+    "verify": (
+        "ecf._cli_trust:verify",
+        "Check that no past history entry or decision of a record was edited or removed by hand.",
+    ),
+    "migrate": (
+        "ecf._cli_trust:migrate",
+        "Upgrade record files to the current schema, keeping a backup of each.",
+    ),
     "workforce": (
         "ecf._cli_cohort:workforce",
         "Workforce figures: agency eligibility, CPD readiness, and leavers by stage.",
@@ -300,6 +309,7 @@ def _edit_locked(file: Path, change: Callable[[Record], Record]) -> RecordFile:
     from ecf.validation import ensure_valid
 
     opened = open_record(file)
+    _refuse_old_schema(opened.record, file)
     registry = state().registry
     ensure_valid(opened.record, registry, today(), file=str(file))
     try:
@@ -312,6 +322,24 @@ def _edit_locked(file: Path, change: Callable[[Record], Record]) -> RecordFile:
         raise
     ensure_valid(changed, registry, today(), file=str(file))
     return save(opened, changed)
+
+
+def _refuse_old_schema(record: Record, file: Path) -> None:
+    from ecf.errors import Problem, RecordError
+    from ecf.records import SCHEMA_VERSION
+
+    if record.schema_version < SCHEMA_VERSION:
+        raise RecordError(
+            [
+                Problem(
+                    f"written with schema {record.schema_version}; run `ecf migrate {file}` "
+                    "first (it keeps a backup)",
+                    "schema_version",
+                    record.schema_version,
+                    str(file),
+                )
+            ]
+        )
 
 
 def load_valid(file: Path) -> Record:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import attrs
+
 from ecf.errors import Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.records import (
@@ -21,6 +23,7 @@ from ecf.records import (
     HistoryEntry,
     PatternChange,
     Record,
+    digest,
 )
 from ecf.timeline import StageTimeline, stage_timeline
 
@@ -221,10 +224,15 @@ def decide(
 ) -> Record:
     """Record a people's decision on the current stage.
 
+    A decision that ``corrects`` the latest one in force replaces it (both stay recorded);
+    otherwise a closed stage takes no further decision.  The history entry carries the
+    decision's digest, so ``ecf verify`` can tell if it is ever edited by hand.
+
     Raises:
         TransitionError: a decision on a stage that is not the current one, a second decision on
-            a closed stage, an extension that does not move the end date later, or a decision
-            dated before the stage started or before its previous decision.
+            a closed stage, a correction of anything but the latest decision in force, an
+            extension that does not move the end date later, or a decision dated before the
+            stage started or before its previous decision.
     """
     _refuse_if_left(record)
     current = record.current
@@ -234,14 +242,30 @@ def decide(
             [Problem(f"only the current stage ({stage}) can be decided", "stage", decision.stage)]
         )
     previous = record.decisions_for(current.stage)
-    if previous and previous[-1].outcome in CLOSING_OUTCOMES:
+    latest = next(
+        (i for i, d in enumerate(record.decisions) if previous and d is previous[-1]), None
+    )
+    if decision.corrects is not None:
+        if decision.corrects != latest:
+            allowed = f"decisions[{latest}]" if latest is not None else "none"
+            raise TransitionError(
+                [
+                    Problem(
+                        f"only the latest decision in force on '{current.stage}' can be "
+                        f"corrected (allowed: {allowed})",
+                        "corrects",
+                        decision.corrects,
+                    )
+                ]
+            )
+    elif previous and previous[-1].outcome in CLOSING_OUTCOMES:
         last = previous[-1]
         raise TransitionError(
             [
                 Problem(
                     f"stage '{current.stage}' is closed: '{last.outcome}' on {last.date} "
-                    f"by {last.by}; "
-                    "a decision is never overwritten",
+                    f"by {last.by}; a decision is never overwritten (to correct it, record "
+                    f"a new decision that names it: --corrects {latest})",
                     "outcome",
                     decision.outcome,
                 )
@@ -267,7 +291,7 @@ def decide(
                 [Problem("an extension needs its new end date (--until)", "until")]
             )
         end = timeline_for(record, current, registry).expected_end
-        if decision.until <= end:
+        if decision.corrects is None and decision.until <= end:
             raise TransitionError(
                 [
                     Problem(
@@ -285,7 +309,9 @@ def decide(
                 )
             ]
         )
-    return record.changed(entry, decisions=(*record.decisions, decision))
+    return record.changed(
+        attrs.evolve(entry, item=digest(decision)), decisions=(*record.decisions, decision)
+    )
 
 
 def advance(

@@ -11,7 +11,9 @@ changes, ``from`` is spelled ``from_`` in Python).
 
 from __future__ import annotations
 
-import datetime as dt  # noqa: TC003 - cattrs reads the annotations at run time
+import datetime as dt
+import hashlib
+import json
 import re
 from fractions import Fraction
 from typing import Any, Literal
@@ -37,12 +39,13 @@ __all__ = [
     "Outcome",
     "PatternChange",
     "Record",
+    "digest",
     "record_from_dict",
     "record_to_dict",
 ]
 
-#: The schema version this library writes and reads.
-SCHEMA_VERSION = 1
+#: The schema version this library writes. Older versions are read through ``ecf.migrations``.
+SCHEMA_VERSION = 2
 
 Outcome = Literal["pass", "fail", "extended", "deferred", "withdrawn"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "extended", "deferred", "withdrawn")
@@ -140,8 +143,12 @@ class HeldMilestone:
 class Decision:
     """A decision made by people: recorded as such, with who and when, never overwritten.
 
+    A decision recorded in error is corrected only by a new one that names it (``corrects``,
+    its index in the record's decisions); both stay in the record.
+
     Attributes:
         until: The new end date, for ``extended`` (and optionally ``deferred``).
+        corrects: The index of the earlier decision on the same stage this one replaces.
     """
 
     stage: str
@@ -150,16 +157,26 @@ class Decision:
     by: str
     panel: str | None = None
     until: dt.date | None = None
+    corrects: int | None = None
 
 
 @attrs.frozen
 class HistoryEntry:
-    """One change to the record: what, when, by whom."""
+    """One change to the record: what, when, by whom; chained to the entry before it.
+
+    Attributes:
+        item: The digest of what the change added, where it must never change afterwards
+            (a decision): ``ecf verify`` checks the record still holds it.
+        prev: The digest of the entry before (none for the first): editing or removing an
+            earlier entry breaks the chain, and ``ecf verify`` says where.
+    """
 
     at: dt.datetime
     by: str
     action: str
     detail: str = ""
+    item: str | None = None
+    prev: str | None = None
 
 
 @attrs.frozen
@@ -217,8 +234,11 @@ class Record:
         return next((e for e in self.enrolments if e.stage == stage), None)
 
     def decisions_for(self, stage: str) -> tuple[Decision, ...]:
-        """The decisions on a stage, oldest first."""
-        return tuple(d for d in self.decisions if d.stage == stage)
+        """The decisions in force on a stage, oldest first (those corrected later left out)."""
+        corrected = {d.corrects for d in self.decisions if d.corrects is not None}
+        return tuple(
+            d for i, d in enumerate(self.decisions) if d.stage == stage and i not in corrected
+        )
 
     def decision(self, stage: str) -> Decision | None:
         """The latest decision on a stage, or None."""
@@ -243,8 +263,25 @@ class Record:
         return fte
 
     def changed(self, entry: HistoryEntry, **fields: Any) -> Record:
-        """A copy with ``fields`` replaced and ``entry`` appended to the history."""
-        return attrs.evolve(self, history=(*self.history, entry), **fields)
+        """A copy with ``fields`` replaced and ``entry`` appended to the history, chained."""
+        chained = attrs.evolve(entry, prev=digest(self.history[-1]) if self.history else None)
+        return attrs.evolve(self, history=(*self.history, chained), **fields)
+
+
+def digest(value: object) -> str:
+    """A short, stable digest of a value (``sha256:`` and 32 hex digits), for the history chain.
+
+    The value is unstructured to plain data and written as canonical JSON (sorted keys, dates
+    in ISO 8601), so the digest depends on the content only, never on how a file spells it.
+    """
+    text = json.dumps(unstructure(value), sort_keys=True, default=_iso, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def record_from_dict(data: dict[str, Any], *, file: str | None = None) -> Record:

@@ -290,25 +290,43 @@ def _check_milestones(
             out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
 
 
+def _check_correction(record: Record, i: int, out: list[Problem]) -> None:
+    decision = record.decisions[i]
+    j = decision.corrects
+    if j is None:
+        return
+    path = f"decisions[{i}].corrects"
+    if not 0 <= j < i:
+        out.append(Problem("must name an earlier decision (its index)", path, j))
+    elif record.decisions[j].stage != decision.stage:
+        out.append(Problem(f"decisions[{j}] is on another stage", path, j))
+    elif any(d.corrects == j for d in record.decisions[:i]):
+        out.append(Problem(f"decisions[{j}] was already corrected", path, j))
+
+
 def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None:
-    closed: dict[str, str] = {}
+    closed: dict[str, tuple[str, int]] = {}
     last_date: dict[str, dt.date] = {}
+    corrected = {d.corrects for d in record.decisions if d.corrects is not None}
     for i, decision in enumerate(record.decisions):
         path = f"decisions[{i}]"
         enrolment = record.enrolment(decision.stage)
         if enrolment is None:
             out.append(Problem("no enrolment in this stage", f"{path}.stage", decision.stage))
             continue
+        _check_correction(record, i, out)
+        if decision.stage in closed and closed[decision.stage][1] == decision.corrects:
+            del closed[decision.stage]  # a correction of the closing decision reopens it
         if decision.stage in closed:
             out.append(
                 Problem(
-                    f"the stage was already closed by '{closed[decision.stage]}'",
+                    f"the stage was already closed by '{closed[decision.stage][0]}'",
                     path,
                     decision.outcome,
                 )
             )
         if decision.outcome in CLOSING_OUTCOMES:
-            closed[decision.stage] = decision.outcome
+            closed[decision.stage] = (decision.outcome, i)
         if decision.date < enrolment.start:
             out.append(
                 Problem(
@@ -347,7 +365,11 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                         decision.until,
                     )
                 )
-        if decision.outcome in ENDING_OUTCOMES and record.enrolments[-1].stage != decision.stage:
+        if (
+            decision.outcome in ENDING_OUTCOMES
+            and i not in corrected
+            and record.enrolments[-1].stage != decision.stage
+        ):
             out.append(
                 Problem(
                     f"'{decision.outcome}' ends the path, but a later stage follows",

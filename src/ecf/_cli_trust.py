@@ -1,0 +1,95 @@
+"""The trust commands: verify the tamper-evident history; migrate records to the current schema."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ecf._cli_types import RECORD
+from ecf.cli import EXIT_BAD_INPUT, handle_errors, state, today
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=RECORD)
+@handle_errors
+def verify(files: tuple[Path, ...]) -> None:
+    """Check that no past history entry or decision of a record was edited or removed by hand.
+
+    Exit 0 when every record is intact, 2 when any is not (each problem on one line, naming
+    the entry).
+    """
+    from ecf.errors import EcfError
+    from ecf.history import verify as verify_
+    from ecf.store import read_record
+
+    bad = 0
+    for file in files:
+        try:
+            record = read_record(file)
+        except EcfError as exc:
+            bad += 1
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            continue
+        problems = verify_(record)
+        if problems:
+            bad += 1
+            for problem in problems:
+                click.echo(f"error: {problem.with_file(file)}", err=True)
+        else:
+            click.echo(f"{file}: intact ({record.id}, {len(record.history)} entries)")
+    if bad:
+        click.echo(f"{bad} of {len(files)} records failed verification", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=RECORD)
+@click.option("--dry-run", is_flag=True, help="Say what would be migrated; write nothing.")
+@handle_errors
+def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
+    """Upgrade record files to the current schema, keeping a backup of each.
+
+    The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
+    never replaced.  A file already current is left alone.
+    """
+    from ecf.errors import ConflictError, Problem
+    from ecf.history import upgrade
+    from ecf.records import SCHEMA_VERSION
+    from ecf.store import locked, open_record, save
+    from ecf.validation import ensure_valid
+
+    for file in files:
+        with locked(file):
+            opened = open_record(file)
+            old = opened.record.schema_version
+            if old >= SCHEMA_VERSION:
+                click.echo(f"{file}: already schema {old}")
+                continue
+            entry = state().entry("migrate", f"schema {old} to {SCHEMA_VERSION}")
+            upgraded = ensure_valid(
+                upgrade(opened.record, entry), state().registry, today(), file=str(file)
+            )
+            backup = file.with_name(f"{file.name}.schema{old}.bak")
+            if dry_run:
+                click.echo(
+                    f"{file}: would migrate schema {old} to {SCHEMA_VERSION} (backup {backup.name})"
+                )
+                continue
+            if backup.exists():
+                raise ConflictError(
+                    [
+                        Problem(
+                            f"a backup {backup.name} exists already; not replaced", file=str(file)
+                        )
+                    ]
+                )
+            shutil.copy2(file, backup)
+            save(opened, upgraded)
+            click.echo(f"{file}: schema {old} to {SCHEMA_VERSION} (backup {backup.name})")
