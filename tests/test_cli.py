@@ -1051,3 +1051,14 @@ def test_leave_closes_the_record_and_the_timeline_stops(tmp_path: Path) -> None:
     assert refused.exit_code == 2
     assert "the practitioner left on 2026-01-31; the record is closed" in refused.output
     assert file.read_bytes() == before
+
+
+def test_an_fte_too_small_to_count_with(rec: Path) -> None:
+    text = rec.read_text(encoding="utf-8").replace("fte = 1\n", 'fte = "1/1000000000"\n', 1)
+    rec.write_text(text, encoding="utf-8")
+    result = run("status", rec)
+    assert result.exit_code == 2
+    assert (
+        f"error: {rec}: hours[0].fte: FTE must be at least 1/100 (about 22 minutes a week): "
+        "below that, due dates fall centuries away (got '1/1000000000')"
+    ) in result.output

@@ -112,7 +112,10 @@ def _fraction(value: object, _: type) -> Fraction:
 
 def fraction_to_toml(value: Fraction) -> float | str:
     """Write an FTE as a decimal number when it has an exact short one, else as ``"n/d"``."""
-    as_float = float(value)
+    try:
+        as_float = float(value)
+    except OverflowError:  # beyond any float: only the exact form can show it
+        return f"{value.numerator}/{value.denominator}"
     if Fraction(repr(as_float)) == value:
         return int(value) if value.denominator == 1 else as_float
     return f"{value.numerator}/{value.denominator}"

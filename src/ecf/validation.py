@@ -7,6 +7,7 @@ person fixes all of them at once.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ecf._convert import fraction_to_toml
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     import datetime as dt
 
 __all__ = ["check_record", "ensure_valid"]
+
+#: The smallest working pattern: at 1/100 FTE a 36-month stage takes 300 years.
+MIN_FTE = Fraction(1, 100)
+#: The longest absence: HR's "no end date" (9999-12-31) is not a date to count to.
+MAX_ABSENCE_DAYS = 3660
 
 
 def _frameworks(
@@ -166,6 +172,15 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
                     fraction_to_toml(change.fte),  # as a file spells it: 1.5, not '3/2'
                 )
             )
+        elif change.fte < MIN_FTE:
+            out.append(
+                Problem(
+                    f"FTE must be at least {MIN_FTE} (about 22 minutes a week): below that, "
+                    "due dates fall centuries away",
+                    f"hours[{i}].fte",
+                    fraction_to_toml(change.fte),
+                )
+            )
         if change.from_ < record.qualified:
             out.append(
                 Problem(
@@ -196,6 +211,15 @@ def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None
         if absence.last < absence.first:
             out.append(
                 Problem(f"ends before it starts ({absence.first})", f"{path}.last", absence.last)
+            )
+        elif absence.days > MAX_ABSENCE_DAYS:
+            out.append(
+                Problem(
+                    "an absence of more than 10 years: with no end date yet, record it to a "
+                    "known date and extend it later",
+                    f"{path}.last",
+                    absence.last,
+                )
             )
         if absence.first < record.qualified:
             out.append(
