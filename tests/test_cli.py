@@ -1060,5 +1060,5 @@ def test_an_fte_too_small_to_count_with(rec: Path) -> None:
     assert result.exit_code == 2
     assert (
         f"error: {rec}: hours[0].fte: FTE must be at least 1/100 (about 22 minutes a week): "
-        "below that, due dates fall centuries away (got '1/1000000000')"
+        "below that, due dates fall centuries away (got 1e-09)"
     ) in result.output
