@@ -262,15 +262,19 @@ def test_add_evidence_attach_keeps_a_relative_ref_and_sha256(rec: Path, tmp_path
     }
 
 
-def test_add_evidence_attach_outside_the_record_folder(tmp_path: Path) -> None:
+def test_add_evidence_attach_outside_the_record_folder_is_refused(tmp_path: Path) -> None:
+    # An attachment stays inside the record's folder (see tests/test_limits.py for links).
     records = tmp_path / "records"
     records.mkdir()
     file = write(records, BASE)
     other = tmp_path / "shared" / "note.txt"
     other.parent.mkdir()
     other.write_text("note", encoding="utf-8")
-    ok(run("add", "evidence", file, "--kind", "pdp", "--date", "2025-11-03", "--attach", other))
-    assert load(file)["evidence"][-1]["attachment"]["ref"] == "../shared/note.txt"
+    before = file.read_bytes()
+    result = run(
+        "add", "evidence", file, "--kind", "pdp", "--date", "2025-11-03", "--attach", other
+    )
+    assert_refused(result, file, before, "is outside the record's folder")
 
 
 def test_add_review(rec: Path) -> None:
@@ -486,6 +490,8 @@ COMMANDS = [
     ["import"],
     ["verify"],
     ["migrate"],
+    ["export"],
+    ["anonymise"],
 ]
 
 
@@ -573,7 +579,11 @@ def test_malformed_toml(tmp_path: Path) -> None:
             'standards = "kss-cf:1"',
             "evidence[0].standards: expected a list (got 'kss-cf:1')",
         ),
-        ('name = "Alex Example"', "name = 42", "name: expected a string (got 42)"),
+        (
+            'name = "Alex Example"',
+            "name = 42",
+            "name: expected a string (not shown: personal data)",
+        ),
         (
             "schema_version = 2",
             'schema_version = "2"',
@@ -864,8 +874,8 @@ def test_second_decision_on_a_closed_stage(passed: Path) -> None:
     assert_refused(result, passed, before)
     assert error_lines(result) == [
         (
-            f"error: {passed}: outcome: stage 'asye' is closed: 'pass' on 2026-09-01 "
-            "by Pat Manager; a decision is never overwritten (to correct it, record a new "
+            f"error: {passed}: outcome: stage 'asye' is closed: 'pass' on 2026-09-01; "
+            "a decision is never overwritten (to correct it, record a new "
             "decision that names it: --corrects 0) (got 'fail')"
         )
     ]
@@ -924,7 +934,10 @@ def test_new_with_a_bad_swe_number(tmp_path: Path, swe: str) -> None:
     )
     assert_refused(result, file, None)
     assert error_lines(result) == [
-        f"error: {file}: swe: a Social Work England number is 'SW' followed by digits (got {swe!r})"
+        (
+            f"error: {file}: swe: a Social Work England number is 'SW' followed by digits "
+            "(not shown: personal data)"
+        )
     ]
 
 
@@ -932,7 +945,7 @@ def test_bad_swe_number_in_the_file(tmp_path: Path) -> None:
     file = write(tmp_path, BASE.replace('service = "children"', 'service = "children"\nswe = "12"'))
     before = file.read_bytes()
     result = run("add", "hours", file, "--from", "2026-01-05", "--fte", "0.5")
-    assert_refused(result, file, before, f"error: {file}: swe: ", "(got '12')")
+    assert_refused(result, file, before, f"error: {file}: swe: ", "(not shown: personal data)")
 
 
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:

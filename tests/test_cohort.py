@@ -267,14 +267,23 @@ def test_a_file_that_cannot_be_read_is_one_failure_even_for_root(
     root = tmp_path / "records"
     write(root / "a-north.toml", A)
     locked = write(root / "locked.toml", B)
-    real = Path.read_bytes
+    real_read, real_open = Path.read_bytes, Path.open
 
-    def refusing(self: Path) -> bytes:
-        if self == locked:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse(path: Path) -> None:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "read_bytes", refusing)
+    def read_bytes(self: Path) -> bytes:
+        refuse(self)
+        return real_read(self)
+
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+        refuse(self)
+        return real_open(self, *args, **kwargs)
+
+    # Every way of reading the file is refused, whichever a loader uses.
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     ids, failures = load(root, tmp_path / "cache")
     assert ids == ["a-north"]
     assert [f.lines() for f in failures] == [[f"{locked}: cannot read: Permission denied"]]

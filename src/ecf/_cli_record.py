@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +56,7 @@ def new(
     """Start a new record FILE in its first stage."""
     from ecf.errors import EcfError
     from ecf.progression import new_record
-    from ecf.store import create
+    from ecf.store import create, locked
     from ecf.validation import ensure_valid
 
     shared = state()
@@ -80,7 +79,8 @@ def new(
     except EcfError as exc:  # name the file, as every other refusal does
         raise exc.with_file(file) from exc
     ensure_valid(record, shared.registry, today(), file=str(file))
-    create(file, record)
+    with locked(file):
+        create(file, record)
     click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
 
 
@@ -176,8 +176,20 @@ def add_evidence(
 
     attachment = None
     if attach is not None:
-        ref = os.path.relpath(attach.resolve(), file.resolve().parent)
-        attachment = Attachment(Path(ref).as_posix(), _sha256(attach))
+        from ecf.errors import EcfError
+        from ecf.limits import attachment_file
+
+        folder, target = file.resolve().parent, attach.resolve()
+        if not target.is_relative_to(folder):  # also when a symbolic link leads out
+            fail([f"{file}: --attach: {attach} is outside the record's folder {folder}"])
+        if not target.is_file():
+            fail([f"{file}: --attach: {attach} is not a regular file"])
+        ref = target.relative_to(folder).as_posix()
+        try:
+            attachment_file(ref, folder)  # the rule `ecf validate --attachments` applies
+        except EcfError as exc:
+            raise exc.with_file(file) from exc
+        attachment = Attachment(ref, _sha256(target))
     new_id: list[str] = []
 
     def change(record: Record) -> Record:

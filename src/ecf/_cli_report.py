@@ -109,11 +109,18 @@ def timeline(file: Path, as_json: bool) -> None:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
+@click.option(
+    "--attachments",
+    is_flag=True,
+    help="Also check attached files: inside the record's folder, present, sha256 unchanged "
+    "(URLs are not fetched, so not checked).",
+)
 @handle_errors
-def validate(files: tuple[Path, ...]) -> None:
+def validate(files: tuple[Path, ...], attachments: bool) -> None:
     """Check record files; print every problem, one per line.
 
-    Exit 0 when every file is valid, 2 when any is not.
+    Exit 0 when every file is valid, 2 when any is not.  Attached files are read only with
+    --attachments.
     """
     from ecf.errors import EcfError
 
@@ -125,8 +132,25 @@ def validate(files: tuple[Path, ...]) -> None:
             bad += 1
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
-        else:
+            continue
+        if not attachments:
             click.echo(f"{file}: ok ({record.id})")
+            continue
+        from ecf.limits import is_url
+        from ecf.validation import check_attachments
+
+        problems = check_attachments(record, file.resolve().parent)
+        for problem in problems:
+            click.echo(f"error: {problem.with_file(file)}", err=True)
+        refs = [e.attachment.ref for e in record.evidence if e.attachment is not None]
+        urls = sum(is_url(ref) for ref in refs)
+        if problems:
+            bad += 1
+        else:
+            click.echo(
+                f"{file}: ok ({record.id}; {len(refs) - urls} attached files checked, "
+                f"{urls} URLs not checked)"
+            )
     if bad:
         click.echo(f"{bad} of {len(files)} files invalid", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -12,6 +12,7 @@ Structuring errors come back from cattrs as an exception group; :func:`structure
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -85,6 +86,10 @@ def _datetime(value: object, _: type) -> dt.datetime:
     return value
 
 
+#: The exponent of a number: one of 1000 or more would take minutes (and gigabytes) to make exact.
+_EXPONENT = re.compile(r"[eE]\s*[+-]?\s*([\d_]+)")
+
+
 def parse_fraction(value: object) -> Fraction:
     """Read an exact fraction from an int, a float (by its shortest repr), or a string.
 
@@ -99,6 +104,9 @@ def parse_fraction(value: object) -> Fraction:
         # repr() is the shortest string that reads back as the same float: 0.6 -> 3/5 exactly.
         return Fraction(repr(value))
     if isinstance(value, str):
+        exponent = _EXPONENT.search(value)  # Fraction("1e999999999") computes 10**999999999
+        if exponent and len(exponent.group(1).replace("_", "").lstrip("0")) > 3:  # noqa: PLR2004
+            raise BadValueError("expected a number or a fraction such as 3/5", value)
         try:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):

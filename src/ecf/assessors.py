@@ -13,6 +13,12 @@ A plugin that is installed but not in the council's allow-list never runs; witho
 configuration only ``baseline`` runs.  Each plugin is called on its own: one that fails to
 import, raises, returns something malformed or changes its input yields an ``error`` finding
 naming it, and every other assessor still runs.  Nothing here writes anything.
+
+Each assessor sees a minimal view of the record (:func:`ecf.privacy.view`): the career facts,
+and only the personal fields it declares it needs.  A plugin declares them in a module-level
+``ECF_FIELDS`` (a set of field paths, ``{"evidence.by", "extra.caseload"}``); a rule kind in a
+class attribute of the same name, so that a rule file gets what its rules read.  A plugin that
+declares nothing never sees a name, a registration number, a note or an author.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import pluggy
 
 from ecf import hookspecs
 from ecf.errors import EcfError, Problem
+from ecf.privacy import check_fields, view
 from ecf.progression import timeline_for
 from ecf.records import record_to_dict
 from ecf.rules import (
@@ -71,6 +78,8 @@ AUTOLOAD_ENV = "ECF_DISABLE_PLUGIN_AUTOLOAD"
 LOAD_ENV = "ECF_LOAD_PLUGINS"
 BASELINE = "baseline"
 _BUILTIN = "ecf.plugins.baseline"
+#: Where a plugin module, or a rule kind class, declares the personal fields it needs.
+FIELDS_ATTRIBUTE = "ECF_FIELDS"
 
 
 @attrs.frozen
@@ -96,6 +105,10 @@ class Plugins:
         """The loaded plugins that may run, in allow-list order (baseline alone by default)."""
         names = list(allow) if allow is not None else [BASELINE]
         return tuple(n for n in names if n in self.infos and self.infos[n].loaded)
+
+    def fields(self, name: str) -> tuple[frozenset[str], list[str]]:
+        """The personal fields plugin ``name`` declares it needs (``ECF_FIELDS``), and problems."""
+        return check_fields(getattr(self.manager.get_plugin(name), FIELDS_ATTRIBUTE, None))
 
     def impls(self, hook: str, name: str) -> list[pluggy.HookImpl]:
         """The implementations of ``hook`` that plugin ``name`` registered."""
@@ -288,11 +301,37 @@ def context_for(
     return Context(record, enrolment, stage, fw, tl, as_of, council=settings)
 
 
+def rule_fields(rules: RuleSet) -> tuple[frozenset[str], list[str]]:
+    """The personal fields the rules of a set read (their kinds' ``ECF_FIELDS``), and problems."""
+    fields: set[str] = set()
+    problems: list[str] = []
+    for rule in rules.rules:
+        found, bad = check_fields(getattr(rule, FIELDS_ATTRIBUTE, None))
+        fields |= found
+        problems.extend(f"rule '{rule.id}': {line}" for line in bad)
+    return frozenset(fields), problems
+
+
+class _Views:
+    """The minimal views of one record, made once per set of declared fields."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._made: dict[frozenset[str], Record] = {}
+
+    def __call__(self, ctx: Context, fields: frozenset[str]) -> Context:
+        """``ctx`` with the record as an assessor that declared ``fields`` sees it."""
+        if fields not in self._made:
+            self._made[fields] = view(self.ctx.record, fields, (self.ctx.framework,))
+        return attrs.evolve(ctx, record=self._made[fields])
+
+
 def _run_guarded(
     name: str, version: str, hook: str, ctx: Context, run: Callable[[Context], Iterable[Finding]]
 ) -> list[Finding]:
     # Each plugin gets its own copy of the one mutable part of a record, so a plugin that
-    # changes it harms neither the caller nor the plugins that run after it.
+    # changes it harms neither the caller nor the plugins that run after it.  ``ctx`` holds the
+    # minimal view this plugin may see (see ``_Views``), never more.
     ctx = attrs.evolve(ctx, record=attrs.evolve(ctx.record, extra=copy.deepcopy(ctx.record.extra)))
     before = record_to_dict(ctx.record)
     try:
@@ -363,29 +402,45 @@ def assess(
     """
     plugins = plugins or get_plugins()
     ctx = context_for(record, registry, as_of, council)
+    views = _Views(ctx)
     allowed = plugins.allowed(council.assessors_for(ctx.stage.id) if council else None)
     kinds, findings = plugins.rule_kinds(allowed)
     proposed = list(rules) if rules is not None else None
     for name in allowed:
         version = plugins.infos[name].version
+        declared, bad = plugins.fields(name)
+        if bad:
+            findings.append(error_finding(name, version, FIELDS_ATTRIBUTE, "; ".join(bad)))
+            continue
         settings = types.MappingProxyType(council.settings_for(name) if council else {})
         pctx = attrs.evolve(ctx, settings=settings)
         if proposed is None:
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)
             for rs in sets:
+                needs, bad = rule_fields(rs)
+                if bad:
+                    findings.append(error_finding(name, rs.version, "rules", "; ".join(bad)))
+                    continue
                 judge = functools.partial(_judge, rs, name)
-                findings.extend(_run_guarded(name, rs.version, "rules", pctx, judge))
+                rctx = views(pctx, declared | needs)
+                findings.extend(_run_guarded(name, rs.version, "rules", rctx, judge))
         for impl in plugins.impls("ecf_assess", name):
             run = functools.partial(_call_assess, impl)
-            findings.extend(_run_guarded(name, version, "ecf_assess", pctx, run))
+            findings.extend(_run_guarded(name, version, "ecf_assess", views(pctx, declared), run))
+    judged: list[tuple[str, RuleSet]] = []
     if proposed is None and council is not None:
         own = f"council:{council.code}"
-        for path in council.rule_files_for(ctx.stage.id):
-            rs = load_rules(path, ctx.framework, kinds)
-            findings.extend(evaluate(rs, ctx, own))
-    for rs in proposed or []:
-        findings.extend(evaluate(rs, ctx, "proposed"))
+        judged.extend(
+            (own, load_rules(p, ctx.framework, kinds)) for p in council.rule_files_for(ctx.stage.id)
+        )
+    judged.extend(("proposed", rs) for rs in proposed or [])
+    for assessor, rs in judged:
+        needs, bad = rule_fields(rs)
+        if bad:
+            findings.append(error_finding(assessor, rs.version, "rules", "; ".join(bad)))
+        else:
+            findings.extend(evaluate(rs, views(ctx, needs), assessor))
     return Assessment(
         id=record.id,
         stage=ctx.stage.id,

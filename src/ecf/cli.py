@@ -72,10 +72,10 @@ class FteType(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Fraction:
         """Parse the value exactly or fail with a usage error naming it."""
-        from fractions import Fraction
+        from ecf._convert import parse_fraction  # refuses a huge exponent (1e999999999)
 
         try:
-            fte = Fraction(str(value).strip())
+            fte = parse_fraction(str(value))
         except (ValueError, ZeroDivisionError):
             self.fail(f"invalid FTE {value!r}, expected a number such as 0.6 or 3/5", param, ctx)
         if not 0 < fte <= 1:
@@ -185,6 +185,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Add working hours, an absence, evidence or a review to a record.",
     ),
     "advance": ("ecf._cli_record:advance", "Start the next stage after a pass."),
+    "anonymise": (
+        "ecf._cli_privacy:anonymise",
+        "Strip the personal data from a record, keeping the career facts, and record why.",
+    ),
     "assess": (
         "ecf._cli_assess:assess",
         "Run the assessors on a record and explain the recommendation.",
@@ -200,6 +204,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decide": (
         "ecf._cli_record:decide",
         "Record a decision on the current stage; it is never overwritten.",
+    ),
+    "export": (
+        "ecf._cli_privacy:export",
+        "Everything held about the person in a record, for a subject access request.",
     ),
     "frameworks": (
         "ecf._cli_report:frameworks",

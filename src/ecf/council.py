@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
-import tomli
 
 from ecf._convert import structure
 from ecf.errors import EcfError, Problem
+from ecf.limits import load_toml
 
 __all__ = ["Council", "CouncilError", "CouncilSettings", "StageAssessors", "load_council"]
 
@@ -116,12 +116,7 @@ def load_council(path: str | Path) -> Council:
             allow-list.
     """
     path = Path(path)
-    try:
-        data = tomli.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CouncilError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
-    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CouncilError([Problem(f"not valid TOML: {exc}", file=str(path))]) from exc
+    data: Any = load_toml(path, CouncilError)  # within the limits of ecf.limits
     if isinstance(data, dict):
         data["file"] = str(path)
     council = structure(data, Council, error=CouncilError, file=str(path))

@@ -44,7 +44,8 @@ class Problem:
     Attributes:
         message: What is wrong, in words a practitioner or a council developer understands.
         path: The field path inside the file (``evidence[3].date``), or ``""`` for the whole file.
-        value: The offending value as it was read, or ``None`` when there is none to show.
+        value: The offending value as it was read, or ``None`` when there is none to show; the
+            value of a personal field (:mod:`ecf.privacy`) is never shown.
         file: The file the value came from, when it came from a file.
     """
 
@@ -61,8 +62,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.file, self.path) if part)
-        shown = "" if self.value is None else f" (got {_shown(self.value)})"
+        shown = "" if self.value is None else f" ({_got(self.path, self.value)})"
         return f"{where}: {self.message}{shown}" if where else f"{self.message}{shown}"
+
+
+def _got(path: str, value: object) -> str:
+    """The offending value as shown, unless it is personal data (errors name a record by id)."""
+    from ecf.privacy import shown_in_errors  # noqa: PLC0415 - it imports the record model
+
+    return f"got {_shown(value)}" if shown_in_errors(path, value) else "not shown: personal data"
 
 
 def _shown(value: object) -> str:

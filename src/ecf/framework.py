@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
-import tomli
 
 from ecf._convert import structure
 from ecf.errors import FrameworkError, Problem
+from ecf.limits import load_toml
 
 __all__ = [
     "QUALIFICATION",
@@ -318,13 +318,8 @@ def load_framework_data(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomli.load(fh)
-    except OSError as exc:
-        raise FrameworkError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
-    except tomli.TOMLDecodeError as exc:
-        raise FrameworkError([Problem(f"not valid TOML: {exc}", file=str(path))]) from exc
+    # Within the limits of ecf.limits; a file that is not UTF-8 is a FrameworkError too.
+    return load_toml(path, FrameworkError)
 
 
 @attrs.define

@@ -9,6 +9,15 @@ and implements any of these hooks, marked with :data:`ecf.hookimpl`.  The nation
 itself a plugin (``ecf.plugins.baseline``), registered the same way.  Every hook receives at
 most one frozen object, so a hook can gain context in a later version without breaking a
 plugin's signature.  ``docs/plugins.md`` documents each hook; a test fails when it misses one.
+
+A plugin sees the career facts of a record and only the personal fields it declares, in a
+module-level set (not a hook: it is data, read before any hook runs)::
+
+    ECF_FIELDS = frozenset({"evidence.by", "extra.caseload"})
+
+The paths are those of :data:`ecf.privacy.FIELDS`, or ``extra.KEY``; a rule kind declares the
+fields its rules read in a class attribute of the same name.  Undeclared personal fields reach
+the plugin blank (:func:`ecf.privacy.view`).
 """
 
 from __future__ import annotations
@@ -43,8 +52,9 @@ def ecf_assess(context: Context) -> Iterable[Finding] | None:
     ``standards`` and ``deadline``; ``assessor`` and ``version`` are set by ``ecf``.
 
     Args:
-        context: The record, the stage and its framework version, the as-of date and this
-            plugin's settings from the council's configuration.
+        context: The record (its career facts, and the personal fields the plugin declares in
+            its module's ``ECF_FIELDS``), the stage and its framework version, the as-of date
+            and this plugin's settings from the council's configuration.
 
     Returns:
         Findings, or ``None`` when the plugin has nothing to say about this record.

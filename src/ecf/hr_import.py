@@ -50,7 +50,7 @@ from ecf.errors import EcfError, Problem
 from ecf.framework import SERVICES, FrameworkRegistry, Service
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, Record
-from ecf.store import RecordFile, create, open_record, read_record, save
+from ecf.store import RecordFile, create, locked, open_record, read_record, save
 from ecf.validation import check_record
 
 if TYPE_CHECKING:
@@ -616,14 +616,15 @@ def apply(plan: ImportPlan, *, skip_bad: bool = False) -> Applied:
     written: list[Action] = []
     failures: list[Problem] = []
     for action in plan.actions:
+        if action.kind not in ("create", "update"):
+            continue
         try:
-            if action.kind == "create":
-                create(action.path, action.record)
-            elif action.kind == "update":
-                assert action.opened is not None  # noqa: S101 - an update holds its file
-                save(action.opened, action.record)
-            else:
-                continue
+            with locked(action.path):  # like every writer: one at a time per record
+                if action.kind == "create":
+                    create(action.path, action.record)
+                else:
+                    assert action.opened is not None  # noqa: S101 - an update holds its file
+                    save(action.opened, action.record)
         except EcfError as exc:
             failures.extend(
                 attrs.evolve(p, file=f"{plan.source}: row {action.row}: {p.file or action.path}")

@@ -263,8 +263,8 @@ def decide(
         raise TransitionError(
             [
                 Problem(
-                    f"stage '{current.stage}' is closed: '{last.outcome}' on {last.date} "
-                    f"by {last.by}; a decision is never overwritten (to correct it, record "
+                    f"stage '{current.stage}' is closed: '{last.outcome}' on {last.date}; "
+                    "a decision is never overwritten (to correct it, record "
                     f"a new decision that names it: --corrects {latest})",
                     "outcome",
                     decision.outcome,

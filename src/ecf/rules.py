@@ -22,8 +22,11 @@ A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`
     groups of other rules of the same file, by id.
 
 A Python plugin adds a kind by registering an attrs class with an ``evaluate`` method (see
-:class:`RuleKind`).  Every finding says which rule made it, its status, a sentence a practitioner
-understands, the evidence ids and standards it used, and the deadline it concerns.
+:class:`RuleKind`).  A rule sees the career facts of a record and the personal fields its kind
+declares in ``ECF_FIELDS`` (the authors, ``evidence.by``, for ``distinct-authors`` and for a
+``count`` with an ``author``): see :mod:`ecf.privacy`.  Every finding says which rule made it,
+its status, a sentence a practitioner understands, the evidence ids and standards it used, and
+the deadline it concerns.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import attrs
-import tomli
 
 from ecf._convert import structure
 from ecf.council import CouncilSettings
 from ecf.errors import EcfError, Problem
 from ecf.framework import SERVICES, Framework, StageDef
+from ecf.limits import load_toml
 from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
 from ecf.timeline import Period, StageTimeline, frequency_windows
 
@@ -80,7 +83,9 @@ class Context:
     """Everything an assessor sees: one frozen object, so hooks can grow without breaking.
 
     Attributes:
-        record: The practitioner's record.
+        record: The practitioner's record as this assessor may see it: the career facts, and
+            only the personal fields it declares in ``ECF_FIELDS`` (the others are blank; see
+            :func:`ecf.privacy.view`).
         enrolment: The stage being assessed.
         stage: Its definition, under the framework version the enrolment pins.
         framework: That framework.
@@ -268,6 +273,11 @@ class CountRule(RuleBase):
     standard: str | None = None
     author: str | None = None
 
+    @property
+    def ECF_FIELDS(self) -> frozenset[str]:  # noqa: N802 - the name every assessor declares with
+        """The evidence's authors, when the rule counts only one person's."""
+        return frozenset({"evidence.by"}) if self.author is not None else frozenset()
+
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Count the matching evidence up to the as-of date."""
         deadline = ctx.due(self.by)
@@ -444,6 +454,8 @@ class DistinctAuthorsRule(RuleBase):
     """Evidence of the given kinds by at least ``min`` different people."""
 
     kind: ClassVar[str] = "distinct-authors"
+    #: It counts the authors of the evidence.
+    ECF_FIELDS: ClassVar[frozenset[str]] = frozenset({"evidence.by"})
     id: str
     evidence: tuple[str, ...]
     min: int
@@ -601,6 +613,11 @@ def _order(rules: list[Any], file: str | None) -> tuple[Any, ...]:
     return tuple(out)
 
 
+#: The most days (ten years) and months a rule's grace, window or schedule may span.
+MAX_DAYS = 3660
+MAX_MONTHS = 120
+
+
 def _check_refs(
     rule: Any, index: int, fw: Framework, ids: set[str], file: str | None
 ) -> list[Problem]:
@@ -666,6 +683,29 @@ def _check_refs(
             )
     if getattr(rule, "min", 1) < 1:
         out.append(Problem(f"rule '{rule.id}': must be at least 1", f"{path}.min", rule.min, file))
+    # Bounded, so that evaluating never loops without end (every <= 0) nor leaves the calendar.
+    for field in ("grace_days", "before_days"):
+        days: int = getattr(rule, field, 0)
+        if not 0 <= days <= MAX_DAYS:
+            message = f"rule '{rule.id}': must be from 0 to {MAX_DAYS}"
+            out.append(Problem(message, f"{path}.{field}", days, file))
+    for j, period in enumerate(getattr(rule, "periods", ())):
+        for field, most in (
+            ("every", MAX_DAYS),
+            ("until", MAX_DAYS),
+            ("every_months", MAX_MONTHS),
+            ("until_months", MAX_MONTHS),
+        ):
+            amount: int | None = getattr(period, field)
+            if amount is not None and not 1 <= amount <= most:
+                out.append(
+                    Problem(
+                        f"rule '{rule.id}': must be from 1 to {most}",
+                        f"{path}.periods[{j}].{field}",
+                        amount,
+                        file,
+                    )
+                )
     return out
 
 
@@ -753,15 +793,11 @@ def load_rules(
     """Read and check a rule file.
 
     Raises:
-        RuleError: the file is missing, malformed, or any rule is invalid.
+        RuleError: the file is missing, malformed, over a limit of :mod:`ecf.limits`, or any
+            rule is invalid.
     """
     path = Path(path)
-    try:
-        data = tomli.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
-    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RuleError([Problem(f"not valid TOML: {exc}", file=str(path))]) from exc
+    data = load_toml(path, RuleError)
     return load_rules_data(data, framework, file=str(path), kinds=kinds)
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import tomli
 import tomlkit
 from tomlkit.items import AoT, InlineTable, Table
 
+from ecf import limits
 from ecf.errors import ConflictError, Problem, RecordError
 from ecf.records import Record, record_from_dict, record_to_dict
 
@@ -50,7 +50,7 @@ _HEADER = "ecf record file: one practitioner. `ecf validate FILE` checks it afte
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return limits.read_limited(path, RecordError)  # refuses a huge file before reading it
     except FileNotFoundError:
         raise RecordError([Problem("no such file", file=str(path))]) from None
     except IsADirectoryError:
@@ -70,12 +70,11 @@ def parse_record(data: bytes, path: Path) -> Record:
     """Parse the bytes of a record file (shape and types; see ``ecf.validation`` for meaning).
 
     Raises:
-        RecordError: malformed TOML (with line and column) or bad fields (with paths and values).
+        RecordError: malformed TOML (with line and column), bad fields (with paths and values),
+            or over a limit of :mod:`ecf.limits` (too large, too deeply nested...).
     """
-    try:
-        raw = tomli.loads(_text(data, path))
-    except tomli.TOMLDecodeError as exc:
-        raise RecordError([Problem(f"not valid TOML: {exc}", file=str(path))]) from None
+    limits.check_size(len(data), path, RecordError)
+    raw = limits.parse_toml(_text(data, path), path, RecordError)  # within ecf.limits
     return record_from_dict(raw, file=str(path))
 
 
@@ -211,6 +210,36 @@ def render(record: Record) -> str:
     return tomlkit.dumps(document)
 
 
+def _writable(text: str, path: Path, record: Record) -> bytes:
+    """The bytes to write, refused unless ecf can read them back (within :mod:`ecf.limits`).
+
+    Raises:
+        RecordError: a value is not Unicode text, or the file would be over a limit.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        where = limits.not_unicode(record_to_dict(record)) or ""
+        raise RecordError(
+            [
+                Problem(
+                    "not written: not Unicode text (an argument that is not UTF-8?)",
+                    where,
+                    None,
+                    str(path),
+                )
+            ]
+        ) from None
+    try:
+        parse_record(data, path)
+    except RecordError as exc:
+        raise RecordError(
+            attrs.evolve(p, message=f"not written, ecf could not read it back: {p.message}")
+            for p in exc.problems
+        ) from None
+    return data
+
+
 def save(file: RecordFile, record: Record) -> RecordFile:
     """Write ``record`` over ``file``, keeping the document's comments and order.
 
@@ -220,7 +249,7 @@ def save(file: RecordFile, record: Record) -> RecordFile:
     """
     document = tomlkit.parse(tomlkit.dumps(file.document))  # a copy: the original stays as read
     _patch(document, record_to_dict(file.record), record_to_dict(record))
-    data = tomlkit.dumps(document).encode("utf-8")
+    data = _writable(tomlkit.dumps(document), file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
     return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), document)
 
@@ -233,7 +262,7 @@ def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
     """
     path = Path(path)
     text = render(record)
-    data = text.encode("utf-8")
+    data = _writable(text, path, record)
     atomic_write(path, data, expect_digest=None)
     return RecordFile(path, record, hashlib.sha256(data).hexdigest(), tomlkit.parse(text))
 
@@ -337,7 +366,9 @@ def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterat
             timeout = LOCK_TIMEOUT
     guard = filelock.FileLock(lock_path(path), timeout=timeout)
     try:
-        guard.acquire()
+        # A short poll keeps waiting writers fair: at filelock's default (50 ms) a writer in a
+        # loop took the lock back for 16 s while another waited (benchmarks/durability.py).
+        guard.acquire(poll_interval=0.005)
     except filelock.Timeout:
         raise ConflictError(
             [
@@ -357,8 +388,16 @@ def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterat
 
 
 def _remove_stale_temporaries(path: Path) -> None:
-    """Remove what a writer killed mid-write left (safe only under the record's lock)."""
+    """Remove what a writer killed mid-write left (safe only under the record's lock).
+
+    Only this record's: ``.NAME.XXXXXXXX.tmp``, whose random part has no dot.  The temporary
+    files of another record named ``NAME.more.toml`` start with ``.NAME.`` too, but are written
+    under that record's lock, perhaps at this moment: they are left alone.
+    """
+    prefix = f".{path.name}."
     with contextlib.suppress(OSError):
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+            if "." in stale.name[len(prefix) : -len(".tmp")]:
+                continue
             with contextlib.suppress(OSError):
                 stale.unlink()

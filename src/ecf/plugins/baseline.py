@@ -4,6 +4,9 @@ Its rules are data, in ecf's own rule language (``ecf/data/rules/baseline-2026.t
 Python it adds only what a council's settings switch on: the completion deadline
 (``completion_months``), which the rule language has no kind for because it concerns a
 decision, not evidence.
+
+It reads career facts only (stages, evidence kinds, dates and standards, decisions' outcomes and
+dates), so it declares no personal field: it never sees a name, a note or an author.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
     from ecf.rules import Context, FindingStatus
 
 RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
+#: The personal fields this assessor reads: none (see ``docs/plugins.md``).
+ECF_FIELDS: frozenset[str] = frozenset()
 
 
 @hookimpl

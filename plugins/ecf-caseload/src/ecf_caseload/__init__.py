@@ -24,10 +24,13 @@ from ecf_caseload.ramp import CaseloadRampRule
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["RULES", "CaseloadRampRule", "ecf_rule_files", "ecf_rule_kinds"]
+__all__ = ["ECF_FIELDS", "RULES", "CaseloadRampRule", "ecf_rule_files", "ecf_rule_kinds"]
 
 #: The rule file this plugin ships.
 RULES = Path(__file__).resolve().parent / "rules.toml"
+#: The personal fields the plugin reads: the record's caseload recordings, and nothing else of
+#: its ``[extra]`` table (the ``caseload-ramp`` kind declares the same for rules in any file).
+ECF_FIELDS: frozenset[str] = CaseloadRampRule.ECF_FIELDS
 
 
 @hookimpl

@@ -142,6 +142,8 @@ class CaseloadRampRule:
     """
 
     kind: ClassVar[str] = "caseload-ramp"
+    #: It reads the caseload recordings of the record's ``[extra]`` table, nothing else of it.
+    ECF_FIELDS: ClassVar[frozenset[str]] = frozenset({f"extra.{KEY}"})
     id: str
     at: tuple[str, ...] = ("review-3m", "review-6m", "review-9m", "end")
     percent: tuple[int, ...] = (25, 50, 70, 90)

@@ -16,10 +16,13 @@ from ecf.hookspecs import hookimpl
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["RULES", "ecf_rule_files"]
+__all__ = ["ECF_FIELDS", "RULES", "ecf_rule_files"]
 
 #: The rule file this plugin ships.
 RULES = Path(__file__).resolve().parent / "rules.toml"
+#: The personal fields the plugin itself reads: none.  Its ``distinct-authors`` rule reads the
+#: evidence's authors (``evidence.by``), which that rule kind declares for it.
+ECF_FIELDS: frozenset[str] = frozenset()
 
 
 @hookimpl

@@ -1,0 +1,131 @@
+"""The commands that serve the person a record is about: export (subject access), anonymise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ecf._cli_types import COUNCIL, RECORD
+from ecf.cli import DATE, council_config, edit, fail, handle_errors, load_valid, state, today
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from ecf.records import Record
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option(
+    "--subject-access",
+    is_flag=True,
+    required=True,
+    help="Export everything held about the person (the only kind of export for now).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON to this new file (atomically; an existing file is never replaced).",
+)
+@click.option(
+    "--as-of",
+    type=DATE,
+    help="The date status and assessment are as of (default: today).",
+)
+@click.option(
+    "--council",
+    "council_file",
+    type=COUNCIL,
+    help="A council.toml: its assessors judge the record (default: the national baseline).",
+)
+@handle_errors
+def export(
+    file: Path,
+    subject_access: bool,  # noqa: ARG001 - required: the only kind of export for now
+    out: Path | None,
+    as_of: dt.date | None,
+    council_file: Path | None,
+) -> None:
+    """Everything held about the person in a record, for a subject access request.
+
+    One readable JSON object: the whole record as held, the category of each field it holds
+    (personal, special, career), and what ecf computes about the person: status, timeline, and
+    the assessors' findings and recommendation.  It holds personal data: without --out it goes
+    to standard output; with --out it is written to a new file only its owner may read.
+    """
+    import json
+
+    from ecf.privacy import subject_access as subject_access_
+    from ecf.store import atomic_write
+
+    record = load_valid(file)
+    data = subject_access_(
+        record,
+        state().registry,
+        as_of or today(),
+        council=council_config(council_file),
+        source=file.read_text(encoding="utf-8"),
+    )
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    atomic_write(out, text.encode("utf-8"), expect_digest=None)
+    click.echo(f"{record.id}: subject access export written to {out}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the personal data is removed (kept in the history; do not name the person).",
+)
+@handle_errors
+def anonymise(file: Path, reason: str) -> None:
+    """Strip the personal data from a record, keeping the career facts, and record why.
+
+    The name becomes "anonymised"; the registration number, notes, attachments, authors, the
+    council's own [extra] fields and who made each change are removed; absences that reveal
+    health become neutral ones with the same effect on due dates; the id is replaced by a random
+    one.  Stages, dates, decisions' outcomes, evidence kinds and standards, and milestones stay.
+    The history records the reason, who and when, and stays verifiable.  The file's comments
+    go too.  Not touched: the file's name (rename it if it identifies the person), the files
+    its evidence referred to, and backups of it (FILE.schemaN.bak): remove them yourself.
+    """
+    from ecf.privacy import anonymise as anonymise_
+
+    if not reason.strip():
+        fail(["--reason: say why the personal data is removed"])
+    shared = state()
+
+    def change(record: Record) -> Record:
+        frameworks = [shared.registry.get(e.framework) for e in record.enrolments]
+        entry = shared.entry("anonymise", f"personal data removed: {reason.strip()}")
+        return anonymise_(record, entry, frameworks)
+
+    saved = edit(file, change)
+    _drop_comments(file, saved.record)
+    click.echo(f"{saved.record.id}: personal data removed from {file}; career facts kept")
+
+
+def _drop_comments(file: Path, record: Record) -> None:
+    """Write the anonymised record afresh, under its lock: a comment may name the person."""
+    from ecf.errors import ConflictError, Problem
+    from ecf.store import atomic_write, locked, open_record, render
+
+    with locked(file):
+        current = open_record(file)
+        if current.record != record:
+            raise ConflictError(
+                [
+                    Problem(
+                        "changed on disk after it was anonymised; its comments were not removed, "
+                        "run the command again",
+                        file=str(file),
+                    )
+                ]
+            )
+        atomic_write(file, render(record).encode("utf-8"), expect_digest=current.digest)

@@ -1,0 +1,404 @@
+"""Limits on the files ``ecf`` reads: refuse a hostile or broken file before it costs memory.
+
+A record file, a rule file, a council configuration and a framework file are all TOML written by
+people, often copied from elsewhere.  Before one is parsed, it is checked against limits far
+above what any real file needs, so that a huge, deeply nested or otherwise hostile file is
+refused with a message naming the file and the limit, instead of exhausting memory or the
+parser's stack:
+
+* its size: at most :data:`MAX_FILE_BYTES` (2 MiB; ``$ECF_MAX_FILE_BYTES`` changes it), checked
+  with ``fstat`` and by reading at most one byte more than the limit, never the whole file;
+* each line: at most :data:`MAX_LINE_CHARS` characters;
+* nesting: arrays and inline tables at most :data:`MAX_DEPTH` deep, a table header at most
+  :data:`MAX_KEY_PARTS` dotted parts, at most :data:`MAX_ENTRIES` ``[[name]]`` tables of one
+  name and :data:`MAX_CONTAINERS` tables and arrays in all.
+
+These are found by a few passes over the raw text at C speed that skip strings and comments.
+After parsing, :func:`check_data` checks what they cannot see exactly: the depth of the data
+(dotted keys nest too), the length of every string (a multi-line string has short lines) and of
+every array.  ``ecf.store`` applies the same limits before it writes a record, so that it never
+writes a file it would refuse to read.
+
+Each refusal is an :class:`~ecf.errors.EcfError` of the loader's own type (``RecordError``,
+``RuleError``...), exit code 2 in the CLI.
+
+An attachment is the other way a record points at a file: :func:`attachment_file` keeps it
+inside the record's folder (no absolute path, no ``..`` or symbolic link leading out) unless it
+is an ``https://`` or ``http://`` URL, which ecf never fetches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter
+from pathlib import PureWindowsPath
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import tomli
+
+from ecf.errors import EcfError, Problem, RecordError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "MAX_CONTAINERS",
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_BYTES_ENV",
+    "MAX_KEY_PARTS",
+    "MAX_LINE_CHARS",
+    "MAX_STRING_CHARS",
+    "URL_PREFIXES",
+    "attachment_file",
+    "check_data",
+    "check_size",
+    "check_text",
+    "is_url",
+    "load_toml",
+    "max_file_bytes",
+    "not_unicode",
+    "parse_toml",
+    "read_limited",
+    "sha256_file",
+]
+
+#: The largest file read, in bytes (2 MiB): a record of four years is about 4 KB, so this is
+#: room for 500 times that, yet small enough that parsing it costs little memory.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+#: The environment variable that changes :data:`MAX_FILE_BYTES` (a whole number of bytes).
+MAX_FILE_BYTES_ENV = "ECF_MAX_FILE_BYTES"
+#: How deep arrays and tables may nest (a record needs 3: ``evidence[0].attachment``).
+MAX_DEPTH = 32
+#: How many dotted parts a table header may have (``[plugin.caseload]`` has 2).
+MAX_KEY_PARTS = 32
+#: The longest line, in characters (64 Ki): a note is a few hundred.
+MAX_LINE_CHARS = 64 * 1024
+#: The longest string value or key, in characters (64 Ki), even a multi-line one.
+MAX_STRING_CHARS = 64 * 1024
+#: The most entries in one array, such as evidence items or history entries (10,000: forty
+#: years of weekly evidence), and the most ``[[name]]`` tables of one name.
+MAX_ENTRIES = 10_000
+#: The most tables and arrays in one file (each costs a Python dict or list).
+MAX_CONTAINERS = 100_000
+
+# Strings and comments, found at C speed, so that a bracket or a dot in one is not counted.  Each
+# alternative matches wherever it starts (an unterminated string runs to the end of its line, or
+# of the text for a multi-line one), so a scan never backtracks: it is linear in the text.
+# (Each loop is unrolled, ``x*(?:y x*)*``, which sre runs several times faster than ``(?:x|y)*``.)
+_QUOTED = r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\n]*'?"""
+_STRING_OR_COMMENT = re.compile(
+    r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"{3,5}|\Z)'  # a multi-line basic string
+    r"|'''[^']*(?:'(?!'')[^']*)*(?:'{3,5}|\Z)"  # a multi-line literal string
+    rf"|{_QUOTED}"  # a basic or literal string, up to the end of its line
+    r"|\#[^\n]*",  # a comment
+    re.DOTALL,
+)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_SQUARE = str.maketrans("{}", "[]")
+#: A table header at the start of a line (of the text without its strings): ``[[`` and its key.
+#: (A newline rather than ``^``: sre finds a literal first character fast.)
+_HEADER = re.compile(r"\n[ \t]*\[(\[?)([^\[\]{}\n]*)")
+# The same scan token by token (slow, run only to say on which line the nesting is too deep).
+_TOKEN = re.compile(_STRING_OR_COMMENT.pattern + r"|[\[\]{}]", re.DOTALL)
+
+
+def max_file_bytes() -> int:
+    """The largest file read: ``$ECF_MAX_FILE_BYTES`` if set to a positive whole number."""
+    try:
+        value = int(os.environ.get(MAX_FILE_BYTES_ENV, MAX_FILE_BYTES))
+    except ValueError:
+        return MAX_FILE_BYTES
+    return value if value > 0 else MAX_FILE_BYTES
+
+
+def _refuse(
+    error: type[EcfError], file: str | Path | None, message: str, path: str = ""
+) -> NoReturn:
+    raise error([Problem(message, path, None, None if file is None else str(file))])
+
+
+def check_size(size: int, file: str | Path | None, error: type[EcfError]) -> None:
+    """Refuse more than :func:`max_file_bytes` bytes.
+
+    Raises:
+        EcfError: of type ``error``, naming ``file`` and the limit.
+    """
+    limit = max_file_bytes()
+    if size > limit:
+        _refuse(
+            error,
+            file,
+            f"too large: {size:,} bytes or more, the limit is {limit:,} "
+            f"(${MAX_FILE_BYTES_ENV} changes it)",
+        )
+
+
+def read_limited(path: Path, error: type[EcfError]) -> bytes:
+    """The bytes of a file, read only when its size is within the limit.
+
+    The size is checked with ``fstat`` first, then at most one byte more than the limit is read,
+    so that a file that grows, or a device that never ends, is refused too.
+
+    Raises:
+        EcfError: of type ``error``: the file is too large, or its name holds a NUL.
+        OSError: the file cannot be opened or read (the caller says how, in its own words).
+    """
+    if "\x00" in str(path):  # open() would raise ValueError
+        _refuse(error, path, "not a file name: it holds a NUL character")
+    limit = max_file_bytes()
+    with path.open("rb") as fh:
+        check_size(os.fstat(fh.fileno()).st_size, path, error)
+        data = fh.read(limit + 1)
+    check_size(len(data), path, error)
+    return data
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _depth(brackets: str) -> int:
+    """How deep a string of ``[`` and ``]`` nests (an upper bound when it is unbalanced).
+
+    Each pass removes the innermost pairs, at C speed; a real record needs three.  Openers left
+    unclosed (only in broken TOML) are counted as enclosing everything.
+    """
+    depth = 0
+    while "[]" in brackets and depth <= MAX_DEPTH:
+        brackets = brackets.replace("[]", "")
+        depth += 1
+    return depth + brackets.count("[")
+
+
+def _deep_line(text: str) -> str:
+    """``line N: `` where the nesting first goes past the limit, or ``""``."""
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        found = match.group()
+        if found in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"line {_line(text, match.start())}: "
+        elif found in ("]", "}"):
+            depth = max(0, depth - 1)
+    return ""
+
+
+def check_text(text: str, file: str | Path | None, error: type[EcfError]) -> None:
+    """Refuse text that would cost the parser too much: long lines, deep nesting, many tables.
+
+    A few passes over the text at C speed; strings and comments are skipped, so a bracket in a
+    note is not counted.
+
+    Raises:
+        EcfError: of type ``error``, naming ``file`` and the limit.
+    """
+    check_size(len(text), file, error)  # characters: never more than the bytes they came from
+    if len(text) > MAX_LINE_CHARS:
+        longest = max(text.split("\n"), key=len)
+        if len(longest) > MAX_LINE_CHARS:
+            at = _line(text, text.index(longest))
+            _refuse(
+                error,
+                file,
+                f"line {at} is longer than {MAX_LINE_CHARS:,} characters ({len(longest):,})",
+            )
+    bare = _STRING_OR_COMMENT.sub("", text)
+    brackets = _NOT_BRACKET.sub("", bare).translate(_SQUARE)
+    containers = brackets.count("[")
+    if containers > MAX_CONTAINERS:
+        _refuse(error, file, f"more than {MAX_CONTAINERS:,} tables and arrays ({containers:,})")
+    if containers > MAX_DEPTH and _depth(brackets) > MAX_DEPTH:
+        _refuse(
+            error,
+            file,
+            f"{_deep_line(text)}arrays or inline tables nested more than {MAX_DEPTH} levels deep",
+        )
+    headers = _HEADER.findall("\n" + bare)
+    for _, key in headers:
+        # (Up to a comma: a line of an array value may look like a header, ``[1.5, 2.5],``.)
+        if key.partition(",")[0].count(".") >= MAX_KEY_PARTS:
+            _refuse(
+                error,
+                file,
+                f"a table header has more than {MAX_KEY_PARTS} dotted parts ([{key[:60]}...)",
+            )
+    if len(headers) > MAX_ENTRIES:
+        entries = Counter(key.strip() for double, key in headers if double)
+        name, count = entries.most_common(1)[0] if entries else ("", 0)
+        if count > MAX_ENTRIES:
+            _refuse(error, file, f"more than {MAX_ENTRIES:,} [[{name[:60]}]] tables ({count:,})")
+
+
+def _path_to(data: Any, target: object) -> str:
+    """The field path of ``target`` (found by identity) in ``data``: ``evidence[3].note``."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if value is target:
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return ""
+
+
+def check_data(data: Any, file: str | Path | None, error: type[EcfError]) -> None:
+    """Refuse parsed data nested too deep, with too long a string or too many entries.
+
+    Raises:
+        EcfError: of type ``error``, naming ``file``, the field path and the limit.
+    """
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            _refuse(error, file, f"nested more than {MAX_DEPTH} levels deep", _path_to(data, value))
+        if type(value) is dict:
+            items = value.values()
+        else:
+            if len(value) > MAX_ENTRIES:
+                _refuse(
+                    error,
+                    file,
+                    f"more than {MAX_ENTRIES:,} entries ({len(value):,})",
+                    _path_to(data, value),
+                )
+            items = value
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                if len(item) > MAX_STRING_CHARS:
+                    _refuse(
+                        error,
+                        file,
+                        f"a string longer than {MAX_STRING_CHARS:,} characters ({len(item):,})",
+                        _path_to(data, item),
+                    )
+            elif kind is dict or kind is list:
+                stack.append((item, depth + 1))
+
+
+def parse_toml(text: str, file: str | Path | None, error: type[EcfError]) -> dict[str, Any]:
+    """Check ``text`` against the limits, parse it with ``tomli`` and check the data.
+
+    Raises:
+        EcfError: of type ``error``: over a limit, or not valid TOML (with line and column).
+    """
+    check_text(text, file, error)
+    try:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        _refuse(error, file, f"not valid TOML: {exc}")
+    except RecursionError:  # tomli's own nesting limit; the scan above should stop this first
+        _refuse(error, file, f"not valid TOML: nested more than {MAX_DEPTH} levels deep")
+    except ValueError as exc:  # an integer of over 4,300 digits: Python refuses to convert it
+        _refuse(error, file, f"not valid TOML: {exc}")
+    check_data(data, file, error)
+    return data
+
+
+def load_toml(path: Path, error: type[EcfError]) -> dict[str, Any]:
+    """Read a TOML file within the limits (a rule file, a council's or a framework file).
+
+    Raises:
+        EcfError: of type ``error``: the file cannot be read, is over a limit, is not UTF-8 or
+            is not valid TOML.
+    """
+    try:
+        data = read_limited(path, error)
+    except OSError as exc:
+        raise error([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error([Problem(f"not valid TOML: {exc}", file=str(path))]) from None
+    return parse_toml(text, path, error)
+
+
+#: What an attachment may name instead of a file in the record's folder (never fetched).
+URL_PREFIXES = ("https://", "http://")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(ref: str) -> bool:
+    """Whether an attachment reference is a URL (``https://`` or ``http://``)."""
+    return ref[:8].lower().startswith(URL_PREFIXES)
+
+
+def attachment_file(ref: str, folder: Path) -> Path | None:
+    """The file an attachment reference names, resolved, which must be inside ``folder``.
+
+    A reference is a path relative to the record's folder, or a URL (``None`` is returned: a
+    URL is never fetched).  It is refused when it is absolute, or leads out of the folder by
+    ``..`` or by a symbolic link (the path is resolved, links followed, before the check).
+    The file need not exist.
+
+    Raises:
+        RecordError: naming the reference and what is wrong with it.
+    """
+    if is_url(ref):
+        return None
+    if not ref.strip():
+        raise RecordError([Problem("an attachment needs a file or a URL", "", ref)])
+    if "\x00" in ref:
+        raise RecordError([Problem("a file name has no NUL character", "", ref)])
+    if _SCHEME.match(ref):
+        raise RecordError([Problem("only https:// and http:// URLs are allowed", "", ref)])
+    if ref.startswith(("/", "\\")) or PureWindowsPath(ref).drive:
+        raise RecordError(
+            [
+                Problem(
+                    "must be a path relative to the record's folder, not an absolute one", "", ref
+                )
+            ]
+        )
+    try:
+        root = folder.resolve()
+        target = (root / ref).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
+        raise RecordError([Problem(f"cannot resolve: {exc}", "", ref)]) from None
+    if not target.is_relative_to(root):
+        raise RecordError(
+            [Problem("is outside the record's folder (by '..' or a symbolic link)", "", ref)]
+        )
+    return target
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in blocks.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def not_unicode(data: Any) -> str | None:
+    """The field path of a string in ``data`` that UTF-8 cannot encode, or ``None``.
+
+    Such a string holds a lone surrogate: Python reads a command-line argument that is not
+    UTF-8 that way.  A file holding it could not be written.
+    """
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return path
+        elif isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return None

@@ -1,0 +1,467 @@
+"""What a record holds about a person, classified; and the three uses of that classification.
+
+Every field of a record is in one of three categories (:data:`FIELDS`, one table for the whole
+model, nested fields included; a test fails when a field of the model is missing from it):
+
+``personal``
+    Data about an identifiable person: the practitioner (``name``, ``swe``, and ``id``, the
+    council's reference, which its HR system links back to the person: pseudonymous data is
+    still personal data), or the colleagues a record names (who wrote or observed evidence,
+    who decided, who changed the record).  Free text (evidence notes), attachments (a file
+    name or URL, and the hash that identifies a document about the person) and a council's
+    own ``extra`` fields, whose meaning ecf does not know, are personal too.
+``special``
+    Data that may reveal a special category (UK GDPR article 9: health above all).  The kind
+    of an absence (``sickness`` is health; ``parental`` reveals a pregnancy or a birth: see
+    :data:`SPECIAL_ABSENCE_KINDS`), the reason for leaving (``ill-health retirement``), and
+    the free-text detail of a history entry, which repeats what changed (``add-absence``
+    writes ``sickness 2026-01-05 to 2026-03-01``).  The kinds ``bereavement``, ``unpaid``,
+    ``career-break``, ``other``, ``annual-leave`` and ``training`` are conditions of
+    employment that move due dates, not health: their values stay as they are.
+``career``
+    The facts of an early career that matter without the person: stages and their dates,
+    the framework versions they pin, working pattern, absence dates, evidence ids, kinds,
+    dates and standards, milestones held, decisions' stages, outcomes and dates, when the
+    practitioner left, when each change was made and what kind of change it was, and the
+    digests that make the history tamper-evident.  Together they can still single a person
+    out in a small council (a qualification date, a rare path): share anonymised records in
+    aggregate, not one by one.
+
+The classification is used three ways:
+
+* :func:`view`: an assessor sees the career fields and only the personal or special ones it
+  declares (``ECF_FIELDS``, see ``docs/plugins.md``); the others are blank.
+* :func:`anonymise`: strips every personal and special field and keeps the career facts.
+  The record's ``id`` is *replaced* by a random one (``anon-`` and 16 hex digits), not kept and
+  not a keyed pseudonym: the council's HR system (and anyone holding a pseudonymisation key)
+  can map the old id back to the person, which would leave the record pseudonymised rather
+  than anonymised.  Nothing in the result links to the old id.
+* :func:`shown_in_errors`: an error shows the offending value so that a person can fix it,
+  except the value of a personal or special field.  Errors and logs name a record by its id
+  only: the id is the one personal field they show (with an absence kind that is not a known
+  kind, so never one that reveals health, and a blank value, which holds nothing).
+
+:func:`subject_access` gathers everything held about the person for a subject access request.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import re
+import secrets
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ecf.history import seal
+from ecf.records import Record, digest, record_to_dict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from ecf.council import Council
+    from ecf.framework import Framework, FrameworkRegistry
+    from ecf.records import HistoryEntry
+
+__all__ = [
+    "ANONYMISED",
+    "CATEGORIES",
+    "FIELDS",
+    "SPECIAL_ABSENCE_KINDS",
+    "Category",
+    "anonymise",
+    "category",
+    "check_fields",
+    "classify",
+    "neutral_absence_kind",
+    "shown_in_errors",
+    "subject_access",
+    "view",
+]
+
+Category = Literal["personal", "special", "career"]
+
+#: What each category means, for people (the subject access export repeats it).
+CATEGORIES: dict[Category, str] = {
+    "personal": "identifies the practitioner or a colleague the record names",
+    "special": "may reveal a special category of personal data (health)",
+    "career": "a fact of the early career that matters without the person",
+}
+
+#: Every field of the record model, by its path (attribute names, nested ones joined by a dot;
+#: one entry stands for every item of a list).  A container's own category is that of its
+#: existence; its fields are classified one by one.
+FIELDS: dict[str, Category] = {
+    "schema_version": "career",
+    "id": "personal",
+    "name": "personal",
+    "qualified": "career",
+    "service": "career",
+    "swe": "personal",
+    "council": "career",
+    "enrolments": "career",
+    "enrolments.stage": "career",
+    "enrolments.start": "career",
+    "enrolments.framework": "career",
+    "hours": "career",
+    "hours.from_": "career",
+    "hours.fte": "career",
+    "absences": "career",
+    "absences.kind": "special",
+    "absences.first": "career",
+    "absences.last": "career",
+    "evidence": "career",
+    "evidence.id": "career",
+    "evidence.kind": "career",
+    "evidence.date": "career",
+    "evidence.standards": "career",
+    "evidence.by": "personal",
+    "evidence.attachment": "personal",
+    "evidence.attachment.ref": "personal",
+    "evidence.attachment.sha256": "personal",
+    "evidence.note": "personal",
+    "milestones": "career",
+    "milestones.stage": "career",
+    "milestones.id": "career",
+    "milestones.date": "career",
+    "decisions": "career",
+    "decisions.stage": "career",
+    "decisions.outcome": "career",
+    "decisions.date": "career",
+    "decisions.by": "personal",
+    "decisions.panel": "career",
+    "decisions.until": "career",
+    "decisions.corrects": "career",
+    "history": "career",
+    "history.at": "career",
+    "history.by": "personal",
+    "history.action": "career",
+    "history.detail": "special",
+    "history.item": "career",
+    "history.prev": "career",
+    "left": "career",
+    "left.date": "career",
+    "left.reason": "special",
+    "extra": "personal",
+}
+
+#: Absence kinds whose value reveals health (sickness; parental: a pregnancy or a birth).
+SPECIAL_ABSENCE_KINDS = frozenset({"sickness", "parental"})
+#: The absence kind a special one becomes, when the framework's ``other`` pauses alike.
+NEUTRAL_ABSENCE_KIND = "other"
+#: What a required personal text becomes in an anonymised record.
+ANONYMISED = "anonymised"
+#: Fields an error may show although they are personal: the id names the record in every
+#: error; an absence kind is reported only when it is not a known kind (so never a special one).
+_SHOWN_IN_ERRORS = frozenset({"id", "absences.kind"})
+_ANONYMOUS_ID = re.compile(r"anon-[0-9a-f]{16}")
+_INDEX = re.compile(r"\[\d+\]")
+_FILE_KEYS = {"from": "from_"}
+
+
+def category(path: str) -> Category | None:
+    """The category of a field path (``evidence[3].note``, ``extra.caseload``), or None.
+
+    Indexes are ignored; every key under ``extra`` is ``extra``'s; a path that is not a field of
+    the record model (a rule file's ``rules[0].by``) has none.
+    """
+    parts = _INDEX.sub("", path).split(".")
+    parts = [_FILE_KEYS.get(p, p) for p in parts]
+    if parts[0] == "extra":
+        return FIELDS["extra"]
+    return FIELDS.get(".".join(parts))
+
+
+def shown_in_errors(path: str, value: object) -> bool:
+    """Whether an error may show ``value``, found at ``path``: never a personal one.
+
+    A blank text is shown (it holds nothing, and "got ''" says what is wrong).
+    """
+    if isinstance(value, str) and not value.strip():
+        return True
+    found = category(path)
+    return found in (None, "career") or _INDEX.sub("", path) in _SHOWN_IN_ERRORS
+
+
+def check_fields(declared: object) -> tuple[frozenset[str], list[str]]:
+    """The field paths an assessor declares it needs, checked.
+
+    Args:
+        declared: A plugin's (or a rule kind's) ``ECF_FIELDS``: a set of paths of
+            :data:`FIELDS`, or ``extra.KEY`` for one key of a council's own fields.
+
+    Returns:
+        The paths, and one line per problem (not a collection of strings, an unknown path).
+    """
+    if declared is None:
+        return frozenset(), []
+    if isinstance(declared, str | bytes) or not isinstance(
+        declared, set | frozenset | list | tuple
+    ):
+        return frozenset(), [
+            f"ECF_FIELDS must be a set of field paths, not a {type(declared).__name__}"
+        ]
+    problems = [
+        f"ECF_FIELDS: unknown field {p!r}"
+        for p in declared
+        if not isinstance(p, str) or (p not in FIELDS and not _extra_key(p))
+    ]
+    return frozenset(p for p in declared if isinstance(p, str)), problems
+
+
+def _extra_key(path: str) -> str | None:
+    key = path.removeprefix("extra.")
+    return key if key != path and key else None
+
+
+def neutral_absence_kind(kind: str, frameworks: Iterable[Framework] = ()) -> str:
+    """An absence kind that does not reveal health, with the same effect on due dates.
+
+    A kind outside :data:`SPECIAL_ABSENCE_KINDS` is returned as it is.  A special one becomes
+    ``other`` when it pauses the clock alike (as in the baseline), else the first kind of the
+    frameworks that is not special and pauses alike.
+    """
+    if kind not in SPECIAL_ABSENCE_KINDS:
+        return kind
+    known = [k for fw in frameworks for k in fw.absence_kinds]
+    pauses = next((k.pauses for k in known if k.id == kind), True)
+    alike = [k.id for k in known if k.id not in SPECIAL_ABSENCE_KINDS and k.pauses == pauses]
+    if not known or NEUTRAL_ABSENCE_KIND in alike:
+        return NEUTRAL_ABSENCE_KIND
+    return alike[0] if alike else NEUTRAL_ABSENCE_KIND
+
+
+def _default(field: attrs.Attribute[Any]) -> Any:
+    default = field.default
+    factory = getattr(default, "factory", None)
+    return factory() if callable(factory) else default
+
+
+#: The fields that hold records of their own (a list of them, or an optional one).
+_NESTED = frozenset(p.rpartition(".")[0] for p in FIELDS if "." in p)
+
+
+@functools.cache
+def _plan(
+    cls: type[attrs.AttrsInstance], path: str, granted: frozenset[str] | None
+) -> tuple[tuple[attrs.Attribute[Any], str, bool], ...]:
+    """The fields of ``cls`` (at ``path``) to strip: each with its path, and whether to blank it."""
+    out = []
+    for field in attrs.fields(cls):
+        sub = f"{path}.{field.name}" if path else field.name
+        if granted is not None and _granted(sub, granted):
+            continue
+        if FIELDS[sub] != "career":
+            out.append((field, sub, True))
+        elif sub in _NESTED:
+            out.append((field, sub, False))
+    return tuple(out)
+
+
+def _granted(path: str, granted: frozenset[str]) -> bool:
+    """Whether ``path``, or a field that holds it, is declared."""
+    parts = path.split(".")
+    return any(".".join(parts[: i + 1]) in granted for i in range(len(parts)))
+
+
+def _strip(
+    value: Any,
+    path: str,
+    granted: frozenset[str] | None,
+    blank: Callable[[str, attrs.Attribute[Any], Any], Any],
+) -> Any:
+    """``value`` with its non-career fields not ``granted`` (all: None) replaced by ``blank``."""
+    changes: dict[str, Any] = {}
+    cls: type[attrs.AttrsInstance] = type(value)
+    for field, sub, to_blank in _plan(cls, path, granted):
+        current = getattr(value, field.name)
+        if to_blank:
+            new = blank(sub, field, current)
+        elif isinstance(current, tuple):
+            items = tuple(_strip(item, sub, granted, blank) for item in current)
+            new = current if all(a is b for a, b in zip(items, current, strict=True)) else items
+        elif current is not None:
+            new = _strip(current, sub, granted, blank)
+        else:
+            continue
+        if new is not current:
+            changes[field.alias or field.name] = new
+    return attrs.evolve(value, **changes) if changes else value
+
+
+def view(
+    record: Record, fields: Iterable[str] = (), frameworks: Iterable[Framework] = ()
+) -> Record:
+    """The record as an assessor that declared ``fields`` sees it.
+
+    Career fields are always there.  A personal or special field is there when its path, or
+    the path of a field that holds it, is declared (``evidence`` grants every field of every
+    piece of evidence, notes included; ``evidence.by`` only the authors).  The others are
+    blank: a text that must be there is ``""``, an optional one ``None``, ``extra`` keeps only
+    the keys declared as ``extra.KEY``, and an absence kind that reveals health becomes a
+    neutral kind with the same effect on due dates (:func:`neutral_absence_kind`).
+
+    ``extra`` is always a copy, so an assessor that changes it harms nothing.
+    """
+    granted = frozenset(fields)
+    keys = {k for p in granted if (k := _extra_key(p))}
+    known = tuple(frameworks)
+
+    def blank(path: str, field: attrs.Attribute[Any], value: Any) -> Any:
+        if path == "extra":
+            return {k: v for k, v in value.items() if k in keys}
+        if path == "absences.kind":
+            return neutral_absence_kind(value, known)
+        if field.default is not attrs.NOTHING:
+            return _default(field)
+        return ""
+
+    stripped: Record = _strip(record, "", granted, blank)
+    return attrs.evolve(stripped, extra=copy.deepcopy(stripped.extra))
+
+
+def _new_id(record: Record) -> str:
+    if record.name == ANONYMISED and _ANONYMOUS_ID.fullmatch(record.id):
+        return record.id  # already anonymised: its id was random already
+    return f"anon-{secrets.token_hex(8)}"
+
+
+def anonymise(record: Record, entry: HistoryEntry, frameworks: Iterable[Framework] = ()) -> Record:
+    """The record without its personal and special data, keeping the career facts.
+
+    The name and every other required personal text become ``anonymised``; optional ones
+    (``swe``, evidence authors, notes and attachments) and ``extra`` are removed; the history
+    keeps what was done and when, not by whom nor its detail; absence kinds that reveal health
+    become neutral ones with the same effect on due dates, and the reason for leaving
+    ``anonymised``.  The id is replaced by a random one (see the module's docstring).
+
+    The history stays tamper-evident, and ``ecf verify`` says the same of it as before: each
+    digest it holds is recomputed for what was stripped where it matched before, and left as
+    it was where it did not (an edit by hand stays visible).  Then ``entry`` (who, when, and
+    the reason in its detail) is appended.
+    """
+    known = tuple(frameworks)
+    new_id = _new_id(record)
+
+    def blank(path: str, field: attrs.Attribute[Any], value: Any) -> Any:
+        if path == "id":
+            return new_id
+        if path == "absences.kind":
+            return neutral_absence_kind(value, known)
+        if field.default is not attrs.NOTHING:
+            return _default(field)
+        return ANONYMISED
+
+    stripped: Record = _strip(record, "", None, blank)
+    return _rechain(record, stripped).changed(entry)
+
+
+def _rechain(old: Record, new: Record) -> Record:
+    """``new``'s history with the digests that matched ``old`` recomputed for ``new``.
+
+    A digest that did not match (an entry, a decision or evidence edited by hand) is kept as it
+    was, so that it still does not match: anonymising never hides a change made by hand.
+    """
+    moved: dict[str, str] = {}
+    for name in ("evidence", "milestones", "decisions"):
+        for before, after in zip(getattr(old, name), getattr(new, name), strict=True):
+            moved[digest(before)] = digest(after)
+    for k in range(len(old.decisions) + 1):
+        moved[seal(old.decisions[:k])] = seal(new.decisions[:k])
+    chained: list[HistoryEntry] = []
+    for i, entry in enumerate(new.history):
+        item = moved.get(entry.item, entry.item) if entry.item is not None else None
+        prev = entry.prev
+        if i and prev is not None and prev == digest(old.history[i - 1]):
+            prev = digest(chained[-1])
+        chained.append(attrs.evolve(entry, item=item, prev=prev))
+    return attrs.evolve(new, history=tuple(chained))
+
+
+def classify(record: Record) -> dict[str, Category]:
+    """The category of every field the record holds a value in, by path (``extra.KEY``)."""
+    data = record_to_dict(record)
+    found: dict[str, Category] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item, path)
+            return
+        if path:
+            found[path] = FIELDS.get(path, "personal")  # a field not yet classified: personal
+        if isinstance(value, dict) and path != "extra":
+            for key, item in value.items():
+                walk(item, f"{path}.{_FILE_KEYS.get(key, key)}" if path else key)
+        elif path == "extra":
+            for key in value:
+                found[f"extra.{key}"] = "personal"
+
+    walk(data, "")
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """Plain data as JSON can hold it: dates and times in ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def subject_access(
+    record: Record,
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    *,
+    council: Council | None = None,
+    assess: Callable[..., Any] | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Everything held about the person in a record, and what ecf computes about them.
+
+    Args:
+        record: A valid record.
+        registry: The frameworks.
+        as_of: The date the computed parts are as of.
+        council: The council's configuration, for the assessment (baseline only without).
+        assess: The assessment function (default :func:`ecf.assessors.assess`).
+        source: The record file's text, comments included (people write notes in comments).
+
+    Returns:
+        Plain data for JSON: the whole record as held, the category of each field it holds,
+        its status and timeline, the assessors' findings and recommendation, and the file's
+        text when given.
+    """
+    from ecf.assessors import assess as assess_  # noqa: PLC0415 - it imports this module
+    from ecf.status import events, status  # noqa: PLC0415 - only a subject access needs them
+
+    run = assess or assess_
+    mapping: Mapping[str, Any] = {
+        "subject_access": {
+            "record": record.id,
+            "as_of": as_of.isoformat(),
+            "contents": (
+                "record: every field held, as held; classification: the category of each "
+                "field; status, timeline and assessment: what ecf computes from the record; "
+                "file: the record file as written, comments included"
+            ),
+            "categories": dict(CATEGORIES),
+        },
+        "record": record_to_dict(record),
+        "classification": classify(record),
+        "status": status(record, registry, as_of).to_json(),
+        "timeline": [e.to_json() for e in events(record, registry)],
+        "assessment": run(record, registry, as_of, council=council).to_json(),
+    }
+    if source is not None:
+        mapping = {**mapping, "file": source}
+    plain: dict[str, Any] = _plain(mapping)
+    return plain
