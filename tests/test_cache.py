@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 import ecf.cache
+import ecf.limits
 import ecf.store
 from ecf import cohort
 from ecf.cache import RecordCache, default_cache_dir
@@ -29,6 +30,7 @@ from ecf.cohort import CohortRow, Failure, ScanOptions
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from ecf.errors import EcfError
     from ecf.records import Record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -123,13 +125,14 @@ def test_an_unchanged_file_is_not_even_read(
 ) -> None:
     want = scan(root, cache)
     reads: list[str] = []
-    real = Path.read_bytes
+    real = ecf.limits.read_limited
 
-    def counting(self: Path) -> bytes:
-        reads.append(str(self))
-        return real(self)
+    def counting(path: Path, error: type[EcfError]) -> bytes:
+        if path.is_relative_to(root):  # record files only, not the framework's
+            reads.append(str(path))
+        return real(path, error)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(ecf.limits, "read_limited", counting)
     assert scan(root, cache) == want
     assert reads == []
 
@@ -159,13 +162,14 @@ def test_a_touched_but_identical_file_is_found_by_its_content(
     later = before.st_mtime_ns + 5_000_000_000
     os.utime(target, ns=(before.st_atime_ns, later))
     reads: list[str] = []
-    real = Path.read_bytes
+    real = ecf.limits.read_limited
 
-    def counting(self: Path) -> bytes:
-        reads.append(str(self))
-        return real(self)
+    def counting(path: Path, error: type[EcfError]) -> bytes:
+        if path.is_relative_to(root):  # record files only, not the framework's
+            reads.append(str(path))
+        return real(path, error)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(ecf.limits, "read_limited", counting)
     parses.clear()
     assert scan(root, cache) == want
     assert parses == []

@@ -442,7 +442,9 @@ def _scan_chunk(paths: list[str]) -> tuple[list[CohortRow], list[Failure], list[
     import hashlib  # noqa: PLC0415
     import pickle  # noqa: PLC0415
 
+    from ecf import limits  # noqa: PLC0415
     from ecf.cache import identity  # noqa: PLC0415
+    from ecf.errors import RecordError  # noqa: PLC0415
     from ecf.store import parse_record  # noqa: PLC0415
 
     options: ScanOptions = _WORKER["options"]
@@ -459,7 +461,7 @@ def _scan_chunk(paths: list[str]) -> tuple[list[CohortRow], list[Failure], list[
             if digest is not None:
                 record = cache.lookup(digest)
             if record is None:
-                data = Path(path).read_bytes()
+                data = limits.read_limited(Path(path), RecordError)  # a huge file is not read
                 digest = hashlib.sha256(data).hexdigest()
                 record = cache.lookup(digest) if cache else None
                 blob = None
