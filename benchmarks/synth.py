@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ecf.framework import FrameworkRegistry, Service
+from ecf.history import upgrade
 from ecf.progression import timeline_for
-from ecf.records import Enrolment, Record
+from ecf.records import Enrolment, HistoryEntry, Record, record_from_dict
+from ecf.store import render
 
 TODAY = dt.date(2026, 11, 24)
+MIGRATED = HistoryEntry(dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC), "hr", "migrate")
 KINDS = [
     "direct-observation",
     "feedback-person",
@@ -199,8 +202,12 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(folder: Path, count: int, seed: int = 2026) -> list[Path]:
-    """Write ``count`` record files under ``folder`` (100 to a subfolder); return their paths."""
+def generate(folder: Path, count: int, seed: int = 2026, *, current: bool = False) -> list[Path]:
+    """Write ``count`` record files under ``folder`` (100 to a subfolder); return their paths.
+
+    Records are written as schema 1 (as councils' older files are, and fast to write), or with
+    ``current`` as ecf writes them today (schema 2, history chained; slower: through tomlkit).
+    """
     rng = random.Random(seed)
     registry = FrameworkRegistry.default()
     paths = []
@@ -208,7 +215,12 @@ def generate(folder: Path, count: int, seed: int = 2026) -> list[Path]:
         sub = folder / f"batch-{number // 100:04d}"
         sub.mkdir(parents=True, exist_ok=True)
         path = sub / f"r{number:06d}.toml"
-        path.write_text(to_toml(make_record(rng, number, registry)), encoding="utf-8")
+        data = make_record(rng, number, registry)
+        if current:
+            migrated = upgrade(record_from_dict(data), MIGRATED)
+            path.write_text(render(migrated), encoding="utf-8")
+        else:
+            path.write_text(to_toml(data), encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -225,8 +237,9 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("count", type=int, nargs="?", default=1000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--current", action="store_true", help="write schema 2, as ecf does")
     args = parser.parse_args()
-    paths = generate(args.folder, args.count, args.seed)
+    paths = generate(args.folder, args.count, args.seed, current=args.current)
     print(f"{len(paths)} records in {args.folder}")
 
 
