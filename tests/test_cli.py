@@ -6,6 +6,7 @@ never a traceback, and must leave the record file byte for byte as it was.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -1075,3 +1076,18 @@ def test_an_fte_too_small_to_count_with(rec: Path) -> None:
         f"error: {rec}: hours[0].fte: FTE must be at least 1/100 (about 22 minutes a week): "
         "below that, due dates fall centuries away (got 1e-09)"
     ) in result.output
+
+
+def test_help_costs_no_more_imports_than_click_itself() -> None:
+    # The cold start target (ecf --help within 15% of `import click`) rests on this.
+    code = (
+        "import sys; import click; before = set(sys.modules); from ecf.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in set(sys.modules) - before if not m.startswith('ecf')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    extra = set(ast.literal_eval(out))
+    assert "shutil" not in extra
+    assert extra <= {"click._textwrap", "textwrap", "locale", "_locale"}, extra

@@ -254,6 +254,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _terminal_width() -> int:
+    """The help's width as click computes it, reading the terminal without ``shutil``.
+
+    ``$COLUMNS``, else the terminal's width, else 80 (shutil's rule); at most 80, less 2, and
+    at least 50 (click's rule).
+    """
+    columns = 80
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(min(columns, 80) - 2, 50)
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported when one runs (click's "lazily loading subcommands")."""
 
@@ -271,6 +288,17 @@ class LazyGroup(click.Group):
                 raise TypeError(msg)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """The context, with the terminal's width read without ``shutil`` (and its imports)."""
+        extra.setdefault("terminal_width", _terminal_width())
+        return super().make_context(info_name, args, parent, **extra)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands section of ``--help``, from the static table."""
