@@ -9,6 +9,7 @@ open.  Every function here is pure: it takes a record and returns a new one, or 
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -55,16 +56,7 @@ State = Literal[
     "withdrawn",
     "left",
 ]
-STATES: tuple[State, ...] = (
-    "in-progress",
-    "awaiting-decision",
-    "passed",
-    "failed",
-    "extended",
-    "deferred",
-    "withdrawn",
-    "left",
-)
+STATES: tuple[State, ...] = typing.get_args(State)
 _BY_OUTCOME: dict[str, State] = {
     "pass": "passed",
     "fail": "failed",

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import typing
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -48,7 +49,7 @@ __all__ = [
 SCHEMA_VERSION = 2
 
 Outcome = Literal["pass", "fail", "extended", "deferred", "withdrawn"]
-OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "extended", "deferred", "withdrawn")
+OUTCOMES: tuple[Outcome, ...] = typing.get_args(Outcome)
 #: Outcomes after which no further decision on the stage is accepted.
 CLOSING_OUTCOMES: frozenset[str] = frozenset({"pass", "fail", "withdrawn"})
 #: Outcomes that end the whole path: no stage may follow.

@@ -32,6 +32,7 @@ the deadline it concerns.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -63,15 +64,9 @@ __all__ = [
 ]
 
 FindingStatus = Literal["met", "pending", "missed", "not-applicable", "error"]
-FINDING_STATUSES: tuple[FindingStatus, ...] = (
-    "met",
-    "pending",
-    "missed",
-    "not-applicable",
-    "error",
-)
+FINDING_STATUSES: tuple[FindingStatus, ...] = typing.get_args(FindingStatus)
 Recommendation = Literal["on-track", "at-risk", "ready", "not-met"]
-RECOMMENDATIONS: tuple[Recommendation, ...] = ("on-track", "at-risk", "ready", "not-met")
+RECOMMENDATIONS: tuple[Recommendation, ...] = typing.get_args(Recommendation)
 
 
 class RuleError(EcfError, ValueError):
