@@ -42,7 +42,6 @@ from ecf import hookspecs
 from ecf.errors import EcfError, Problem
 from ecf.privacy import check_fields, view
 from ecf.progression import timeline_for
-from ecf.records import record_to_dict
 from ecf.rules import (
     BUILTIN_KINDS,
     FINDING_STATUSES,
@@ -59,7 +58,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from ecf.council import Council
-    from ecf.framework import FrameworkRegistry
+    from ecf.framework import Framework, FrameworkRegistry
     from ecf.records import Enrolment, Record
 
 __all__ = [
@@ -332,20 +331,55 @@ def _run_guarded(
     # Each plugin gets its own copy of the one mutable part of a record, so a plugin that
     # changes it harms neither the caller nor the plugins that run after it.  ``ctx`` holds the
     # minimal view this plugin may see (see ``_Views``), never more.
-    ctx = attrs.evolve(ctx, record=attrs.evolve(ctx.record, extra=copy.deepcopy(ctx.record.extra)))
-    before = record_to_dict(ctx.record)
+    given = ctx.record.extra
+    ctx = attrs.evolve(ctx, record=attrs.evolve(ctx.record, extra=copy.deepcopy(given)))
+    # A record is frozen: it can change only in its extra table, or by a field reassigned
+    # behind attrs' back; both are cheap to check (no unstructuring in the cohort's hot loop).
+    fields = _fields(ctx.record)
     try:
         produced = run(ctx)
         findings = list(produced) if produced is not None else []
     except Exception as exc:  # noqa: BLE001 - isolation: one plugin never stops the others
         return [error_finding(name, version, hook, exc)]
-    if record_to_dict(ctx.record) != before:
+    changed = ctx.record.extra != given or any(
+        a is not b for a, b in zip(fields, _fields(ctx.record), strict=True)
+    )
+    if changed:
         return [error_finding(name, version, hook, "changed the record it was given")]
     for item in findings:
         problem = _well_formed(item, ctx.record)
         if problem:
             return [error_finding(name, version, hook, problem)]
     return [attrs.evolve(f, assessor=name, version=f.version or version) for f in findings]
+
+
+def _fields(record: Record) -> tuple[object, ...]:
+    return tuple(getattr(record, f.name) for f in attrs.fields(type(record)))
+
+
+_RULES_CACHE: dict[tuple[object, ...], RuleSet] = {}
+
+
+def _load_rules(path: Path, framework: Framework, kinds: Mapping[str, type[Any]]) -> RuleSet:
+    """A rule file, loaded once per process while the file and the rule kinds stay the same.
+
+    A cohort assesses thousands of records against the same few rule files: reading and
+    checking them again for each record would cost more than the assessment.
+    """
+    try:
+        st = path.stat()
+        key: tuple[object, ...] = (
+            str(path.resolve()),
+            st.st_mtime_ns,
+            st.st_size,
+            framework.version,
+            tuple(sorted((k, id(v)) for k, v in kinds.items())),
+        )
+    except OSError:
+        return load_rules(path, framework, kinds)  # reports the problem in its own words
+    if key not in _RULES_CACHE:
+        _RULES_CACHE[key] = load_rules(path, framework, kinds)
+    return _RULES_CACHE[key]
 
 
 def _rule_sets(
@@ -357,7 +391,7 @@ def _rule_sets(
     for impl in plugins.impls("ecf_rule_files", name):
         try:
             files = call(impl, {"settings": types.MappingProxyType(dict(ctx.settings))}) or []
-            sets.extend(load_rules(Path(f), ctx.framework, kinds) for f in files)
+            sets.extend(_load_rules(Path(f), ctx.framework, kinds) for f in files)
         except EcfError as exc:
             errors.append(error_finding(name, version, "ecf_rule_files", "; ".join(exc.lines())))
         except Exception as exc:  # noqa: BLE001 - isolation
@@ -432,7 +466,8 @@ def assess(
     if proposed is None and council is not None:
         own = f"council:{council.code}"
         judged.extend(
-            (own, load_rules(p, ctx.framework, kinds)) for p in council.rule_files_for(ctx.stage.id)
+            (own, _load_rules(p, ctx.framework, kinds))
+            for p in council.rule_files_for(ctx.stage.id)
         )
     judged.extend(("proposed", rs) for rs in proposed or [])
     for assessor, rs in judged:
