@@ -1,24 +1,21 @@
 """The HR commands of the ``ecf`` CLI: ``ecf calendar`` and ``ecf import``.
 
-``ecf.cli`` registers these commands at its end, so this module must not import ``ecf.cli`` at
-import time (that would be circular): the CLI's helpers (error handling, the shared state, the
-date type, "today") are looked up when a command runs.  Only click, pathlib and datetime are
-imported here, so ``ecf --help`` stays fast.
+``ecf.cli`` loads this module only when one of its commands runs; the helpers the commands
+share (error handling, the shared state, the date type, "today") come from ``ecf.cli``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, handle_errors, state, today
 
+if TYPE_CHECKING:
     from ecf.cohort import Failure
     from ecf.records import Record
 
@@ -28,42 +25,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _handled(func: Callable[P, R]) -> Callable[P, R]:
-    """``ecf.cli.handle_errors``, looked up when the command runs (not at import time)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ecf.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper
-
-
-class _Date(click.ParamType):  # type: ignore[type-arg]
-    """``ecf.cli.DATE``, looked up when a value is converted."""
-
-    name = "date"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.date:
-        """Parse an ISO date or fail with a usage error naming it."""
-        from ecf.cli import DATE
-
-        return DATE.convert(value, param, ctx)
-
-
-DATE = _Date()
-
-
 # --- ecf calendar ------------------------------------------------------------------------------
 
 
 def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
     """The valid records of files and folders (each file once), and the failures."""
     from ecf import cohort
-    from ecf.cli import state, today
     from ecf.errors import EcfError
     from ecf.store import read_record
     from ecf.validation import ensure_valid
@@ -125,7 +92,7 @@ def _write(out: Path, data: bytes) -> None:
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_handled
+@handle_errors
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -144,7 +111,6 @@ def calendar_command(
     import attrs
 
     from ecf import export, ical
-    from ecf.cli import EXIT_SOME_FAILED, state, today
 
     key = export.read_key(key_file) if pseudonymise else None
     when = as_of or today()
@@ -192,7 +158,7 @@ def calendar_command(
 @click.option(
     "--as-of", type=DATE, help="The first day of a changed FTE's new pattern (default: today)."
 )
-@_handled
+@handle_errors
 def import_command(
     rows: Path, into: Path, apply_: bool, skip_bad: bool, as_of: dt.date | None
 ) -> None:
@@ -208,7 +174,6 @@ def import_command(
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
     """
     from ecf import hr_import
-    from ecf.cli import EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
 
     shared = state()
     now = today()
