@@ -144,10 +144,14 @@ def read_limited(path: Path, error: type[EcfError]) -> bytes:
     so that a file that grows, or a device that never ends, is refused too.
 
     Raises:
-        EcfError: of type ``error``: the file is too large, or its name holds a NUL.
+        EcfError: of type ``error``: the file is too large, or its name cannot be one.
         OSError: the file cannot be opened or read (the caller says how, in its own words).
     """
-    if "\x00" in str(path):  # open() would raise ValueError
+    try:
+        name = os.fsencode(path)  # open() would raise UnicodeEncodeError
+    except UnicodeEncodeError:
+        _refuse(error, path, "not a file name: it holds text that is not Unicode")
+    if b"\x00" in name:  # open() would raise ValueError
         _refuse(error, path, "not a file name: it holds a NUL character")
     limit = max_file_bytes()
     with path.open("rb") as fh:
