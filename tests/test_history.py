@@ -271,3 +271,38 @@ def test_a_correction_must_name_an_earlier_decision_of_the_same_stage(made: Path
     assert (
         "decisions[1].corrects: must name an earlier decision (its index) (got 5)" in result.output
     )
+
+
+def test_an_extension_reaches_at_most_ten_years(made: Path) -> None:
+    ok(
+        run(
+            "decide",
+            made,
+            "--outcome",
+            "extended",
+            "--date",
+            "2026-09-21",
+            "--by",
+            "Panel",
+            "--until",
+            "2026-12-01",
+            "--corrects",
+            "1",
+        )
+    )
+    before = made.read_bytes()
+    result = run(
+        "decide",
+        made,
+        "--outcome",
+        "extended",
+        "--date",
+        "2026-09-22",
+        "--by",
+        "Panel",
+        "--until",
+        "9999-12-31",
+    )
+    assert result.exit_code == 2
+    assert "until: must be within 10 years of the decision (got 9999-12-31)" in result.output
+    assert made.read_bytes() == before

@@ -32,7 +32,8 @@ __all__ = ["check_attachments", "check_record", "ensure_valid"]
 
 #: The smallest working pattern: at 1/100 FTE a 36-month stage takes 300 years.
 MIN_FTE = Fraction(1, 100)
-#: The longest absence: HR's "no end date" (9999-12-31) is not a date to count to.
+#: The longest absence, and the furthest an extension reaches: HR's "no end date"
+#: (9999-12-31) is not a date to count to.
 MAX_ABSENCE_DAYS = 3660
 
 
@@ -389,6 +390,12 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                         f"must be after the decision ({decision.date})",
                         f"{path}.until",
                         decision.until,
+                    )
+                )
+            elif (decision.until - decision.date).days > MAX_ABSENCE_DAYS:
+                out.append(
+                    Problem(
+                        "must be within 10 years of the decision", f"{path}.until", decision.until
                     )
                 )
         if (
