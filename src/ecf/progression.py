@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ecf.errors import Problem, TransitionError
+from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.records import (
     CLOSING_OUTCOMES,
@@ -102,8 +102,16 @@ def timeline_for(
     fw = framework or registry.get(enrolment.framework)
     stage = fw.stage(enrolment.stage)
     if stage is None:
-        _stage(fw, enrolment.stage, fw.stage_ids(), "enrolments.stage")
-        raise AssertionError  # pragma: no cover - _stage raised
+        known = ", ".join(fw.stage_ids())
+        raise FrameworkError(
+            [
+                Problem(
+                    f"unknown stage (known in {fw.version}: {known})",
+                    "enrolments.stage",
+                    enrolment.stage,
+                )
+            ]
+        )
     extension = [
         d.until
         for d in record.decisions_for(enrolment.stage)
@@ -319,8 +327,9 @@ def advance(
     current = record.current
     fw = registry.get()
     if current is None:
-        _stage(fw, stage, fw.next_stages(QUALIFICATION))
-        raise AssertionError  # pragma: no cover - a record always has an enrolment
+        raise TransitionError(
+            [Problem("the record has no stage yet to follow on from", "stage", stage)]
+        )
     last = record.decision(current.stage)
     if last is None or last.outcome != "pass":
         got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
