@@ -31,6 +31,7 @@ from ecf.errors import Problem, RecordError
 from ecf.framework import FrameworkRegistry
 from ecf.history import verify
 from ecf.privacy import ANONYMISED, FIELDS, anonymise, check_fields, view
+from ecf.subject_access import subject_access
 from ecf.records import (
     SCHEMA_VERSION,
     Absence,
@@ -376,7 +377,7 @@ def test_subject_access_classifies_the_council_fields() -> None:
     assert found["extra.team"] == found["extra.caseload"] == "personal"
     assert found["left.reason"] == "special"
     assert "swe" not in privacy.classify(attrs.evolve(rec, swe=None))
-    data = privacy.subject_access(rec, REGISTRY, FINAL)
+    data = subject_access(rec, REGISTRY, FINAL)
     assert json.loads(json.dumps(data)) == data  # plain JSON throughout
     assert data["record"]["extra"]["caseload"] == [{"date": "2025-10-01", "cases": 3}]
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ecf.fields import shown_in_errors
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
@@ -68,8 +70,6 @@ class Problem:
 
 def _got(path: str, value: object) -> str:
     """The offending value as shown, unless it is personal data (errors name a record by id)."""
-    from ecf.privacy import shown_in_errors  # noqa: PLC0415 - it imports the record model
-
     return f"got {_shown(value)}" if shown_in_errors(path, value) else "not shown: personal data"
 
 

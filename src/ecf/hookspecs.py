@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
-    from ecf.rules import Context, Finding
+    from ecf.findings import Context, Finding
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 

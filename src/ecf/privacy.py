@@ -41,28 +41,28 @@ The classification is used three ways:
   only: the id is the one personal field they show (with an absence kind that is not a known
   kind, so never one that reveals health, and a blank value, which holds nothing).
 
-:func:`subject_access` gathers everything held about the person for a subject access request.
+:func:`ecf.subject_access.subject_access` gathers everything held about the person for a subject
+access request.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 import re
 import secrets
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ecf.fields import CATEGORIES, FIELDS, FILE_KEYS, Category, category, shown_in_errors
 from ecf.history import seal
 from ecf.records import Record, digest, record_to_dict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable
 
-    from ecf.council import Council
-    from ecf.framework import Framework, FrameworkRegistry
+    from ecf.framework import Framework
     from ecf.records import HistoryEntry
 
 __all__ = [
@@ -77,75 +77,9 @@ __all__ = [
     "classify",
     "neutral_absence_kind",
     "shown_in_errors",
-    "subject_access",
     "view",
 ]
 
-Category = Literal["personal", "special", "career"]
-
-#: What each category means, for people (the subject access export repeats it).
-CATEGORIES: dict[Category, str] = {
-    "personal": "identifies the practitioner or a colleague the record names",
-    "special": "may reveal a special category of personal data (health)",
-    "career": "a fact of the early career that matters without the person",
-}
-
-#: Every field of the record model, by its path (attribute names, nested ones joined by a dot;
-#: one entry stands for every item of a list).  A container's own category is that of its
-#: existence; its fields are classified one by one.
-FIELDS: dict[str, Category] = {
-    "schema_version": "career",
-    "id": "personal",
-    "name": "personal",
-    "qualified": "career",
-    "service": "career",
-    "swe": "personal",
-    "council": "career",
-    "enrolments": "career",
-    "enrolments.stage": "career",
-    "enrolments.start": "career",
-    "enrolments.framework": "career",
-    "hours": "career",
-    "hours.from_": "career",
-    "hours.fte": "career",
-    "absences": "career",
-    "absences.kind": "special",
-    "absences.first": "career",
-    "absences.last": "career",
-    "evidence": "career",
-    "evidence.id": "career",
-    "evidence.kind": "career",
-    "evidence.date": "career",
-    "evidence.standards": "career",
-    "evidence.by": "personal",
-    "evidence.attachment": "personal",
-    "evidence.attachment.ref": "personal",
-    "evidence.attachment.sha256": "personal",
-    "evidence.note": "personal",
-    "milestones": "career",
-    "milestones.stage": "career",
-    "milestones.id": "career",
-    "milestones.date": "career",
-    "decisions": "career",
-    "decisions.stage": "career",
-    "decisions.outcome": "career",
-    "decisions.date": "career",
-    "decisions.by": "personal",
-    "decisions.panel": "career",
-    "decisions.until": "career",
-    "decisions.corrects": "career",
-    "history": "career",
-    "history.at": "career",
-    "history.by": "personal",
-    "history.action": "career",
-    "history.detail": "special",
-    "history.item": "career",
-    "history.prev": "career",
-    "left": "career",
-    "left.date": "career",
-    "left.reason": "special",
-    "extra": "personal",
-}
 
 #: Absence kinds whose value reveals health (sickness; parental: a pregnancy or a birth).
 SPECIAL_ABSENCE_KINDS = frozenset({"sickness", "parental"})
@@ -153,36 +87,7 @@ SPECIAL_ABSENCE_KINDS = frozenset({"sickness", "parental"})
 NEUTRAL_ABSENCE_KIND = "other"
 #: What a required personal text becomes in an anonymised record.
 ANONYMISED = "anonymised"
-#: Fields an error may show although they are personal: the id names the record in every
-#: error; an absence kind is reported only when it is not a known kind (so never a special one).
-_SHOWN_IN_ERRORS = frozenset({"id", "absences.kind"})
 _ANONYMOUS_ID = re.compile(r"anon-[0-9a-f]{16}")
-_INDEX = re.compile(r"\[\d+\]")
-_FILE_KEYS = {"from": "from_"}
-
-
-def category(path: str) -> Category | None:
-    """The category of a field path (``evidence[3].note``, ``extra.caseload``), or None.
-
-    Indexes are ignored; every key under ``extra`` is ``extra``'s; a path that is not a field of
-    the record model (a rule file's ``rules[0].by``) has none.
-    """
-    parts = _INDEX.sub("", path).split(".")
-    parts = [_FILE_KEYS.get(p, p) for p in parts]
-    if parts[0] == "extra":
-        return FIELDS["extra"]
-    return FIELDS.get(".".join(parts))
-
-
-def shown_in_errors(path: str, value: object) -> bool:
-    """Whether an error may show ``value``, found at ``path``: never a personal one.
-
-    A blank text is shown (it holds nothing, and "got ''" says what is wrong).
-    """
-    if isinstance(value, str) and not value.strip():
-        return True
-    found = category(path)
-    return found in (None, "career") or _INDEX.sub("", path) in _SHOWN_IN_ERRORS
 
 
 def check_fields(declared: object) -> tuple[frozenset[str], list[str]]:
@@ -394,74 +299,10 @@ def classify(record: Record) -> dict[str, Category]:
             found[path] = FIELDS.get(path, "personal")  # a field not yet classified: personal
         if isinstance(value, dict) and path != "extra":
             for key, item in value.items():
-                walk(item, f"{path}.{_FILE_KEYS.get(key, key)}" if path else key)
+                walk(item, f"{path}.{FILE_KEYS.get(key, key)}" if path else key)
         elif path == "extra":
             for key in value:
                 found[f"extra.{key}"] = "personal"
 
     walk(data, "")
     return found
-
-
-def _plain(value: Any) -> Any:
-    """Plain data as JSON can hold it: dates and times in ISO 8601."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def subject_access(
-    record: Record,
-    registry: FrameworkRegistry,
-    as_of: dt.date,
-    *,
-    council: Council | None = None,
-    assess: Callable[..., Any] | None = None,
-    source: str | None = None,
-) -> dict[str, Any]:
-    """Everything held about the person in a record, and what ecf computes about them.
-
-    Args:
-        record: A valid record.
-        registry: The frameworks.
-        as_of: The date the computed parts are as of.
-        council: The council's configuration, for the assessment (baseline only without).
-        assess: The assessment function (default :func:`ecf.assessors.assess`).
-        source: The record file's text, comments included (people write notes in comments).
-
-    Returns:
-        Plain data for JSON: the whole record as held, the category of each field it holds,
-        its status and timeline, the assessors' findings and recommendation, and the file's
-        text when given.
-    """
-    from ecf.assessors import assess as assess_  # noqa: PLC0415 - it imports this module
-    from ecf.status import events, status  # noqa: PLC0415 - only a subject access needs them
-
-    run = assess or assess_
-    mapping: Mapping[str, Any] = {
-        "subject_access": {
-            "record": record.id,
-            "as_of": as_of.isoformat(),
-            "contents": (
-                "record: every field held, as held; classification: the category of each "
-                "field; status, timeline and assessment: what ecf computes from the record; "
-                "file: the record file as written, comments included"
-            ),
-            "categories": dict(CATEGORIES),
-        },
-        "record": record_to_dict(record),
-        "classification": classify(record),
-        "status": status(record, registry, as_of).to_json(),
-        "timeline": [e.to_json() for e in events(record, registry)],
-        "assessment": run(record, registry, as_of, council=council).to_json(),
-    }
-    if source is not None:
-        mapping = {**mapping, "file": source}
-    plain: dict[str, Any] = _plain(mapping)
-    return plain

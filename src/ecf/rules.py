@@ -32,19 +32,26 @@ the deadline it concerns.
 from __future__ import annotations
 
 import datetime as dt
-import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
 from ecf._convert import structure
-from ecf.council import CouncilSettings
 from ecf.errors import EcfError, Problem
-from ecf.framework import SERVICES, Framework, StageDef
+from ecf.findings import (
+    FINDING_STATUSES,
+    RECOMMENDATIONS,
+    Context,
+    Finding,
+    FindingStatus,
+    Recommendation,
+    recommend,
+)
+from ecf.framework import SERVICES, Framework
 from ecf.limits import load_toml
-from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
-from ecf.timeline import Period, StageTimeline, frequency_windows
+from ecf.records import Evidence  # noqa: TC001
+from ecf.timeline import Period, frequency_windows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -54,6 +61,8 @@ __all__ = [
     "RECOMMENDATIONS",
     "Context",
     "Finding",
+    "FindingStatus",
+    "Recommendation",
     "RuleBase",
     "RuleError",
     "RuleKind",
@@ -63,98 +72,9 @@ __all__ = [
     "recommend",
 ]
 
-FindingStatus = Literal["met", "pending", "missed", "not-applicable", "error"]
-FINDING_STATUSES: tuple[FindingStatus, ...] = typing.get_args(FindingStatus)
-Recommendation = Literal["on-track", "at-risk", "ready", "not-met"]
-RECOMMENDATIONS: tuple[Recommendation, ...] = typing.get_args(Recommendation)
-
 
 class RuleError(EcfError, ValueError):
     """A rule file is malformed or refers to something unknown."""
-
-
-@attrs.frozen
-class Context:
-    """Everything an assessor sees: one frozen object, so hooks can grow without breaking.
-
-    Attributes:
-        record: The practitioner's record as this assessor may see it: the career facts, and
-            only the personal fields it declares in ``ECF_FIELDS`` (the others are blank; see
-            :func:`ecf.privacy.view`).
-        enrolment: The stage being assessed.
-        stage: Its definition, under the framework version the enrolment pins.
-        framework: That framework.
-        timeline: The stage's milestones with due dates, and its expected end.
-        as_of: The date of the assessment: evidence after it does not count yet.
-        settings: The council's settings for this assessor (from ``council.toml``).
-        council: The council's parameter overrides (completion deadline, agency rules...).
-    """
-
-    record: Record
-    enrolment: Enrolment
-    stage: StageDef
-    framework: Framework
-    timeline: StageTimeline
-    as_of: dt.date
-    settings: Mapping[str, Any] = attrs.field(factory=dict)
-    council: CouncilSettings = attrs.field(factory=CouncilSettings)
-
-    def due(self, milestone: str) -> dt.date | None:
-        """The due date of a milestone of this stage, ``end`` for the expected end."""
-        if milestone == "end":
-            return self.timeline.expected_end
-        return next((m.due for m in self.timeline.milestones if m.id == milestone), None)
-
-    def evidence(self, kinds: Iterable[str] = ()) -> tuple[Evidence, ...]:
-        """Evidence of the stage (from its start, up to the as-of date), of ``kinds`` if given."""
-        wanted = set(kinds)
-        return tuple(
-            e
-            for e in self.record.evidence
-            if self.enrolment.start <= e.date <= self.as_of and (not wanted or e.kind in wanted)
-        )
-
-
-@attrs.frozen
-class Finding:
-    """What one rule found.
-
-    Attributes:
-        rule: The rule's id.
-        assessor: The assessor (plugin) that made it.
-        version: The rule set's (or assessor's) version.
-        status: ``met``; ``pending`` (not yet met, still achievable before its deadline);
-            ``missed``; ``not-applicable``; ``error`` (the rule or its assessor failed).
-        message: A sentence a practitioner understands.
-        evidence: The evidence ids it used.
-        standards: The standards it rests on or found.
-        deadline: The date it concerns, if any.
-        behind: Pending and behind the pace needed to meet it by its deadline.
-    """
-
-    rule: str
-    assessor: str
-    version: str
-    status: FindingStatus
-    message: str
-    evidence: tuple[str, ...] = ()
-    standards: tuple[str, ...] = ()
-    deadline: dt.date | None = None
-    behind: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf assess --json``."""
-        return {
-            "rule": self.rule,
-            "assessor": self.assessor,
-            "version": self.version,
-            "status": self.status,
-            "message": self.message,
-            "evidence": list(self.evidence),
-            "standards": list(self.standards),
-            "deadline": self.deadline.isoformat() if self.deadline else None,
-            "behind": self.behind,
-        }
 
 
 def _status(met: bool, deadline: dt.date | None, as_of: dt.date) -> FindingStatus:
@@ -808,20 +728,3 @@ def evaluate(rules: RuleSet, ctx: Context, assessor: str = "baseline") -> tuple[
             finding = rule.evaluate(ctx, results)
         results[rule.id] = attrs.evolve(finding, assessor=assessor, version=rules.version)
     return tuple(results.values())
-
-
-def recommend(findings: Iterable[Finding]) -> Recommendation:
-    """The overall recommendation (BASELINE.md).
-
-    ``not-met`` when any rule was missed; ``ready`` when every applicable rule is met (and none
-    failed to run); ``at-risk`` when a rule is pending behind pace or could not be judged;
-    ``on-track`` otherwise.
-    """
-    statuses = [f for f in findings if f.status != "not-applicable"]
-    if any(f.status == "missed" for f in statuses):
-        return "not-met"
-    if any(f.status == "error" or (f.status == "pending" and f.behind) for f in statuses):
-        return "at-risk"
-    if statuses and all(f.status == "met" for f in statuses):
-        return "ready"
-    return "on-track"

@@ -14,14 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecf.findings import Finding
 from ecf.hookspecs import hookimpl
-from ecf.rules import Finding
 from ecf.timeline import add_months
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from ecf.rules import Context, FindingStatus
+    from ecf.findings import Context, FindingStatus
 
 RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
 #: The personal fields this assessor reads: none (see ``docs/plugins.md``).

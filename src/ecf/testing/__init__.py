@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
     msg = "ecf.testing needs hypothesis: install the extra with pip install 'ecf[testing]'"
     raise ImportError(msg) from None
 
-from ecf._contract import check_assessor
+from ecf.testing.contract import check_assessor
 from ecf.testing.strategies import (
     absences,
     dates,

@@ -34,6 +34,7 @@ from ecf.records import (
     PatternChange,
     Record,
 )
+from ecf.validation import MAX_ABSENCE_DAYS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -376,6 +377,8 @@ def _decisions(
         end = timeline_for(so_far, enrolment, registry).expected_end
         day = _later(draw, last, today, end)
         until: dt.date | None
+        if outcome == "extended" and (max(end, day) - day).days + 365 > MAX_ABSENCE_DAYS:
+            outcome = "deferred"  # an extension reaches at most 10 years past its decision
         if outcome == "extended":  # decide() wants the end moved later
             until = max(end, day) + _days(draw(st.integers(1, 365)))
         else:

@@ -8,20 +8,21 @@ Exit codes:
   changed while the command ran.  Nothing on disk changes.
 * ``3``: an internal error (a bug in ecf): please report it with the output of ``--debug``.
 
-Each command lives in a module of its own (``ecf._cli_record``, ``_cli_report``, ``_cli_assess``,
-``_cli_cohort``, ``_cli_hr``), imported only when that command runs; the group's help comes from
-a static table (a test keeps it equal to the commands' own help), so ``ecf --help`` imports
-nothing but click and this module.  The helpers the commands share are here.
+Each command lives in a module of its own (``ecf.cli.record``, ``report``, ``assess``,
+``cohort``, ``hr``, ``trust``, ``privacy``), imported only when that command runs; the group's
+help comes from a static table (a test keeps it equal to the commands' own help), so ``ecf
+--help`` imports nothing but click and this module.  The helpers the commands share are here.
+Errors are handled once, in :meth:`LazyGroup.invoke`: a library error becomes a
+:class:`CliError` carrying its exit code, as click's own exceptions do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -34,9 +35,6 @@ if TYPE_CHECKING:
     from ecf.framework import FrameworkRegistry
     from ecf.records import HistoryEntry, Record
     from ecf.store import RecordFile
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -138,120 +136,107 @@ def dumps(data: object, indent: int = 2) -> str:
     return json.dumps(data, indent=indent)
 
 
+class CliError(click.ClickException):
+    """A refusal the CLI reports: one ``error:`` line per problem, and its exit code.
+
+    Raised by a command (or made from a library :class:`~ecf.errors.EcfError` by the group, in
+    one place: :meth:`LazyGroup.invoke`); click prints it and exits with ``exit_code``.
+    """
+
+    def __init__(self, lines: list[str], exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.exit_code = exit_code  # type: ignore[misc]  # click sets it per instance too
+
+    def show(self, file: Any = None) -> None:
+        """Print one ``error:`` line per problem on standard error."""
+        for line in self.lines:
+            click.echo(f"error: {line}", err=True, file=file)
+
+
 def fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print one ``error:`` line per problem and exit with ``code``."""
-    for line in lines:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn library errors into one line per problem and their exit code; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ecf.errors import EcfError
-
-        try:
-            return func(*args, **kwargs)
-        except EcfError as exc:
-            if state().debug:
-                raise
-            fail(exc.lines(), exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except BrokenPipeError:  # output piped into `head`: stop quietly
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
-        except Exception as exc:
-            if state().debug:
-                raise
-            fail(
-                [
-                    # Only the type: the message of an unexpected error may hold personal data.
-                    f"internal error ({type(exc).__name__}); run again with --debug and report it"
-                ],
-                EXIT_INTERNAL,
-            )
-
-    return wrapper
+    """Stop the command: one ``error:`` line per problem, exit with ``code``."""
+    raise CliError(lines, code)
 
 
 #: Every command: where it lives and its one-line help, so that ``ecf --help`` imports none.
 COMMANDS: dict[str, tuple[str, str]] = {
     "add": (
-        "ecf._cli_record:add",
+        "ecf.cli.record:add",
         "Add working hours, an absence, evidence or a review to a record.",
     ),
-    "advance": ("ecf._cli_record:advance", "Start the next stage after a pass."),
+    "advance": ("ecf.cli.record:advance", "Start the next stage after a pass."),
     "anonymise": (
-        "ecf._cli_privacy:anonymise",
+        "ecf.cli.privacy:anonymise",
         "Strip the personal data from a record, keeping the career facts, and record why.",
     ),
     "assess": (
-        "ecf._cli_assess:assess",
+        "ecf.cli.assess:assess",
         "Run the assessors on a record and explain the recommendation.",
     ),
     "calendar": (
-        "ecf._cli_hr:calendar_command",
+        "ecf.cli.hr:calendar_command",
         "Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.",
     ),
     "cohort": (
-        "ecf._cli_cohort:cohort",
+        "ecf.cli.cohort:cohort",
         "Report on every record under FOLDER: who is where, what is due, who is at risk.",
     ),
     "decide": (
-        "ecf._cli_record:decide",
+        "ecf.cli.record:decide",
         "Record a decision on the current stage; it is never overwritten.",
     ),
     "export": (
-        "ecf._cli_privacy:export",
+        "ecf.cli.privacy:export",
         "Everything held about the person in a record, for a subject access request.",
     ),
     "frameworks": (
-        "ecf._cli_report:frameworks",
+        "ecf.cli.report:frameworks",
         "List the framework versions, or the stages and milestones of one.",
     ),
     "import": (
-        "ecf._cli_hr:import_command",
+        "ecf.cli.hr:import_command",
         "Create and update records from an HR export (CSV); a dry run unless --apply.",
     ),
     "leave": (
-        "ecf._cli_record:leave",
+        "ecf.cli.record:leave",
         "Record that the practitioner left employment; the record is closed after.",
     ),
-    "new": ("ecf._cli_record:new", "Start a new record FILE in its first stage."),
+    "new": ("ecf.cli.record:new", "Start a new record FILE in its first stage."),
     "plugins": (
-        "ecf._cli_assess:plugins",
+        "ecf.cli.assess:plugins",
         "List the assessor plugins: installed, allowed, version, origin, and load failures.",
     ),
-    "rules": ("ecf._cli_assess:rules", "Work with rule files in ecf's TOML rule language."),
+    "rules": ("ecf.cli.assess:rules", "Work with rule files in ecf's TOML rule language."),
     "status": (
-        "ecf._cli_report:status",
+        "ecf.cli.report:status",
         "Show the current stage, what is overdue, what is next, and every milestone.",
     ),
     "timeline": (
-        "ecf._cli_report:timeline",
+        "ecf.cli.report:timeline",
         "Show everything dated in the record, stage by stage, with due dates to come.",
     ),
     "validate": (
-        "ecf._cli_report:validate",
+        "ecf.cli.report:validate",
         "Check record files; print every problem, one per line.",
     ),
     "verify": (
-        "ecf._cli_trust:verify",
+        "ecf.cli.trust:verify",
         "Check that no past history entry or decision of a record was edited or removed by hand.",
     ),
     "migrate": (
-        "ecf._cli_trust:migrate",
+        "ecf.cli.trust:migrate",
         "Upgrade record files to the current schema, keeping a backup of each.",
     ),
     "workforce": (
-        "ecf._cli_cohort:workforce",
+        "ecf.cli.cohort:workforce",
         "Workforce figures: agency eligibility, CPD readiness, and leavers by stage.",
     ),
 }
+
+
+def _debug(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, _State) and ctx.obj.debug
 
 
 def _terminal_width() -> int:
@@ -288,6 +273,36 @@ class LazyGroup(click.Group):
                 raise TypeError(msg)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; every error is turned into its lines and exit code here, once.
+
+        A library error (:class:`~ecf.errors.EcfError`) prints one line per problem with its
+        exit code; an unexpected one prints its type only (its message may hold personal data)
+        and exits 3; output piped into ``head`` stops quietly.  ``--debug`` shows the traceback.
+        """
+        from ecf.errors import EcfError
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except EcfError as exc:
+            if _debug(ctx):
+                raise
+            raise CliError(exc.lines(), exc.exit_code) from exc
+        except BrokenPipeError:  # output piped into `head`: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            raise CliError(
+                # Only the type: the message of an unexpected error may hold personal data.
+                [f"internal error ({type(exc).__name__}); run again with --debug and report it"],
+                EXIT_INTERNAL,
+            ) from exc
 
     def make_context(
         self,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from ecf._cli_types import RECORD
-from ecf.cli import EXIT_BAD_INPUT, handle_errors, state, today
+from ecf.cli import EXIT_BAD_INPUT, state, today
+from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
-@handle_errors
 def verify(files: tuple[Path, ...]) -> None:
     """Check that no past history entry or decision of a record was edited or removed by hand.
 
@@ -46,13 +44,12 @@ def verify(files: tuple[Path, ...]) -> None:
             click.echo(f"{file}: intact ({record.id}, {len(record.history)} entries)")
     if bad:
         click.echo(f"{bad} of {len(files)} records failed verification", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
 @click.option("--dry-run", is_flag=True, help="Say what would be migrated; write nothing.")
-@handle_errors
 def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
     """Upgrade record files to the current schema, keeping a backup of each.
 

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ecf._cli_types import COUNCIL, RECORD
 from ecf.cli import (
     DATE,
     EXIT_BAD_INPUT,
     council_config,
     dumps,
     fail,
-    handle_errors,
     load_valid,
     state,
     today,
 )
+from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
 @click.option(
     "--diff", is_flag=True, help="With --rules: show only what differs from the current rules."
 )
-@handle_errors
 def assess(
     file: Path,
     council_file: Path | None,
@@ -128,7 +125,6 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
     "--council", "council_file", type=COUNCIL, help="Show which plugins this council allows."
 )
 @click.option("--json", "as_json", is_flag=True, help="A JSON list, for scripts.")
-@handle_errors
 def plugins(council_file: Path | None, as_json: bool) -> None:
     """List the assessor plugins: installed, allowed, version, origin, and load failures."""
     from ecf.assessors import get_plugins
@@ -171,7 +167,6 @@ def rules() -> None:
 @click.option(
     "--version", "version", help="The framework version to check against (default: current)."
 )
-@handle_errors
 def rules_check(files: tuple[Path, ...], version: str | None) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
     from ecf.assessors import get_plugins
@@ -206,4 +201,4 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
         else:
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if bad:
-        sys.exit(EXIT_BAD_INPUT)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)

@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf._cli_types import RECORD
 from ecf.cli import (
     DATE,
     FTE,
     edit,
     fail,
-    handle_errors,
     state,
     today,
 )
+from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 )
 @click.option("--council", help="The employer council's code.")
 @click.option("--swe", help="Social Work England registration number (SW and digits).")
-@handle_errors
 def new(
     file: Path,
     record_id: str,
@@ -93,7 +91,6 @@ def add() -> None:
 @click.argument("file", type=RECORD)
 @click.option("--from", "from_", required=True, type=DATE, help="The first day of the new pattern.")
 @click.option("--fte", required=True, type=FTE, help="Full-time equivalent, e.g. 0.6 or 3/5.")
-@handle_errors
 def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
     """Record a working-pattern change from a date on."""
     from ecf.records import PatternChange
@@ -117,7 +114,6 @@ def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
 )
 @click.option("--from", "first", required=True, type=DATE, help="First day of absence.")
 @click.option("--to", "last", required=True, type=DATE, help="Last day of absence (inclusive).")
-@handle_errors
 def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
     """Record an absence; a long one of a pausing kind moves the due dates."""
     from ecf.records import Absence
@@ -161,7 +157,6 @@ def _sha256(path: Path) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A file to reference (its sha256 is kept).",
 )
-@handle_errors
 def add_evidence(
     file: Path,
     kind: str,
@@ -208,7 +203,6 @@ def add_evidence(
 @click.argument("file", type=RECORD)
 @click.argument("milestone_id")
 @click.option("--date", "when", required=True, type=DATE, help="When the review was held.")
-@handle_errors
 def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
     from ecf.records import HeldMilestone, digest
@@ -241,7 +235,6 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     type=click.IntRange(min=0),
     help="Correct decision number N (as `ecf timeline` numbers them): both stay recorded.",
 )
-@handle_errors
 def decide(
     file: Path,
     outcome: str,
@@ -271,7 +264,6 @@ def decide(
 @click.argument("file", type=RECORD)
 @click.option("--stage", required=True, help="The next stage, e.g. ecf-2.")
 @click.option("--start", required=True, type=DATE, help="Its first day.")
-@handle_errors
 def advance(file: Path, stage: str, start: dt.date) -> None:
     """Start the next stage after a pass."""
     from ecf.progression import advance as advance_
@@ -289,7 +281,6 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
 @click.argument("file", type=RECORD)
 @click.option("--date", "when", required=True, type=DATE, help="The last day of employment.")
 @click.option("--reason", required=True, help="Why: resigned, moved council, retired...")
-@handle_errors
 def leave(file: Path, when: dt.date, reason: str) -> None:
     """Record that the practitioner left employment; the record is closed after."""
     from ecf.progression import leave as leave_

@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ecf._cli_types import COUNCIL, FOLDER
 from ecf.cli import (
     DATE,
     EXIT_SOME_FAILED,
     council_config,
     dumps,
-    handle_errors,
     state,
     today,
 )
+from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -76,7 +75,6 @@ COLUMNS = [
 @click.option(
     "--no-cache", is_flag=True, help="Parse every file; do not use or fill the record cache."
 )
-@handle_errors
 def cohort(
     folder: Path,
     council_file: Path | None,
@@ -159,7 +157,7 @@ def cohort(
         _print_cohort(summary, data, when)
     if failures:
         click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
-        sys.exit(EXIT_SOME_FAILED)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
 def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
@@ -223,7 +221,6 @@ def _cell(value: object) -> str:
 )
 @click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@handle_errors
 def workforce(
     folder: Path,
     council_file: Path | None,
@@ -289,4 +286,4 @@ def workforce(
         stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
         click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages})")
     if loaded.failures:
-        sys.exit(EXIT_SOME_FAILED)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)

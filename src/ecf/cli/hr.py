@@ -7,22 +7,18 @@ share (error handling, the shared state, the date type, "today") come from ``ecf
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, handle_errors, state, today
+from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
 
 if TYPE_CHECKING:
     from ecf.cohort import Failure
     from ecf.records import Record
 
 __all__ = ["calendar_command", "import_command"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 # --- ecf calendar ------------------------------------------------------------------------------
@@ -92,7 +88,6 @@ def _write(out: Path, data: bytes) -> None:
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@handle_errors
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -135,7 +130,7 @@ def calendar_command(
         click.echo(f"{out}: {summary}")
     if failures:
         click.echo(f"{len(failures)} records could not be read", err=True)
-        sys.exit(EXIT_SOME_FAILED)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
 # --- ecf import --------------------------------------------------------------------------------
@@ -158,7 +153,6 @@ def calendar_command(
 @click.option(
     "--as-of", type=DATE, help="The first day of a changed FTE's new pattern (default: today)."
 )
-@handle_errors
 def import_command(
     rows: Path, into: Path, apply_: bool, skip_bad: bool, as_of: dt.date | None
 ) -> None:
@@ -196,14 +190,14 @@ def import_command(
     if not apply_:
         click.echo(f"dry run: {counts}; nothing written (add --apply to write)")
         if plan.problems:
-            sys.exit(EXIT_BAD_INPUT)
+            raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
     if plan.problems and not skip_bad:
         click.echo(
             f"{counts}; nothing written: fix the bad rows, or add --skip-bad to write the rest",
             err=True,
         )
-        sys.exit(EXIT_BAD_INPUT)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
     applied = hr_import.apply(plan, skip_bad=skip_bad)
     for failure in applied.failures:
         click.echo(f"error: {failure}", err=True)
@@ -216,4 +210,4 @@ def import_command(
         f"{skipped}{refused}"
     )
     if plan.problems or applied.failures:
-        sys.exit(EXIT_SOME_FAILED if applied.written else EXIT_BAD_INPUT)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED if applied.written else EXIT_BAD_INPUT)

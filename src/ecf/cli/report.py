@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ecf._cli_types import RECORD
 from ecf.cli import (
     DATE,
     EXIT_BAD_INPUT,
     council_config,
     dumps,
-    handle_errors,
     load_valid,
     state,
     today,
 )
+from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,7 +36,6 @@ def _fmt(day: dt.date | None) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A council.toml: adds the assessors' recommendation.",
 )
-@handle_errors
 def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
     """Show the current stage, what is overdue, what is next, and every milestone."""
     from ecf.status import status as status_
@@ -85,7 +82,6 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
 @click.command()
 @click.argument("file", type=RECORD)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
-@handle_errors
 def timeline(file: Path, as_json: bool) -> None:
     """Show everything dated in the record, stage by stage, with due dates to come."""
     from ecf.status import events
@@ -115,7 +111,6 @@ def timeline(file: Path, as_json: bool) -> None:
     help="Also check attached files: inside the record's folder, present, sha256 unchanged "
     "(URLs are not fetched, so not checked).",
 )
-@handle_errors
 def validate(files: tuple[Path, ...], attachments: bool) -> None:
     """Check record files; print every problem, one per line.
 
@@ -153,12 +148,11 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
             )
     if bad:
         click.echo(f"{bad} of {len(files)} files invalid", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
 @click.command()
 @click.option("--version", "version", help="Show the stages of this framework version.")
-@handle_errors
 def frameworks(version: str | None) -> None:
     """List the framework versions, or the stages and milestones of one."""
     registry = state().registry

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf._cli_types import COUNCIL, RECORD
-from ecf.cli import DATE, council_config, edit, fail, handle_errors, load_valid, state, today
+from ecf.cli import DATE, council_config, edit, fail, load_valid, state, today
+from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     type=COUNCIL,
     help="A council.toml: its assessors judge the record (default: the national baseline).",
 )
-@handle_errors
 def export(
     file: Path,
     subject_access: bool,  # noqa: ARG001 - required: the only kind of export for now
@@ -57,8 +56,8 @@ def export(
     """
     import json
 
-    from ecf.privacy import subject_access as subject_access_
     from ecf.store import atomic_write
+    from ecf.subject_access import subject_access as subject_access_
 
     record = load_valid(file)
     data = subject_access_(
@@ -83,7 +82,6 @@ def export(
     required=True,
     help="Why the personal data is removed (kept in the history; do not name the person).",
 )
-@handle_errors
 def anonymise(file: Path, reason: str) -> None:
     """Strip the personal data from a record, keeping the career facts, and record why.
 

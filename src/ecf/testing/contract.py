@@ -63,7 +63,7 @@ def check_assessor(
     Raises:
         AssertionError: with hypothesis' smallest failing example, when the contract is broken.
     """
-    from ecf.testing import strategies  # noqa: PLC0415 - the kit imports this module
+    from ecf.testing import strategies  # noqa: PLC0415 - the strategies load when a check runs
 
     registry = registry or FrameworkRegistry.default()
     today = today or dt.date.today()  # noqa: DTZ011 - records are valid as of the local date

@@ -1,0 +1,140 @@
+"""What assessors receive and what they return: the context, findings and the recommendation.
+
+Every hook that judges a record receives one frozen :class:`Context` and returns
+:class:`Finding` values; :func:`recommend` turns a stage's findings into the library's
+recommendation (the decision stays with people).  The rule language (:mod:`ecf.rules`), the
+hook specs (:mod:`ecf.hookspecs`) and the run (:mod:`ecf.assessors`) build on this module;
+``ecf.rules`` re-exports its names, where plugins have always imported them from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt  # noqa: TC003 - the attrs classes' annotations resolve at run time
+import typing
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ecf.council import CouncilSettings
+from ecf.framework import Framework, StageDef  # noqa: TC001 - attrs reads the annotations
+from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
+from ecf.timeline import StageTimeline  # noqa: TC001
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "FINDING_STATUSES",
+    "RECOMMENDATIONS",
+    "Context",
+    "Finding",
+    "FindingStatus",
+    "Recommendation",
+    "recommend",
+]
+
+FindingStatus = Literal["met", "pending", "missed", "not-applicable", "error"]
+FINDING_STATUSES: tuple[FindingStatus, ...] = typing.get_args(FindingStatus)
+Recommendation = Literal["on-track", "at-risk", "ready", "not-met"]
+RECOMMENDATIONS: tuple[Recommendation, ...] = typing.get_args(Recommendation)
+
+
+@attrs.frozen
+class Context:
+    """Everything an assessor sees: one frozen object, so hooks can grow without breaking.
+
+    Attributes:
+        record: The practitioner's record as this assessor may see it: the career facts, and
+            only the personal fields it declares in ``ECF_FIELDS`` (the others are blank; see
+            :func:`ecf.privacy.view`).
+        enrolment: The stage being assessed.
+        stage: Its definition, under the framework version the enrolment pins.
+        framework: That framework.
+        timeline: The stage's milestones with due dates, and its expected end.
+        as_of: The date of the assessment: evidence after it does not count yet.
+        settings: The council's settings for this assessor (from ``council.toml``).
+        council: The council's parameter overrides (completion deadline, agency rules...).
+    """
+
+    record: Record
+    enrolment: Enrolment
+    stage: StageDef
+    framework: Framework
+    timeline: StageTimeline
+    as_of: dt.date
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+    council: CouncilSettings = attrs.field(factory=CouncilSettings)
+
+    def due(self, milestone: str) -> dt.date | None:
+        """The due date of a milestone of this stage, ``end`` for the expected end."""
+        if milestone == "end":
+            return self.timeline.expected_end
+        return next((m.due for m in self.timeline.milestones if m.id == milestone), None)
+
+    def evidence(self, kinds: Iterable[str] = ()) -> tuple[Evidence, ...]:
+        """Evidence of the stage (from its start, up to the as-of date), of ``kinds`` if given."""
+        wanted = set(kinds)
+        return tuple(
+            e
+            for e in self.record.evidence
+            if self.enrolment.start <= e.date <= self.as_of and (not wanted or e.kind in wanted)
+        )
+
+
+@attrs.frozen
+class Finding:
+    """What one rule found.
+
+    Attributes:
+        rule: The rule's id.
+        assessor: The assessor (plugin) that made it.
+        version: The rule set's (or assessor's) version.
+        status: ``met``; ``pending`` (not yet met, still achievable before its deadline);
+            ``missed``; ``not-applicable``; ``error`` (the rule or its assessor failed).
+        message: A sentence a practitioner understands.
+        evidence: The evidence ids it used.
+        standards: The standards it rests on or found.
+        deadline: The date it concerns, if any.
+        behind: Pending and behind the pace needed to meet it by its deadline.
+    """
+
+    rule: str
+    assessor: str
+    version: str
+    status: FindingStatus
+    message: str
+    evidence: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+    deadline: dt.date | None = None
+    behind: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``ecf assess --json``."""
+        return {
+            "rule": self.rule,
+            "assessor": self.assessor,
+            "version": self.version,
+            "status": self.status,
+            "message": self.message,
+            "evidence": list(self.evidence),
+            "standards": list(self.standards),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "behind": self.behind,
+        }
+
+
+def recommend(findings: Iterable[Finding]) -> Recommendation:
+    """The overall recommendation (BASELINE.md).
+
+    ``not-met`` when any rule was missed; ``ready`` when every applicable rule is met (and none
+    failed to run); ``at-risk`` when a rule is pending behind pace or could not be judged;
+    ``on-track`` otherwise.
+    """
+    statuses = [f for f in findings if f.status != "not-applicable"]
+    if any(f.status == "missed" for f in statuses):
+        return "not-met"
+    if any(f.status == "error" or (f.status == "pending" and f.behind) for f in statuses):
+        return "at-risk"
+    if statuses and all(f.status == "met" for f in statuses):
+        return "ready"
+    return "on-track"

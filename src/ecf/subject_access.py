@@ -1,0 +1,87 @@
+"""Everything held about a person in a record, for a subject access request (UK GDPR art. 15).
+
+``ecf export --subject-access`` writes what :func:`subject_access` returns: the whole record as
+held, the category of each field it holds (:mod:`ecf.fields`), and what ecf computes about the
+person (status, timeline, the assessors' findings and recommendation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from ecf.assessors import assess as assess_
+from ecf.fields import CATEGORIES
+from ecf.privacy import classify
+from ecf.records import record_to_dict
+from ecf.status import events, status
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ecf.council import Council
+    from ecf.framework import FrameworkRegistry
+    from ecf.records import Record
+
+__all__ = ["subject_access"]
+
+
+def _plain(value: Any) -> Any:
+    """Plain data as JSON can hold it: dates and times in ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def subject_access(
+    record: Record,
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    *,
+    council: Council | None = None,
+    assess: Callable[..., Any] | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Everything held about the person in a record, and what ecf computes about them.
+
+    Args:
+        record: A valid record.
+        registry: The frameworks.
+        as_of: The date the computed parts are as of.
+        council: The council's configuration, for the assessment (baseline only without).
+        assess: The assessment function (default :func:`ecf.assessors.assess`).
+        source: The record file's text, comments included (people write notes in comments).
+
+    Returns:
+        Plain data for JSON: the whole record as held, the category of each field it holds,
+        its status and timeline, the assessors' findings and recommendation, and the file's
+        text when given.
+    """
+    run = assess or assess_
+    mapping: Mapping[str, Any] = {
+        "subject_access": {
+            "record": record.id,
+            "as_of": as_of.isoformat(),
+            "contents": (
+                "record: every field held, as held; classification: the category of each "
+                "field; status, timeline and assessment: what ecf computes from the record; "
+                "file: the record file as written, comments included"
+            ),
+            "categories": dict(CATEGORIES),
+        },
+        "record": record_to_dict(record),
+        "classification": classify(record),
+        "status": status(record, registry, as_of).to_json(),
+        "timeline": [e.to_json() for e in events(record, registry)],
+        "assessment": run(record, registry, as_of, council=council).to_json(),
+    }
+    if source is not None:
+        mapping = {**mapping, "file": source}
+    plain: dict[str, Any] = _plain(mapping)
+    return plain
