@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 import tomli
 
+from ecf._convert import to_json
 from ecf.assessors import (
     AUTOLOAD_ENV,
     LOAD_ENV,
@@ -509,7 +510,7 @@ def test_what_if_lists_exactly_the_changed_rules() -> None:
     changes = what_if(current, after)
     assert [c.rule for c in changes] == ["direct-observations", "cpd-records", "pdps"]
     do, cpd, pdp = changes
-    assert do.to_json() == {
+    assert to_json(do) == {
         "rule": "direct-observations",
         "before": "met",
         "after": "pending",

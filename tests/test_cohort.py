@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ecf import cohort
+from ecf._convert import to_json
 from ecf.cli import main
 from ecf.cohort import CohortRow, Failure, ScanOptions
 from ecf.errors import EcfError
@@ -424,8 +425,8 @@ def test_rows_of_the_hand_built_cohort() -> None:
         0,
         None,
     )
-    assert a.to_json()["next_due"] == "2025-12-01"
-    assert b.to_json()["overdue_milestones"] == ["agreement"]
+    assert to_json(a)["next_due"] == "2025-12-01"
+    assert to_json(b)["overdue_milestones"] == ["agreement"]
 
 
 @pytest.mark.parametrize(
@@ -489,7 +490,7 @@ def test_summarise_counts_by_stage_state_due_and_overdue() -> None:
     assert summary.by_recommendation == {}
     assert summary.failed == 2
     assert cohort.summarise(expected_rows().values(), AS_OF, days=42).due_soon == 3
-    assert cohort.summarise([], AS_OF).to_json() == {
+    assert to_json(cohort.summarise([], AS_OF)) == {
         "total": 0,
         "by_stage": {},
         "by_state": {},
@@ -615,7 +616,7 @@ def test_cohort_json(folder: Path) -> None:
     }
     want = expected_rows()
     assert data["records"] == [
-        want[i].to_json() for i in ["a-north", "b-south", "d-passed", "c-ecf2"]
+        to_json(want[i]) for i in ["a-north", "b-south", "d-passed", "c-ecf2"]
     ]
 
 

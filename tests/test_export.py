@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecf import cohort, export
+from ecf._convert import to_json
 from ecf.cli import main
 from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
@@ -297,7 +298,7 @@ def test_pseudonymised_workforce_holds_no_id_and_no_name(
 
 def test_pseudonymised_library_rows_hold_no_id() -> None:
     loaded = cohort.load_rows(synth.records(3), REGISTRY, synth.TODAY)
-    rows = [r.to_json() for r in cohort.rows(loaded.records, dt.date(2026, 6, 1), REGISTRY)]
+    rows = [to_json(r) for r in cohort.rows(loaded.records, dt.date(2026, 6, 1), REGISTRY)]
     text = export.csv_text([export.pseudonymise(r, KEY) for r in rows], list(rows[0]))
     for record in loaded.records:
         assert record.id not in text

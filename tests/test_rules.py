@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pytest
 
+from ecf._convert import to_json
 from ecf.assessors import context_for
 from ecf.framework import FrameworkRegistry
 from ecf.records import Absence, Decision, Enrolment, Evidence, PatternChange, Record
@@ -645,7 +646,7 @@ def test_finding_to_json() -> None:
     f = Finding(
         "do", "baseline", "v1", "pending", "m", ("ev-001",), ("kss-cf:1",), FINAL, behind=True
     )
-    assert f.to_json() == {
+    assert to_json(f) == {
         "rule": "do",
         "assessor": "baseline",
         "version": "v1",
@@ -656,7 +657,7 @@ def test_finding_to_json() -> None:
         "deadline": "2026-09-01",
         "behind": True,
     }
-    assert attrs.evolve(f, deadline=None).to_json()["deadline"] is None
+    assert to_json(attrs.evolve(f, deadline=None))["deadline"] is None
 
 
 # --- the shipped baseline ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ecf._convert import to_json
 from ecf.cli import main
 from ecf.framework import FrameworkRegistry
 from ecf.records import Absence, Decision, Enrolment, Evidence, Leaving, Record
@@ -82,7 +83,7 @@ def test_statutory_eligible_exactly_three_years_after_the_first_start() -> None:
     assert before.reason == ("3 years' experience needed; 1096 days so far, reached on 2025-09-01")
     assert (on.eligible, on.from_date, on.rules) == (True, THREE_YEARS, "statutory-2024")
     assert on.reason == "3 years' post-qualifying experience reached on 2025-09-01"
-    assert on.to_json() == {
+    assert to_json(on) == {
         "id": "r1",
         "rules": "statutory-2024",
         "eligible": True,
@@ -170,7 +171,7 @@ def test_the_agency_rules_do_not_apply_to_adults(rules: str) -> None:
     result = agency_eligibility(adults, REGISTRY, dt.date(2030, 1, 1), rules)  # type: ignore[arg-type]
     assert (result.eligible, result.from_date) == (None, None)
     assert result.reason == "the agency rules cover child and family work only"
-    assert result.to_json()["eligible"] is None
+    assert to_json(result)["eligible"] is None
 
 
 # --- agency eligibility: consultation-2023 --------------------------------------------------
@@ -313,7 +314,7 @@ def test_two_cpd_records_one_with_a_peer_are_ready() -> None:
     assert ready.ready is True
     assert ready.renewal_open is False
     assert ready.message == "2 CPD records in 2025-12-01 to 2026-11-30, 1 with a peer"
-    assert ready.to_json()["records"] == ["ev-002", "ev-004"]
+    assert to_json(ready)["records"] == ["ev-002", "ev-004"]
 
 
 def test_renewal_opens_on_1_september() -> None:
@@ -387,7 +388,7 @@ def test_retention_counts_leavers_by_stage_and_reason() -> None:
     assert (kept.total, kept.leavers) == (5, 3)
     assert kept.by_stage == {"asye": 2, "ecf-2": 1}
     assert kept.reasons == {"moved council": 1, "resigned": 2}
-    assert kept.to_json() == {
+    assert to_json(kept) == {
         "total": 5,
         "leavers": 3,
         "by_stage": {"asye": 2, "ecf-2": 1},

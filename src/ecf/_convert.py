@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import typing
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import cattrs
@@ -24,6 +24,9 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from ecf.errors import EcfError, Problem, RecordError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 T = TypeVar("T")
 
@@ -284,3 +287,76 @@ def structure(
 def unstructure(value: object) -> Any:
     """Unstructure an attrs value to plain TOML-ready data (None fields are left out)."""
     return converter.unstructure(value)
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+# One converter for every JSON output (``--json``, exports, subject access): the fields of an
+# attrs value by name, dates in ISO 8601, tuples and sets as lists, an FTE as a record file
+# writes it.  A class whose JSON shape differs from its fields (a renamed key, a computed one)
+# says so once with :func:`register_json`, beside the class.  It goes by each value's run-time
+# type, not by annotations: nothing is generated or resolved when a module is imported, and
+# the annotations of a result class may name types imported for type checking only.
+
+
+@attrs.frozen
+class _Shape:
+    names: tuple[tuple[str, str], ...]  # (attribute, key)
+    computed: Callable[[Any], dict[str, Any]] | None
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def register_json(
+    cls: type[T],
+    *,
+    rename: dict[str, str] | None = None,
+    omit: tuple[str, ...] = (),
+    computed: Callable[[T], dict[str, Any]] | None = None,
+) -> None:
+    """Declare how an attrs class's JSON differs from its fields.
+
+    Args:
+        cls: The attrs class.
+        rename: Field name to JSON key (``{"from_date": "from"}``).
+        omit: Fields left out.
+        computed: Extra keys from a value (derived properties), added after the fields.
+    """
+    _SHAPES[cls] = _Shape(_names(cls, rename or {}, omit), computed)
+
+
+def _names(cls: type, rename: dict[str, str], omit: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (a.name, rename.get(a.name, a.name))
+        for a in attrs.fields(cls)
+        if a.name not in omit
+    )
+
+
+def to_json(value: object) -> Any:
+    """A value as plain JSON data: what every ``--json`` output and export of ecf prints.
+
+    Raises:
+        TypeError: for a value JSON cannot hold (a bug: every result class is attrs).
+    """
+    if value is None or isinstance(value, str | int | float):  # bools are ints
+        return value
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        return fraction_to_toml(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_json(v) for v in value]
+    cls = type(value)
+    if attrs.has(cls):
+        shape = _SHAPES.get(cls)
+        if shape is None:
+            shape = _SHAPES.setdefault(cls, _Shape(_names(cls, {}, ()), None))
+        data = {key: to_json(getattr(value, name)) for name, key in shape.names}
+        if shape.computed is not None:
+            data.update({k: to_json(v) for k, v in shape.computed(value).items()})
+        return data
+    msg = f"no JSON form for {cls.__name__}"
+    raise TypeError(msg)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ecf._convert import register_json
 from ecf.errors import EcfError, Problem
 from ecf.findings import FINDING_STATUSES, Context, Finding, Recommendation, recommend
 from ecf.plugin_manager import (
@@ -89,17 +90,6 @@ class Assessment:
     recommendation: Recommendation
     findings: tuple[Finding, ...]
     council: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf assess --json``."""
-        return {
-            "id": self.id,
-            "stage": self.stage,
-            "as_of": self.as_of.isoformat(),
-            "council": self.council,
-            "recommendation": self.recommendation,
-            "findings": [f.to_json() for f in self.findings],
-        }
 
 
 def _enrolment(record: Record, as_of: dt.date) -> Enrolment:
@@ -325,15 +315,17 @@ class Change:
     before: Finding | None
     after: Finding | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf assess --rules NEW --diff``."""
-        return {
-            "rule": self.rule,
-            "before": self.before.status if self.before else None,
-            "after": self.after.status if self.after else None,
-            "before_message": self.before.message if self.before else None,
-            "after_message": self.after.message if self.after else None,
-        }
+
+register_json(
+    Change,
+    omit=("before", "after"),
+    computed=lambda c: {
+        "before": c.before.status if c.before else None,
+        "after": c.after.status if c.after else None,
+        "before_message": c.before.message if c.before else None,
+        "after_message": c.after.message if c.after else None,
+    },
+)
 
 
 def what_if(current: Assessment, proposed: Assessment) -> tuple[Change, ...]:

@@ -197,16 +197,6 @@ class CohortRow:
     recommendation: str | None = None
     reasons: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON object (dates as ISO strings)."""
-        data = attrs.asdict(self)
-        for key, value in data.items():
-            if isinstance(value, dt.date):
-                data[key] = value.isoformat()
-            elif isinstance(value, tuple):
-                data[key] = list(value)
-        return data
-
 
 def _reasons(findings: Iterable[Any], limit: int = 3) -> tuple[str, ...]:
     order = {"error": 0, "missed": 1, "pending": 2}
@@ -369,10 +359,6 @@ class Summary:
     overdue: int
     by_recommendation: dict[str, int]
     failed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON object."""
-        return attrs.asdict(self)
 
 
 def summarise(

@@ -108,20 +108,6 @@ class Finding:
     deadline: dt.date | None = None
     behind: bool = False
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf assess --json``."""
-        return {
-            "rule": self.rule,
-            "assessor": self.assessor,
-            "version": self.version,
-            "status": self.status,
-            "message": self.message,
-            "evidence": list(self.evidence),
-            "standards": list(self.standards),
-            "deadline": self.deadline.isoformat() if self.deadline else None,
-            "behind": self.behind,
-        }
-
 
 def recommend(findings: Iterable[Finding]) -> Recommendation:
     """The overall recommendation (BASELINE.md).

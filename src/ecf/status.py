@@ -2,15 +2,17 @@
 
 :func:`status` answers the questions people ask of one record: which stage, since when, what
 state, when it is expected to end, which milestones are done, due, overdue, and what is next.
-Its :meth:`Status.to_json` shape is the ``ecf status --json`` contract.
+``ecf status --json`` prints :func:`ecf.to_json` of a :class:`Status`: its fields, ``next``
+(the next milestone's id) and ``overdue`` (the overdue milestones' ids).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
+from ecf._convert import register_json
 from ecf.progression import State, stage_state, timeline_for
 
 if TYPE_CHECKING:
@@ -43,17 +45,6 @@ class MilestoneStatus:
         held = ms.held if ms.held is not None and ms.held <= as_of else None
         due = attrs.evolve(ms, held=held)
         return cls(ms.id, ms.title, ms.due, held, due.overdue(as_of), ms.optional)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf status --json``."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "due": self.due.isoformat() if self.due else None,
-            "held": self.held.isoformat() if self.held else None,
-            "overdue": self.overdue,
-            "optional": self.optional,
-        }
 
 
 @attrs.frozen
@@ -95,22 +86,14 @@ class Status:
         dated = sorted((m for m in waiting if m.due is not None), key=lambda m: m.due or self.as_of)
         return dated[0] if dated else (waiting[0] if waiting else None)
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf status --json``."""
-        nxt = self.next
-        return {
-            "id": self.id,
-            "stage": self.stage,
-            "stage_title": self.stage_title,
-            "stage_start": self.stage_start.isoformat(),
-            "framework": self.framework,
-            "expected_end": self.expected_end.isoformat(),
-            "state": self.state,
-            "as_of": self.as_of.isoformat(),
-            "next": nxt.id if nxt else None,
-            "overdue": [m.id for m in self.overdue],
-            "milestones": [m.to_json() for m in self.milestones],
-        }
+
+register_json(
+    Status,
+    computed=lambda s: {
+        "next": s.next.id if s.next else None,
+        "overdue": [m.id for m in s.overdue],
+    },
+)
 
 
 def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Status:
@@ -151,16 +134,6 @@ class Event:
     stage: str | None
     text: str
     done: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``ecf timeline --json``."""
-        return {
-            "date": self.date.isoformat(),
-            "kind": self.kind,
-            "stage": self.stage,
-            "text": self.text,
-            "done": self.done,
-        }
 
 
 def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:

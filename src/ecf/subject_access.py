@@ -7,9 +7,9 @@ person (status, timeline, the assessors' findings and recommendation).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ecf._convert import to_json
 from ecf.assessors import assess as assess_
 from ecf.fields import CATEGORIES
 from ecf.privacy import classify
@@ -17,6 +17,7 @@ from ecf.records import record_to_dict
 from ecf.status import events, status
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Mapping
 
     from ecf.council import Council
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
     from ecf.records import Record
 
 __all__ = ["subject_access"]
-
-
-def _plain(value: Any) -> Any:
-    """Plain data as JSON can hold it: dates and times in ISO 8601."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def subject_access(
@@ -77,11 +65,11 @@ def subject_access(
         },
         "record": record_to_dict(record),
         "classification": classify(record),
-        "status": status(record, registry, as_of).to_json(),
-        "timeline": [e.to_json() for e in events(record, registry)],
-        "assessment": run(record, registry, as_of, council=council).to_json(),
+        "status": to_json(status(record, registry, as_of)),
+        "timeline": [to_json(e) for e in events(record, registry)],
+        "assessment": to_json(run(record, registry, as_of, council=council)),
     }
     if source is not None:
         mapping = {**mapping, "file": source}
-    plain: dict[str, Any] = _plain(mapping)
+    plain: dict[str, Any] = to_json(mapping)
     return plain

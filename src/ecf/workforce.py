@@ -23,10 +23,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ecf._convert import register_json
 from ecf.timeline import add_months, pauses
 
 if TYPE_CHECKING:
@@ -66,16 +67,8 @@ class AgencyEligibility:
     experience_days: int
     reason: str
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON object."""
-        return {
-            "id": self.id,
-            "rules": self.rules,
-            "eligible": self.eligible,
-            "from": self.from_date.isoformat() if self.from_date else None,
-            "experience_days": self.experience_days,
-            "reason": self.reason,
-        }
+
+register_json(AgencyEligibility, rename={"from_date": "from"})
 
 
 def _experience_until(record: Record, registry: FrameworkRegistry, until: dt.date) -> int:
@@ -174,15 +167,6 @@ class CpdReadiness:
     renewal_open: bool
     message: str
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON object."""
-        data = attrs.asdict(self)
-        data["year_start"] = self.year_start.isoformat()
-        data["year_end"] = self.year_end.isoformat()
-        data["records"] = list(self.records)
-        data["peer_reflected"] = list(self.peer_reflected)
-        return data
-
 
 def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
     """Whether the record holds the CPD renewal needs for this registration year."""
@@ -221,10 +205,6 @@ class Retention:
     leavers: int
     by_stage: dict[str, int]
     reasons: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON object."""
-        return attrs.asdict(self)
 
 
 def retention(

@@ -130,10 +130,12 @@ def today() -> dt.date:
 
 
 def dumps(data: object, indent: int = 2) -> str:
-    """JSON for scripts (json is imported only when a command prints some)."""
+    """JSON for scripts, through the library's one JSON converter (:func:`ecf.to_json`)."""
     import json
 
-    return json.dumps(data, indent=indent)
+    from ecf._convert import to_json
+
+    return json.dumps(to_json(data), indent=indent)
 
 
 class CliError(click.ClickException):

@@ -80,7 +80,7 @@ def assess(
                     "id": record.id,
                     "before": current.recommendation,
                     "after": after.recommendation,
-                    "changes": [c.to_json() for c in changes],
+                    "changes": changes,
                 }
             )
         )
@@ -100,7 +100,7 @@ _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "
 
 def _print_assessment(result: Assessment, as_json: bool) -> None:
     if as_json:
-        click.echo(dumps(result.to_json(), indent=2))
+        click.echo(dumps(result))
         return
     click.echo(
         f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"

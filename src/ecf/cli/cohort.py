@@ -101,6 +101,7 @@ def cohort(
     """
     from ecf import cohort as cohort_
     from ecf import export
+    from ecf._convert import to_json
     from ecf.cache import default_cache_dir
 
     key = export.read_key(key_file) if pseudonymise else None
@@ -141,13 +142,11 @@ def cohort(
             overdue=overdue,
         )
     ]
-    data = [r.to_json() for r in chosen]
+    data = [to_json(r) for r in chosen]
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
     if fmt == "json":
-        click.echo(
-            dumps({"as_of": when.isoformat(), "summary": summary.to_json(), "records": data})
-        )
+        click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
@@ -271,7 +270,7 @@ def workforce(
                     "as_of": when.isoformat(),
                     "agency_rules": rules,
                     "records": rows,
-                    "retention": kept.to_json(),
+                    "retention": kept,
                 }
             )
         )

@@ -38,6 +38,7 @@ def _fmt(day: dt.date | None) -> str:
 )
 def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
     """Show the current stage, what is overdue, what is next, and every milestone."""
+    from ecf._convert import to_json
     from ecf.status import status as status_
 
     record = load_valid(file)
@@ -49,10 +50,8 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         council = council_config(council_file)
         recommendation = assess_(record, state().registry, st.as_of, council=council).recommendation
     if as_json:
-        data = st.to_json()
-        if recommendation is not None:
-            data["recommendation"] = recommendation
-        click.echo(dumps(data, indent=2))
+        extra = {} if recommendation is None else {"recommendation": recommendation}
+        click.echo(dumps({**to_json(st), **extra}))
         return
     click.echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
@@ -89,7 +88,7 @@ def timeline(file: Path, as_json: bool) -> None:
     record = load_valid(file)
     items = events(record, state().registry)
     if as_json:
-        click.echo(dumps({"id": record.id, "events": [e.to_json() for e in items]}, indent=2))
+        click.echo(dumps({"id": record.id, "events": items}))
         return
     click.echo(f"{record.id}: timeline")
     now = today()
