@@ -1017,7 +1017,7 @@ def test_internal_error_exits_3_without_a_traceback(
         msg = "Alex Example has a secret"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(ecf.status, "status", broken)
+    monkeypatch.setattr(sys.modules["ecf.status"], "status", broken)
     result = run("status", rec)
     assert result.exit_code == 3
     assert "Traceback" not in result.output
