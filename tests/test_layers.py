@@ -256,3 +256,31 @@ def test_the_check_fails_on_a_broken_layering(sources: dict[str, str], expected:
 
 def test_the_check_passes_a_downward_import() -> None:
     assert check({"ecf.cohort": "from ecf.records import Record\n", "ecf.records": ""}) == []
+
+
+#: A module longer than this says at its top why it is one module.
+LONG = 400
+
+
+def long_without_a_reason(sources: dict[str, str]) -> list[str]:
+    """Modules over :data:`LONG` lines whose docstring does not say why they are long."""
+    out = []
+    for module, source in sorted(sources.items()):
+        lines = source.count("\n")
+        doc = ast.get_docstring(ast.parse(source)) or ""
+        if lines > LONG and "This module is long because" not in doc:
+            out.append(f"{module}: {lines} lines, and its docstring does not say why")
+    return out
+
+
+def test_a_long_module_says_why_at_its_top() -> None:
+    problems = long_without_a_reason(package_sources())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_size_check_fails_on_a_long_module_without_a_reason() -> None:
+    long = '"""A module."""\n' + "x = 1\n" * (LONG + 1)
+    said = '"""A module.\n\nThis module is long because it must be."""\n' + "x = 1\n" * (LONG + 1)
+    assert long_without_a_reason({"ecf.big": long, "ecf.said": said}) == [
+        f"ecf.big: {LONG + 2} lines, and its docstring does not say why"
+    ]

@@ -1,5 +1,8 @@
 """Frameworks: stages, milestones, evidence kinds, absence kinds and standards, as versioned data.
 
+This module is long because it holds the framework model, its loading with ``extends`` and the
+checks made on load: one file per concern would split one data format across three.
+
 A framework is a TOML file with a ``version`` (``baseline-2026``).  The library ships its
 frameworks in ``ecf/data/frameworks/``; a council or a new national version adds its own file,
 which either stands alone or ``extends`` another version and replaces or adds entries by id.

@@ -1,5 +1,8 @@
 """Limits on the files ``ecf`` reads: refuse a hostile or broken file before it costs memory.
 
+This module is long because every limit and the scan that enforces it before parsing belong
+together: split, a new reader could apply one half and not the other.
+
 A record file, a rule file, a council configuration and a framework file are all TOML written by
 people, often copied from elsewhere.  Before one is parsed, it is checked against limits far
 above what any real file needs, so that a huge, deeply nested or otherwise hostile file is

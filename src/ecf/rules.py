@@ -1,5 +1,9 @@
 """Declarative evidence rules in TOML, and the findings they make.
 
+This module is long because it is the whole rule language: the built-in kinds, their loading and
+their checks share helpers for messages and deadlines (the findings it makes are in
+:mod:`ecf.findings`).
+
 A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`` entry has an
 ``id``, a ``kind`` and the fields of that kind; it may be limited to some ``stages`` and
 ``services`` and name the ``standards`` it rests on.  Kinds shipped here:

@@ -1,5 +1,8 @@
 """Hypothesis strategies of valid ecf values, up to whole practitioner records.
 
+This module is long because a valid record is drawn field by field, each strategy within the
+constraints of the ones before it; split, the order of drawing would be lost.
+
 Every strategy draws values directly within their constraints (no filtering), so generation
 stays fast.  :func:`records` draws records that :func:`ecf.validation.check_record` accepts:
 any path through the framework's stages, with working-pattern changes, absences (some long
