@@ -10,6 +10,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ecf.editor import Editor as Editor
+    from ecf.editor import Migration as Migration
+    from ecf.editor import create as create
+    from ecf.editor import edit as edit
+    from ecf.editor import migrate as migrate
     from ecf.errors import ConflictError as ConflictError
     from ecf.errors import EcfError as EcfError
     from ecf.errors import FrameworkError as FrameworkError
@@ -49,6 +54,7 @@ _WHERE = {
     "ConflictError": "ecf.errors",
     "Decision": "ecf.records",
     "EcfError": "ecf.errors",
+    "Editor": "ecf.editor",
     "Enrolment": "ecf.records",
     "Evidence": "ecf.records",
     "Framework": "ecf.framework",
@@ -56,6 +62,7 @@ _WHERE = {
     "FrameworkRegistry": "ecf.framework",
     "HeldMilestone": "ecf.records",
     "HistoryEntry": "ecf.records",
+    "Migration": "ecf.editor",
     "PatternChange": "ecf.records",
     "Problem": "ecf.errors",
     "Record": "ecf.records",
@@ -64,10 +71,13 @@ _WHERE = {
     "TransitionError": "ecf.errors",
     "advance": "ecf.progression",
     "check_record": "ecf.validation",
+    "create": "ecf.editor",
     "decide": "ecf.progression",
     "due_date": "ecf.timeline",
+    "edit": "ecf.editor",
     "events": "ecf.status",
     "hookimpl": "ecf.hookspecs",
+    "migrate": "ecf.editor",
     "new_record": "ecf.progression",
     "open_record": "ecf.store",
     "read_record": "ecf.store",
