@@ -576,12 +576,16 @@ def _sha256_regular(target: Path) -> str:
         raise _refuse("is a folder, not a file", "attach") from None
     except OSError as exc:
         raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "is a folder, not a file" if stat.S_ISDIR(mode) else "is not a regular file"
+        raise _refuse(kind, "attach")
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        if stat.S_ISDIR(mode):
-            raise _refuse("is a folder, not a file", "attach")
-        if not stat.S_ISREG(mode):
-            raise _refuse("is not a regular file", "attach")
         try:
             return hashlib.file_digest(fh, "sha256").hexdigest()
         except OSError as exc:
