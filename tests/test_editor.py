@@ -6,15 +6,19 @@ on an error or a refused change, errors that name the file and no personal value
 
 To see a guarantee's test fail, break the guarantee (each was tried this way):
 
-* the lock: make ``ecf.store.locked`` yield without taking it -> the two writers conflict;
+* the lock: make ``ecf.store.locked`` yield without taking it -> the concurrent editors fail;
 * the conflict check: make ``ecf.store.atomic_write`` ignore ``expect_digest`` -> the other
   writer's change is lost;
-* nothing written on an exception: move ``editor._write()`` in ``ecf.editor.edit`` into the
-  ``finally`` -> the bytes change;
+* nothing written on an exception: call ``editor._write()`` in the ``finally`` of
+  ``ecf.editor.edit`` -> the bytes change;
+* the history the CLI wrote: change a detail text in ``ecf.editor`` -> the same-bytes test;
+* errors name the file: drop ``with_file`` in ``ecf.editor._naming`` -> the refusals;
+* an attachment stays in the folder: drop the confinement checks -> the refusals;
 * a pipe never blocks: drop ``O_NONBLOCK`` in ``ecf.editor._sha256_regular`` -> the alarm ends
-  the test;
-* one write without comments: ``save(..., fresh=False)`` -> the comment survives; two writes
-  -> the count is 2.
+  the test after 5 s instead of hanging;
+* a backup is never replaced, and removed when the migration fails -> the migrate tests;
+* anonymise writes once without comments: ``save(..., fresh=False)`` -> the comment survives;
+  a second write -> the count of writes is 2.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import ecf
 import ecf.history
 import ecf.store
 from ecf.cli import main
+from ecf.records import digest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -117,6 +122,23 @@ def test_a_script_writes_the_same_bytes_as_the_cli(tmp_path: Path) -> None:
     _cli("decide", by_cli, "--outcome", "pass", "--date", "2025-10-01", "--by", DECIDER,
          "--panel", "Moderation")  # fmt: skip
     _cli("advance", by_cli, "--stage", "ecf-2", "--start", "2025-11-03")
+    # The entries the CLI wrote before it went through the library (both share the code now).
+    cli_record = ecf.read_record(by_cli)
+    assert [(h.by, h.action, h.detail) for h in cli_record.history] == [
+        (USER, "new", "started asye on 2024-09-02"),
+        (USER, "add-hours", "0.6 FTE from 2024-12-02"),
+        (USER, "add-absence", "sickness 2025-01-06 to 2025-02-14"),
+        (USER, "add-evidence", "ev-001 direct-observation 2025-03-18"),
+        (USER, "add-review", "asye review-3m 2025-01-10"),
+        (USER, "decide", "asye pass 2025-10-01"),
+        (USER, "advance", "started ecf-2 on 2025-11-03"),
+    ]
+    assert [h.item for h in cli_record.history if h.item] == [
+        digest(cli_record.evidence[0]),
+        digest(cli_record.milestones[0]),
+        digest(cli_record.decisions[0]),
+    ]
+    assert ecf.history.verify(cli_record) == []
 
     # The same, from a script that knows only `ecf`, with the times the CLI recorded.
     by_script, doc = _folder_with_attachment(tmp_path / "script")
