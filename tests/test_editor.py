@@ -292,7 +292,7 @@ REFUSALS: dict[str, tuple[Callable[[ecf.Editor], object], str]] = {
     ),
     "hours: FTE not a number": (
         lambda e: e.add_hours(dt.date(2024, 12, 2), "most days"),
-        "fte: expected a number or a fraction such as 3/5",
+        "fte: expected a number or a fraction, such as 0.6 or 3/5",
     ),
     "hours: a date and time": (
         lambda e: e.add_hours(dt.datetime(2024, 12, 2, tzinfo=dt.UTC), 1),
@@ -308,7 +308,7 @@ REFUSALS: dict[str, tuple[Callable[[ecf.Editor], object], str]] = {
     ),
     "evidence: a date as text": (
         lambda e: e.add_evidence("pdp", "2025-01-05"),  # type: ignore[arg-type]
-        "date: expected a date (datetime.date), not a str",
+        "date: expected a date (datetime.date), not str",
     ),
     "evidence: one standard as a text": (
         lambda e: e.add_evidence("pdp", dt.date(2025, 1, 5), standards="pcf:7"),
@@ -323,6 +323,10 @@ REFUSALS: dict[str, tuple[Callable[[ecf.Editor], object], str]] = {
     "evidence: a pipe as attachment": (_fifo, "attach: is not a regular file"),
     "evidence: a folder as attachment": (_folder, "attach: is a folder, not a file"),
     "evidence: a missing attachment": (_missing, "attach: no such file"),
+    "evidence: an attachment that is not a path": (
+        lambda e: e.add_evidence("pdp", dt.date(2025, 1, 5), attach=5),  # type: ignore[arg-type]
+        "attach: expected a path, not int",
+    ),
     "review: unknown milestone": (
         lambda e: e.add_review("review-99m", dt.date(2025, 1, 5)),
         "milestones[0].id: unknown milestone",

@@ -91,28 +91,29 @@ def _refuse(message: str, path: str = "", value: object = None) -> RecordError:
     return RecordError([Problem(message, path, value)])
 
 
-def _file_name(path: str | os.PathLike[str]) -> Path:
+def _file_name(path: object, field: str = "") -> Path:
     """``path`` as a :class:`~pathlib.Path`, refused if no file can have that name.
 
     Raises:
-        RecordError: the name holds a NUL character or text that is not Unicode.
+        RecordError: not a path, or a name that holds a NUL character or text that is not
+            Unicode.
     """
     if not isinstance(path, str | os.PathLike):
-        raise _refuse(f"a record file is a path, not a {type(path).__name__}")
+        raise _refuse(f"expected a path, not {type(path).__name__}", field)
     try:
         name = os.fsencode(path)
     except UnicodeEncodeError:
-        raise _refuse("not a file name: it holds text that is not Unicode") from None
+        raise _refuse("not a file name: it holds text that is not Unicode", field) from None
     if b"\x00" in name:
-        raise _refuse("not a file name: it holds a NUL character")
-    return Path(path)
+        raise _refuse("not a file name: it holds a NUL character", field)
+    return Path(os.fsdecode(name))
 
 
 def _date(value: object, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
         raise _refuse("expected a date without a time", field, value)
     if not isinstance(value, dt.date):
-        raise _refuse(f"expected a date (datetime.date), not a {type(value).__name__}", field)
+        raise _refuse(f"expected a date (datetime.date), not {type(value).__name__}", field)
     return value
 
 
@@ -123,7 +124,7 @@ def _optional_date(value: object, field: str) -> dt.date | None:
 def _text(value: object, field: str) -> str:
     """A text (what it may hold is for the record's checks to say)."""
     if not isinstance(value, str):
-        raise _refuse(f"expected a text, not a {type(value).__name__}", field)
+        raise _refuse(f"expected a text, not {type(value).__name__}", field)
     return value
 
 
@@ -146,8 +147,10 @@ def _fte(value: object) -> Fraction:
     """An FTE in (0, 1]: a :class:`~fractions.Fraction`, a number, or a text (``"3/5"``)."""
     try:
         fte = parse_fraction(value)
-    except BadValueError as exc:
-        raise _refuse(f"{exc.message}, such as 0.6 or 3/5", "fte", _plain(value)) from None
+    except BadValueError:
+        raise _refuse(
+            "expected a number or a fraction, such as 0.6 or 3/5", "fte", _plain(value)
+        ) from None
     if not 0 < fte <= 1:
         raise _refuse("must be more than 0 and at most 1", "fte", _plain(value))
     return fte
@@ -544,7 +547,7 @@ class Editor:
         The file is opened without blocking (a pipe never waits for a writer), and must be a
         regular file.  Errors do not show the file's name: it may name the person.
         """
-        given = _file_name(attach)
+        given = _file_name(attach, "attach")
         folder = self.path.resolve().parent
         try:
             target = given.resolve()
