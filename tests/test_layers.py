@@ -50,7 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.testing.strategies",
         ),
     ),
-    ("workflows over files", ()),
+    ("workflows over files", ("ecf.editor",)),
     (
         "reports and exchanges",
         (

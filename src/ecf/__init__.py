@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from ecf.council import CouncilError as CouncilError
     from ecf.council import CouncilSettings as CouncilSettings
     from ecf.council import load_council as load_council
+    from ecf.editor import Editor as Editor
+    from ecf.editor import Migration as Migration
+    from ecf.editor import create as create
+    from ecf.editor import edit as edit
+    from ecf.editor import migrate as migrate
     from ecf.errors import ConflictError as ConflictError
     from ecf.errors import EcfError as EcfError
     from ecf.errors import FrameworkError as FrameworkError
@@ -100,6 +105,12 @@ _WHERE: dict[str, str] = {
     "read_record": "ecf.store",
     "stage_timeline": "ecf.timeline",
     "status": "ecf.status",
+    # changing records: the one way
+    "Editor": "ecf.editor",
+    "Migration": "ecf.editor",
+    "create": "ecf.editor",
+    "edit": "ecf.editor",
+    "migrate": "ecf.editor",
     # assessment, and what plugin authors need
     "Assessment": "ecf.assessors",
     "Context": "ecf.findings",

@@ -240,16 +240,31 @@ def _writable(text: str, path: Path, record: Record) -> bytes:
     return data
 
 
-def save(file: RecordFile, record: Record) -> RecordFile:
+def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile:
     """Write ``record`` over ``file``, keeping the document's comments and order.
+
+    Args:
+        file: The record as read for editing.
+        record: What the file is to hold.
+        fresh: Render the file anew (as :func:`create` does) instead of patching the document:
+            the comments and the order a person wrote go.  ``ecf anonymise`` needs it, since a
+            comment may name the person; still one atomic write that refuses a changed file.
+
+    Returns:
+        The file as written, ready for another save.
 
     Raises:
         ConflictError: the file changed on disk since it was read; nothing is written.
         RecordError: the file can no longer be read, or the write failed; nothing is changed.
     """
-    document = tomlkit.parse(tomlkit.dumps(file.document))  # a copy: the original stays as read
-    _patch(document, record_to_dict(file.record), record_to_dict(record))
-    data = _writable(tomlkit.dumps(document), file.path, record)
+    if fresh:
+        text = render(record)
+        document = tomlkit.parse(text)
+    else:
+        document = tomlkit.parse(tomlkit.dumps(file.document))  # a copy: the original stays
+        _patch(document, record_to_dict(file.record), record_to_dict(record))
+        text = tomlkit.dumps(document)
+    data = _writable(text, file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
     return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), document)
 

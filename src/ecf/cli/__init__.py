@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from contextlib import AbstractContextManager
     from fractions import Fraction
     from pathlib import Path
 
     from ecf.council import Council
+    from ecf.editor import Editor
     from ecf.framework import FrameworkRegistry
     from ecf.records import HistoryEntry, Record
-    from ecf.store import RecordFile
 
 EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -102,12 +102,15 @@ class _State:
             self._registry = FrameworkRegistry.default([Path(f) for f in self.framework_files])
         return self._registry
 
+    def user_name(self) -> str:
+        """Who makes the change, for the history: ``--user``, else ``$ECF_USER``, else login."""
+        return self.user or os.environ.get(USER_ENV) or _login()
+
     def entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
         from ecf.records import HistoryEntry
 
-        by = self.user or os.environ.get(USER_ENV) or _login()
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        return HistoryEntry(now, by, action, detail, item=item)
+        return HistoryEntry(now, self.user_name(), action, detail, item=item)
 
 
 def _login() -> str:
@@ -349,50 +352,16 @@ def main(ctx: click.Context, debug: bool, frameworks: tuple[str, ...], user: str
     ctx.obj = _State(debug, frameworks, user)
 
 
-def edit(file: Path, change: Callable[[Record], Record]) -> RecordFile:
-    """Open, change, validate and save a record under its lock; nothing is written on failure."""
-    from ecf.store import locked
+def editing(file: Path) -> AbstractContextManager[Editor]:
+    """The library's edit of one record (:func:`ecf.editor.edit`), with the command's options.
 
-    with locked(file):
-        return _edit_locked(file, change)
+    Who (``--user``), the frameworks (``--framework``) and today's date come from the command
+    line; the transaction (lock, read, check, write atomically) is the library's.
+    """
+    from ecf.editor import edit
 
-
-def _edit_locked(file: Path, change: Callable[[Record], Record]) -> RecordFile:
-    from ecf.store import open_record, save
-    from ecf.validation import ensure_valid
-
-    opened = open_record(file)
-    _refuse_old_schema(opened.record, file)
-    registry = state().registry
-    ensure_valid(opened.record, registry, today(), file=str(file))
-    try:
-        changed = change(opened.record)
-    except Exception as exc:
-        from ecf.errors import EcfError
-
-        if isinstance(exc, EcfError):
-            raise exc.with_file(file) from exc
-        raise
-    ensure_valid(changed, registry, today(), file=str(file))
-    return save(opened, changed)
-
-
-def _refuse_old_schema(record: Record, file: Path) -> None:
-    from ecf.errors import Problem, RecordError
-    from ecf.records import SCHEMA_VERSION
-
-    if record.schema_version < SCHEMA_VERSION:
-        raise RecordError(
-            [
-                Problem(
-                    f"written with schema {record.schema_version}; run `ecf migrate {file}` "
-                    "first (it keeps a backup)",
-                    "schema_version",
-                    record.schema_version,
-                    str(file),
-                )
-            ]
-        )
+    shared = state()
+    return edit(file, by=shared.user_name(), registry=shared.registry, today=today())
 
 
 def load_valid(file: Path) -> Record:

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, council_config, edit, fail, load_valid, state, today
+from ecf.cli import DATE, council_config, editing, load_valid, state, today
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
-
-    from ecf.records import Record
 
 
 @click.command()
@@ -93,37 +91,6 @@ def anonymise(file: Path, reason: str) -> None:
     go too.  Not touched: the file's name (rename it if it identifies the person), the files
     its evidence referred to, and backups of it (FILE.schemaN.bak): remove them yourself.
     """
-    from ecf.privacy import anonymise as anonymise_
-
-    if not reason.strip():
-        fail(["--reason: say why the personal data is removed"])
-    shared = state()
-
-    def change(record: Record) -> Record:
-        frameworks = [shared.registry.get(e.framework) for e in record.enrolments]
-        entry = shared.entry("anonymise", f"personal data removed: {reason.strip()}")
-        return anonymise_(record, entry, frameworks)
-
-    saved = edit(file, change)
-    _drop_comments(file, saved.record)
-    click.echo(f"{saved.record.id}: personal data removed from {file}; career facts kept")
-
-
-def _drop_comments(file: Path, record: Record) -> None:
-    """Write the anonymised record afresh, under its lock: a comment may name the person."""
-    from ecf.errors import ConflictError, Problem
-    from ecf.store import atomic_write, locked, open_record, render
-
-    with locked(file):
-        current = open_record(file)
-        if current.record != record:
-            raise ConflictError(
-                [
-                    Problem(
-                        "changed on disk after it was anonymised; its comments were not removed, "
-                        "run the command again",
-                        file=str(file),
-                    )
-                ]
-            )
-        atomic_write(file, render(record).encode("utf-8"), expect_digest=current.digest)
+    with editing(file) as editor:
+        editor.anonymise(reason)
+    click.echo(f"{editor.record.id}: personal data removed from {file}; career facts kept")

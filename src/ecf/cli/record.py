@@ -7,21 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import (
-    DATE,
-    FTE,
-    edit,
-    fail,
-    state,
-    today,
-)
+from ecf.cli import DATE, FTE, editing, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
-    from ecf.records import Record
+    from ecf.records import Outcome
 
 
 @click.command()
@@ -52,33 +45,24 @@ def new(
     swe: str | None,
 ) -> None:
     """Start a new record FILE in its first stage."""
-    from ecf.errors import EcfError
-    from ecf.progression import new_record
-    from ecf.store import create, locked
-    from ecf.validation import ensure_valid
+    from ecf.editor import create
 
     shared = state()
-    if file.exists():
-        fail([f"{file}: already exists; not replaced"])
-    try:
-        record = new_record(
-            id=record_id,
-            name=name,
-            qualified=qualified,
-            service="adults" if service == "adults" else "children",
-            stage=stage,
-            start=start,
-            registry=shared.registry,
-            entry=shared.entry("new", f"started {stage} on {start}"),
-            fte=fte,
-            council=council,
-            swe=swe,
-        )
-    except EcfError as exc:  # name the file, as every other refusal does
-        raise exc.with_file(file) from exc
-    ensure_valid(record, shared.registry, today(), file=str(file))
-    with locked(file):
-        create(file, record)
+    record = create(
+        file,
+        id=record_id,
+        name=name,
+        qualified=qualified,
+        stage=stage,
+        start=start,
+        by=shared.user_name(),
+        fte=fte,
+        service="adults" if service == "adults" else "children",
+        council=council,
+        swe=swe,
+        registry=shared.registry,
+        today=today(),
+    )
     click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
 
 
@@ -93,16 +77,9 @@ def add() -> None:
 @click.option("--fte", required=True, type=FTE, help="Full-time equivalent, e.g. 0.6 or 3/5.")
 def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
     """Record a working-pattern change from a date on."""
-    from ecf.records import PatternChange
-
-    def change(record: Record) -> Record:
-        return record.changed(
-            state().entry("add-hours", f"{float(fte):g} FTE from {from_}"),
-            hours=tuple(sorted((*record.hours, PatternChange(from_, fte)), key=lambda c: c.from_)),
-        )
-
-    saved = edit(file, change)
-    click.echo(f"{saved.record.id}: {float(fte):g} FTE from {from_}")
+    with editing(file) as editor:
+        change = editor.add_hours(from_, fte)
+    click.echo(f"{editor.record.id}: {float(change.fte):g} FTE from {change.from_}")
 
 
 @add.command("absence")
@@ -116,28 +93,9 @@ def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
 @click.option("--to", "last", required=True, type=DATE, help="Last day of absence (inclusive).")
 def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
     """Record an absence; a long one of a pausing kind moves the due dates."""
-    from ecf.records import Absence
-
-    absence = Absence(kind, first, last)
-
-    def change(record: Record) -> Record:
-        return record.changed(
-            state().entry("add-absence", f"{kind} {first} to {last}"),
-            absences=tuple(sorted((*record.absences, absence), key=lambda a: a.first)),
-        )
-
-    saved = edit(file, change)
-    click.echo(f"{saved.record.id}: {kind} absence of {absence.days} days recorded")
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    with editing(file) as editor:
+        absence = editor.add_absence(kind, first, last)
+    click.echo(f"{editor.record.id}: {kind} absence of {absence.days} days recorded")
 
 
 @add.command("evidence")
@@ -167,36 +125,11 @@ def add_evidence(
     attach: Path | None,
 ) -> None:
     """Log a piece of evidence; prints the new evidence id."""
-    from ecf.records import Attachment, Evidence, digest
-
-    attachment = None
-    if attach is not None:
-        from ecf.errors import EcfError
-        from ecf.limits import attachment_file
-
-        folder, target = file.resolve().parent, attach.resolve()
-        if not target.is_relative_to(folder):  # also when a symbolic link leads out
-            fail([f"{file}: --attach: {attach} is outside the record's folder {folder}"])
-        if not target.is_file():
-            fail([f"{file}: --attach: {attach} is not a regular file"])
-        ref = target.relative_to(folder).as_posix()
-        try:
-            attachment_file(ref, folder)  # the rule `ecf validate --attachments` applies
-        except EcfError as exc:
-            raise exc.with_file(file) from exc
-        attachment = Attachment(ref, _sha256(target))
-    new_id: list[str] = []
-
-    def change(record: Record) -> Record:
-        evidence = Evidence(record.next_evidence_id(), kind, when, standards, by, attachment, note)
-        new_id.append(evidence.id)
-        return record.changed(
-            state().entry("add-evidence", f"{evidence.id} {kind} {when}", digest(evidence)),
-            evidence=(*record.evidence, evidence),
+    with editing(file) as editor:
+        evidence = editor.add_evidence(
+            kind, when, standards=standards, by=by, note=note, attach=attach
         )
-
-    edit(file, change)
-    click.echo(new_id[0])
+    click.echo(evidence.id)
 
 
 @add.command("review")
@@ -205,18 +138,9 @@ def add_evidence(
 @click.option("--date", "when", required=True, type=DATE, help="When the review was held.")
 def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
-    from ecf.records import HeldMilestone, digest
-
-    def change(record: Record) -> Record:
-        assert record.current is not None  # noqa: S101 - a valid record has an enrolment
-        held = HeldMilestone(record.current.stage, milestone_id, when)
-        return record.changed(
-            state().entry("add-review", f"{held.stage} {milestone_id} {when}", digest(held)),
-            milestones=(*record.milestones, held),
-        )
-
-    saved = edit(file, change)
-    click.echo(f"{saved.record.id}: {milestone_id} held on {when}")
+    with editing(file) as editor:
+        held = editor.add_review(milestone_id, when)
+    click.echo(f"{editor.record.id}: {held.id} held on {held.date}")
 
 
 @click.command()
@@ -237,7 +161,7 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
 )
 def decide(
     file: Path,
-    outcome: str,
+    outcome: Outcome,
     when: dt.date,
     by: str,
     panel: str | None,
@@ -245,19 +169,9 @@ def decide(
     corrects: int | None,
 ) -> None:
     """Record a decision on the current stage; it is never overwritten."""
-    from ecf.progression import decide as decide_
-    from ecf.records import Decision
-
-    def change(record: Record) -> Record:
-        assert record.current is not None  # noqa: S101 - a valid record has an enrolment
-        decision = Decision(record.current.stage, outcome, when, by, panel, until, corrects)  # type: ignore[arg-type]
-        note = f" correcting decision {corrects}" if corrects is not None else ""
-        entry = state().entry("decide", f"{decision.stage} {outcome} {when}{note}")
-        return decide_(record, decision, state().registry, entry)
-
-    saved = edit(file, change)
-    assert saved.record.current is not None  # noqa: S101
-    click.echo(f"{saved.record.id}: {saved.record.current.stage} {outcome} on {when}")
+    with editing(file) as editor:
+        decision = editor.decide(outcome, when, by=by, panel=panel, until=until, corrects=corrects)
+    click.echo(f"{editor.record.id}: {decision.stage} {decision.outcome} on {decision.date}")
 
 
 @click.command()
@@ -266,15 +180,9 @@ def decide(
 @click.option("--start", required=True, type=DATE, help="Its first day.")
 def advance(file: Path, stage: str, start: dt.date) -> None:
     """Start the next stage after a pass."""
-    from ecf.progression import advance as advance_
-
-    def change(record: Record) -> Record:
-        entry = state().entry("advance", f"started {stage} on {start}")
-        return advance_(record, stage, start, state().registry, entry)
-
-    saved = edit(file, change)
-    assert saved.record.current is not None  # noqa: S101
-    click.echo(f"{saved.record.id}: started {saved.record.current.stage} on {start}")
+    with editing(file) as editor:
+        enrolment = editor.advance(stage, start)
+    click.echo(f"{editor.record.id}: started {enrolment.stage} on {enrolment.start}")
 
 
 @click.command()
@@ -283,10 +191,6 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
 @click.option("--reason", required=True, help="Why: resigned, moved council, retired...")
 def leave(file: Path, when: dt.date, reason: str) -> None:
     """Record that the practitioner left employment; the record is closed after."""
-    from ecf.progression import leave as leave_
-
-    def change(record: Record) -> Record:
-        return leave_(record, when, reason, state().entry("leave", f"left on {when}"))
-
-    saved = edit(file, change)
-    click.echo(f"{saved.record.id}: left on {when}")
+    with editing(file) as editor:
+        left = editor.leave(when, reason)
+    click.echo(f"{editor.record.id}: left on {left.date}")

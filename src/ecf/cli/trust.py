@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import click
@@ -56,37 +55,21 @@ def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
     The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
     never replaced.  A file already current is left alone.
     """
-    from ecf.errors import ConflictError, Problem
-    from ecf.history import upgrade
-    from ecf.records import SCHEMA_VERSION
-    from ecf.store import locked, open_record, save
-    from ecf.validation import ensure_valid
+    from ecf.editor import migrate as migrate_
 
+    shared = state()
     for file in files:
-        with locked(file):
-            opened = open_record(file)
-            old = opened.record.schema_version
-            if old >= SCHEMA_VERSION:
-                click.echo(f"{file}: already schema {old}")
-                continue
-            entry = state().entry("migrate", f"schema {old} to {SCHEMA_VERSION}")
-            upgraded = ensure_valid(
-                upgrade(opened.record, entry), state().registry, today(), file=str(file)
+        done = migrate_(
+            file, by=shared.user_name(), dry_run=dry_run, registry=shared.registry, today=today()
+        )
+        if done.backup is None:
+            click.echo(f"{file}: already schema {done.old_schema}")
+        elif not done.written:
+            click.echo(
+                f"{file}: would migrate schema {done.old_schema} to {done.new_schema} "
+                f"(backup {done.backup.name})"
             )
-            backup = file.with_name(f"{file.name}.schema{old}.bak")
-            if dry_run:
-                click.echo(
-                    f"{file}: would migrate schema {old} to {SCHEMA_VERSION} (backup {backup.name})"
-                )
-                continue
-            if backup.exists():
-                raise ConflictError(
-                    [
-                        Problem(
-                            f"a backup {backup.name} exists already; not replaced", file=str(file)
-                        )
-                    ]
-                )
-            shutil.copy2(file, backup)
-            save(opened, upgraded)
-            click.echo(f"{file}: schema {old} to {SCHEMA_VERSION} (backup {backup.name})")
+        else:
+            click.echo(
+                f"{file}: schema {done.old_schema} to {done.new_schema} (backup {done.backup.name})"
+            )

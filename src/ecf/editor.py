@@ -1,0 +1,836 @@
+"""Changes to one record file, made safely: what ``ecf new``, ``ecf add``, ``ecf decide`` do.
+
+A change to a record on disk is a small transaction, the same for every kind of change:
+
+1. take the record's lock (:func:`ecf.store.locked`), so a second writer waits its turn;
+2. read the file (:func:`ecf.store.open_record`), refuse one of an older schema (``ecf
+   migrate`` upgrades it first) and check the record as read;
+3. make the changes, each with its history entry (who, when, what; chained to the entry before);
+4. check the whole record, and write it atomically (:func:`ecf.store.save`), refusing a file
+   that changed on disk since it was read.
+
+:func:`edit` runs it as a ``with`` block around an :class:`Editor`, whose methods are the
+commands of the CLI; :func:`create` starts a record file and :func:`migrate` upgrades one.
+The CLI makes every change through them, so a script writes exactly the file the command line
+would::
+
+    import datetime as dt
+    import ecf
+
+    with ecf.edit("amira.toml", by="hr-tool") as editor:
+        editor.add_hours(dt.date(2026, 6, 1), "0.6")
+        editor.add_evidence("direct-observation", dt.date(2026, 3, 18), standards=["pcf:7"])
+
+Each method checks its input and the record it makes before keeping the change: a refused
+change raises an :class:`~ecf.errors.EcfError` naming the file and leaves the editor's record
+as it was.  An exception that leaves the block writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ecf import store
+from ecf._convert import BadValueError, parse_fraction
+from ecf.errors import ConflictError, EcfError, Problem, RecordError
+from ecf.framework import SERVICES, FrameworkRegistry, Service
+from ecf.history import upgrade
+from ecf.limits import attachment_file
+from ecf.privacy import anonymise as anonymise_record
+from ecf.progression import advance as advance_record
+from ecf.progression import decide as decide_record
+from ecf.progression import leave as leave_record
+from ecf.progression import new_record
+from ecf.records import (
+    OUTCOMES,
+    SCHEMA_VERSION,
+    Absence,
+    Attachment,
+    Decision,
+    Enrolment,
+    Evidence,
+    HeldMilestone,
+    HistoryEntry,
+    Leaving,
+    Outcome,
+    PatternChange,
+    Record,
+    digest,
+)
+from ecf.validation import ensure_valid
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from fractions import Fraction
+
+    from ecf.store import RecordFile
+
+__all__ = ["Editor", "Migration", "create", "edit", "migrate", "utc_now"]
+
+
+def utc_now() -> dt.datetime:
+    """Now, in UTC, to the second: the time a history entry records by default."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _local_today() -> dt.date:
+    return dt.date.today()  # noqa: DTZ011 - a person's local date is what "today" means here
+
+
+def _refuse(message: str, path: str = "", value: object = None) -> RecordError:
+    return RecordError([Problem(message, path, value)])
+
+
+def _file_name(path: object, field: str = "") -> Path:
+    """``path`` as a :class:`~pathlib.Path`, refused if no file can have that name.
+
+    Raises:
+        RecordError: not a path, or a name that holds a NUL character or text that is not
+            Unicode.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise _refuse(f"expected a path, not {type(path).__name__}", field)
+    try:
+        name = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise _refuse("not a file name: it holds text that is not Unicode", field) from None
+    if b"\x00" in name:
+        raise _refuse("not a file name: it holds a NUL character", field)
+    return Path(os.fsdecode(name))
+
+
+def _date(value: object, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _refuse("expected a date without a time", field, value)
+    if not isinstance(value, dt.date):
+        raise _refuse(f"expected a date (datetime.date), not {type(value).__name__}", field)
+    return value
+
+
+def _optional_date(value: object, field: str) -> dt.date | None:
+    return None if value is None else _date(value, field)
+
+
+def _text(value: object, field: str) -> str:
+    """A text (what it may hold is for the record's checks to say)."""
+    if not isinstance(value, str):
+        raise _refuse(f"expected a text, not {type(value).__name__}", field)
+    return value
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    return None if value is None else _text(value, field)
+
+
+def _texts(values: object, field: str) -> tuple[str, ...]:
+    """Texts, from a list or any iterable of them (not one text alone)."""
+    wrong = _refuse("expected a list of texts (such as ['kss-cf:1', 'pcf:7'])", field)
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise wrong
+    items = tuple(values)
+    if not all(isinstance(v, str) for v in items):
+        raise wrong
+    return items
+
+
+def _fte(value: object) -> Fraction:
+    """An FTE in (0, 1]: a :class:`~fractions.Fraction`, a number, or a text (``"3/5"``)."""
+    try:
+        fte = parse_fraction(value)
+    except BadValueError:
+        raise _refuse(
+            "expected a number or a fraction, such as 0.6 or 3/5", "fte", _plain(value)
+        ) from None
+    if not 0 < fte <= 1:
+        raise _refuse("must be more than 0 and at most 1", "fte", _plain(value))
+    return fte
+
+
+#: The longest value an error about an argument shows.
+_SHOWN = 40
+
+
+def _plain(value: object) -> object:
+    """A value as it can be shown: a number or a short text, else nothing."""
+    return value if isinstance(value, int | float | str) and len(str(value)) <= _SHOWN else None
+
+
+def _by(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _refuse("say who makes the change (a user name, for the history)", "by")
+    return value
+
+
+def _registry(registry: FrameworkRegistry | None) -> FrameworkRegistry:
+    return FrameworkRegistry.default() if registry is None else registry
+
+
+def _stamp(clock: Callable[[], dt.datetime]) -> dt.datetime:
+    """The clock's time, refused unless aware (a history entry says when, in UTC)."""
+    at = clock()
+    if not isinstance(at, dt.datetime) or at.utcoffset() is None:
+        raise _refuse("the clock must give an aware date and time (in UTC)", "clock")
+    return at.astimezone(dt.UTC)
+
+
+def _refuse_old_schema(record: Record, path: Path) -> None:
+    if record.schema_version < SCHEMA_VERSION:
+        raise RecordError(
+            [
+                Problem(
+                    f"written with schema {record.schema_version}; run `ecf migrate {path}` "
+                    "first (it keeps a backup)",
+                    "schema_version",
+                    record.schema_version,
+                    str(path),
+                )
+            ]
+        )
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Every :class:`~ecf.errors.EcfError` raised inside names ``path``."""
+    try:
+        yield
+    except EcfError as exc:
+        raise exc.with_file(path) from exc
+
+
+class Editor:
+    """The record being changed inside a :func:`edit` block; each method is one change.
+
+    Each method checks its input, makes the change as the CLI command of the same name does
+    (the same history entry: action, detail and the digest of what it added) and checks the
+    whole record; only then is the change kept.  A refusal raises an
+    :class:`~ecf.errors.EcfError` naming the file, and keeps the record as it was.
+
+    Attributes:
+        path: The record file.
+        record: The record as it stands now, with every change kept so far (after the block:
+            as written).
+    """
+
+    __slots__ = ("_by", "_clock", "_closed", "_fresh", "_opened", "_record", "_registry", "_today")
+
+    def __init__(
+        self,
+        opened: RecordFile,
+        *,
+        by: str,
+        registry: FrameworkRegistry,
+        today: dt.date,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._opened = opened
+        self._record = opened.record
+        self._by = by
+        self._registry = registry
+        self._today = today
+        self._clock = clock
+        self._fresh = False
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        """The record file."""
+        return self._opened.path
+
+    @property
+    def record(self) -> Record:
+        """The record as it stands now."""
+        return self._record
+
+    @property
+    def changed(self) -> bool:
+        """Whether a change was made (leaving the block writes only then)."""
+        return self._record is not self._opened.record
+
+    def __repr__(self) -> str:
+        return f"Editor({str(self.path)!r}, id={self._record.id!r}, changed={self.changed})"
+
+    # --- the changes ------------------------------------------------------------------------
+
+    def add_hours(self, from_: dt.date, fte: Fraction | float | str) -> PatternChange:
+        """Record a working-pattern change from a date on (``ecf add hours``).
+
+        Args:
+            from_: The first day of the new pattern.
+            fte: The full-time equivalent in (0, 1]: ``Fraction(3, 5)``, ``0.6`` or ``"3/5"``.
+
+        Returns:
+            The working-pattern change added.
+
+        Raises:
+            RecordError: a bad date or FTE, or a record the change would make invalid.
+        """
+        with self._changing():
+            first = _date(from_, "from")
+            change = PatternChange(first, _fte(fte))
+            record = self._record
+            self._keep(
+                record.changed(
+                    self._entry("add-hours", f"{float(change.fte):g} FTE from {first}"),
+                    hours=tuple(sorted((*record.hours, change), key=lambda c: c.from_)),
+                )
+            )
+        return change
+
+    def add_absence(self, kind: str, first: dt.date, last: dt.date) -> Absence:
+        """Record an absence (``ecf add absence``); a long one of a pausing kind moves due dates.
+
+        Args:
+            kind: An absence kind of the framework (``sickness``, ``parental``...).
+            first: The first day of absence.
+            last: The last day of absence (inclusive).
+
+        Returns:
+            The absence added.
+
+        Raises:
+            RecordError: a bad kind or date, or an absence that overlaps another.
+        """
+        with self._changing():
+            absence = Absence(_text(kind, "kind"), _date(first, "first"), _date(last, "last"))
+            record = self._record
+            self._keep(
+                record.changed(
+                    self._entry("add-absence", f"{absence.kind} {absence.first} to {absence.last}"),
+                    absences=tuple(sorted((*record.absences, absence), key=lambda a: a.first)),
+                )
+            )
+        return absence
+
+    def add_evidence(
+        self,
+        kind: str,
+        date: dt.date,
+        *,
+        standards: Iterable[str] = (),
+        by: str | None = None,
+        note: str | None = None,
+        attach: str | os.PathLike[str] | None = None,
+    ) -> Evidence:
+        """Log a piece of evidence (``ecf add evidence``), with the next free id (``ev-NNN``).
+
+        Args:
+            kind: An evidence kind of the framework (``direct-observation``).
+            date: When it happened or was written.
+            standards: The standards it evidences (``kss-cf:6``, ``pcf:7``).
+            by: Who wrote or observed it.
+            note: A short note.
+            attach: A file to reference: a path (absolute, or relative to the working folder)
+                to a regular file inside the record's folder.  The record keeps its path
+                relative to that folder and its sha256.
+
+        Returns:
+            The evidence added (its ``id`` is the new evidence id).
+
+        Raises:
+            RecordError: a bad kind, date or standard; an attachment outside the record's
+                folder, missing, or not a regular file (a folder, a pipe...).
+        """
+        with self._changing():
+            when = _date(date, "date")
+            listed = _texts(standards, "standards")
+            attachment = None if attach is None else self._attachment(attach)
+            record = self._record
+            evidence = Evidence(
+                record.next_evidence_id(),
+                _text(kind, "kind"),
+                when,
+                listed,
+                _optional_text(by, "by"),
+                attachment,
+                _optional_text(note, "note"),
+            )
+            entry = self._entry("add-evidence", f"{evidence.id} {kind} {when}", digest(evidence))
+            self._keep(record.changed(entry, evidence=(*record.evidence, evidence)))
+        return evidence
+
+    def add_review(self, milestone_id: str, date: dt.date) -> HeldMilestone:
+        """Record that a milestone (review point) of the current stage was held.
+
+        Args:
+            milestone_id: A milestone of the current stage (``review-3m``).
+            date: When it was held.
+
+        Returns:
+            The milestone held.
+
+        Raises:
+            RecordError: an unknown milestone, or a bad date.
+        """
+        with self._changing():
+            current = self._current()
+            held = HeldMilestone(
+                current.stage, _text(milestone_id, "milestone"), _date(date, "date")
+            )
+            record = self._record
+            entry = self._entry("add-review", f"{held.stage} {held.id} {held.date}", digest(held))
+            self._keep(record.changed(entry, milestones=(*record.milestones, held)))
+        return held
+
+    def decide(
+        self,
+        outcome: Outcome,
+        date: dt.date,
+        *,
+        by: str,
+        panel: str | None = None,
+        until: dt.date | None = None,
+        corrects: int | None = None,
+    ) -> Decision:
+        """Record a people's decision on the current stage (``ecf decide``); never overwritten.
+
+        Args:
+            outcome: ``pass``, ``fail``, ``extended``, ``deferred`` or ``withdrawn``.
+            date: The date of the decision.
+            by: Who decided.
+            panel: The panel that confirmed it.
+            until: The new end date (``extended``; optionally ``deferred``).
+            corrects: The index of the decision this one corrects (as ``ecf timeline``
+                numbers them): both stay recorded.
+
+        Returns:
+            The decision added.
+
+        Raises:
+            TransitionError: a decision the progression rules refuse (a closed stage, a
+                correction of anything but the latest decision, an extension that does not
+                move the end date later...).
+            RecordError: a bad outcome, date or name.
+        """
+        with self._changing():
+            if outcome not in OUTCOMES:
+                raise _refuse(
+                    f"unknown outcome (known: {', '.join(OUTCOMES)})", "outcome", _plain(outcome)
+                )
+            if corrects is not None and (
+                isinstance(corrects, bool) or not isinstance(corrects, int) or corrects < 0
+            ):
+                raise _refuse(
+                    "expected a decision number (0 or more)", "corrects", _plain(corrects)
+                )
+            decision = Decision(
+                self._current().stage,
+                outcome,
+                _date(date, "date"),
+                _text(by, "by"),
+                _optional_text(panel, "panel"),
+                _optional_date(until, "until"),
+                corrects,
+            )
+            note = f" correcting decision {corrects}" if corrects is not None else ""
+            entry = self._entry("decide", f"{decision.stage} {outcome} {decision.date}{note}")
+            self._keep(decide_record(self._record, decision, self._registry, entry))
+        return decision
+
+    def advance(self, stage: str, start: dt.date) -> Enrolment:
+        """Start the next stage after a pass (``ecf advance``).
+
+        Args:
+            stage: The next stage (``ecf-2``).
+            start: Its first day.
+
+        Returns:
+            The new enrolment, under the registry's current framework.
+
+        Raises:
+            TransitionError: the current stage has no pass, ``stage`` does not follow it, or
+                ``start`` is not after the current stage's start.
+        """
+        with self._changing():
+            first = _date(start, "start")
+            entry = self._entry("advance", f"started {_text(stage, 'stage')} on {first}")
+            record = self._keep(advance_record(self._record, stage, first, self._registry, entry))
+        return self._current(record)
+
+    def leave(self, date: dt.date, reason: str) -> Leaving:
+        """Record that the practitioner left employment (``ecf leave``); the record is closed.
+
+        Args:
+            date: The last day of employment.
+            reason: Why: ``resigned``, ``moved council``, ``retired``...
+
+        Returns:
+            The leaving recorded.
+
+        Raises:
+            TransitionError: they left already, or ``date`` is before the current stage.
+        """
+        with self._changing():
+            last = _date(date, "date")
+            why = _text(reason, "reason")
+            record = self._keep(
+                leave_record(self._record, last, why, self._entry("leave", f"left on {last}"))
+            )
+        assert record.left is not None  # noqa: S101 - leave() sets it
+        return record.left
+
+    def anonymise(self, reason: str) -> Record:
+        """Strip the personal data from the record, keep the career facts, record why.
+
+        See :func:`ecf.privacy.anonymise` for what is stripped.  Leaving the block then writes
+        the file afresh, without the comments people wrote (a comment may name the person).
+
+        Args:
+            reason: Why the personal data is removed (kept in the history: do not name the
+                person).
+
+        Returns:
+            The anonymised record (with its new, random id).
+
+        Raises:
+            RecordError: no reason given.
+        """
+        with self._changing():
+            if not isinstance(reason, str) or not reason.strip():
+                raise _refuse("say why the personal data is removed", "reason")
+            record = self._record
+            frameworks = [self._registry.get(e.framework) for e in record.enrolments]
+            entry = self._entry("anonymise", f"personal data removed: {reason.strip()}")
+            anonymised = self._keep(anonymise_record(record, entry, frameworks))
+            self._fresh = True
+        return anonymised
+
+    # --- the machinery ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        if self._closed:
+            raise EcfError(
+                [
+                    Problem(
+                        "this edit is over (its block was left); open the record again with "
+                        "ecf.edit",
+                        file=str(self.path),
+                    )
+                ]
+            )
+        with _naming(self.path):
+            yield
+
+    def _write(self) -> None:
+        """Check the whole record and write it, if it changed (once, when the block is left)."""
+        if self.changed:
+            record = ensure_valid(self._record, self._registry, self._today, file=str(self.path))
+            self._opened = store.save(self._opened, record, fresh=self._fresh)
+
+    def _entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
+        return HistoryEntry(_stamp(self._clock), self._by, action, detail, item=item)
+
+    def _current(self, record: Record | None = None) -> Enrolment:
+        current = (record or self._record).current
+        if current is None:  # a valid record has one
+            raise _refuse("the record has no stage yet", "enrolments")
+        return current
+
+    def _keep(self, record: Record) -> Record:
+        """Keep a changed record, once it is valid."""
+        self._record = ensure_valid(record, self._registry, self._today, file=str(self.path))
+        return record
+
+    def _attachment(self, attach: str | os.PathLike[str]) -> Attachment:
+        """A file inside the record's folder, by its path from there and its sha256.
+
+        The file is opened without blocking (a pipe never waits for a writer), and must be a
+        regular file.  Errors do not show the file's name: it may name the person.
+        """
+        given = _file_name(attach, "attach")
+        folder = self.path.resolve().parent
+        try:
+            target = given.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (3.11)
+            why = getattr(exc, "strerror", None) or "a symbolic link loop"
+            raise _refuse(f"cannot resolve: {why}", "attach") from None
+        if not target.is_relative_to(folder):  # also when a symbolic link leads out
+            raise _refuse(f"is outside the record's folder {folder}", "attach")
+        ref = target.relative_to(folder).as_posix()
+        try:
+            attachment_file(ref, folder)  # the rule `ecf validate --attachments` applies
+        except RecordError as exc:
+            raise RecordError(Problem(p.message, "attach") for p in exc.problems) from None
+        return Attachment(ref, _sha256_regular(target))
+
+
+def _sha256_regular(target: Path) -> str:
+    """The sha256 of a regular file, opened without blocking.
+
+    Raises:
+        RecordError: no such file, a folder or another kind of file, or unreadable.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(target, flags)
+    except FileNotFoundError:
+        raise _refuse("no such file", "attach") from None
+    except IsADirectoryError:
+        raise _refuse("is a folder, not a file", "attach") from None
+    except OSError as exc:
+        raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "is a folder, not a file" if stat.S_ISDIR(mode) else "is not a regular file"
+        raise _refuse(kind, "attach")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError as exc:
+            raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
+
+
+@contextlib.contextmanager
+def edit(
+    path: str | os.PathLike[str],
+    *,
+    by: str,
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Iterator[Editor]:
+    """Change a record file safely: a ``with`` block around an :class:`Editor`.
+
+    On entry the record's lock is taken (a second writer waits for it, up to
+    ``$ECF_LOCK_TIMEOUT`` seconds), the file is read, a file of an older schema is refused and
+    the record as read is checked.  Leaving the block normally checks the whole record and
+    writes it atomically, if anything changed; leaving it by an exception writes nothing.
+
+    Args:
+        path: The record file.
+        by: Who makes the changes: every history entry records it.
+        registry: The frameworks (default: :meth:`FrameworkRegistry.default`).
+        today: The date the checks take as today (default: the local date).
+        clock: Gives the time of each history entry, an aware date and time in UTC (default:
+            :func:`utc_now`).
+
+    Yields:
+        The editor of the record.
+
+    Raises:
+        RecordError: the file is missing, malformed or invalid, of an older schema (``ecf
+            migrate`` it first), or the changed record is invalid; nothing is written.
+        ConflictError: another process held the lock too long, or the file changed on disk
+            since it was read (by a writer that did not take the lock); nothing is written.
+    """
+    file = _file_name(path)
+    with _naming(file):
+        author = _by(by)
+    frameworks = _registry(registry)
+    day = _local_today() if today is None else today
+    with store.locked(file):
+        opened = store.open_record(file)
+        _refuse_old_schema(opened.record, file)
+        ensure_valid(opened.record, frameworks, day, file=str(file))
+        editor = Editor(opened, by=author, registry=frameworks, today=day, clock=clock or utc_now)
+        try:
+            yield editor
+            editor._write()  # noqa: SLF001 - edit() drives the editor it made
+        finally:
+            editor._closed = True  # noqa: SLF001 - same
+
+
+def create(
+    path: str | os.PathLike[str],
+    *,
+    id: str,  # noqa: A002 - the record's field is called id
+    name: str,
+    qualified: dt.date,
+    stage: str,
+    start: dt.date,
+    by: str,
+    fte: Fraction | float | str | None = None,
+    service: Service = "children",
+    council: str | None = None,
+    swe: str | None = None,
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Record:
+    """Start a new record file in its first stage (``ecf new``); an existing file is kept.
+
+    Args:
+        path: The new file.
+        id: The record's id (letters, digits, ``.``, ``_``, ``-``).
+        name: The practitioner's name.
+        qualified: The qualification date.
+        stage: The first stage: ``asye`` or ``ecf-1``.
+        start: The stage's first day.
+        by: Who creates the record, for its first history entry.
+        fte: The working pattern from the start (default: full time).
+        service: ``children`` or ``adults``.
+        council: The employer council's code.
+        swe: The Social Work England registration number (``SW`` and digits).
+        registry: The frameworks; the stage starts under the current version (default:
+            :meth:`FrameworkRegistry.default`).
+        today: The date the checks take as today (default: the local date).
+        clock: Gives the time of the history entry (default: :func:`utc_now`).
+
+    Returns:
+        The record written.
+
+    Raises:
+        ConflictError: the file exists already; it is not replaced.
+        TransitionError: the stage is not a first stage, or starts before qualification.
+        RecordError: a bad value; nothing is written.
+    """
+    file = _file_name(path)
+    if file.exists() or file.is_symlink():
+        raise ConflictError([Problem("already exists; not replaced", file=str(file))])
+    frameworks = _registry(registry)
+    day = _local_today() if today is None else today
+    with _naming(file):
+        if service not in SERVICES:
+            raise _refuse(f"expected one of {', '.join(SERVICES)}", "service", _plain(service))
+        first = _date(start, "start")
+        record = new_record(
+            id=_text(id, "id"),
+            name=_text(name, "name"),
+            qualified=_date(qualified, "qualified"),
+            service=service,
+            stage=_text(stage, "stage"),
+            start=first,
+            registry=frameworks,
+            entry=HistoryEntry(
+                _stamp(clock or utc_now), _by(by), "new", f"started {stage} on {first}"
+            ),
+            fte=None if fte is None else _fte(fte),
+            council=_optional_text(council, "council"),
+            swe=_optional_text(swe, "swe"),
+        )
+        ensure_valid(record, frameworks, day, file=str(file))
+    with store.locked(file):
+        store.create(file, record)
+    return record
+
+
+@attrs.frozen
+class Migration:
+    """What :func:`migrate` did to one record file.
+
+    Attributes:
+        path: The record file.
+        old_schema: The schema it was written with.
+        new_schema: The schema it has now (or would have, after a dry run).
+        backup: ``FILE.schemaN.bak``, the file as it was; ``None`` when it was already current.
+        written: Whether the file was upgraded (not for a dry run, or a file already current).
+    """
+
+    path: Path
+    old_schema: int
+    new_schema: int
+    backup: Path | None
+    written: bool
+
+    @property
+    def needed(self) -> bool:
+        """Whether the file was of an older schema."""
+        return self.old_schema < self.new_schema
+
+
+def migrate(
+    path: str | os.PathLike[str],
+    *,
+    by: str,
+    dry_run: bool = False,
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Migration:
+    """Upgrade a record file to the current schema (``ecf migrate``), keeping a backup.
+
+    Under the record's lock, the file's bytes as read are copied to ``FILE.schemaN.bak`` (N:
+    its schema) beside it, then the upgraded record is written: its history chained and its
+    decisions sealed by one ``migrate`` entry (:func:`ecf.history.upgrade`).  An existing
+    backup is never replaced; a file already current is left alone.
+
+    Args:
+        path: The record file.
+        by: Who migrates it, for the history.
+        dry_run: Check what would be done; write nothing.
+        registry: The frameworks (default: :meth:`FrameworkRegistry.default`).
+        today: The date the checks take as today (default: the local date).
+        clock: Gives the time of the history entry (default: :func:`utc_now`).
+
+    Returns:
+        The schemas before and after, the backup, and whether the file was written.
+
+    Raises:
+        ConflictError: a backup exists already, or the file changed on disk meanwhile.
+        RecordError: the file is missing, malformed, or invalid once upgraded; nothing is
+            written.
+    """
+    file = _file_name(path)
+    with _naming(file):
+        author = _by(by)
+    frameworks = _registry(registry)
+    day = _local_today() if today is None else today
+    with store.locked(file):
+        opened = store.open_record(file)
+        old = opened.record.schema_version
+        if old >= SCHEMA_VERSION:
+            return Migration(file, old, old, None, written=False)
+        with _naming(file):
+            entry = HistoryEntry(
+                _stamp(clock or utc_now), author, "migrate", f"schema {old} to {SCHEMA_VERSION}"
+            )
+        upgraded = ensure_valid(upgrade(opened.record, entry), frameworks, day, file=str(file))
+        backup = file.with_name(f"{file.name}.schema{old}.bak")
+        if dry_run:
+            return Migration(file, old, SCHEMA_VERSION, backup, written=False)
+        _write_backup(opened, backup)
+        try:
+            store.save(opened, upgraded)
+        except EcfError:
+            backup.unlink(missing_ok=True)  # ours, just made: nothing on disk changes
+            raise
+        return Migration(file, old, SCHEMA_VERSION, backup, written=True)
+
+
+def _write_backup(opened: RecordFile, backup: Path) -> None:
+    """Write the bytes ``opened`` was read from to a new ``backup`` (never replaced).
+
+    Raises:
+        ConflictError: the backup exists, or the record changed on disk since it was read.
+        RecordError: the record cannot be read again, or the backup cannot be written.
+    """
+    file = opened.path
+    exists = ConflictError(
+        [Problem(f"a backup {backup.name} exists already; not replaced", file=str(file))]
+    )
+    if backup.exists() or backup.is_symlink():
+        raise exists
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot read: {exc.strerror}", file=str(file))]) from exc
+    if hashlib.sha256(data).hexdigest() != opened.digest:
+        raise ConflictError(
+            [
+                Problem(
+                    "changed on disk since it was read; not written, run the command again",
+                    file=str(file),
+                )
+            ]
+        )
+    try:
+        store.atomic_write(backup, data, expect_digest=None)  # refuses to replace a file
+    except ConflictError:
+        raise exists from None
+    with contextlib.suppress(OSError):  # as a copy keeps them: the mode and times of the file
+        shutil.copystat(file, backup)
