@@ -234,6 +234,25 @@ def _judge(rules: RuleSet, assessor: str, ctx: Context) -> Iterable[Finding]:
     return evaluate(rules, ctx, assessor)
 
 
+def _judge_guarded(
+    assessor: str,
+    rules: RuleSet,
+    ctx: Context,
+    views: _Views,
+    declared: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """One rule set judged in isolation: a plugin's, the council's own or a proposed one.
+
+    A rule kind that raises, or returns something malformed, makes one ``error`` finding naming
+    the assessor; the other assessors and rule sets still run.
+    """
+    needs, bad = rule_fields(rules)
+    if bad:
+        return [error_finding(assessor, rules.version, "rules", "; ".join(bad))]
+    judge = functools.partial(_judge, rules, assessor)
+    return _run_guarded(assessor, rules.version, "rules", views(ctx, declared | needs), judge)
+
+
 def _call_assess(impl: pluggy.HookImpl, ctx: Context) -> Iterable[Finding]:
     result: Iterable[Finding] = call(impl, {"context": ctx})
     return result
@@ -260,10 +279,14 @@ def assess(
             (a what-if); Python assessors still run.
 
     Returns:
-        The findings of every assessor, and the recommendation.
+        The findings of every assessor, and the recommendation.  A rule set or hook that fails
+        is one ``error`` finding naming its assessor (the plugin, ``council:CODE`` or
+        ``proposed``).
 
     Raises:
-        EcfError: the record's framework is unknown, or a council rule file is invalid.
+        EcfError: the record's framework is unknown, or a council rule file is invalid (it
+            cannot be read or checked: ``ecf rules check`` reports the same before any record
+            is assessed).
     """
     plugins = plugins or get_plugins()
     ctx = context_for(record, registry, as_of, council)
@@ -283,13 +306,7 @@ def assess(
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)
             for rs in sets:
-                needs, bad = rule_fields(rs)
-                if bad:
-                    findings.append(error_finding(name, rs.version, "rules", "; ".join(bad)))
-                    continue
-                judge = functools.partial(_judge, rs, name)
-                rctx = views(pctx, declared | needs)
-                findings.extend(_run_guarded(name, rs.version, "rules", rctx, judge))
+                findings.extend(_judge_guarded(name, rs, pctx, views, declared))
         for impl in plugins.impls("ecf_assess", name):
             run = functools.partial(_call_assess, impl)
             findings.extend(_run_guarded(name, version, "ecf_assess", views(pctx, declared), run))
@@ -302,11 +319,7 @@ def assess(
         )
     judged.extend(("proposed", rs) for rs in proposed or [])
     for assessor, rs in judged:
-        needs, bad = rule_fields(rs)
-        if bad:
-            findings.append(error_finding(assessor, rs.version, "rules", "; ".join(bad)))
-        else:
-            findings.extend(evaluate(rs, views(ctx, needs), assessor))
+        findings.extend(_judge_guarded(assessor, rs, ctx, views))
     return Assessment(
         id=record.id,
         stage=ctx.stage.id,
