@@ -195,14 +195,25 @@ def test_a_plugin_that_fails_to_import_is_listed_and_the_others_run(
     info = plugins.infos["broken"]
     assert info.loaded is False
     assert info.error is not None
-    assert info.error.startswith("RuntimeError at ecf_test_plugin_")
+    assert info.error.startswith("failed to import: RuntimeError at ecf_test_plugin_")
+    assert info.error.endswith(".py:1")
     assert PERSONAL not in info.error
     assert plugins.infos["missing"].loaded is False
-    assert str(plugins.infos["missing"].error).startswith("ModuleNotFoundError")
+    assert plugins.infos["missing"].error == (
+        "failed to import: ModuleNotFoundError (no module named 'ecf_test_no_such_module')"
+    )
     assert plugins.allowed(["baseline", "broken", "good", "missing"]) == ("baseline", "good")
     cfg = council("baseline", "broken", "good", "missing")
     result = assess(make_record(), REGISTRY, FINAL, council=cfg, plugins=plugins)
-    assert {f.assessor for f in result.findings} == {"baseline", "good"}
+    assert {f.assessor for f in result.findings} == {"baseline", "broken", "good", "missing"}
+    errors = {f.assessor: f for f in result.findings if f.status == "error"}
+    assert sorted(errors) == ["broken", "missing"]
+    assert errors["broken"].rule == "broken:not-loaded"
+    assert errors["broken"].message.startswith(
+        "allowed plugin 'broken' did not run: failed to import: RuntimeError at ecf_test_plugin_"
+    )
+    assert PERSONAL not in errors["broken"].message
+    assert [f.rule for f in by_assessor(result, "good")] == ["caseload"]
 
 
 MISBEHAVING = {
@@ -447,7 +458,13 @@ def test_autoload_can_be_disabled(
     result = assess(
         make_record(), REGISTRY, FINAL, council=council("baseline", "good"), plugins=plugins
     )
-    assert {f.assessor for f in result.findings} == {"baseline"}
+    # Allowed but left out: it never runs, and the assessment says so rather than judging
+    # without the council's rules.
+    assert [(f.rule, f.status) for f in by_assessor(result, "good")] == [
+        ("good:not-loaded", "error")
+    ]
+    assert "ECF_DISABLE_PLUGIN_AUTOLOAD is set" in by_assessor(result, "good")[0].message
+    assert result.recommendation == "at-risk"
     monkeypatch.setenv(AUTOLOAD_ENV, "0")
     assert get_plugins(entry_points=[make_plugin("good", GOOD)]).infos["good"].loaded is True
 
