@@ -146,6 +146,31 @@ def test_assess_imports_the_allowed_plugins_and_no_other(site: Site) -> None:
     assert PERSONAL not in error
 
 
+def test_the_commands_import_only_what_the_council_allows(site: Site, tmp_path: Path) -> None:
+    (sneaky,) = site.install("ecf-sneaky", "1.0", {"sneaky": SNEAKY})
+    site.install("ecf-good", "2.0", {"good": GOOD})
+    cfg = write_council(tmp_path / "council", "baseline", "good")
+    folder = write_records(tmp_path / "records", 3)
+    assessed = run("assess", folder / "r0.toml", "--council", cfg, "--as-of", FINAL.isoformat())
+    assert assessed.exit_code == 0, assessed.output
+    assert "caseload [good 2.0]" in assessed.stdout
+    assert assessed.stderr == ""
+    for workers in ("1", "2"):
+        scanned = run("cohort", folder, "--council", cfg, "--no-cache", "--workers", workers)
+        assert scanned.exit_code == 0, scanned.output
+        assert scanned.stderr == ""
+    checked = run("rules", "check", site.root.parent / "council" / "council.toml")
+    assert checked.exit_code == 2  # not a rule file; its kinds are built in: nothing imported
+    assert not site.imported(sneaky)
+    listed = run("plugins", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert site.imported(sneaky)
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert rows["sneaky"]["loaded"] is False
+    assert rows["sneaky"]["error"].startswith("failed to import: RuntimeError at ")
+    assert PERSONAL not in listed.stdout
+
+
 def test_a_plugin_that_does_not_compile_is_named_with_its_line(site: Site) -> None:
     (module,) = site.install("ecf-syntax", "1.0", {"syntax": "def ecf_assess(context)\n"})
     info = get_plugins().load()["syntax"]
@@ -325,6 +350,41 @@ def test_a_plugin_allowed_for_other_stages_only_is_not_an_error() -> None:
     result = assess(make_record(), REGISTRY, FINAL, council=cfg, plugins=plugins)
     assert {f.assessor for f in result.findings} == {"baseline"}
     assert result.recommendation == "ready"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_commands_warn_once_of_an_allowed_plugin_that_did_not_load(
+    site: Site, tmp_path: Path, workers: str
+) -> None:
+    (broken,) = site.install("ecf-broken", "1.0", {"broken": SNEAKY})
+    cfg = write_council(tmp_path / "council", "baseline", "ghost", "broken")
+    folder = write_records(tmp_path / "records", 3)
+    scanned = run(
+        "cohort", folder, "--council", cfg, "--no-cache", "--workers", workers, "--format", "json"
+    )
+    assert scanned.exit_code == 0, scanned.output
+    warnings = scanned.stderr.splitlines()
+    then = "its findings are missing, so recommendations are at-risk"
+    assert warnings == [
+        f"warning: council E09000030 allows plugin 'ghost', which did not load: {NOT_INSTALLED}; "
+        + then,
+        "warning: council E09000030 allows plugin 'broken', which did not load: "
+        f"failed to import: RuntimeError at {broken}.py:3; " + then,
+    ]
+    records = json.loads(scanned.stdout)["records"]
+    assert [r["recommendation"] for r in records] == ["at-risk"] * 3
+    assert all(
+        r["reasons"] == ["ghost:not-loaded: error", "broken:not-loaded: error"] for r in records
+    )
+    assessed = run("assess", folder / "r0.toml", "--council", cfg, "--as-of", FINAL.isoformat())
+    assert assessed.exit_code == 0, assessed.output
+    assert assessed.stderr.splitlines() == warnings
+    assert "recommendation at-risk" in assessed.stdout
+    assert f"  ERR ghost:not-loaded [ghost]: {GHOST}" in assessed.stdout.splitlines()
+    listed = run("plugins", "--council", cfg)
+    assert listed.exit_code == 0, listed.output
+    assert f"ghost: not loaded: {NOT_INSTALLED}" in listed.stdout.splitlines()
+    assert PERSONAL not in assessed.output + scanned.output
 
 
 # 5. Every rule set runs through the isolation guard, the council's own included.
