@@ -27,6 +27,7 @@ from ecf.plugin_manager import HOOKS, NOT_INSTALLED
 from ecf.store import create
 from ecf.testing import check_assessor
 from test_assessors import FINAL, GOOD, PERSONAL, REGISTRY, by_assessor, council, make_record
+from test_rules import BASELINE_FILE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -159,8 +160,8 @@ def test_the_commands_import_only_what_the_council_allows(site: Site, tmp_path: 
         scanned = run("cohort", folder, "--council", cfg, "--no-cache", "--workers", workers)
         assert scanned.exit_code == 0, scanned.output
         assert scanned.stderr == ""
-    checked = run("rules", "check", site.root.parent / "council" / "council.toml")
-    assert checked.exit_code == 2  # not a rule file; its kinds are built in: nothing imported
+    checked = run("rules", "check", BASELINE_FILE)  # only built-in kinds: no plugin needed
+    assert checked.exit_code == 0, checked.output
     assert not site.imported(sneaky)
     listed = run("plugins", "--json")
     assert listed.exit_code == 0, listed.output
@@ -439,6 +440,8 @@ def test_a_council_rule_kind_that_raises_does_not_sink_the_command(
         f"failed in rules: raised ValueError at {module}.py:"
     ) in assessed.stdout
     assert "Secret Street" not in assessed.output
+    checked = run("rules", "check", cfg.with_name("own.toml"))  # a plugin's kind: plugins load
+    assert checked.stdout == f"{cfg.with_name('own.toml')}: ok (own-1, 1 rules)\n"
     scanned = run("cohort", folder, "--council", cfg, "--no-cache", "--format", "json")
     assert scanned.exit_code == 0, scanned.output
     (row,) = json.loads(scanned.stdout)["records"]
