@@ -196,14 +196,25 @@ def test_a_plugin_that_fails_to_import_is_listed_and_the_others_run(
     info = plugins.infos["broken"]
     assert info.loaded is False
     assert info.error is not None
-    assert info.error.startswith("RuntimeError at ecf_test_plugin_")
+    assert info.error.startswith("failed to import: RuntimeError at ecf_test_plugin_")
+    assert info.error.endswith(".py:1")
     assert PERSONAL not in info.error
     assert plugins.infos["missing"].loaded is False
-    assert str(plugins.infos["missing"].error).startswith("ModuleNotFoundError")
+    assert plugins.infos["missing"].error == (
+        "failed to import: ModuleNotFoundError (no module named 'ecf_test_no_such_module')"
+    )
     assert plugins.allowed(["baseline", "broken", "good", "missing"]) == ("baseline", "good")
     cfg = council("baseline", "broken", "good", "missing")
     result = assess(make_record(), REGISTRY, FINAL, council=cfg, plugins=plugins)
-    assert {f.assessor for f in result.findings} == {"baseline", "good"}
+    assert {f.assessor for f in result.findings} == {"baseline", "broken", "good", "missing"}
+    errors = {f.assessor: f for f in result.findings if f.status == "error"}
+    assert sorted(errors) == ["broken", "missing"]
+    assert errors["broken"].rule == "broken:not-loaded"
+    assert errors["broken"].message.startswith(
+        "allowed plugin 'broken' did not run: failed to import: RuntimeError at ecf_test_plugin_"
+    )
+    assert PERSONAL not in errors["broken"].message
+    assert [f.rule for f in by_assessor(result, "good")] == ["caseload"]
 
 
 MISBEHAVING = {
@@ -448,7 +459,13 @@ def test_autoload_can_be_disabled(
     result = assess(
         make_record(), REGISTRY, FINAL, council=council("baseline", "good"), plugins=plugins
     )
-    assert {f.assessor for f in result.findings} == {"baseline"}
+    # Allowed but left out: it never runs, and the assessment says so rather than judging
+    # without the council's rules.
+    assert [(f.rule, f.status) for f in by_assessor(result, "good")] == [
+        ("good:not-loaded", "error")
+    ]
+    assert "ECF_DISABLE_PLUGIN_AUTOLOAD is set" in by_assessor(result, "good")[0].message
+    assert result.recommendation == "at-risk"
     monkeypatch.setenv(AUTOLOAD_ENV, "0")
     assert get_plugins(entry_points=[make_plugin("good", GOOD)]).infos["good"].loaded is True
 
@@ -546,3 +563,93 @@ def test_context_for_picks_the_stage_started_by_the_as_of_date() -> None:
     assert ctx.as_of == D(2025, 1, 1)
     assert ctx.evidence() == ()
     assert dict(ctx.settings) == {}
+
+
+EXPLODING = """\
+    from typing import ClassVar
+
+    import attrs
+
+    from ecf import hookimpl
+
+
+    @attrs.frozen
+    class ExplodingRule:
+        kind: ClassVar[str] = "explode"
+        id: str
+        title: str = ""
+        stages: tuple[str, ...] = ()
+        services: tuple[str, ...] = ()
+        standards: tuple[str, ...] = ()
+
+        def evaluate(self, ctx, results):
+            raise ValueError("cannot judge Alex Example at 1 Secret Street")
+
+
+    @hookimpl
+    def ecf_rule_kinds():
+        return {"explode": ExplodingRule}
+"""
+
+EXPLODING_RULES = """\
+version = "own-1"
+framework = "baseline-2026"
+
+[[rules]]
+id = "boom"
+kind = "explode"
+"""
+
+COUNTING_RULES = """\
+version = "own-2"
+framework = "baseline-2026"
+
+[[rules]]
+id = "supervised"
+kind = "count"
+evidence = ["supervision"]
+min = 1
+"""
+
+
+def test_a_council_rule_kind_that_raises_is_one_error_and_the_rest_still_runs(
+    make_plugin: Callable[[str, str], EntryPoint], tmp_path: Path
+) -> None:
+    (tmp_path / "explode.toml").write_text(EXPLODING_RULES, encoding="utf-8")
+    (tmp_path / "count.toml").write_text(COUNTING_RULES, encoding="utf-8")
+    cfg = Council(
+        code="E09000030",
+        name="Test council",
+        plugins=("baseline", "exploding"),
+        rules=("explode.toml", "count.toml"),
+        file=str(tmp_path / "council.toml"),
+    )
+    plugins = get_plugins(entry_points=[make_plugin("exploding", EXPLODING)])
+    result = assess(make_record(), REGISTRY, FINAL, council=cfg, plugins=plugins)
+    own = by_assessor(result, "council:E09000030")
+    assert [(f.rule, f.status, f.version) for f in own] == [
+        ("council:E09000030:rules", "error", "own-1"),
+        ("supervised", "met", "own-2"),
+    ]
+    assert own[0].message.startswith(
+        "assessor 'council:E09000030' failed in rules: raised ValueError at ecf_test_plugin_"
+    )
+    assert "Secret Street" not in own[0].message
+    assert len(by_assessor(result, "baseline")) == 10
+    assert result.recommendation == "at-risk"
+
+
+def test_a_proposed_rule_kind_that_raises_is_one_error(
+    make_plugin: Callable[[str, str], EntryPoint],
+) -> None:
+    plugins = get_plugins(entry_points=[make_plugin("exploding", EXPLODING)])
+    kinds, _ = plugins.rule_kinds(plugins.allowed(["exploding"]))
+    data = tomli.loads(EXPLODING_RULES)
+    proposed = load_rules_data(data, REGISTRY.get(), file="proposed.toml", kinds=kinds)
+    cfg = council("baseline", "exploding")
+    result = assess(make_record(), REGISTRY, FINAL, council=cfg, plugins=plugins, rules=[proposed])
+    assert [(f.rule, f.assessor, f.status) for f in result.findings] == [
+        ("proposed:rules", "proposed", "error")
+    ]
+    assert "raised ValueError at ecf_test_plugin_" in result.findings[0].message
+    assert "Secret Street" not in result.findings[0].message

@@ -1,10 +1,13 @@
 """Assessors: run each allowed plugin on a record in isolation, and gather what they found.
 
-The plugins are found and loaded by :mod:`ecf.plugin_manager`.  A plugin that is installed but
-not in the council's allow-list never runs; without a council configuration only ``baseline``
-runs.  Each plugin is called on its own: one that fails to
-import, raises, returns something malformed or changes its input yields an ``error`` finding
-naming it, and every other assessor still runs.  Nothing here writes anything.
+The plugins are found by :mod:`ecf.plugin_manager`, and imported only when a council allows
+them.  A plugin that is installed but not in the council's allow-list is never imported and
+never runs; without a council configuration only ``baseline`` runs.  An allowed plugin that is
+not installed or did not load (it failed to import, or was refused) is an ``error`` finding
+naming it, so the recommendation is never made as if its rules were met.  Each plugin, and
+each rule set (a plugin's, the council's own, a proposed one), runs on its own: one that
+raises, returns something malformed or changes its input yields an ``error`` finding naming
+it, and every other assessor still runs.  Nothing here writes anything.
 
 Each assessor sees a minimal view of the record (:func:`ecf.privacy.view`): the career facts,
 and only the personal fields it declares it needs.  A plugin declares them in a module-level
@@ -36,6 +39,7 @@ from ecf.plugin_manager import (
     call,
     error_finding,
     get_plugins,
+    unavailable_finding,
 )
 from ecf.privacy import check_fields, view
 from ecf.progression import timeline_for
@@ -208,7 +212,7 @@ def _rule_sets(
 ) -> tuple[list[RuleSet], list[Finding]]:
     sets: list[RuleSet] = []
     errors: list[Finding] = []
-    version = plugins.infos[name].version
+    version = plugins.info(name).version
     for impl in plugins.impls("ecf_rule_files", name):
         try:
             files = call(impl, {"settings": types.MappingProxyType(dict(ctx.settings))}) or []
@@ -222,6 +226,25 @@ def _rule_sets(
 
 def _judge(rules: RuleSet, assessor: str, ctx: Context) -> Iterable[Finding]:
     return evaluate(rules, ctx, assessor)
+
+
+def _judge_guarded(
+    assessor: str,
+    rules: RuleSet,
+    ctx: Context,
+    views: _Views,
+    declared: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """One rule set judged in isolation: a plugin's, the council's own or a proposed one.
+
+    A rule kind that raises, or returns something malformed, makes one ``error`` finding naming
+    the assessor; the other assessors and rule sets still run.
+    """
+    needs, bad = rule_fields(rules)
+    if bad:
+        return [error_finding(assessor, rules.version, "rules", "; ".join(bad))]
+    judge = functools.partial(_judge, rules, assessor)
+    return _run_guarded(assessor, rules.version, "rules", views(ctx, declared | needs), judge)
 
 
 def _call_assess(impl: pluggy.HookImpl, ctx: Context) -> Iterable[Finding]:
@@ -250,19 +273,27 @@ def assess(
             (a what-if); Python assessors still run.
 
     Returns:
-        The findings of every assessor, and the recommendation.
+        The findings of every assessor, and the recommendation.  An allowed plugin that is not
+        installed or did not load is an ``error`` finding (``NAME:not-loaded``); a rule set
+        or hook that fails is one ``error`` finding naming its assessor (the plugin,
+        ``council:CODE`` or ``proposed``).
 
     Raises:
-        EcfError: the record's framework is unknown, or a council rule file is invalid.
+        EcfError: the record's framework is unknown, or a council rule file is invalid (it
+            cannot be read or checked: ``ecf rules check`` reports the same before any record
+            is assessed).
     """
     plugins = plugins or get_plugins()
     ctx = context_for(record, registry, as_of, council)
     views = _Views(ctx)
-    allowed = plugins.allowed(council.assessors_for(ctx.stage.id) if council else None)
-    kinds, findings = plugins.rule_kinds(allowed)
+    names = council.assessors_for(ctx.stage.id) if council else None
+    allowed = plugins.allowed(names)  # imports these plugins, and no other
+    findings = [unavailable_finding(info) for info in plugins.unavailable(names)]
+    kinds, errors = plugins.rule_kinds(allowed)
+    findings.extend(errors)
     proposed = list(rules) if rules is not None else None
     for name in allowed:
-        version = plugins.infos[name].version
+        version = plugins.info(name).version
         declared, bad = plugins.fields(name)
         if bad:
             findings.append(error_finding(name, version, FIELDS_ATTRIBUTE, "; ".join(bad)))
@@ -273,13 +304,7 @@ def assess(
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)
             for rs in sets:
-                needs, bad = rule_fields(rs)
-                if bad:
-                    findings.append(error_finding(name, rs.version, "rules", "; ".join(bad)))
-                    continue
-                judge = functools.partial(_judge, rs, name)
-                rctx = views(pctx, declared | needs)
-                findings.extend(_run_guarded(name, rs.version, "rules", rctx, judge))
+                findings.extend(_judge_guarded(name, rs, pctx, views, declared))
         for impl in plugins.impls("ecf_assess", name):
             run = functools.partial(_call_assess, impl)
             findings.extend(_run_guarded(name, version, "ecf_assess", views(pctx, declared), run))
@@ -292,11 +317,7 @@ def assess(
         )
     judged.extend(("proposed", rs) for rs in proposed or [])
     for assessor, rs in judged:
-        needs, bad = rule_fields(rs)
-        if bad:
-            findings.append(error_finding(assessor, rs.version, "rules", "; ".join(bad)))
-        else:
-            findings.extend(evaluate(rs, views(ctx, needs), assessor))
+        findings.extend(_judge_guarded(assessor, rs, ctx, views))
     return Assessment(
         id=record.id,
         stage=ctx.stage.id,

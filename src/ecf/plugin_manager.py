@@ -1,9 +1,20 @@
-"""The plugin manager: find the assessor plugins, load them, and call their hooks one by one.
+"""The plugin manager: find the assessor plugins, load the ones needed, call their hooks one by one.
 
 Plugins are found through the ``ecf`` entry-point group (pluggy's model: specs in
 :mod:`ecf.hookspecs`, implementations marked with :data:`ecf.hookimpl`).  The national baseline
-is an ordinary plugin, ``baseline``.  Two environment variables limit what loads, as pytest's and
-datasette's do:
+is an ordinary plugin, ``baseline``, always available.
+
+Finding a plugin imports nothing: its name, distribution, version and module come from the
+installed distributions' metadata.  A plugin's module is imported only when it is needed: when a
+council that allows it is assessed (:meth:`Plugins.allowed` imports the plugins it returns, and
+no other), or when every plugin is listed (:meth:`Plugins.load` with no names, ``ecf plugins``).
+An installed plugin no council allows is never imported, so it can neither slow ``ecf`` down
+nor run code of its own at import.
+
+A plugin does not load, and says why (:attr:`PluginInfo.error`), when two distributions install
+plugins of the same name, when it defines a function named like a hook that is not one (a typo:
+``ecf_asess``), or when its module fails to import.  Two environment variables limit what loads,
+as pytest's and datasette's do:
 
 * ``ECF_DISABLE_PLUGIN_AUTOLOAD=1``: load no plugin from entry points (the built-in baseline
   stays).
@@ -14,8 +25,10 @@ datasette's do:
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
+import inspect
 import os
 import traceback
 from collections.abc import Mapping
@@ -31,18 +44,21 @@ from ecf.privacy import check_fields
 from ecf.rules import BUILTIN_KINDS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = [
     "AUTOLOAD_ENV",
     "BASELINE",
     "FIELDS_ATTRIBUTE",
+    "HOOKS",
     "LOAD_ENV",
+    "NOT_INSTALLED",
     "PluginInfo",
     "Plugins",
     "call",
     "error_finding",
     "get_plugins",
+    "unavailable_finding",
 ]
 
 AUTOLOAD_ENV = "ECF_DISABLE_PLUGIN_AUTOLOAD"
@@ -51,11 +67,34 @@ BASELINE = "baseline"
 _BUILTIN = "ecf.plugins.baseline"
 #: Where a plugin module, or a rule kind class, declares the personal fields it needs.
 FIELDS_ATTRIBUTE = "ECF_FIELDS"
+#: The hooks a plugin may implement: the specs of :mod:`ecf.hookspecs`, by name.
+HOOKS: tuple[str, ...] = tuple(
+    sorted(
+        name
+        for name, spec in vars(hookspecs).items()
+        if callable(spec) and getattr(spec, f"{hookspecs.PROJECT}_spec", None) is not None
+    )
+)
+#: Why an allowed plugin that no entry point provides did not load.
+NOT_INSTALLED = f"not installed (no entry point of that name in the '{hookspecs.PROJECT}' group)"
+_PREFIX = f"{hookspecs.PROJECT}_"
+#: Where the import machinery lives: its frames say nothing about where a plugin failed.
+_IMPORTLIB = Path(importlib.__file__ or "").parent
 
 
 @attrs.frozen
 class PluginInfo:
-    """One plugin as found: where from, which version, whether it loaded and may run."""
+    """One plugin as found: where from, which version, whether it loaded and why not.
+
+    Attributes:
+        name: The entry point's name: the allow-list, the settings and the findings use it.
+        version: Its distribution's version (``unknown`` without one).
+        origin: Its distribution and module: ``ecf-caseload (ecf_caseload)``.
+        loaded: Its module was imported and its hooks registered.
+        error: Why it did not load, or will not (``None``: it loaded, or has not been needed
+            yet).
+        hooks: The hooks it implements, once loaded.
+    """
 
     name: str
     version: str
@@ -65,17 +104,85 @@ class PluginInfo:
     hooks: tuple[str, ...] = ()
 
 
+@attrs.frozen
+class _Found:
+    """A plugin as the metadata describes it, and how to import it (``None``: refused)."""
+
+    info: PluginInfo
+    load: Callable[[], object] | None
+
+
 @attrs.define
 class Plugins:
-    """The plugin manager and what was found: built once per process (see :func:`get_plugins`)."""
+    """The plugin manager and the plugins found: built once per command (:func:`get_plugins`).
+
+    Nothing is imported when it is built; each plugin is imported the first time it is needed
+    (:meth:`load`, :meth:`allowed`), at most once.
+    """
 
     manager: pluggy.PluginManager
-    infos: dict[str, PluginInfo]
+    _found: dict[str, _Found]
+    _loaded: dict[str, PluginInfo] = attrs.field(factory=dict)
+
+    def found(self) -> dict[str, PluginInfo]:
+        """Every plugin found, as known so far, importing none (from the metadata alone).
+
+        A plugin not yet needed has ``loaded`` false and no ``error``; one refused up front (by
+        an environment variable, as one of two plugins of one name, or for taking the name
+        ``baseline``) has its reason.
+        """
+        return {name: self._loaded.get(name, f.info) for name, f in self._found.items()}
+
+    def load(self, names: Iterable[str] | None = None) -> dict[str, PluginInfo]:
+        """Import the plugins named (every plugin found when ``None``), each at most once.
+
+        Args:
+            names: Plugin names, in the order wanted.
+
+        Returns:
+            Each name's :class:`PluginInfo`, in that order: loaded, or with the reason it did
+            not load (:data:`NOT_INSTALLED` for a name no entry point provides).
+        """
+        wanted = list(self._found) if names is None else list(names)
+        return {name: self._load(name) for name in wanted}
+
+    @property
+    def infos(self) -> dict[str, PluginInfo]:
+        """Every plugin found, each loaded (this imports every plugin: for listing them)."""
+        return self.load()
 
     def allowed(self, allow: Iterable[str] | None) -> tuple[str, ...]:
-        """The loaded plugins that may run, in allow-list order (baseline alone by default)."""
-        names = list(allow) if allow is not None else [BASELINE]
-        return tuple(n for n in names if n in self.infos and self.infos[n].loaded)
+        """The plugins of an allow-list that loaded, in its order (``baseline`` by default).
+
+        Imports those plugins, and no other.
+        """
+        return tuple(name for name, info in self._allow(allow).items() if info.loaded)
+
+    def unavailable(self, allow: Iterable[str] | None) -> tuple[PluginInfo, ...]:
+        """The plugins of an allow-list that are not installed or did not load, with why."""
+        return tuple(info for info in self._allow(allow).values() if not info.loaded)
+
+    def info(self, name: str) -> PluginInfo:
+        """What became of plugin ``name``: imports it if it is found and not yet loaded."""
+        return self._load(name)
+
+    def add(
+        self, name: str, plugin: object, *, version: str = "unknown", origin: str = ""
+    ) -> PluginInfo:
+        """Register a plugin object directly, as if an entry point named it (for tests).
+
+        Returns:
+            What happened: a plugin already registered keeps the name it has; one with a
+            function named like a hook that is not one is refused, as from an entry point.
+        """
+        registered = self.manager.get_name(plugin)
+        if registered is not None:
+            known = PluginInfo(registered, version, origin, loaded=True)
+            return self._loaded.get(registered, known)
+        info = self._register(name, plugin, PluginInfo(name, version, origin, loaded=False))
+        self._found[name] = _Found(info, None)
+        self._loaded[name] = info
+        return info
 
     def fields(self, name: str) -> tuple[frozenset[str], list[str]]:
         """The personal fields plugin ``name`` declares it needs (``ECF_FIELDS``), and problems."""
@@ -92,7 +199,7 @@ class Plugins:
         errors: list[Finding] = []
         for name in allowed:
             for impl in self.impls("ecf_rule_kinds", name):
-                version = self.infos[name].version
+                version = self.info(name).version
                 try:
                     result = call(impl, {})
                 except Exception as exc:  # noqa: BLE001 - isolation: a plugin never stops the others
@@ -107,69 +214,171 @@ class Plugins:
                     errors.append(error_finding(name, version, "ecf_rule_kinds", bad))
         return kinds, errors
 
+    def _allow(self, allow: Iterable[str] | None) -> dict[str, PluginInfo]:
+        return self.load(list(allow) if allow is not None else [BASELINE])
+
+    def _load(self, name: str) -> PluginInfo:
+        if name in self._loaded:
+            return self._loaded[name]
+        found = self._found.get(name)
+        if found is None:
+            return PluginInfo(name, "", "", loaded=False, error=NOT_INSTALLED)
+        if found.load is None:
+            info = found.info
+        else:
+            try:
+                plugin = found.load()
+            except Exception as exc:  # noqa: BLE001 - isolation: report and go on
+                info = attrs.evolve(found.info, error=f"failed to import: {_describe(exc)}")
+            else:
+                info = self._register(name, plugin, found.info)
+        self._loaded[name] = info
+        return info
+
+    def _register(self, name: str, plugin: object, info: PluginInfo) -> PluginInfo:
+        """Register an imported plugin, or refuse it (then it has no hook registered)."""
+        wrong = _not_hooks(self.manager, plugin)
+        if wrong:
+            return attrs.evolve(info, error=_refusal(name, wrong))
+        other = self.manager.get_name(plugin)
+        if other is not None:
+            why = f"refused: its module is already loaded as plugin '{other}'"
+            return attrs.evolve(info, error=why)
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()  # what _not_hooks missed, pluggy finds
+        except pluggy.PluginValidationError as exc:
+            self._unregister(name, plugin)
+            text = "; ".join(str(exc).replace(repr(exc.plugin), repr(name)).splitlines())
+            return attrs.evolve(info, error=f"refused: {text}")
+        except Exception as exc:  # noqa: BLE001 - isolation: report and go on
+            self._unregister(name, plugin)
+            return attrs.evolve(info, error=f"refused: {_describe(exc)}")
+        callers = {c.name for c in self.manager.get_hookcallers(plugin) or []}
+        return attrs.evolve(info, loaded=True, hooks=tuple(h for h in HOOKS if h in callers))
+
+    def _unregister(self, name: str, plugin: object) -> None:
+        if self.manager.get_plugin(name) is plugin:
+            self.manager.unregister(plugin, name=name)
+
+
+def _not_hooks(manager: pluggy.PluginManager, plugin: object) -> list[tuple[str, str]]:
+    """The functions of a plugin named (or marked) for a hook that does not exist.
+
+    Each as ``(function, hook)``.  A function marked with ``hookimpl`` implements the hook it
+    is named after (or its ``specname``); one not marked but named ``ecf_...`` is a hook its
+    author meant to write.  ``hookimpl(optionalhook=True)`` says on purpose that a hook may not
+    exist (one of a later ecf), as in pluggy.
+    """
+    wrong: list[tuple[str, str]] = []
+    for attr in dir(plugin):
+        opts = manager.parse_hookimpl_opts(plugin, attr)
+        if opts is not None:
+            hook = opts.get("specname") or attr
+            if hook not in HOOKS and not opts.get("optionalhook"):
+                wrong.append((attr, hook))
+        elif (
+            attr.startswith(_PREFIX)
+            and attr not in HOOKS
+            and callable(inspect.getattr_static(plugin, attr, None))
+        ):
+            wrong.append((attr, attr))
+    return wrong
+
+
+def _refusal(name: str, wrong: list[tuple[str, str]]) -> str:
+    parts = []
+    for function, hook in wrong:
+        named = f"'{function}'" if function == hook else f"'{function}' (as '{hook}')"
+        close = difflib.get_close_matches(hook, HOOKS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        parts.append(f"{named}{hint}")
+    which = "is not a hook" if len(parts) == 1 else "are not hooks"
+    return (
+        f"refused: plugin '{name}' defines {', '.join(parts)}, which {which}; "
+        f"ecf's hooks are {', '.join(HOOKS)}"
+    )
+
 
 def _version(dist: importlib.metadata.Distribution | None) -> str:
     return dist.version if dist is not None else "unknown"
 
 
-def _hooks(plugin: object) -> tuple[str, ...]:
-    return tuple(
-        n
-        for n in ("ecf_assess", "ecf_rule_files", "ecf_rule_kinds")
-        if callable(getattr(plugin, n, None))
+def _origin(ep: importlib.metadata.EntryPoint, *, version: bool = False) -> str:
+    """``ecf-caseload (ecf_caseload)``; with the version, ``ecf-caseload 0.1.0 (ecf_caseload)``."""
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return ep.value
+    name = f"{dist.metadata['Name']} {dist.version}" if version else dist.metadata["Name"]
+    return f"{name} ({ep.value})"
+
+
+def _info(ep: importlib.metadata.EntryPoint, error: str | None = None) -> PluginInfo:
+    version = _version(getattr(ep, "dist", None))
+    return PluginInfo(ep.name, version, _origin(ep), loaded=False, error=error)
+
+
+def _both(items: list[str]) -> str:
+    return " and ".join(items) if len(items) <= 2 else f"{', '.join(items[:-1])} and {items[-1]}"  # noqa: PLR2004 - "a and b", or "a, b and c"
+
+
+def _duplicate(name: str, eps: list[importlib.metadata.EntryPoint]) -> PluginInfo:
+    eps = sorted(eps, key=_origin)  # the same message whatever order the path lists them in
+    origins = [_origin(ep) for ep in eps]
+    versions = [_version(getattr(ep, "dist", None)) for ep in eps]
+    each = [_origin(ep, version=True) for ep in eps]
+    none = "neither loads" if len(eps) == 2 else "none of them loads"  # noqa: PLR2004 - wording
+    why = (
+        f"{len(eps)} installed plugins are named '{name}': {_both(each)}; {none} "
+        "(uninstall all but one)"
+    )
+    return PluginInfo(
+        name, ", ".join(dict.fromkeys(versions)), "; ".join(origins), loaded=False, error=why
     )
 
 
 def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> Plugins:
-    """Build a plugin manager: the hook specs, the entry-point plugins, the built-in baseline.
+    """Find the plugins: the hook specs, the entry-point plugins, the built-in baseline.
+
+    Nothing is imported: each plugin is imported when first needed (see :class:`Plugins`).
 
     Args:
-        entry_points: The entry points to load (default: the installed ``ecf`` group); tests
-            pass their own.
+        entry_points: The entry points to consider (default: the installed ``ecf`` group);
+            tests pass their own.
 
     Returns:
-        The manager and, for every plugin found, what happened when loading it.
+        The manager and, for every plugin found, its name, version and origin; those refused
+        before any import (by an environment variable, or sharing a name) with the reason.
     """
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    infos: dict[str, PluginInfo] = {}
     if entry_points is None:
         entry_points = importlib.metadata.entry_points(group=hookspecs.PROJECT)
     only = os.environ.get(LOAD_ENV)
     limit = None if only is None else {n.strip() for n in only.split(",") if n.strip()}
     autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    named: dict[str, list[importlib.metadata.EntryPoint]] = {}
     for ep in entry_points:
-        dist = getattr(ep, "dist", None)
-        origin = f"{dist.metadata['Name']} ({ep.value})" if dist is not None else ep.value
         if ep.name == BASELINE and ep.value == _BUILTIN:
-            continue  # our own: registered below whatever the environment says
-        if ep.name == BASELINE:
+            continue  # our own: found below whatever the environment says
+        same = named.setdefault(ep.name, [])
+        if all(_origin(ep) != _origin(other) for other in same):  # one seen twice is one
+            same.append(ep)
+    builtin = PluginInfo(BASELINE, _version(_own_dist()), f"ecf ({_BUILTIN})", loaded=False)
+    found = {BASELINE: _Found(builtin, lambda: importlib.import_module(_BUILTIN))}
+    for name, eps in named.items():
+        if name == BASELINE:
             why = f"the name '{BASELINE}' is reserved for ecf's own assessor"
-            infos[f"{BASELINE} ({origin})"] = PluginInfo(
-                ep.name, _version(dist), origin, loaded=False, error=why
-            )
-            continue
-        if not autoload or (limit is not None and ep.name not in limit):
+            for ep in eps:
+                found[f"{BASELINE} ({_origin(ep)})"] = _Found(_info(ep, why), None)
+        elif not autoload or (limit is not None and name not in limit):
             why = f"{AUTOLOAD_ENV} is set" if not autoload else f"not in {LOAD_ENV}"
-            infos[ep.name] = PluginInfo(ep.name, _version(dist), origin, loaded=False, error=why)
-            continue
-        try:
-            plugin = ep.load()
-            manager.register(plugin, name=ep.name)
-        except Exception as exc:  # noqa: BLE001 - isolation: report and go on
-            infos[ep.name] = PluginInfo(
-                ep.name, _version(dist), origin, loaded=False, error=_describe(exc)
-            )
-            continue
-        infos[ep.name] = PluginInfo(
-            ep.name, _version(dist), origin, loaded=True, hooks=_hooks(plugin)
-        )
-    builtin = importlib.import_module(_BUILTIN)
-    manager.register(builtin, name=BASELINE)
-    infos[BASELINE] = PluginInfo(
-        BASELINE, _version(_own_dist()), f"ecf ({_BUILTIN})", loaded=True, hooks=_hooks(builtin)
-    )
-    return Plugins(manager, infos)
+            found[name] = _Found(_info(eps[0], why), None)
+        elif len(eps) > 1:
+            found[name] = _Found(_duplicate(name, eps), None)
+        else:
+            found[name] = _Found(_info(eps[0]), eps[0].load)
+    return Plugins(manager, found)
 
 
 def _own_dist() -> importlib.metadata.Distribution | None:
@@ -180,10 +389,24 @@ def _own_dist() -> importlib.metadata.Distribution | None:
 
 
 def _describe(exc: BaseException) -> str:
-    """An exception as ``Type at file:line``: not its message, which may hold personal data."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    """An exception as ``Type at file:line``: not its message, which may hold personal data.
+
+    The place is the last frame below the one that caught it, outside the import machinery: the
+    plugin's own line (for a syntax error, the line of the file that holds it).  A module that
+    could not be found is named (a module name is not personal data; the message is not shown).
+    """
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)[1:]
+        if not f.filename.startswith("<") and not Path(f.filename).is_relative_to(_IMPORTLIB)
+    ]
+    what = type(exc).__name__
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        what += f" (no module named '{exc.name}')"
     where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-    return f"{type(exc).__name__}{where}"
+    if isinstance(exc, SyntaxError) and exc.filename:  # the place is the file's, not a frame's
+        where = f" at {Path(exc.filename).name}:{exc.lineno}"
+    return f"{what}{where}"
 
 
 def call(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
@@ -200,4 +423,17 @@ def error_finding(plugin: str, version: str, hook: str, exc: BaseException | str
         version=version,
         status="error",
         message=f"assessor '{plugin}' failed in {hook}: {what}; its findings are missing",
+    )
+
+
+def unavailable_finding(info: PluginInfo) -> Finding:
+    """The finding that stands for an allowed plugin that is not installed or did not load."""
+    return Finding(
+        rule=f"{info.name}:not-loaded",
+        assessor=info.name,
+        version=info.version,
+        status="error",
+        message=(
+            f"allowed plugin '{info.name}' did not run: {info.error}; its findings are missing"
+        ),
     )

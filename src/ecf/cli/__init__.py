@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
     from pathlib import Path
 
+    from ecf.assessors import Plugins
     from ecf.council import Council
     from ecf.editor import Editor
     from ecf.framework import FrameworkRegistry
@@ -379,3 +380,19 @@ def council_config(path: Path | None) -> Council | None:
     from ecf.council import load_council
 
     return load_council(path)
+
+
+def warn_unavailable(council: Council | None, plugins: Plugins) -> None:
+    """One ``warning:`` line on stderr for each plugin the council allows that did not load.
+
+    Once per command, not per record: each record's assessment holds the matching ``error``
+    finding (``NAME:not-loaded``), which makes its recommendation at-risk.
+    """
+    if council is None:
+        return
+    for info in plugins.unavailable(council.plugins):
+        click.echo(
+            f"warning: council {council.code} allows plugin '{info.name}', which did not load: "
+            f"{info.error}; its findings are missing, so recommendations are at-risk",
+            err=True,
+        )

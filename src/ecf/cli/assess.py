@@ -15,11 +15,13 @@ from ecf.cli import (
     load_valid,
     state,
     today,
+    warn_unavailable,
 )
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Mapping
     from pathlib import Path
 
     from ecf.assessors import Assessment
@@ -52,14 +54,16 @@ def assess(
     Exit 0 whatever the recommendation: the library recommends, people decide.
     """
     from ecf.assessors import assess as assess_
-    from ecf.assessors import what_if
+    from ecf.assessors import get_plugins, what_if
     from ecf.rules import load_rules
 
     record = load_valid(file)
     council = council_config(council_file)
     registry = state().registry
     when = as_of or today()
-    current = assess_(record, registry, when, council=council)
+    found = get_plugins()
+    warn_unavailable(council, found)
+    current = assess_(record, registry, when, council=council, plugins=found)
     if proposed is None:
         if diff:
             fail(["--diff needs --rules NEW.toml"])
@@ -68,7 +72,7 @@ def assess(
     enrolment = current.stage
     fw = registry.get(next(e.framework for e in record.enrolments if e.stage == enrolment))
     rules = load_rules(proposed, fw)
-    after = assess_(record, registry, when, council=council, rules=[rules])
+    after = assess_(record, registry, when, council=council, plugins=found, rules=[rules])
     if not diff:
         _print_assessment(after, as_json)
         return
@@ -111,9 +115,8 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
         if f.status == "not-applicable":
             continue
         behind = " (behind pace)" if f.behind else ""
-        click.echo(
-            f"  {_MARK[f.status]:<3} {f.rule} [{f.assessor} {f.version}]: {f.message}{behind}"
-        )
+        source = f"{f.assessor} {f.version}".strip()  # no version: a plugin not installed
+        click.echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}")
         if f.evidence:
             click.echo(f"      evidence: {', '.join(f.evidence)}")
         if f.standards:
@@ -131,9 +134,12 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
 
     council = council_config(council_file)
     found = get_plugins()
+    every = found.load()  # listing them is the one time every installed plugin is imported
     allowed = set(found.allowed(council.plugins if council else None))
+    missing = found.unavailable(council.plugins if council else None)
     rows: list[dict[str, Any]] = []
-    for info in sorted(found.infos.values(), key=lambda i: i.name):
+    listed = [*every.values(), *(i for i in missing if i.name not in every)]  # not installed
+    for info in sorted(listed, key=lambda i: i.name):
         rows.append(
             {
                 "name": info.name,
@@ -152,7 +158,9 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
         state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
         why = f": {row['error']}" if row["error"] else ""
         hooks = f" [{', '.join(row['hooks'])}]" if row["hooks"] else ""
-        click.echo(f"{row['name']} {row['version']} ({row['origin']}): {state}{why}{hooks}")
+        version = f" {row['version']}" if row["version"] else ""
+        origin = f" ({row['origin']})" if row["origin"] else ""
+        click.echo(f"{row['name']}{version}{origin}: {state}{why}{hooks}")
     if council is None:
         click.echo("(without --council, only 'baseline' is allowed)")
 
@@ -171,34 +179,41 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
     from ecf.assessors import get_plugins
     from ecf.errors import EcfError
-    from ecf.rules import load_rules
+    from ecf.limits import load_toml
+    from ecf.rules import BUILTIN_KINDS, RuleError, load_rules_data
 
     registry = state().registry
     found = get_plugins()
-    kinds, _ = found.rule_kinds(n for n, i in found.infos.items() if i.loaded)
+    # The kinds plugins add: the plugins are imported only when a file uses a kind not built in.
+    plugin_kinds: Mapping[str, type[Any]] | None = None
     bad = 0
     for file in files:
         try:
-            data_version = version
-            if data_version is None:
-                import tomli
-
-                with file.open("rb") as fh:
-                    declared = tomli.load(fh).get("framework")
-                data_version = (
-                    declared
-                    if isinstance(declared, str) and declared in registry.versions()
-                    else None
-                )
-            rs = load_rules(file, registry.get(data_version), kinds)
+            data = load_toml(file, RuleError)
+            declared = data.get("framework")
+            if version is None and isinstance(declared, str) and declared in registry.versions():
+                data_version: str | None = declared
+            else:
+                data_version = version
+            kinds: Mapping[str, type[Any]] = BUILTIN_KINDS
+            if _kinds_used(data) - set(BUILTIN_KINDS):
+                if plugin_kinds is None:
+                    every = found.load()
+                    plugin_kinds, _ = found.rule_kinds(n for n, i in every.items() if i.loaded)
+                kinds = plugin_kinds
+            rs = load_rules_data(data, registry.get(data_version), file=str(file), kinds=kinds)
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
-        except Exception as exc:  # noqa: BLE001 - a malformed file is bad input, reported like one
-            bad += 1
-            click.echo(f"error: {file}: not valid TOML: {exc}", err=True)
         else:
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _kinds_used(data: Mapping[str, Any]) -> set[str]:
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return set()
+    return {r["kind"] for r in rules if isinstance(r, dict) and isinstance(r.get("kind"), str)}

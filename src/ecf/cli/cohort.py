@@ -15,6 +15,7 @@ from ecf.cli import (
     dumps,
     state,
     today,
+    warn_unavailable,
 )
 from ecf.cli.types import COUNCIL, FOLDER
 
@@ -105,7 +106,11 @@ def cohort(
     from ecf.cache import default_cache_dir
 
     key = export.read_key(key_file) if pseudonymise else None
-    council_config(council_file)  # checked here, once, before any worker starts
+    council = council_config(council_file)  # checked here, once, before any worker starts
+    if council is not None:
+        from ecf.assessors import get_plugins
+
+        warn_unavailable(council, get_plugins())  # once; each record's row names it too
     shared = state()
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from ecf.assessors import PluginInfo, assess, get_plugins
+from ecf.assessors import assess, get_plugins
 from ecf.council import Council
 from ecf.framework import FrameworkRegistry
 from ecf.records import record_to_dict
@@ -61,18 +61,19 @@ def check_assessor(
         max_examples: How many records to try.
 
     Raises:
-        AssertionError: with hypothesis' smallest failing example, when the contract is broken.
+        AssertionError: with hypothesis' smallest failing example, when the contract is broken;
+            at once when the plugin is refused (a function named like a hook that is not one).
     """
     from ecf.testing import strategies  # noqa: PLC0415 - the strategies load when a check runs
 
     registry = registry or FrameworkRegistry.default()
     today = today or dt.date.today()  # noqa: DTZ011 - records are valid as of the local date
     plugins = get_plugins(entry_points=[])
-    if plugins.manager.is_registered(plugin):  # the built-in baseline is always there
-        name = plugins.manager.get_name(plugin) or name
-    else:
-        plugins.manager.register(plugin, name=name)
-        plugins.infos[name] = PluginInfo(name, "test", "check_assessor", loaded=True)
+    plugins.load()  # the built-in baseline: checked under its own name when it is the one given
+    info = plugins.add(name, plugin, version="test", origin="check_assessor")
+    if not info.loaded:
+        raise AssertionError(f"{name} cannot be loaded: {info.error}")
+    name = info.name
     given_settings = dict(settings or {})
     council = Council(
         code="TEST", name="contract check", plugins=(name,), plugin={name: given_settings}
