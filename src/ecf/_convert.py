@@ -327,9 +327,7 @@ def register_json(
 
 def _names(cls: type, rename: dict[str, str], omit: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (a.name, rename.get(a.name, a.name))
-        for a in attrs.fields(cls)
-        if a.name not in omit
+        (a.name, rename.get(a.name, a.name)) for a in attrs.fields(cls) if a.name not in omit
     )
 
 
