@@ -14,7 +14,7 @@ To see a guarantee's test fail, break the guarantee (each was tried this way):
 * the history the CLI wrote: change a detail text in ``ecf.editor`` -> the same-bytes test;
 * errors name the file: drop ``with_file`` in ``ecf.editor._naming`` -> the refusals;
 * an attachment stays in the folder: drop the confinement checks -> the refusals;
-* a pipe never blocks: drop ``O_NONBLOCK`` in ``ecf.editor._sha256_regular`` -> the alarm ends
+* a pipe never blocks: drop ``O_NONBLOCK`` in ``ecf.attachments.sha256_regular`` -> the alarm ends
   the test after 5 s instead of hanging;
 * a backup is never replaced, and removed when the migration fails -> the migrate tests;
 * anonymise writes once without comments: ``save(..., fresh=False)`` -> the comment survives;

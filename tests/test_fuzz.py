@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ecf.assessors import context_for
+from ecf.attachments import check_attachments
 from ecf.cli import main
 from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
@@ -45,7 +46,7 @@ from ecf.rules import BUILTIN_KINDS, RuleError, evaluate, load_rules, load_rules
 from ecf.status import events, status
 from ecf.store import open_record, parse_record, read_record, render
 from ecf.testing import records
-from ecf.validation import check_attachments, check_record
+from ecf.validation import check_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

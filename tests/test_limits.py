@@ -16,7 +16,8 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from ecf import limits
+from ecf import attachments, limits
+from ecf.attachments import check_attachments
 from ecf.cli import main
 from ecf.council import CouncilError, load_council
 from ecf.errors import FrameworkError, RecordError
@@ -24,7 +25,6 @@ from ecf.framework import FrameworkRegistry
 from ecf.records import Attachment, Evidence
 from ecf.rules import RuleError, load_rules
 from ecf.store import open_record, parse_record, read_record, save
-from ecf.validation import check_attachments
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").rglob("*.toml"))
@@ -328,10 +328,10 @@ def test_save_refuses_more_entries_than_it_could_read_back(rec: Path) -> None:
 def test_attachment_file_inside_the_folder(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     root = tmp_path.resolve()
-    assert limits.attachment_file("docs/a.pdf", tmp_path) == root / "docs" / "a.pdf"
-    assert limits.attachment_file("docs/../b.pdf", tmp_path) == root / "b.pdf"
-    assert limits.attachment_file("https://example.org/a", tmp_path) is None
-    assert limits.attachment_file("HTTP://example.org/a", tmp_path) is None
+    assert attachments.attachment_file("docs/a.pdf", tmp_path) == root / "docs" / "a.pdf"
+    assert attachments.attachment_file("docs/../b.pdf", tmp_path) == root / "b.pdf"
+    assert attachments.attachment_file("https://example.org/a", tmp_path) is None
+    assert attachments.attachment_file("HTTP://example.org/a", tmp_path) is None
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,7 @@ def test_attachment_file_refuses_what_leads_out(tmp_path: Path, ref: str, messag
     (folder / "link").symlink_to(tmp_path)
     (folder / "loop").symlink_to(folder / "loop")
     with pytest.raises(RecordError, match=message):
-        limits.attachment_file(ref, folder)
+        attachments.attachment_file(ref, folder)
 
 
 def _attached(rec: Path, attach: Path) -> Result:

@@ -27,10 +27,8 @@ if TYPE_CHECKING:
     from ecf.council import CouncilSettings as CouncilSettings
     from ecf.council import load_council as load_council
     from ecf.editor import Editor as Editor
-    from ecf.editor import Migration as Migration
     from ecf.editor import create as create
     from ecf.editor import edit as edit
-    from ecf.editor import migrate as migrate
     from ecf.errors import ConflictError as ConflictError
     from ecf.errors import EcfError as EcfError
     from ecf.errors import FrameworkError as FrameworkError
@@ -44,6 +42,8 @@ if TYPE_CHECKING:
     from ecf.framework import Framework as Framework
     from ecf.framework import FrameworkRegistry as FrameworkRegistry
     from ecf.hookspecs import hookimpl as hookimpl
+    from ecf.migration import Migration as Migration
+    from ecf.migration import migrate as migrate
     from ecf.plugin_manager import get_plugins as get_plugins
     from ecf.records import Absence as Absence
     from ecf.records import Attachment as Attachment
@@ -107,10 +107,10 @@ _WHERE: dict[str, str] = {
     "status": "ecf.status",
     # changing records: the one way
     "Editor": "ecf.editor",
-    "Migration": "ecf.editor",
+    "Migration": "ecf.migration",
     "create": "ecf.editor",
     "edit": "ecf.editor",
-    "migrate": "ecf.editor",
+    "migrate": "ecf.migration",
     # assessment, and what plugin authors need
     "Assessment": "ecf.assessors",
     "Context": "ecf.findings",

@@ -1,5 +1,8 @@
 """Changes to one record file, made safely: what ``ecf new``, ``ecf add``, ``ecf decide`` do.
 
+This module is long because the :class:`Editor`'s methods mirror the CLI's commands one for
+one, each documented for library callers, around the one transaction they share.
+
 A change to a record on disk is a small transaction, the same for every kind of change:
 
 1. take the record's lock (:func:`ecf.store.locked`), so a second writer waits its turn;
@@ -10,7 +13,8 @@ A change to a record on disk is a small transaction, the same for every kind of 
    that changed on disk since it was read.
 
 :func:`edit` runs it as a ``with`` block around an :class:`Editor`, whose methods are the
-commands of the CLI; :func:`create` starts a record file and :func:`migrate` upgrades one.
+commands of the CLI; :func:`create` starts a record file (:func:`ecf.migration.migrate`
+upgrades one).
 The CLI makes every change through them, so a script writes exactly the file the command line
 would::
 
@@ -30,22 +34,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import os
-import shutil
-import stat
-from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
-from ecf import store
-from ecf._convert import BadValueError, parse_fraction
+from ecf import _arguments as arguments
+from ecf import attachments, store
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
 from ecf.framework import SERVICES, FrameworkRegistry, Service
-from ecf.history import upgrade
-from ecf.limits import attachment_file
 from ecf.privacy import anonymise as anonymise_record
 from ecf.progression import advance as advance_record
 from ecf.progression import decide as decide_record
@@ -55,7 +49,6 @@ from ecf.records import (
     OUTCOMES,
     SCHEMA_VERSION,
     Absence,
-    Attachment,
     Decision,
     Enrolment,
     Evidence,
@@ -70,12 +63,24 @@ from ecf.records import (
 from ecf.validation import ensure_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    import os
+    from collections.abc import Callable, Iterable, Iterator
     from fractions import Fraction
+    from pathlib import Path
 
     from ecf.store import RecordFile
 
-__all__ = ["Editor", "Migration", "create", "edit", "migrate", "utc_now"]
+__all__ = [
+    "Editor",
+    "create",
+    "edit",
+    "local_today",
+    "naming",
+    "refuse_old_schema",
+    "registry_or_default",
+    "stamp",
+    "utc_now",
+]
 
 
 def utc_now() -> dt.datetime:
@@ -83,107 +88,30 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _local_today() -> dt.date:
+def local_today() -> dt.date:
+    """Today's local date."""
     return dt.date.today()  # noqa: DTZ011 - a person's local date is what "today" means here
 
 
-def _refuse(message: str, path: str = "", value: object = None) -> RecordError:
-    return RecordError([Problem(message, path, value)])
-
-
-def _file_name(path: object, field: str = "") -> Path:
-    """``path`` as a :class:`~pathlib.Path`, refused if no file can have that name.
-
-    Raises:
-        RecordError: not a path, or a name that holds a NUL character or text that is not
-            Unicode.
-    """
-    if not isinstance(path, str | os.PathLike):
-        raise _refuse(f"expected a path, not {type(path).__name__}", field)
-    try:
-        name = os.fsencode(path)
-    except UnicodeEncodeError:
-        raise _refuse("not a file name: it holds text that is not Unicode", field) from None
-    if b"\x00" in name:
-        raise _refuse("not a file name: it holds a NUL character", field)
-    return Path(os.fsdecode(name))
-
-
-def _date(value: object, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise _refuse("expected a date without a time", field, value)
-    if not isinstance(value, dt.date):
-        raise _refuse(f"expected a date (datetime.date), not {type(value).__name__}", field)
-    return value
-
-
-def _optional_date(value: object, field: str) -> dt.date | None:
-    return None if value is None else _date(value, field)
-
-
-def _text(value: object, field: str) -> str:
-    """A text (what it may hold is for the record's checks to say)."""
-    if not isinstance(value, str):
-        raise _refuse(f"expected a text, not {type(value).__name__}", field)
-    return value
-
-
-def _optional_text(value: object, field: str) -> str | None:
-    return None if value is None else _text(value, field)
-
-
-def _texts(values: object, field: str) -> tuple[str, ...]:
-    """Texts, from a list or any iterable of them (not one text alone)."""
-    wrong = _refuse("expected a list of texts (such as ['kss-cf:1', 'pcf:7'])", field)
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise wrong
-    items = tuple(values)
-    if not all(isinstance(v, str) for v in items):
-        raise wrong
-    return items
-
-
-def _fte(value: object) -> Fraction:
-    """An FTE in (0, 1]: a :class:`~fractions.Fraction`, a number, or a text (``"3/5"``)."""
-    try:
-        fte = parse_fraction(value)
-    except BadValueError:
-        raise _refuse(
-            "expected a number or a fraction, such as 0.6 or 3/5", "fte", _plain(value)
-        ) from None
-    if not 0 < fte <= 1:
-        raise _refuse("must be more than 0 and at most 1", "fte", _plain(value))
-    return fte
-
-
-#: The longest value an error about an argument shows.
-_SHOWN = 40
-
-
-def _plain(value: object) -> object:
-    """A value as it can be shown: a number or a short text, else nothing."""
-    return value if isinstance(value, int | float | str) and len(str(value)) <= _SHOWN else None
-
-
-def _by(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _refuse("say who makes the change (a user name, for the history)", "by")
-    return value
-
-
-def _registry(registry: FrameworkRegistry | None) -> FrameworkRegistry:
+def registry_or_default(registry: FrameworkRegistry | None) -> FrameworkRegistry:
+    """The frameworks given, else the shipped ones (and ``$ECF_FRAMEWORK_PATH``'s)."""
     return FrameworkRegistry.default() if registry is None else registry
 
 
-def _stamp(clock: Callable[[], dt.datetime]) -> dt.datetime:
+def stamp(clock: Callable[[], dt.datetime]) -> dt.datetime:
     """The clock's time, refused unless aware (a history entry says when, in UTC)."""
     at = clock()
     if not isinstance(at, dt.datetime) or at.utcoffset() is None:
-        raise _refuse("the clock must give an aware date and time (in UTC)", "clock")
+        raise arguments.refuse("the clock must give an aware date and time (in UTC)", "clock")
     return at.astimezone(dt.UTC)
 
 
-def _refuse_old_schema(record: Record, path: Path) -> None:
+def refuse_old_schema(record: Record, path: Path) -> None:
+    """Refuse to change a record of an older schema: ``ecf migrate`` upgrades it first.
+
+    Raises:
+        RecordError: naming the file and the schema it was written with.
+    """
     if record.schema_version < SCHEMA_VERSION:
         raise RecordError(
             [
@@ -199,7 +127,7 @@ def _refuse_old_schema(record: Record, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _naming(path: Path) -> Iterator[None]:
+def naming(path: Path) -> Iterator[None]:
     """Every :class:`~ecf.errors.EcfError` raised inside names ``path``."""
     try:
         yield
@@ -275,8 +203,8 @@ class Editor:
             RecordError: a bad date or FTE, or a record the change would make invalid.
         """
         with self._changing():
-            first = _date(from_, "from")
-            change = PatternChange(first, _fte(fte))
+            first = arguments.date(from_, "from")
+            change = PatternChange(first, arguments.fte(fte))
             record = self._record
             self._keep(
                 record.changed(
@@ -301,7 +229,11 @@ class Editor:
             RecordError: a bad kind or date, or an absence that overlaps another.
         """
         with self._changing():
-            absence = Absence(_text(kind, "kind"), _date(first, "first"), _date(last, "last"))
+            absence = Absence(
+                arguments.text(kind, "kind"),
+                arguments.date(first, "first"),
+                arguments.date(last, "last"),
+            )
             record = self._record
             self._keep(
                 record.changed(
@@ -341,18 +273,18 @@ class Editor:
                 folder, missing, or not a regular file (a folder, a pipe...).
         """
         with self._changing():
-            when = _date(date, "date")
-            listed = _texts(standards, "standards")
-            attachment = None if attach is None else self._attachment(attach)
+            when = arguments.date(date, "date")
+            listed = arguments.texts(standards, "standards")
+            attachment = None if attach is None else attachments.attach(self.path, attach)
             record = self._record
             evidence = Evidence(
                 record.next_evidence_id(),
-                _text(kind, "kind"),
+                arguments.text(kind, "kind"),
                 when,
                 listed,
-                _optional_text(by, "by"),
+                arguments.optional_text(by, "by"),
                 attachment,
-                _optional_text(note, "note"),
+                arguments.optional_text(note, "note"),
             )
             entry = self._entry("add-evidence", f"{evidence.id} {kind} {when}", digest(evidence))
             self._keep(record.changed(entry, evidence=(*record.evidence, evidence)))
@@ -374,7 +306,9 @@ class Editor:
         with self._changing():
             current = self._current()
             held = HeldMilestone(
-                current.stage, _text(milestone_id, "milestone"), _date(date, "date")
+                current.stage,
+                arguments.text(milestone_id, "milestone"),
+                arguments.date(date, "date"),
             )
             record = self._record
             entry = self._entry("add-review", f"{held.stage} {held.id} {held.date}", digest(held))
@@ -413,22 +347,24 @@ class Editor:
         """
         with self._changing():
             if outcome not in OUTCOMES:
-                raise _refuse(
-                    f"unknown outcome (known: {', '.join(OUTCOMES)})", "outcome", _plain(outcome)
+                raise arguments.refuse(
+                    f"unknown outcome (known: {', '.join(OUTCOMES)})",
+                    "outcome",
+                    arguments.shown(outcome),
                 )
             if corrects is not None and (
                 isinstance(corrects, bool) or not isinstance(corrects, int) or corrects < 0
             ):
-                raise _refuse(
-                    "expected a decision number (0 or more)", "corrects", _plain(corrects)
+                raise arguments.refuse(
+                    "expected a decision number (0 or more)", "corrects", arguments.shown(corrects)
                 )
             decision = Decision(
                 self._current().stage,
                 outcome,
-                _date(date, "date"),
-                _text(by, "by"),
-                _optional_text(panel, "panel"),
-                _optional_date(until, "until"),
+                arguments.date(date, "date"),
+                arguments.text(by, "by"),
+                arguments.optional_text(panel, "panel"),
+                arguments.optional_date(until, "until"),
                 corrects,
             )
             note = f" correcting decision {corrects}" if corrects is not None else ""
@@ -451,8 +387,8 @@ class Editor:
                 ``start`` is not after the current stage's start.
         """
         with self._changing():
-            first = _date(start, "start")
-            entry = self._entry("advance", f"started {_text(stage, 'stage')} on {first}")
+            first = arguments.date(start, "start")
+            entry = self._entry("advance", f"started {arguments.text(stage, 'stage')} on {first}")
             record = self._keep(advance_record(self._record, stage, first, self._registry, entry))
         return self._current(record)
 
@@ -470,8 +406,8 @@ class Editor:
             TransitionError: they left already, or ``date`` is before the current stage.
         """
         with self._changing():
-            last = _date(date, "date")
-            why = _text(reason, "reason")
+            last = arguments.date(date, "date")
+            why = arguments.text(reason, "reason")
             record = self._keep(
                 leave_record(self._record, last, why, self._entry("leave", f"left on {last}"))
             )
@@ -496,7 +432,7 @@ class Editor:
         """
         with self._changing():
             if not isinstance(reason, str) or not reason.strip():
-                raise _refuse("say why the personal data is removed", "reason")
+                raise arguments.refuse("say why the personal data is removed", "reason")
             record = self._record
             frameworks = [self._registry.get(e.framework) for e in record.enrolments]
             entry = self._entry("anonymise", f"personal data removed: {reason.strip()}")
@@ -518,7 +454,7 @@ class Editor:
                     )
                 ]
             )
-        with _naming(self.path):
+        with naming(self.path):
             yield
 
     def _write(self) -> None:
@@ -528,71 +464,18 @@ class Editor:
             self._opened = store.save(self._opened, record, fresh=self._fresh)
 
     def _entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
-        return HistoryEntry(_stamp(self._clock), self._by, action, detail, item=item)
+        return HistoryEntry(stamp(self._clock), self._by, action, detail, item=item)
 
     def _current(self, record: Record | None = None) -> Enrolment:
         current = (record or self._record).current
         if current is None:  # a valid record has one
-            raise _refuse("the record has no stage yet", "enrolments")
+            raise arguments.refuse("the record has no stage yet", "enrolments")
         return current
 
     def _keep(self, record: Record) -> Record:
         """Keep a changed record, once it is valid."""
         self._record = ensure_valid(record, self._registry, self._today, file=str(self.path))
         return record
-
-    def _attachment(self, attach: str | os.PathLike[str]) -> Attachment:
-        """A file inside the record's folder, by its path from there and its sha256.
-
-        The file is opened without blocking (a pipe never waits for a writer), and must be a
-        regular file.  Errors do not show the file's name: it may name the person.
-        """
-        given = _file_name(attach, "attach")
-        folder = self.path.resolve().parent
-        try:
-            target = given.resolve()
-        except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (3.11)
-            why = getattr(exc, "strerror", None) or "a symbolic link loop"
-            raise _refuse(f"cannot resolve: {why}", "attach") from None
-        if not target.is_relative_to(folder):  # also when a symbolic link leads out
-            raise _refuse(f"is outside the record's folder {folder}", "attach")
-        ref = target.relative_to(folder).as_posix()
-        try:
-            attachment_file(ref, folder)  # the rule `ecf validate --attachments` applies
-        except RecordError as exc:
-            raise RecordError(Problem(p.message, "attach") for p in exc.problems) from None
-        return Attachment(ref, _sha256_regular(target))
-
-
-def _sha256_regular(target: Path) -> str:
-    """The sha256 of a regular file, opened without blocking.
-
-    Raises:
-        RecordError: no such file, a folder or another kind of file, or unreadable.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(target, flags)
-    except FileNotFoundError:
-        raise _refuse("no such file", "attach") from None
-    except IsADirectoryError:
-        raise _refuse("is a folder, not a file", "attach") from None
-    except OSError as exc:
-        raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError as exc:
-        os.close(fd)
-        raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = "is a folder, not a file" if stat.S_ISDIR(mode) else "is not a regular file"
-        raise _refuse(kind, "attach")
-    with os.fdopen(fd, "rb") as fh:
-        try:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-        except OSError as exc:
-            raise _refuse(f"cannot read: {exc.strerror}", "attach") from None
 
 
 @contextlib.contextmanager
@@ -628,14 +511,14 @@ def edit(
         ConflictError: another process held the lock too long, or the file changed on disk
             since it was read (by a writer that did not take the lock); nothing is written.
     """
-    file = _file_name(path)
-    with _naming(file):
-        author = _by(by)
-    frameworks = _registry(registry)
-    day = _local_today() if today is None else today
+    file = arguments.file_name(path)
+    with naming(file):
+        author = arguments.by(by)
+    frameworks = registry_or_default(registry)
+    day = local_today() if today is None else today
     with store.locked(file):
         opened = store.open_record(file)
-        _refuse_old_schema(opened.record, file)
+        refuse_old_schema(opened.record, file)
         ensure_valid(opened.record, frameworks, day, file=str(file))
         editor = Editor(opened, by=author, registry=frameworks, today=day, clock=clock or utc_now)
         try:
@@ -689,148 +572,33 @@ def create(
         TransitionError: the stage is not a first stage, or starts before qualification.
         RecordError: a bad value; nothing is written.
     """
-    file = _file_name(path)
+    file = arguments.file_name(path)
     if file.exists() or file.is_symlink():
         raise ConflictError([Problem("already exists; not replaced", file=str(file))])
-    frameworks = _registry(registry)
-    day = _local_today() if today is None else today
-    with _naming(file):
+    frameworks = registry_or_default(registry)
+    day = local_today() if today is None else today
+    with naming(file):
         if service not in SERVICES:
-            raise _refuse(f"expected one of {', '.join(SERVICES)}", "service", _plain(service))
-        first = _date(start, "start")
+            raise arguments.refuse(
+                f"expected one of {', '.join(SERVICES)}", "service", arguments.shown(service)
+            )
+        first = arguments.date(start, "start")
         record = new_record(
-            id=_text(id, "id"),
-            name=_text(name, "name"),
-            qualified=_date(qualified, "qualified"),
+            id=arguments.text(id, "id"),
+            name=arguments.text(name, "name"),
+            qualified=arguments.date(qualified, "qualified"),
             service=service,
-            stage=_text(stage, "stage"),
+            stage=arguments.text(stage, "stage"),
             start=first,
             registry=frameworks,
             entry=HistoryEntry(
-                _stamp(clock or utc_now), _by(by), "new", f"started {stage} on {first}"
+                stamp(clock or utc_now), arguments.by(by), "new", f"started {stage} on {first}"
             ),
-            fte=None if fte is None else _fte(fte),
-            council=_optional_text(council, "council"),
-            swe=_optional_text(swe, "swe"),
+            fte=None if fte is None else arguments.fte(fte),
+            council=arguments.optional_text(council, "council"),
+            swe=arguments.optional_text(swe, "swe"),
         )
         ensure_valid(record, frameworks, day, file=str(file))
     with store.locked(file):
         store.create(file, record)
     return record
-
-
-@attrs.frozen
-class Migration:
-    """What :func:`migrate` did to one record file.
-
-    Attributes:
-        path: The record file.
-        old_schema: The schema it was written with.
-        new_schema: The schema it has now (or would have, after a dry run).
-        backup: ``FILE.schemaN.bak``, the file as it was; ``None`` when it was already current.
-        written: Whether the file was upgraded (not for a dry run, or a file already current).
-    """
-
-    path: Path
-    old_schema: int
-    new_schema: int
-    backup: Path | None
-    written: bool
-
-    @property
-    def needed(self) -> bool:
-        """Whether the file was of an older schema."""
-        return self.old_schema < self.new_schema
-
-
-def migrate(
-    path: str | os.PathLike[str],
-    *,
-    by: str,
-    dry_run: bool = False,
-    registry: FrameworkRegistry | None = None,
-    today: dt.date | None = None,
-    clock: Callable[[], dt.datetime] | None = None,
-) -> Migration:
-    """Upgrade a record file to the current schema (``ecf migrate``), keeping a backup.
-
-    Under the record's lock, the file's bytes as read are copied to ``FILE.schemaN.bak`` (N:
-    its schema) beside it, then the upgraded record is written: its history chained and its
-    decisions sealed by one ``migrate`` entry (:func:`ecf.history.upgrade`).  An existing
-    backup is never replaced; a file already current is left alone.
-
-    Args:
-        path: The record file.
-        by: Who migrates it, for the history.
-        dry_run: Check what would be done; write nothing.
-        registry: The frameworks (default: :meth:`FrameworkRegistry.default`).
-        today: The date the checks take as today (default: the local date).
-        clock: Gives the time of the history entry (default: :func:`utc_now`).
-
-    Returns:
-        The schemas before and after, the backup, and whether the file was written.
-
-    Raises:
-        ConflictError: a backup exists already, or the file changed on disk meanwhile.
-        RecordError: the file is missing, malformed, or invalid once upgraded; nothing is
-            written.
-    """
-    file = _file_name(path)
-    with _naming(file):
-        author = _by(by)
-    frameworks = _registry(registry)
-    day = _local_today() if today is None else today
-    with store.locked(file):
-        opened = store.open_record(file)
-        old = opened.record.schema_version
-        if old >= SCHEMA_VERSION:
-            return Migration(file, old, old, None, written=False)
-        with _naming(file):
-            entry = HistoryEntry(
-                _stamp(clock or utc_now), author, "migrate", f"schema {old} to {SCHEMA_VERSION}"
-            )
-        upgraded = ensure_valid(upgrade(opened.record, entry), frameworks, day, file=str(file))
-        backup = file.with_name(f"{file.name}.schema{old}.bak")
-        if dry_run:
-            return Migration(file, old, SCHEMA_VERSION, backup, written=False)
-        _write_backup(opened, backup)
-        try:
-            store.save(opened, upgraded)
-        except EcfError:
-            backup.unlink(missing_ok=True)  # ours, just made: nothing on disk changes
-            raise
-        return Migration(file, old, SCHEMA_VERSION, backup, written=True)
-
-
-def _write_backup(opened: RecordFile, backup: Path) -> None:
-    """Write the bytes ``opened`` was read from to a new ``backup`` (never replaced).
-
-    Raises:
-        ConflictError: the backup exists, or the record changed on disk since it was read.
-        RecordError: the record cannot be read again, or the backup cannot be written.
-    """
-    file = opened.path
-    exists = ConflictError(
-        [Problem(f"a backup {backup.name} exists already; not replaced", file=str(file))]
-    )
-    if backup.exists() or backup.is_symlink():
-        raise exists
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise RecordError([Problem(f"cannot read: {exc.strerror}", file=str(file))]) from exc
-    if hashlib.sha256(data).hexdigest() != opened.digest:
-        raise ConflictError(
-            [
-                Problem(
-                    "changed on disk since it was read; not written, run the command again",
-                    file=str(file),
-                )
-            ]
-        )
-    try:
-        store.atomic_write(backup, data, expect_digest=None)  # refuses to replace a file
-    except ConflictError:
-        raise exists from None
-    with contextlib.suppress(OSError):  # as a copy keeps them: the mode and times of the file
-        shutil.copystat(file, backup)

@@ -32,16 +32,14 @@ is an ``https://`` or ``http://`` URL, which ecf never fetches.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import Counter
-from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import tomli
 
-from ecf.errors import EcfError, Problem, RecordError
+from ecf.errors import EcfError, Problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,18 +53,14 @@ __all__ = [
     "MAX_KEY_PARTS",
     "MAX_LINE_CHARS",
     "MAX_STRING_CHARS",
-    "URL_PREFIXES",
-    "attachment_file",
     "check_data",
     "check_size",
     "check_text",
-    "is_url",
     "load_toml",
     "max_file_bytes",
     "not_unicode",
     "parse_toml",
     "read_limited",
-    "sha256_file",
 ]
 
 #: The largest file read, in bytes (2 MiB): a record of four years is about 4 KB, so this is
@@ -326,68 +320,6 @@ def load_toml(path: Path, error: type[EcfError]) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise error([Problem(f"not valid TOML: {exc}", file=str(path))]) from None
     return parse_toml(text, path, error)
-
-
-#: What an attachment may name instead of a file in the record's folder (never fetched).
-URL_PREFIXES = ("https://", "http://")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def is_url(ref: str) -> bool:
-    """Whether an attachment reference is a URL (``https://`` or ``http://``)."""
-    return ref[:8].lower().startswith(URL_PREFIXES)
-
-
-def attachment_file(ref: str, folder: Path) -> Path | None:
-    """The file an attachment reference names, resolved, which must be inside ``folder``.
-
-    A reference is a path relative to the record's folder, or a URL (``None`` is returned: a
-    URL is never fetched).  It is refused when it is absolute, or leads out of the folder by
-    ``..`` or by a symbolic link (the path is resolved, links followed, before the check).
-    The file need not exist.
-
-    Raises:
-        RecordError: naming the reference and what is wrong with it.
-    """
-    if is_url(ref):
-        return None
-    if not ref.strip():
-        raise RecordError([Problem("an attachment needs a file or a URL", "", ref)])
-    if "\x00" in ref:
-        raise RecordError([Problem("a file name has no NUL character", "", ref)])
-    if _SCHEME.match(ref):
-        raise RecordError([Problem("only https:// and http:// URLs are allowed", "", ref)])
-    if ref.startswith(("/", "\\")) or PureWindowsPath(ref).drive:
-        raise RecordError(
-            [
-                Problem(
-                    "must be a path relative to the record's folder, not an absolute one", "", ref
-                )
-            ]
-        )
-    try:
-        root = folder.resolve()
-        target = (root / ref).resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
-        raise RecordError([Problem(f"cannot resolve: {exc}", "", ref)]) from None
-    if not target.is_relative_to(root):
-        raise RecordError(
-            [Problem("is outside the record's folder (by '..' or a symbolic link)", "", ref)]
-        )
-    return target
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's bytes (hex), read in blocks.
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def not_unicode(data: Any) -> str | None:

@@ -1,5 +1,8 @@
 """The plugin manager: find the assessor plugins, load the ones needed, call their hooks one by one.
 
+This module is long because finding plugins from metadata, refusing the malformed ones and
+loading the allowed ones on demand are one piece of state: the plugin manager.
+
 Plugins are found through the ``ecf`` entry-point group (pluggy's model: specs in
 :mod:`ecf.hookspecs`, implementations marked with :data:`ecf.hookimpl`).  The national baseline
 is an ordinary plugin, ``baseline``, always available.

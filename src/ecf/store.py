@@ -1,5 +1,8 @@
 """Record files on disk: read fast, edit in place keeping what people wrote, write atomically.
 
+This module is long because reading, patching and atomically replacing a record file share
+one format and one lock: split, a writer could patch without the lock or the read-back.
+
 One TOML file per practitioner.  Reading uses ``tomli`` (compiled, the fastest parser available
 to the project).  Editing uses ``tomlkit``, which keeps comments, order and formatting: a change
 is applied as a patch to the parsed document, touching only the keys whose values changed and

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from ecf._convert import fraction_to_toml
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
-from ecf.limits import attachment_file, sha256_file
 from ecf.records import (
     CLOSING_OUTCOMES,
     ENDING_OUTCOMES,
@@ -26,9 +25,8 @@ from ecf.records import (
 
 if TYPE_CHECKING:
     import datetime as dt
-    from pathlib import Path
 
-__all__ = ["check_attachments", "check_record", "ensure_valid"]
+__all__ = ["check_record", "ensure_valid"]
 
 #: The smallest working pattern: at 1/100 FTE a 36-month stage takes 300 years.
 MIN_FTE = Fraction(1, 100)
@@ -475,47 +473,3 @@ def ensure_valid(
     if problems:
         raise RecordError(p.with_file(file) for p in problems)
     return record
-
-
-def check_attachments(record: Record, folder: Path) -> list[Problem]:
-    """Every problem with the files the record's evidence attaches (this reads them).
-
-    Each attachment must name a file inside ``folder`` (the record's folder: no absolute path,
-    no ``..`` or symbolic link leading out of it) that exists and still has the sha256 the
-    record holds.  A URL (``https://``, ``http://``) is never fetched, so it is not checked.
-
-    Returns:
-        One :class:`~ecf.errors.Problem` per bad attachment, with its field path; empty when
-        every local attachment is present and unchanged.
-    """
-    out: list[Problem] = []
-    for i, ev in enumerate(record.evidence):
-        if ev.attachment is None:
-            continue
-        path = f"evidence[{i}].attachment"
-        ref = ev.attachment.ref
-        try:
-            target = attachment_file(ref, folder)
-        except RecordError as exc:
-            out.extend(Problem(p.message, f"{path}.ref", ref) for p in exc.problems)
-            continue
-        if target is None:  # a URL
-            continue
-        try:
-            if not target.is_file():
-                missing = "no such file" if not target.exists() else "not a regular file"
-                out.append(Problem(f"{missing} in the record's folder", f"{path}.ref", ref))
-                continue
-            actual = sha256_file(target)
-        except OSError as exc:
-            out.append(Problem(f"cannot read: {exc.strerror}", f"{path}.ref", ref))
-            continue
-        if actual != ev.attachment.sha256:
-            out.append(
-                Problem(
-                    f"the file changed since it was attached: its sha256 is now {actual}",
-                    f"{path}.sha256",
-                    ev.attachment.sha256,
-                )
-            )
-    return out

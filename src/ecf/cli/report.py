@@ -130,8 +130,7 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
         if not attachments:
             click.echo(f"{file}: ok ({record.id})")
             continue
-        from ecf.limits import is_url
-        from ecf.validation import check_attachments
+        from ecf.attachments import check_attachments, is_url
 
         problems = check_attachments(record, file.resolve().parent)
         for problem in problems:

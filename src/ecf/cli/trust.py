@@ -55,7 +55,7 @@ def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
     The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
     never replaced.  A file already current is left alone.
     """
-    from ecf.editor import migrate as migrate_
+    from ecf.migration import migrate as migrate_
 
     shared = state()
     for file in files:
