@@ -40,7 +40,7 @@ ASYE_KNOWN = "agreement, review-3m, review-6m, review-9m, final-review, moderati
 #: A valid record, written by hand: a comment, an FTE, one piece of evidence, one history entry.
 BASE = """\
 # Hand-written note: Alex started in the north team.
-schema_version = 2
+schema_version = 3
 id = "r1"
 name = "Alex Example"
 qualified = 2025-06-01
@@ -160,7 +160,7 @@ def test_new_writes_a_valid_private_record(tmp_path: Path) -> None:
     )
     assert out == f"r1: created {file} in asye from 2025-09-01\n"
     data = load(file)
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["id"] == "r1"
     assert data["name"] == "Alex Example"
     assert data["qualified"] == dt.date(2025, 6, 1)
@@ -586,7 +586,7 @@ def test_malformed_toml(tmp_path: Path) -> None:
             "name: expected a string (not shown: personal data)",
         ),
         (
-            "schema_version = 2",
+            "schema_version = 3",
             'schema_version = "2"',
             "schema_version: expected a whole number (got '2')",
         ),

@@ -42,6 +42,7 @@ import ecf
 import ecf.history
 import ecf.store
 from ecf.cli import main
+from ecf.records import SCHEMA_VERSION as SCHEMA
 from ecf.records import digest
 
 if TYPE_CHECKING:
@@ -479,21 +480,21 @@ def test_migrate_a_schema_1_file(tmp_path: Path) -> None:
 
     dry = ecf.migrate(path, by=USER, dry_run=True)
     backup = tmp_path / "old.toml.schema1.bak"
-    assert dry == ecf.Migration(path, 1, 2, backup, written=False)
+    assert dry == ecf.Migration(path, 1, SCHEMA, backup, written=False)
     assert path.read_bytes() == before
     assert not backup.exists()
 
     done = ecf.migrate(path, by=USER)
-    assert done == ecf.Migration(path, 1, 2, backup, written=True)
+    assert done == ecf.Migration(path, 1, SCHEMA, backup, written=True)
     assert done.needed
     assert backup.read_bytes() == before
     migrated = ecf.read_record(path)
-    assert migrated.schema_version == 2
+    assert migrated.schema_version == SCHEMA
     assert (migrated.history[-1].action, migrated.history[-1].by) == ("migrate", USER)
     assert ecf.history.verify(migrated) == []
 
     again = ecf.migrate(path, by=USER)
-    assert again == ecf.Migration(path, 2, 2, None, written=False)
+    assert again == ecf.Migration(path, SCHEMA, SCHEMA, None, written=False)
     assert not again.needed
     with ecf.edit(path, by=USER) as editor:  # now it can be changed
         editor.add_evidence("pdp", dt.date(2026, 1, 5))

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 import tomli
 from click.testing import CliRunner, Result
@@ -77,7 +78,7 @@ def verify_lines(file: Path) -> tuple[int, list[str]]:
 
 def test_a_record_made_through_the_cli_is_intact(made: Path) -> None:
     record = read_record(made)
-    assert record.schema_version == SCHEMA_VERSION == 2
+    assert record.schema_version == SCHEMA_VERSION == 3
     assert verify(record) == []
     assert record.history[0].prev is None
     for before, after in zip(record.history, record.history[1:], strict=False):
@@ -155,6 +156,22 @@ def test_every_released_schema_still_loads() -> None:
         assert status(record, REGISTRY, dt.date(2026, 11, 24)).stage == "ecf-2"
 
 
+def test_a_schema_2_record_migrates_to_3_reads_the_same_and_stays_intact(tmp_path: Path) -> None:
+    file = tmp_path / "two.toml"
+    shutil.copy(FIXTURES / "schema-2.toml", file)
+    before = read_record(file)
+    assert verify(before) == []
+    assert ok(run("migrate", file)) == f"{file}: schema 2 to 3 (backup two.toml.schema2.bak)\n"
+    after = read_record(file)
+    assert after.schema_version == 3
+    assert verify(after) == []
+    assert after.history[:-1] == before.history
+    assert (after.history[-1].action, after.history[-1].detail) == ("migrate", "schema 2 to 3")
+    as_of = dt.date(2026, 11, 24)
+    assert status(after, REGISTRY, as_of) == status(before, REGISTRY, as_of)
+    assert attrs.evolve(after, schema_version=2, history=before.history) == before
+
+
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
     file = tmp_path / "new.toml"
     shutil.copy(FIXTURES / f"schema-{SCHEMA_VERSION}.toml", file)
@@ -186,16 +203,18 @@ def test_an_old_schema_is_read_but_not_written_until_migrated(tmp_path: Path) ->
     assert file.read_bytes() == before
 
     assert ok(run("migrate", file, "--dry-run")).endswith(
-        "would migrate schema 1 to 2 (backup old.toml.schema1.bak)\n"
+        f"would migrate schema 1 to {SCHEMA_VERSION} (backup old.toml.schema1.bak)\n"
     )
     assert file.read_bytes() == before
-    assert ok(run("migrate", file)) == f"{file}: schema 1 to 2 (backup old.toml.schema1.bak)\n"
+    assert ok(run("migrate", file)) == (
+        f"{file}: schema 1 to {SCHEMA_VERSION} (backup old.toml.schema1.bak)\n"
+    )
     assert (tmp_path / "old.toml.schema1.bak").read_bytes() == before
     migrated = read_record(file)
-    assert migrated.schema_version == 2
+    assert migrated.schema_version == SCHEMA_VERSION
     assert migrated.history[-1].action == "migrate"
     assert verify(migrated) == []
-    assert ok(run("migrate", file)) == f"{file}: already schema 2\n"
+    assert ok(run("migrate", file)) == f"{file}: already schema {SCHEMA_VERSION}\n"
     ok(run("add", "evidence", file, "--kind", "pdp", "--date", "2026-01-05"))
     assert verify(read_record(file)) == []
     # A decision sealed by the migration, edited by hand afterwards, is found.

@@ -12,8 +12,10 @@ What the file alone cannot show: the *last* entries removed together with what t
 chain has nothing after its end to break).  Keep record files in version control, or sign
 them, if that matters (``SECURITY.md``).
 
-Records of schema 1 load forever; :func:`upgrade` (``ecf migrate``) chains their history and
-seals the decisions they already hold in one ``migrate`` entry.
+Records of every older schema load forever; :func:`upgrade` (``ecf migrate``) brings one to the
+current schema: a schema-1 record's history is chained and the decisions it already holds are
+sealed in one ``migrate`` entry; a schema-2 record gains only that entry (schema 3 added fields,
+all optional).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["seal", "upgrade", "verify"]
 
+#: The first schema whose history is chained (tamper-evident).
+CHAINED = 2
 #: Actions whose entry's ``item`` is the digest of a decision.
 DECISION_ACTIONS = frozenset({"decide"})
 #: Actions whose entry's ``item`` is the digest of an evidence item or a held milestone.
@@ -42,7 +46,10 @@ def seal(decisions: Sequence[object]) -> str:
 
 
 def upgrade(record: Record, entry: HistoryEntry) -> Record:
-    """A schema-1 record as schema 2: its history chained, its decisions sealed by ``entry``.
+    """A record of an older schema at the current one, with one ``migrate`` entry (``entry``).
+
+    From schema 1 the history is chained and the decisions it holds are sealed by ``entry``;
+    from schema 2 nothing else changes (schema 3's new fields are all optional).
 
     Args:
         record: A record of an older schema.
@@ -53,6 +60,13 @@ def upgrade(record: Record, entry: HistoryEntry) -> Record:
     """
     if record.schema_version >= SCHEMA_VERSION:
         return record
+    if record.schema_version >= CHAINED:
+        base = attrs.evolve(record, schema_version=SCHEMA_VERSION)
+        return base.changed(
+            attrs.evolve(
+                entry, detail=entry.detail or f"schema {record.schema_version} to {SCHEMA_VERSION}"
+            )
+        )
     chained: list[HistoryEntry] = []
     for old in record.history:
         chained.append(attrs.evolve(old, prev=digest(chained[-1]) if chained else None))
@@ -73,7 +87,7 @@ def verify(record: Record) -> list[Problem]:
     Returns:
         One problem per broken link, unmatched decision or missing item; empty when intact.
     """
-    if record.schema_version < SCHEMA_VERSION:
+    if record.schema_version < CHAINED:
         return [
             Problem(
                 f"schema {record.schema_version} keeps no tamper-evident history; "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import typing
@@ -32,6 +33,7 @@ __all__ = [
     "Absence",
     "Attachment",
     "Decision",
+    "Employment",
     "Enrolment",
     "Evidence",
     "HeldMilestone",
@@ -39,14 +41,18 @@ __all__ = [
     "Leaving",
     "Outcome",
     "PatternChange",
+    "PriorStage",
     "Record",
     "digest",
     "record_from_dict",
     "record_to_dict",
 ]
 
-#: The schema version this library writes. Older versions are read through ``ecf.migrations``.
-SCHEMA_VERSION = 2
+#: The schema version this library writes.  Every older version is read as it is (its fields
+#: are a subset), and ``ecf migrate`` (:mod:`ecf.migration`) upgrades a file to this one:
+#: 2 chained the history; 3 added prior stages, employment periods, the registration date and
+#: the date the record began.
+SCHEMA_VERSION = 3
 
 Outcome = Literal["pass", "fail", "extended", "deferred", "withdrawn"]
 OUTCOMES: tuple[Outcome, ...] = typing.get_args(Outcome)
@@ -181,6 +187,42 @@ class HistoryEntry:
 
 
 @attrs.frozen
+class PriorStage:
+    """A stage passed before the record began (existing staff, or recognised prior learning).
+
+    It satisfies the ``follows`` of the stages after it, has no milestones, needs no evidence
+    and is never assessed.
+
+    Attributes:
+        stage: The stage id (``asye``).
+        passed: The date it was passed.
+        note: Where, and which certificate (free text).
+    """
+
+    stage: str
+    passed: dt.date
+    note: str | None = None
+
+
+@attrs.frozen
+class Employment:
+    """A period of employment at one council: service accrues only while employed.
+
+    Between two periods (a transfer) the clock stops and the days served carry over; after the
+    last one closes (the practitioner left) nothing accrues.
+
+    Attributes:
+        council: The employer council's code.
+        from_: The first day employed (``from`` in a record file).
+        to: The last day employed; ``None`` while the period is open.
+    """
+
+    council: str | None
+    from_: dt.date
+    to: dt.date | None = None
+
+
+@attrs.frozen
 class Leaving:
     """The practitioner left the employer: the path stops here.
 
@@ -201,7 +243,15 @@ class Record:
         schema_version: The record file format version.
         id: The record's id; errors and logs name a record by it, never by the person's name.
         swe: Social Work England registration number (``SW`` and digits).
-        council: The employer council's code.
+        council: The employer council's code: the current employer's, when ``employment``
+            holds periods.
+        registered: The Social Work England registration date.
+        began: The day the record began in ecf (an existing member of staff is onboarded
+            mid-stage): nothing due before it is ever overdue, and no finding whose deadline
+            came before it counts.  ``None``: the first stage's start.
+        prior: Stages passed before the record began, oldest first.
+        employment: Periods of employment, oldest first; none (a record of schema 1 or 2):
+            employed from the first stage's start until leaving.
         hours: Working-pattern changes; before the first, the practitioner works full time.
         left: Set when the practitioner left employment: no stage or decision may follow
             (evidence written before leaving may still be filed).
@@ -215,7 +265,11 @@ class Record:
     service: Service
     swe: str | None = None
     council: str | None = None
+    registered: dt.date | None = None
+    began: dt.date | None = None
+    prior: tuple[PriorStage, ...] = ()
     enrolments: tuple[Enrolment, ...] = ()
+    employment: tuple[Employment, ...] = ()
     hours: tuple[PatternChange, ...] = ()
     absences: tuple[Absence, ...] = ()
     evidence: tuple[Evidence, ...] = ()
@@ -224,6 +278,34 @@ class Record:
     history: tuple[HistoryEntry, ...] = ()
     left: Leaving | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def began_on(self) -> dt.date | None:
+        """The day the record began: ``began``, else the first stage's start (None: no stage)."""
+        if self.began is not None:
+            return self.began
+        return self.enrolments[0].start if self.enrolments else None
+
+    def periods(self) -> tuple[Employment, ...]:
+        """The employment periods; a record without any was employed from its first stage on.
+
+        That implied period runs at the record's ``council`` from the first stage's start to the
+        day the practitioner left (open while they have not).
+        """
+        if self.employment or not self.enrolments:
+            return self.employment
+        last = self.left.date if self.left is not None else None
+        return (Employment(self.council, self.enrolments[0].start, last),)
+
+    def gaps(self) -> tuple[tuple[dt.date, dt.date], ...]:
+        """The spells between employment periods (first and last day, inclusive)."""
+        one = dt.timedelta(days=1)
+        periods = self.periods()
+        return tuple(
+            (a.to + one, b.from_ - one)
+            for a, b in itertools.pairwise(periods)
+            if a.to is not None and b.from_ - a.to > one
+        )
 
     @property
     def current(self) -> Enrolment | None:
