@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "career engine",
         (
             "ecf.timeline",
+            "ecf.employment",
             "ecf.progression",
             "ecf.validation",
             "ecf.history",

@@ -373,6 +373,7 @@ def test_render_parses_back_with_tomli() -> None:
     order = [line for line in text.splitlines() if line.startswith("[")]
     assert order == [
         "[[enrolments]]",
+        "[[employment]]",
         "[[hours]]",
         "[[hours]]",
         "[[absences]]",
@@ -396,6 +397,7 @@ def test_render_of_a_minimal_record() -> None:
         "qualified",
         "service",
         "enrolments",
+        "employment",
         "history",
     }
     assert record_from_dict(data) == record

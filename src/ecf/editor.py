@@ -38,6 +38,9 @@ from typing import TYPE_CHECKING
 
 from ecf import _arguments as arguments
 from ecf import attachments, store
+from ecf.employment import refuse_if_closed
+from ecf.employment import rejoin as rejoin_record
+from ecf.employment import transfer as transfer_record
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
 from ecf.framework import SERVICES, FrameworkRegistry, Service
 from ecf.privacy import anonymise as anonymise_record
@@ -50,6 +53,7 @@ from ecf.records import (
     SCHEMA_VERSION,
     Absence,
     Decision,
+    Employment,
     Enrolment,
     Evidence,
     HeldMilestone,
@@ -414,6 +418,52 @@ class Editor:
         assert record.left is not None  # noqa: S101 - leave() sets it
         return record.left
 
+    def transfer(self, to: str, left: dt.date, joined: dt.date) -> Employment:
+        """The practitioner moved to another council (``ecf transfer``): service carries over.
+
+        The employment at the current council closes on ``left``; one at ``to`` opens on
+        ``joined``.  The days between stop the clock: due dates continue where they were.
+
+        Args:
+            to: The new council's code.
+            left: The last day at the current council.
+            joined: The first day at the new one (after ``left``).
+
+        Returns:
+            The new employment period.
+
+        Raises:
+            TransitionError: the record is closed, or the dates overlap the current period or
+                go back in time.
+        """
+        with self._changing():
+            code = arguments.text(to, "to")
+            last = arguments.date(left, "left")
+            first = arguments.date(joined, "joined")
+            entry = self._entry("transfer", f"to {code}: left {last}, joined {first}")
+            record = self._keep(transfer_record(self._record, code, last, first, entry))
+        return record.employment[-1]
+
+    def rejoin(self, council: str, date: dt.date) -> Employment:
+        """A practitioner who left comes back (``ecf rejoin``): the record opens again.
+
+        Args:
+            council: The council they join.
+            date: Their first day back (after the day they left).
+
+        Returns:
+            The new employment period.
+
+        Raises:
+            TransitionError: they had not left, or ``date`` is not after they left.
+        """
+        with self._changing(when_closed=True):
+            code = arguments.text(council, "council")
+            first = arguments.date(date, "date")
+            entry = self._entry("rejoin", f"joined {code} on {first}")
+            record = self._keep(rejoin_record(self._record, code, first, entry))
+        return record.employment[-1]
+
     def anonymise(self, reason: str) -> Record:
         """Strip the personal data from the record, keep the career facts, record why.
 
@@ -430,7 +480,7 @@ class Editor:
         Raises:
             RecordError: no reason given.
         """
-        with self._changing():
+        with self._changing(when_closed=True):
             if not isinstance(reason, str) or not reason.strip():
                 raise arguments.refuse("say why the personal data is removed", "reason")
             record = self._record
@@ -443,7 +493,8 @@ class Editor:
     # --- the machinery ----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _changing(self) -> Iterator[None]:
+    def _changing(self, *, when_closed: bool = False) -> Iterator[None]:
+        """Run one change; refused after the block, or on a closed record unless ``when_closed``."""
         if self._closed:
             raise EcfError(
                 [
@@ -455,6 +506,8 @@ class Editor:
                 ]
             )
         with naming(self.path):
+            if not when_closed:
+                refuse_if_closed(self._record)
             yield
 
     def _write(self) -> None:

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ecf.employment import closed_at, refuse_if_closed
 from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.records import (
     CLOSING_OUTCOMES,
     SCHEMA_VERSION,
     Decision,
+    Employment,
     Enrolment,
     HistoryEntry,
     PatternChange,
@@ -76,13 +78,6 @@ def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "
     return stage
 
 
-def _refuse_if_left(record: Record) -> None:
-    if record.left is not None:
-        raise TransitionError(
-            [Problem(f"the practitioner left on {record.left.date}; the record is closed", "left")]
-        )
-
-
 def timeline_for(
     record: Record,
     enrolment: Enrolment,
@@ -125,6 +120,7 @@ def timeline_for(
         absences=record.absences,
         held=record.held(enrolment.stage),
         extended_until=max(extension) if extension else None,
+        gaps=record.gaps(),
     )
 
 
@@ -195,8 +191,15 @@ def new_record(
     fte: Fraction | None = None,
     council: str | None = None,
     swe: str | None = None,
+    registered: dt.date | None = None,
+    began: dt.date | None = None,
+    employed_from: dt.date | None = None,
 ) -> Record:
     """A new record enrolled in its first stage under the registry's current framework.
+
+    The practitioner is employed at ``council`` from ``employed_from`` (default: the stage's
+    start).  ``began`` is the day the record begins in ecf, for an existing member of staff
+    onboarded mid-stage (default: the stage's start).
 
     Raises:
         TransitionError: when the stage is not a first stage or its start is before qualification.
@@ -213,7 +216,10 @@ def new_record(
         service=service,
         swe=swe,
         council=council,
+        registered=registered,
+        began=began,
         enrolments=(Enrolment(stage_def.id, start, fw.version),),
+        employment=(Employment(employed_from or start, council),),
         hours=(PatternChange(start, fte),) if fte is not None else (),
     )
     return record.changed(entry)
@@ -234,7 +240,7 @@ def decide(
             extension that does not move the end date later, or a decision dated before the
             stage started or before its previous decision.
     """
-    _refuse_if_left(record)
+    refuse_if_closed(record)
     current = record.current
     if current is None or decision.stage != current.stage:
         stage = current.stage if current else "none"
@@ -323,7 +329,7 @@ def advance(
         TransitionError: when the current stage has no pass, or ``stage`` does not follow it, or
             ``start`` is not after the current stage's start.
     """
-    _refuse_if_left(record)
+    refuse_if_closed(record)
     current = record.current
     fw = registry.get()
     if current is None:
@@ -362,15 +368,18 @@ def advance(
 def leave(record: Record, date: dt.date, reason: str, entry: HistoryEntry) -> Record:
     """Record that the practitioner left employment; the record is closed after.
 
+    The open employment period closes on ``date``.
+
     Raises:
         TransitionError: when they already left, or the date is before the current stage's start.
     """
     from ecf.records import Leaving  # noqa: PLC0415 - keeps the import list of the module short
 
-    _refuse_if_left(record)
+    refuse_if_closed(record)
     current = record.current
     if current is not None and date < current.start:
         raise TransitionError(
             [Problem(f"is before the current stage started ({current.start})", "date", date)]
         )
-    return record.changed(entry, left=Leaving(date, reason))
+    periods = closed_at(record, date) if record.employment else ()
+    return record.changed(entry, left=Leaving(date, reason), employment=periods)

@@ -212,13 +212,13 @@ class Employment:
     last one closes (the practitioner left) nothing accrues.
 
     Attributes:
-        council: The employer council's code.
         from_: The first day employed (``from`` in a record file).
+        council: The employer council's code.
         to: The last day employed; ``None`` while the period is open.
     """
 
-    council: str | None
     from_: dt.date
+    council: str | None = None
     to: dt.date | None = None
 
 
@@ -295,7 +295,7 @@ class Record:
         if self.employment or not self.enrolments:
             return self.employment
         last = self.left.date if self.left is not None else None
-        return (Employment(self.council, self.enrolments[0].start, last),)
+        return (Employment(self.enrolments[0].start, self.council, last),)
 
     def gaps(self) -> tuple[tuple[dt.date, dt.date], ...]:
         """The spells between employment periods (first and last day, inclusive)."""

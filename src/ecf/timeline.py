@@ -92,6 +92,10 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
     return tuple(Pause(a, b) for a, b in spells if (b - a).days + 1 >= threshold)
 
 
+def _first(pause: Pause) -> dt.date:
+    return pause.first
+
+
 def _segments(
     start: dt.date, hours: Sequence[PatternChange], paused: Sequence[Pause]
 ) -> list[tuple[dt.date, Fraction]]:
@@ -270,14 +274,18 @@ def stage_timeline(
     absences: Sequence[Absence] = (),
     held: dict[str, dt.date] | None = None,
     extended_until: dt.date | None = None,
+    gaps: Sequence[tuple[dt.date, dt.date]] = (),
 ) -> StageTimeline:
     """Every milestone of a stage with its due date, and the stage's expected end.
 
     The expected end is the due date of the last dated milestone; an extension moves it (and
-    that milestone's due date) to ``extended_until`` when that is later.
+    that milestone's due date) to ``extended_until`` when that is later.  ``gaps`` are spells
+    between two employments (first and last day): they stop the clock whatever their length.
     """
     held = held or {}
-    paused = pauses(absences, framework)
+    paused = tuple(
+        sorted((*pauses(absences, framework), *(Pause(a, b) for a, b in gaps)), key=_first)
+    )
     last = stage.last_dated
     milestones = []
     for ms in stage.milestones:

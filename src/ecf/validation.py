@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ecf._convert import fraction_to_toml
+from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
 from ecf.records import (
@@ -434,6 +435,7 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
     _check_decisions(record, today, out)
+    out.extend(check_employment(record))
     if record.left is not None:
         first = record.enrolments[0].start if record.enrolments else record.qualified
         if record.left.date < first:
