@@ -485,6 +485,8 @@ COMMANDS = [
     ["rules"],
     ["rules", "check"],
     ["leave"],
+    ["transfer"],
+    ["rejoin"],
     ["cohort"],
     ["workforce"],
     ["calendar"],

@@ -594,6 +594,9 @@ def create(
     service: Service = "children",
     council: str | None = None,
     swe: str | None = None,
+    registered: dt.date | None = None,
+    began: dt.date | None = None,
+    employed_from: dt.date | None = None,
     registry: FrameworkRegistry | None = None,
     today: dt.date | None = None,
     clock: Callable[[], dt.datetime] | None = None,
@@ -612,6 +615,10 @@ def create(
         service: ``children`` or ``adults``.
         council: The employer council's code.
         swe: The Social Work England registration number (``SW`` and digits).
+        registered: The Social Work England registration date.
+        began: The day the record begins in ecf, for an existing member of staff onboarded
+            mid-stage: nothing due before it is overdue (default: the stage's start).
+        employed_from: The first day employed at ``council`` (default: the stage's start).
         registry: The frameworks; the stage starts under the current version (default:
             :meth:`FrameworkRegistry.default`).
         today: The date the checks take as today (default: the local date).
@@ -650,6 +657,9 @@ def create(
             fte=None if fte is None else arguments.fte(fte),
             council=arguments.optional_text(council, "council"),
             swe=arguments.optional_text(swe, "swe"),
+            registered=arguments.optional_date(registered, "registered"),
+            began=arguments.optional_date(began, "began"),
+            employed_from=arguments.optional_date(employed_from, "employed_from"),
         )
         ensure_valid(record, frameworks, day, file=str(file))
     with store.locked(file):

@@ -209,6 +209,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Record that the practitioner left employment; the record is closed after.",
     ),
     "new": ("ecf.cli.record:new", "Start a new record FILE in its first stage."),
+    "rejoin": (
+        "ecf.cli.record:rejoin",
+        "Reopen the record of a practitioner who left and came back.",
+    ),
+    "transfer": (
+        "ecf.cli.record:transfer",
+        "Move the practitioner to another council: service carries over, the gap stops the clock.",
+    ),
     "plugins": (
         "ecf.cli.assess:plugins",
         "List the assessor plugins: installed, allowed, version, origin, and load failures.",

@@ -1,4 +1,4 @@
-"""The commands that change one record: new, add, decide, advance, leave."""
+"""The commands that change one record: new, add, decide, advance, leave, transfer, rejoin."""
 
 from __future__ import annotations
 
@@ -32,6 +32,18 @@ if TYPE_CHECKING:
 )
 @click.option("--council", help="The employer council's code.")
 @click.option("--swe", help="Social Work England registration number (SW and digits).")
+@click.option("--registered", type=DATE, help="Social Work England registration date.")
+@click.option(
+    "--began",
+    type=DATE,
+    help="The day the record begins in ecf, for existing staff onboarded mid-stage: nothing "
+    "due before it is overdue (default: the stage's start).",
+)
+@click.option(
+    "--employed-from",
+    type=DATE,
+    help="The first day employed at the council (default: the stage's start).",
+)
 def new(
     file: Path,
     record_id: str,
@@ -43,6 +55,9 @@ def new(
     service: str,
     council: str | None,
     swe: str | None,
+    registered: dt.date | None,
+    began: dt.date | None,
+    employed_from: dt.date | None,
 ) -> None:
     """Start a new record FILE in its first stage."""
     from ecf.editor import create
@@ -60,6 +75,9 @@ def new(
         service="adults" if service == "adults" else "children",
         council=council,
         swe=swe,
+        registered=registered,
+        began=began,
+        employed_from=employed_from,
         registry=shared.registry,
         today=today(),
     )
@@ -194,3 +212,30 @@ def leave(file: Path, when: dt.date, reason: str) -> None:
     with editing(file) as editor:
         left = editor.leave(when, reason)
     click.echo(f"{editor.record.id}: left on {left.date}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--to", "to", required=True, help="The new council's code.")
+@click.option("--left", "left", required=True, type=DATE, help="The last day at the old council.")
+@click.option("--joined", required=True, type=DATE, help="The first day at the new council.")
+def transfer(file: Path, to: str, left: dt.date, joined: dt.date) -> None:
+    """Move the practitioner to another council: service carries over, the gap stops the clock."""
+    with editing(file) as editor:
+        period = editor.transfer(to, left, joined)
+    gap = (joined - left).days - 1
+    click.echo(
+        f"{editor.record.id}: left on {left}, joined {period.council} on {period.from_}"
+        f" (the clock stops for {gap} days between)"
+    )
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--council", required=True, help="The council the practitioner joins.")
+@click.option("--date", "when", required=True, type=DATE, help="Their first day back.")
+def rejoin(file: Path, council: str, when: dt.date) -> None:
+    """Reopen the record of a practitioner who left and came back."""
+    with editing(file) as editor:
+        period = editor.rejoin(council, when)
+    click.echo(f"{editor.record.id}: rejoined {period.council} on {period.from_}")
