@@ -177,3 +177,21 @@ def test_periods_that_make_no_sense_are_invalid(
     found = [f"{p.path}: {p.message}" for p in check_employment(bad)]
     assert any(line.startswith(problem) for line in found), found
     assert [p.path for p in ecf.check_record(bad, REGISTRY, TODAY)] != []
+
+
+def test_workforce_figures_use_the_periods(tmp_path: Path) -> None:
+    from ecf.workforce import agency_eligibility, retention  # noqa: PLC0415
+
+    path = tmp_path / "t1.toml"
+    new(path)
+    before = agency_eligibility(ecf.read_record(path), REGISTRY, TODAY)
+    left = dt.date(2026, 5, 31)
+    joined = dt.date(2026, 7, 1)  # 30 days between councils
+    assert run("transfer", path, "--to", "E08000025", "--left", left, "--joined", joined)[0] == 0
+    moved = ecf.read_record(path)
+    after = agency_eligibility(moved, REGISTRY, TODAY)
+    assert after.experience_days == before.experience_days - 30
+    assert after.from_date == before.from_date + dt.timedelta(days=30)  # type: ignore[operator]
+    figures = retention([moved])
+    assert (figures.leavers, figures.transfers) == (0, 1)
+    assert retention([moved], since=dt.date(2026, 6, 1)).transfers == 0

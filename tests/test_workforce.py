@@ -393,6 +393,7 @@ def test_retention_counts_leavers_by_stage_and_reason() -> None:
         "leavers": 3,
         "by_stage": {"asye": 2, "ecf-2": 1},
         "reasons": {"moved council": 1, "resigned": 2},
+        "transfers": 0,
     }
 
 
@@ -479,6 +480,7 @@ def test_workforce_json(folder: Path) -> None:
         "leavers": 1,
         "by_stage": {"asye": 1},
         "reasons": {"resigned": 1},
+        "transfers": 0,
     }
 
 

@@ -23,12 +23,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from ecf._convert import register_json
-from ecf.timeline import add_months, pauses
+from ecf.timeline import Pause, add_months, pauses
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -71,6 +72,13 @@ class AgencyEligibility:
 register_json(AgencyEligibility, rename={"from_date": "from"})
 
 
+def _not_counted(record: Record, registry: FrameworkRegistry) -> list[Pause]:
+    """Spells that add no experience: long absences that pause, and gaps between employers."""
+    fw = registry.get(record.enrolments[0].framework)
+    spells = [*pauses(record.absences, fw), *(Pause(a, b) for a, b in record.gaps())]
+    return sorted(spells, key=lambda p: p.first)
+
+
 def _experience_until(record: Record, registry: FrameworkRegistry, until: dt.date) -> int:
     if not record.enrolments:
         return 0
@@ -78,10 +86,9 @@ def _experience_until(record: Record, registry: FrameworkRegistry, until: dt.dat
     end = min(until, record.left.date) if record.left else until
     if end < start:
         return 0
-    fw = registry.get(record.enrolments[0].framework)
     paused = sum(
         (min(p.last, end) - max(p.first, start)).days + 1
-        for p in pauses(record.absences, fw)
+        for p in _not_counted(record, registry)
         if p.last >= start and p.first <= end
     )
     return (end - start).days + 1 - paused
@@ -93,9 +100,8 @@ def _years_reached(record: Record, registry: FrameworkRegistry, years: int) -> d
         return None
     start = record.enrolments[0].start
     need = (add_months(start, 12 * years) - start).days
-    fw = registry.get(record.enrolments[0].framework)
     day = start + dt.timedelta(days=need - 1)
-    for pause in sorted(pauses(record.absences, fw), key=lambda p: p.first):
+    for pause in _not_counted(record, registry):
         if pause.last >= start and pause.first <= day:
             day += dt.timedelta(days=(pause.last - max(pause.first, start)).days + 1)
     if record.left and record.left.date < day:
@@ -199,23 +205,36 @@ def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
 
 @attrs.frozen
 class Retention:
-    """Leavers by the stage they were in, with their reasons, over a cohort."""
+    """Leavers by the stage they were in, with their reasons, over a cohort.
+
+    Attributes:
+        transfers: Moves to another council (an employment period that closed with another
+            after it), which are not leavers: their service carries over.
+    """
 
     total: int
     leavers: int
     by_stage: dict[str, int]
     reasons: dict[str, int]
+    transfers: int = 0
 
 
 def retention(
     records: Iterable[Record], since: dt.date | None = None, until: dt.date | None = None
 ) -> Retention:
     """Who left, counted by the stage they were in and by reason (optionally within dates)."""
-    total = leavers = 0
+    total = leavers = moves = 0
     by_stage: dict[str, int] = {}
     reasons: dict[str, int] = {}
     for record in records:
         total += 1
+        moves += sum(
+            1
+            for period, _ in itertools.pairwise(record.periods())
+            if period.to is not None
+            and not (since and period.to < since)
+            and not (until and period.to > until)
+        )
         left = record.left
         if left is None or (since and left.date < since) or (until and left.date > until):
             continue
@@ -224,4 +243,6 @@ def retention(
         stage = started[-1].stage if started else "before starting"
         by_stage[stage] = by_stage.get(stage, 0) + 1
         reasons[left.reason] = reasons.get(left.reason, 0) + 1
-    return Retention(total, leavers, dict(sorted(by_stage.items())), dict(sorted(reasons.items())))
+    return Retention(
+        total, leavers, dict(sorted(by_stage.items())), dict(sorted(reasons.items())), moves
+    )

@@ -288,6 +288,7 @@ def workforce(
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
             click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
         stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
-        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages})")
+        moved = f"; moved council: {kept.transfers}" if kept.transfers else ""
+        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages}){moved}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
