@@ -183,12 +183,27 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
                 if top == node:
                     break
             if len(members) > 1 or node in graph.get(node, ()):
-                found.append([*sorted(members), min(members)])
+                found.append(_cycle_through(min(members), set(members), graph))
 
     for node in sorted(graph):
         if node not in index:
             visit(node)
     return found
+
+
+def _cycle_through(start: str, members: set[str], graph: dict[str, set[str]]) -> list[str]:
+    """The shortest import path from ``start`` back to itself, within one circle."""
+    paths: dict[str, list[str]] = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                return [*paths[node], start]
+            if nxt in members and nxt not in paths:
+                paths[nxt] = [*paths[node], nxt]
+                queue.append(nxt)
+    return [start, start]  # pragma: no cover - a circle always leads back
 
 
 def package_sources() -> dict[str, str]:
