@@ -31,7 +31,6 @@ from ecf.errors import Problem, RecordError
 from ecf.framework import FrameworkRegistry
 from ecf.history import verify
 from ecf.privacy import ANONYMISED, FIELDS, anonymise, check_fields, view
-from ecf.subject_access import subject_access
 from ecf.records import (
     SCHEMA_VERSION,
     Absence,
@@ -46,6 +45,7 @@ from ecf.records import (
 )
 from ecf.rules import evaluate, load_rules
 from ecf.store import read_record
+from ecf.subject_access import subject_access
 from ecf.validation import check_record
 
 if TYPE_CHECKING:
