@@ -53,7 +53,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.testing.strategies",
         ),
     ),
-    ("workflows over files", ()),
+    ("workflows over files", ("ecf.sources",)),
     (
         "reports and exchanges",
         (

@@ -45,13 +45,13 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ecf._convert import fraction_to_toml
-from ecf.cohort import record_files
 from ecf.errors import EcfError, Problem
 from ecf.framework import SERVICES, FrameworkRegistry, Service
 from ecf.parsing import DATE_FORMAT, ParseError, parse_date, parse_fte
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, Record
-from ecf.store import RecordFile, create, locked, open_record, read_record, save
+from ecf.sources import load
+from ecf.store import RecordFile, create, locked, open_record, save
 from ecf.validation import check_record
 
 if TYPE_CHECKING:
@@ -311,16 +311,18 @@ class _Folder:
     unreadable: dict[Path, tuple[Problem, ...]]
 
     @classmethod
-    def scan(cls, root: Path) -> _Folder:
+    def scan(cls, root: Path, registry: FrameworkRegistry) -> _Folder:
+        # Read only: a row reports the problems of the record it updates, in its own words.
+        loaded = load([root], registry, check=False)
         by_id: dict[str, list[Path]] = {}
-        unreadable: dict[Path, tuple[Problem, ...]] = {}
-        for path in record_files(root):
-            try:
-                record = read_record(path)
-            except EcfError as exc:
-                unreadable[path] = exc.problems
-            else:
-                by_id.setdefault(record.id, []).append(path)
+        for record, source in zip(loaded.records, loaded.sources, strict=True):
+            by_id[record.id] = [Path(source)]
+        for duplicate in loaded.duplicates:
+            by_id[duplicate.id] = [Path(s) for s in duplicate.sources]
+        reported = {d.sources[0] for d in loaded.duplicates}
+        unreadable = {
+            Path(f.source): f.problems for f in loaded.failures if f.source not in reported
+        }
         return cls(root, by_id, unreadable)
 
     def locate(self, record_id: str) -> tuple[Path, bool, str | None]:
@@ -546,7 +548,7 @@ def plan_import(
         if row is not None:
             parsed.append(row)
     _flag_duplicates(rows_of, problems)
-    folder = _Folder.scan(root)
+    folder = _Folder.scan(root, registry)
     actions: list[Action] = []
     for row in parsed:
         if row.number in problems:

@@ -391,11 +391,10 @@ def _refuse_old_schema(record: Record, file: Path) -> None:
 
 
 def load_valid(file: Path) -> Record:
-    """Read a record file (for reading only) and check it."""
-    from ecf.store import read_record
-    from ecf.validation import ensure_valid
+    """Read a record file (for reading only) and check it (:func:`ecf.sources.read_valid`)."""
+    from ecf.sources import read_valid
 
-    return ensure_valid(read_record(file), state().registry, today(), file=str(file))
+    return read_valid(file, state().registry, today())
 
 
 def council_config(path: Path | None) -> Council | None:

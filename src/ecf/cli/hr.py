@@ -15,8 +15,8 @@ import click
 from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
 
 if TYPE_CHECKING:
-    from ecf.cohort import Failure
     from ecf.records import Record
+    from ecf.sources import Failure
 
 __all__ = ["calendar_command", "import_command"]
 
@@ -24,37 +24,12 @@ __all__ = ["calendar_command", "import_command"]
 # --- ecf calendar ------------------------------------------------------------------------------
 
 
-def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
+def _records(paths: tuple[Path, ...]) -> tuple[tuple[Record, ...], tuple[Failure, ...]]:
     """The valid records of files and folders (each file once), and the failures."""
-    from ecf import cohort
-    from ecf.errors import EcfError
-    from ecf.store import read_record
-    from ecf.validation import ensure_valid
+    from ecf.sources import load
 
-    registry = state().registry
-    records: list[Record] = []
-    failures: list[Failure] = []
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            loaded = cohort.load_folder(path, registry, today())
-            failures.extend(f for f in loaded.failures if Path(f.source).resolve() not in seen)
-            seen.update(Path(f.source).resolve() for f in loaded.failures)
-            for record, source in zip(loaded.records, loaded.sources, strict=True):
-                if Path(source).resolve() not in seen:
-                    seen.add(Path(source).resolve())
-                    records.append(record)
-            continue
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        try:
-            record = ensure_valid(read_record(path), registry, today(), file=str(path))
-        except EcfError as exc:
-            failures.append(cohort.Failure(str(path), exc.problems))
-        else:
-            records.append(record)
-    return records, failures
+    loaded = load(paths, state().registry, today())
+    return loaded.records, loaded.failures
 
 
 def _write(out: Path, data: bytes) -> None:
