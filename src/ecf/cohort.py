@@ -124,10 +124,13 @@ def row_for(
 ) -> CohortRow:
     """One record's row as of a date (with the recommendation when a council is given).
 
+    A council's settings apply to the row's dates as to its assessment, so the expected end
+    shown is the one the recommendation was made against.
+
     Raises:
         EcfError: when the record's framework is unknown or an assessor's rule file is invalid.
     """
-    st = status(record, registry, as_of)
+    st = status(record, registry, as_of, settings=council.settings if council else None)
     nxt = st.next
     recommendation = None
     reasons: tuple[str, ...] = ()

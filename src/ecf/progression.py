@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
+    from ecf.council import CouncilSettings
     from ecf.framework import Service
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "advance",
     "allowed_next",
     "decide",
+    "framework_for",
     "leave",
     "new_record",
     "stage_state",
@@ -83,23 +85,50 @@ def _refuse_if_left(record: Record) -> None:
         )
 
 
+def framework_for(
+    enrolment: Enrolment, registry: FrameworkRegistry, settings: CouncilSettings | None = None
+) -> Framework:
+    """The framework an enrolment is counted under: the version it pins, as a council sets it.
+
+    The one place a council's settings change the framework, so that status, timelines,
+    calendars, cohort rows and assessments count the same days: ``pause_threshold_days``
+    replaces the framework's threshold for a pausing absence.
+
+    Raises:
+        FrameworkError: when the pinned version is unknown.
+    """
+    fw = registry.get(enrolment.framework)
+    if settings is not None and settings.pause_threshold_days is not None:
+        fw = attrs.evolve(fw, pause_threshold_days=settings.pause_threshold_days)
+    return fw
+
+
 def timeline_for(
     record: Record,
     enrolment: Enrolment,
     registry: FrameworkRegistry,
     as_of: dt.date | None = None,
     *,
+    settings: CouncilSettings | None = None,
     framework: Framework | None = None,
 ) -> StageTimeline:
     """The timeline of one enrolment under the framework version it pins.
 
     An extension counts from its decision's date: as of an earlier date, it was not yet decided.
-    ``framework`` replaces the pinned version's data (a council's overrides of it).
+
+    Args:
+        record: The record.
+        enrolment: One of its enrolments.
+        registry: The frameworks.
+        as_of: Decisions after this date are not known yet (default: every decision counts).
+        settings: A council's settings, applied by :func:`framework_for`.
+        framework: The framework to count under, made already by :func:`framework_for` (it
+            replaces ``settings``).
 
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
-    fw = framework or registry.get(enrolment.framework)
+    fw = framework or framework_for(enrolment, registry, settings)
     stage = fw.stage(enrolment.stage)
     if stage is None:
         known = ", ".join(fw.stage_ids())

@@ -64,6 +64,7 @@ def subject_access(
         text when given.
     """
     run = assess or assess_
+    settings = council.settings if council else None
     mapping: Mapping[str, Any] = {
         "subject_access": {
             "record": record.id,
@@ -77,8 +78,8 @@ def subject_access(
         },
         "record": record_to_dict(record),
         "classification": classify(record),
-        "status": status(record, registry, as_of).to_json(),
-        "timeline": [e.to_json() for e in events(record, registry)],
+        "status": status(record, registry, as_of, settings=settings).to_json(),
+        "timeline": [e.to_json() for e in events(record, registry, settings=settings)],
         "assessment": run(record, registry, as_of, council=council).to_json(),
     }
     if source is not None:

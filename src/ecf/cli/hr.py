@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
+from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, state, today
+from ecf.cli.types import COUNCIL
 
 if TYPE_CHECKING:
     from ecf.records import Record
@@ -63,6 +64,12 @@ def _write(out: Path, data: bytes) -> None:
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--council",
+    "council_file",
+    type=COUNCIL,
+    help="A council.toml: its settings (pause threshold) apply to the dates.",
+)
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -70,6 +77,7 @@ def calendar_command(
     out: Path | None,
     pseudonymise: bool,
     key_file: Path | None,
+    council_file: Path | None,
 ) -> None:
     """Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.
 
@@ -83,10 +91,16 @@ def calendar_command(
     from ecf import export, ical
 
     key = export.read_key(key_file) if pseudonymise else None
+    council = council_config(council_file)
+    settings = council.settings if council else None
     when = as_of or today()
     records, failures = _records(paths)
     registry = state().registry
-    items = [item for record in records for item in ical.upcoming(record, registry, when, days)]
+    items = [
+        item
+        for record in records
+        for item in ical.upcoming(record, registry, when, days, settings=settings)
+    ]
     if key is not None:
         items = [attrs.evolve(i, record_id=export.pseudonym(key, i.record_id)) for i in items]
     items.sort(key=lambda i: (i.due, i.record_id, i.stage, i.milestone))
