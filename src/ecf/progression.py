@@ -18,6 +18,7 @@ from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.records import (
     CLOSING_OUTCOMES,
+    ENDING_OUTCOMES,
     SCHEMA_VERSION,
     Decision,
     Enrolment,
@@ -40,11 +41,20 @@ __all__ = [
     "State",
     "advance",
     "allowed_next",
+    "closes",
     "decide",
+    "ends_path",
     "framework_for",
     "leave",
+    "may_follow",
+    "needs_until",
     "new_record",
+    "open_to",
+    "passed",
     "stage_state",
+    "stages_after",
+    "starts_after",
+    "takes_until",
     "timeline_for",
 ]
 
@@ -66,6 +76,61 @@ _BY_OUTCOME: dict[str, State] = {
     "deferred": "deferred",
     "withdrawn": "withdrawn",
 }
+
+
+# --- the transition rules, each once ------------------------------------------------------------
+# The functions below that change a record refuse what these forbid, and ecf.validation checks a
+# record read from a file against the same predicates (each in its own words).
+
+
+def may_follow(fw: Framework, previous: str, stage: str) -> bool:
+    """Whether the stage ``stage`` may follow ``previous`` (``qualification`` for a first stage).
+
+    Which stage may follow which is the framework's ``follows`` data, not code
+    (:meth:`~ecf.framework.Framework.next_stages`).
+    """
+    return stage in fw.next_stages(previous)
+
+
+def open_to(stage: StageDef, service: str) -> bool:
+    """Whether ``stage`` is open to a record's service (ECF years are children's services only)."""
+    return service in stage.services
+
+
+def stages_after(fw: Framework, previous: str, service: str) -> tuple[str, ...]:
+    """The stages of ``fw`` that may follow ``previous`` and are open to ``service``."""
+    return tuple(s.id for s in fw.stages if may_follow(fw, previous, s.id) and open_to(s, service))
+
+
+def passed(record: Record, stage: str) -> bool:
+    """Whether the latest decision in force on ``stage`` is a pass: only then may the next start."""
+    last = record.decision(stage)
+    return last is not None and last.outcome == "pass"
+
+
+def closes(outcome: str) -> bool:
+    """Whether a decision closes its stage: a closed stage takes no further decision."""
+    return outcome in CLOSING_OUTCOMES
+
+
+def ends_path(outcome: str) -> bool:
+    """Whether a decision ends the whole path (``fail``, ``withdrawn``): no stage may follow."""
+    return outcome in ENDING_OUTCOMES
+
+
+def needs_until(outcome: str) -> bool:
+    """Whether a decision needs an end date: an extension names the new end of its stage."""
+    return outcome == "extended"
+
+
+def takes_until(outcome: str) -> bool:
+    """Whether a decision may have an end date: an extension, or a deferral until a date."""
+    return outcome in ("extended", "deferred")
+
+
+def starts_after(previous: Enrolment, start: dt.date) -> bool:
+    """Whether a stage starting on ``start`` may follow ``previous``: it starts strictly later."""
+    return start > previous.start
 
 
 def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "stage") -> StageDef:
@@ -170,7 +235,7 @@ def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> Stat
     if (
         record.left is not None
         and record.left.date <= as_of
-        and not (decisions and decisions[-1].outcome in CLOSING_OUTCOMES)
+        and not (decisions and closes(decisions[-1].outcome))
     ):
         return "left"
     if decisions:
@@ -200,15 +265,10 @@ def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]
     if record.left is not None:
         return ()
     if current is None:
-        return _open_to(fw, fw.next_stages(QUALIFICATION), record.service)
-    last = record.decision(current.stage)
-    if last is None or last.outcome != "pass":
+        return stages_after(fw, QUALIFICATION, record.service)
+    if not passed(record, current.stage):
         return ()
-    return _open_to(fw, fw.next_stages(current.stage), record.service)
-
-
-def _open_to(fw: Framework, stages: tuple[str, ...], service: str) -> tuple[str, ...]:
-    return tuple(s for s in stages if (d := fw.stage(s)) is not None and service in d.services)
+    return stages_after(fw, current.stage, record.service)
 
 
 def new_record(
@@ -287,7 +347,7 @@ def decide(
                     )
                 ]
             )
-    elif previous and previous[-1].outcome in CLOSING_OUTCOMES:
+    elif previous and closes(previous[-1].outcome):
         last = previous[-1]
         raise TransitionError(
             [
@@ -314,7 +374,7 @@ def decide(
                 )
             ]
         )
-    if decision.outcome == "extended":
+    if needs_until(decision.outcome):
         if decision.until is None:
             raise TransitionError(
                 [Problem("an extension needs its new end date (--until)", "until")]
@@ -328,7 +388,7 @@ def decide(
                     )
                 ]
             )
-    elif decision.until is not None and decision.outcome != "deferred":
+    elif decision.until is not None and not takes_until(decision.outcome):
         raise TransitionError(
             [
                 Problem(
@@ -359,8 +419,8 @@ def advance(
         raise TransitionError(
             [Problem("the record has no stage yet to follow on from", "stage", stage)]
         )
-    last = record.decision(current.stage)
-    if last is None or last.outcome != "pass":
+    if not passed(record, current.stage):
+        last = record.decision(current.stage)
         got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
         raise TransitionError(
             [
@@ -373,7 +433,7 @@ def advance(
             ]
         )
     stage_def = _stage(fw, stage, allowed_next(record, registry))
-    if start <= current.start:
+    if not starts_after(current, start):
         raise TransitionError(
             [
                 Problem(
