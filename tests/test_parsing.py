@@ -125,6 +125,28 @@ def test_parse_date_reads_a_date_or_an_iso_string() -> None:
     assert parse_date("2026-01-05") == parse_date(dt.date(2026, 1, 5)) == dt.date(2026, 1, 5)
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_record_file_shows_a_non_finite_fte(value: float) -> None:
+    # TOML has nan and inf; they used to reach Fraction() and come back as cattrs' own words.
+    with pytest.raises(EcfError) as raised:
+        record_from_dict(
+            {
+                "schema_version": 2,
+                "id": "r1",
+                "name": "A",
+                "qualified": "2025-06-02",
+                "service": "children",
+                "enrolments": [
+                    {"stage": "asye", "start": "2025-06-02", "framework": "baseline-2026"}
+                ],
+                "hours": [{"from": "2025-06-02", "fte": value}],
+            }
+        )
+    assert [str(p) for p in raised.value.problems] == [
+        f"hours[0].fte: expected a number or a fraction such as 3/5 (got {value!r})"
+    ]
+
+
 # --- the three paths agree ----------------------------------------------------------------------
 
 #: What a path made of a value: the record's qualification date and FTE, or why it refused.
