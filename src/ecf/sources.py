@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import os
 import pickle
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -183,14 +184,30 @@ def unique_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """
     seen: set[str] = set()
     found: list[Path] = []
+    folders: dict[str, str] = {}  # each folder's real path, found once
     for given in paths:
         path = os.fspath(given)
-        listed = _walk(path) if Path(path).is_dir() else [(path, os.path.realpath(path))]
-        for file, key in listed:
+        for file, key in _listed(path, folders):
             if key not in seen:
                 seen.add(key)
                 found.append(Path(file))
     return found
+
+
+def _listed(path: str, folders: dict[str, str]) -> list[tuple[str, str]]:
+    """The record files ``path`` names (itself, or those under it), each with its real path."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # missing: reading it will say so
+        mode = 0
+    if stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and Path(path).is_dir()):
+        return _walk(path)
+    if stat.S_ISLNK(mode):
+        return [(path, os.path.realpath(path))]
+    head, name = os.path.split(path)
+    if head not in folders:
+        folders[head] = os.path.realpath(head or os.curdir)
+    return [(path, f"{folders[head]}{os.sep}{name}")]
 
 
 def read_valid(path: str | os.PathLike[str], registry: FrameworkRegistry, today: dt.date) -> Record:
