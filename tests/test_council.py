@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
+from click.testing import CliRunner
 
+from ecf import cohort
 from ecf.assessors import assess, context_for, get_plugins
+from ecf.cli import main
 from ecf.council import Council, CouncilError, CouncilSettings, StageAssessors, load_council
 from ecf.framework import FrameworkRegistry
-from ecf.records import Absence, Decision, Enrolment, Evidence, Record
+from ecf.records import SCHEMA_VERSION, Absence, Decision, Enrolment, Evidence, Record
 from ecf.rules import RuleError
+from ecf.status import status
+from ecf.store import create
+from ecf.subject_access import subject_access
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -231,6 +239,65 @@ def test_pause_threshold_override_changes_due_dates() -> None:
     found = assess(rec, REGISTRY, as_of, council=strict, plugins=plugins).findings
     deadline = {f.rule: f.deadline for f in found}
     assert deadline["direct-observations"] == D(2026, 9, 21)
+
+
+def test_a_councils_settings_apply_alike_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once a bug: the assessment counted under the council's pause threshold, but status (and
+    # with it cohort rows, calendars and timelines) under the framework's, so a cohort row
+    # showed one expected end and a recommendation made against another.
+    monkeypatch.setenv("ECF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ECF_FRAMEWORK_PATH", raising=False)
+    sickness = Absence("sickness", D(2025, 10, 1), D(2025, 10, 20))  # 20 days: 14 <= 20 < 28
+    rec = attrs.evolve(record(absences=(sickness,)), schema_version=SCHEMA_VERSION)
+    folder = tmp_path / "records"
+    folder.mkdir()
+    file = folder / "r1.toml"
+    create(file, rec)
+    path = tmp_path / "council.toml"
+    path.write_text(
+        'code = "X"\nname = "X"\n\n[settings]\npause_threshold_days = 14\n', encoding="utf-8"
+    )
+    council = load_council(path)
+    as_of = D(2025, 11, 1)
+    assessed = context_for(rec, REGISTRY, as_of, council).timeline
+    end = assessed.expected_end
+    due = [(m.id, m.due) for m in assessed.milestones if m.due is not None]
+    assert end == D(2026, 9, 21)
+    assert status(rec, REGISTRY, as_of).expected_end == D(2026, 9, 1)  # the framework's 28 days
+
+    plugins = get_plugins(entry_points=[])
+    assert status(rec, REGISTRY, as_of, settings=council.settings).expected_end == end
+    assert (
+        cohort.row_for(rec, REGISTRY, as_of, council=council, plugins=plugins).expected_end == end
+    )
+    today = dt.date.today()  # noqa: DTZ011 - the CLI uses the local date too
+    exported = subject_access(rec, REGISTRY, as_of, council=council)
+    assert exported["status"]["expected_end"] == end.isoformat()
+    options = cohort.ScanOptions(as_of=as_of, today=today, council_file=str(path))
+    rows, failures = cohort.scan([folder], options, workers=1)
+    assert failures == []
+    assert [r.expected_end for r in rows] == [end]
+
+    runner = CliRunner()
+
+    def cli(*args: object) -> str:
+        result = runner.invoke(main, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    shown = json.loads(cli("status", file, "--council", path, "--as-of", as_of, "--json"))
+    assert shown["expected_end"] == end.isoformat()
+    table = json.loads(
+        cli("cohort", folder, "--council", path, "--as-of", as_of, "--format", "json")
+    )
+    assert [r["expected_end"] for r in table["records"]] == [end.isoformat()]
+    events = json.loads(cli("timeline", file, "--council", path, "--json"))["events"]
+    assert [e["date"] for e in events if e["kind"] == "due"] == [d.isoformat() for _, d in due]
+    ics = cli("calendar", file, "--council", path, "--as-of", as_of, "--days", 400)
+    starts = [line.split(":")[1] for line in ics.splitlines() if line.startswith("DTSTART")]
+    assert starts == [d.strftime("%Y%m%d") for _, d in due if d >= as_of]
 
 
 def completion(rec: Record, as_of: dt.date, months: int | None = 24) -> list[tuple[str, str]]:

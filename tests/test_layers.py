@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.errors",
             "ecf.fields",
             "ecf.limits",
+            "ecf.parsing",
             "ecf._convert",
             "ecf._arguments",
         ),
@@ -61,7 +62,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.testing.strategies",
         ),
     ),
-    ("workflows over files", ("ecf.editor", "ecf.migration")),
+    ("workflows over files", ("ecf.editor", "ecf.migration", "ecf.sources")),
     (
         "reports and exchanges",
         (

@@ -249,9 +249,14 @@ def rec(tmp_path: Path) -> Path:
 
 
 def passed_copy(rec: Path) -> Path:
-    """A copy of ``rec`` with the ASYE passed by DECIDER."""
+    """A copy of ``rec`` with the ASYE passed by DECIDER, under an id of its own.
+
+    (Two files holding one id are a failure for every command over a folder.)
+    """
     other = rec.with_name("passed.toml")
-    other.write_bytes(rec.read_bytes())
+    text = rec.read_text(encoding="utf-8")
+    assert 'id = "r1"' in text
+    other.write_text(text.replace('id = "r1"', 'id = "r1-passed"', 1), encoding="utf-8")
     ok(cli("decide {f} --outcome pass --date 2026-09-01 --by {by}", f=other, by=DECIDER))
     return other
 

@@ -465,6 +465,88 @@ def test_every_generated_record_can_be_rebuilt_with_decide_advance_and_leave(
     assert attrs.evolve(rebuilt, history=record.history) == record
 
 
+# --- the transition rules live once: what progression refuses, validation finds -----------------
+# Each rule (which stage may follow which, a next stage only after a pass, fail and withdrawn end
+# the path, a closed stage takes no further decision, each stage starts after the one before) is
+# a predicate of ecf.progression that ecf.validation calls too.  A change the library refuses
+# makes, written into a file by hand, a record that validation refuses, and the other way round.
+# To see these fail, make one module apply a rule of its own again: in ecf.validation, replace
+# ``not starts_after(record.enrolments[i - 1], enrolment.start)`` with
+# ``enrolment.start < record.enrolments[i - 1].start``.
+
+STAGE_IDS = ("asye", "ecf-1", "ecf-2", "expert")
+
+
+def _passed_if_open(record: Record) -> Record:
+    """The record with its open current stage passed (a stage that may follow, more often)."""
+    current = record.current
+    assert current is not None
+    last = record.decision(current.stage)
+    if current.start > TODAY or (last and last.outcome in CLOSING):
+        return record
+    since = last.date if last else current.start
+    passing = Decision(current.stage, "pass", min(since + 300 * DAY, TODAY), "P. Ahmed")
+    return attrs.evolve(decide(record, passing, REGISTRY, ENTRY), history=())
+
+
+@given(
+    records(REGISTRY, TODAY, max_evidence=3) | fresh_record(),
+    st.booleans(),
+    st.sampled_from((*STAGE_IDS, "next", "next", "next", "next")),
+    st.sampled_from((0, 1, -1)) | st.integers(-30, 400),  # a start on the day before, on, after
+)
+def test_advance_refuses_exactly_what_validation_refuses_in_a_file(
+    record: Record, pass_first: bool, stage: str, days: int
+) -> None:
+    # Neither the history's order nor leaving (which closes a record) is a transition rule.
+    record = attrs.evolve(record, history=(), left=None)
+    if pass_first or stage == "next":  # a pass lets a next stage start, more often than by chance
+        record = _passed_if_open(record)
+    if stage == "next":
+        stage = next(iter(allowed_next(record, REGISTRY)), "expert")
+    current = record.current
+    assert current is not None
+    start = min(current.start + days * DAY, TODAY)
+    by_hand = attrs.evolve(
+        record, enrolments=(*record.enrolments, Enrolment(stage, start, "baseline-2026"))
+    )
+    try:
+        advanced = advance(record, stage, start, REGISTRY, ENTRY)
+    except TransitionError as exc:
+        refused: object = exc.lines()
+    else:
+        refused = None
+        assert attrs.evolve(advanced, history=()) == by_hand
+    problems = [str(p) for p in check_record(by_hand, REGISTRY, TODAY)]
+    event("refused" if refused else "accepted")
+    assert bool(refused) == bool(problems), (refused, problems)
+
+
+@given(
+    records(REGISTRY, TODAY, max_evidence=3),
+    st.sampled_from(("pass", "fail", "withdrawn", "deferred")),
+    WHERE,
+)
+def test_decide_refuses_exactly_what_validation_refuses_in_a_file(
+    record: Record, outcome: Outcome, where: int
+) -> None:
+    record = attrs.evolve(record, history=(), left=None)
+    current = record.current
+    assert current is not None
+    day = min(between(current.start, where), TODAY)
+    decision = Decision(current.stage, outcome, day, "P. Ahmed")
+    by_hand = attrs.evolve(record, decisions=(*record.decisions, decision))
+    try:
+        decide(record, decision, REGISTRY, ENTRY)
+    except TransitionError as exc:
+        refused: object = exc.lines()
+    else:
+        refused = None
+    problems = [str(p) for p in check_record(by_hand, REGISTRY, TODAY)]
+    event("refused" if refused else "accepted")
+    assert bool(refused) == bool(problems), (refused, problems)
+
+
 # --- what people see ----------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 A caller of :func:`ecf.edit` or :func:`ecf.create` passes Python values, not text: each is
 checked here for its type (a date, not a datetime; a text; a list of texts; an FTE read by
-:func:`ecf._convert.parse_fraction`) and refused with a :class:`~ecf.errors.RecordError` naming
+:func:`ecf.parsing.parse_fte`) and refused with a :class:`~ecf.errors.RecordError` naming
 the argument, never showing a long or personal value.  What a value may hold (a known kind, a
 date after qualification) is for the record's own checks (:mod:`ecf.validation`) to say.
 """
@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecf._convert import BadValueError, parse_fraction
 from ecf.errors import Problem, RecordError
+from ecf.parsing import ParseError, parse_fte
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -94,14 +94,14 @@ def texts(values: object, field: str) -> tuple[str, ...]:
 def fte(value: object) -> Fraction:
     """An FTE in (0, 1]: a :class:`~fractions.Fraction`, a number, or a text (``"3/5"``)."""
     try:
-        fte = parse_fraction(value)
-    except BadValueError:
+        exact = parse_fte(value)
+    except ParseError:
         raise refuse(
             "expected a number or a fraction, such as 0.6 or 3/5", "fte", shown(value)
         ) from None
-    if not 0 < fte <= 1:
+    if not 0 < exact <= 1:
         raise refuse("must be more than 0 and at most 1", "fte", shown(value))
-    return fte
+    return exact
 
 
 #: The longest value an error about an argument shows.

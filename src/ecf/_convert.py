@@ -3,7 +3,8 @@
 TOML already gives dates, integers and booleans their own types, so the converter accepts a
 value only in its own type (an integer is not a string, ``1.5`` is not a month count), with two
 exceptions made for data that comes from HR databases as text: a date may also be an ISO string,
-and an FTE may be a string such as ``"0.6"`` or ``"3/5"``.  Nothing is coerced silently.
+and an FTE may be a string such as ``"0.6"`` or ``"3/5"``.  Nothing is coerced silently.  Dates
+and FTEs are read by :mod:`ecf.parsing`, as the command line and the HR import read them.
 
 Structuring errors come back from cattrs as an exception group; :func:`structure` turns them into
 :class:`~ecf.errors.Problem` values with cattrs' own field paths (``evidence[3].date``).
@@ -12,7 +13,6 @@ Structuring errors come back from cattrs as an exception group; :func:`structure
 from __future__ import annotations
 
 import datetime as dt
-import re
 import typing
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +24,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from ecf.errors import EcfError, Problem, RecordError
+from ecf.parsing import ParseError, parse_date, parse_fte
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,44 +35,30 @@ T = TypeVar("T")
 RENAMES = {"from_": "from"}
 
 
-class BadValueError(ValueError):
-    """A value of the wrong type or shape; carries the value so the message can show it."""
-
-    def __init__(self, message: str, value: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.value = value
+#: What a record file has always said of an FTE that is not a number (people's scripts match it).
+_FTE_IN_A_FILE = "expected a number or a fraction such as 3/5"
 
 
 def _str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise BadValueError("expected a string", value)
+        raise ParseError("expected a string", value)
     return value
 
 
 def _int(value: object, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadValueError("expected a whole number", value)
+        raise ParseError("expected a whole number", value)
     return value
 
 
 def _bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise BadValueError("expected true or false", value)
+        raise ParseError("expected true or false", value)
     return value
 
 
 def _date(value: object, _: type) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise BadValueError("expected a date without a time", value)
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise BadValueError("invalid date, expected YYYY-MM-DD", value) from None
-    raise BadValueError("expected a date (YYYY-MM-DD)", value)
+    return parse_date(value)
 
 
 def _datetime(value: object, _: type) -> dt.datetime:
@@ -79,46 +66,21 @@ def _datetime(value: object, _: type) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise BadValueError("invalid date and time, expected ISO 8601", value) from None
+            raise ParseError("invalid date and time, expected ISO 8601", value) from None
     if not isinstance(value, dt.datetime):
-        raise BadValueError("expected a date and time", value)
+        raise ParseError("expected a date and time", value)
     if value.tzinfo is None:
-        raise BadValueError(
-            "expected a date and time with a UTC offset (2026-01-05T10:00:00Z)", value
-        )
+        raise ParseError("expected a date and time with a UTC offset (2026-01-05T10:00:00Z)", value)
     return value
 
 
-#: The exponent of a number: one of 1000 or more would take minutes (and gigabytes) to make exact.
-_EXPONENT = re.compile(r"[eE]\s*[+-]?\s*([\d_]+)")
-
-
-def parse_fraction(value: object) -> Fraction:
-    """Read an exact fraction from an int, a float (by its shortest repr), or a string.
-
-    Raises:
-        BadValueError: when the value is not a number or a fraction such as ``"3/5"``.
-    """
-    if isinstance(value, bool):
-        raise BadValueError("expected a number", value)
-    if isinstance(value, int | Fraction):
-        return Fraction(value)
-    if isinstance(value, float):
-        # repr() is the shortest string that reads back as the same float: 0.6 -> 3/5 exactly.
-        return Fraction(repr(value))
-    if isinstance(value, str):
-        exponent = _EXPONENT.search(value)  # Fraction("1e999999999") computes 10**999999999
-        if exponent and len(exponent.group(1).replace("_", "").lstrip("0")) > 3:  # noqa: PLR2004
-            raise BadValueError("expected a number or a fraction such as 3/5", value)
-        try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise BadValueError("expected a number or a fraction such as 3/5", value) from None
-    raise BadValueError("expected a number", value)
-
-
 def _fraction(value: object, _: type) -> Fraction:
-    return parse_fraction(value)
+    try:
+        return parse_fte(value)
+    except ParseError as exc:
+        if isinstance(value, str | float):
+            raise ParseError(_FTE_IN_A_FILE, value) from exc
+        raise
 
 
 def fraction_to_toml(value: Fraction) -> float | str:
@@ -143,7 +105,7 @@ def _tuple_hook_factory(tp: Any, converter: cattrs.Converter) -> Any:
 
     def structure_tuple(value: object, _: type) -> tuple[Any, ...]:
         if not isinstance(value, list | tuple):
-            raise BadValueError("expected a list", value)
+            raise ParseError("expected a list", value)
         items: list[Any] = []
         errors: list[Exception] = []
         for index, item in enumerate(value):
@@ -169,13 +131,13 @@ def _literal(value: object, tp: Any) -> Any:
     # nor the value as read: check here, so the message says both.
     allowed = typing.get_args(tp)
     if not any(type(value) is type(a) and value == a for a in allowed):
-        raise BadValueError(f"must be one of: {', '.join(str(a) for a in allowed)}", value)
+        raise ParseError(f"must be one of: {', '.join(str(a) for a in allowed)}", value)
     return value
 
 
 def _dict(value: object, _: type) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BadValueError("expected a table", value)
+        raise ParseError("expected a table", value)
     return dict(value)
 
 
@@ -224,7 +186,7 @@ converter = make_converter()
 
 
 def _format(exc: BaseException, tp: type | None) -> str:  # noqa: PLR0911 - one case per kind of error
-    if isinstance(exc, BadValueError):
+    if isinstance(exc, ParseError):
         return f"{exc.message}\x00{exc.value!r}"
     if isinstance(exc, ValueError) and typing.get_origin(tp) is typing.Literal:
         allowed = ", ".join(str(a) for a in typing.get_args(tp))

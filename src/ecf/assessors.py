@@ -42,7 +42,7 @@ from ecf.plugin_manager import (
     unavailable_finding,
 )
 from ecf.privacy import check_fields, view
-from ecf.progression import timeline_for
+from ecf.progression import framework_for, timeline_for
 from ecf.rules import RuleSet, evaluate, load_rules
 
 if TYPE_CHECKING:
@@ -109,15 +109,14 @@ def context_for(
 ) -> Context:
     """The frozen context assessors receive for a record's stage as of a date.
 
-    A council's ``pause_threshold_days`` replaces the framework's before due dates are computed.
+    A council's settings apply to the framework before due dates are computed, as they do to
+    status, timelines and cohort rows (:func:`ecf.progression.framework_for`).
     """
     from ecf.council import CouncilSettings  # noqa: PLC0415 - small, but only needed here
 
     enrolment = _enrolment(record, as_of)
-    fw = registry.get(enrolment.framework)
     settings = council.settings if council else CouncilSettings()
-    if settings.pause_threshold_days is not None:
-        fw = attrs.evolve(fw, pause_threshold_days=settings.pause_threshold_days)
+    fw = framework_for(enrolment, registry, settings)
     stage = fw.stage(enrolment.stage)
     if stage is None:
         raise EcfError([Problem("unknown stage", "enrolments.stage", enrolment.stage)])

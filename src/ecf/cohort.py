@@ -1,10 +1,12 @@
 """Cohorts for council HR tools: many records at once, as of a date.
 
 Load a cohort from a folder of record files (recursively) or from plain rows an HR database
-produces; one bad record never sinks the cohort: it is reported with its source and field, and
-the rest is processed.  For each record, a :class:`CohortRow` holds what HR tools ask for: stage,
-state, expected end, next milestone and its due date, overdue count, and, with a council
-configuration, the assessors' recommendation and its top reasons.
+produces; :mod:`ecf.sources` reads them (:func:`load_folder`, :func:`load_rows` and
+:func:`record_files` are its own, named here too).  One bad record never sinks the cohort: it
+is reported with its source and field, and the rest is processed.  For each record, a
+:class:`CohortRow` holds what HR tools ask for: stage, state, expected end, next milestone and
+its due date, overdue count, and, with a council configuration, the assessors' recommendation
+and its top reasons.
 
 Example::
 
@@ -25,18 +27,28 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ecf.errors import EcfError, Problem
+from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
-from ecf.records import Record, record_from_dict
+from ecf.sources import (
+    CacheEntry,
+    Failure,
+    Loaded,
+    load_folder,
+    load_rows,
+    one_per_id,
+    read_file,
+    read_row,
+    record_files,
+    unique_files,
+)
 from ecf.status import status
-from ecf.store import read_record
-from ecf.validation import check_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from ecf.assessors import Plugins
     from ecf.council import Council
+    from ecf.records import Record
 
 __all__ = [
     "CohortRow",
@@ -46,129 +58,12 @@ __all__ = [
     "load_folder",
     "load_rows",
     "matches",
+    "record_files",
     "rows",
     "scan",
     "stream",
     "summarise",
 ]
-
-
-@attrs.frozen
-class Failure:
-    """A record that could not be used, with where it came from and every problem found."""
-
-    source: str
-    problems: tuple[Problem, ...]
-
-    def lines(self) -> list[str]:
-        """One line per problem."""
-        return [str(p.with_file(self.source)) for p in self.problems]
-
-
-@attrs.frozen
-class Loaded:
-    """The valid records of a cohort, and the failures (each reported once)."""
-
-    records: tuple[Record, ...]
-    failures: tuple[Failure, ...]
-    sources: tuple[str, ...] = ()
-
-
-def _check(record: Record, registry: FrameworkRegistry, today: dt.date) -> list[Problem]:
-    return check_record(record, registry, today)
-
-
-def record_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every ``*.toml`` file under a folder, recursively, in a stable order (not hidden ones)."""
-    root = Path(folder)
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(
-            Path(dirpath) / f
-            for f in sorted(filenames)
-            if f.endswith(".toml") and not f.startswith(".")
-        )
-    return found
-
-
-def load_folder(
-    folder: str | os.PathLike[str],
-    registry: FrameworkRegistry | None = None,
-    today: dt.date | None = None,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> Loaded:
-    """Load every record file under ``folder``; bad files are failures, not exceptions.
-
-    Args:
-        folder: The folder to search recursively for ``*.toml`` files.
-        registry: The frameworks (default: the shipped ones).
-        today: Dates after this are in the future (default: today).
-        progress: Called with 1 after each file (for a progress bar).
-
-    Returns:
-        The valid records and one failure per unreadable, malformed or invalid file.
-
-    Raises:
-        EcfError: when ``folder`` is not a folder.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise EcfError([Problem("not a folder", file=str(root))])
-    registry = registry or FrameworkRegistry.default()
-    today = today or dt.date.today()  # noqa: DTZ011 - the local date
-    records: list[Record] = []
-    sources: list[str] = []
-    failures: list[Failure] = []
-    for path in record_files(root):
-        try:
-            record = read_record(path)
-            problems = _check(record, registry, today)
-        except EcfError as exc:
-            failures.append(
-                Failure(str(path), tuple(attrs.evolve(p, file=None) for p in exc.problems))
-            )
-        else:
-            if problems:
-                failures.append(Failure(str(path), tuple(problems)))
-            else:
-                records.append(record)
-                sources.append(str(path))
-        if progress is not None:
-            progress(1)
-    return Loaded(tuple(records), tuple(failures), tuple(sources))
-
-
-def load_rows(
-    rows: Iterable[Mapping[str, Any]],
-    registry: FrameworkRegistry | None = None,
-    today: dt.date | None = None,
-) -> Loaded:
-    """Load records from plain rows (dicts as an HR database gives them, dates as ISO strings).
-
-    Each row is structured with the same strict converter as a record file; a bad row is a
-    failure named ``row N`` (1-based) with its field paths, and the rest is loaded.
-    """
-    registry = registry or FrameworkRegistry.default()
-    today = today or dt.date.today()  # noqa: DTZ011 - the local date
-    records: list[Record] = []
-    sources: list[str] = []
-    failures: list[Failure] = []
-    for number, row in enumerate(rows, start=1):
-        source = f"row {number}"
-        try:
-            record = record_from_dict(dict(row))
-            problems = _check(record, registry, today)
-        except EcfError as exc:
-            failures.append(Failure(source, exc.problems))
-            continue
-        if problems:
-            failures.append(Failure(source, tuple(problems)))
-        else:
-            records.append(record)
-            sources.append(source)
-    return Loaded(tuple(records), tuple(failures), tuple(sources))
 
 
 @attrs.frozen
@@ -219,10 +114,13 @@ def row_for(
 ) -> CohortRow:
     """One record's row as of a date (with the recommendation when a council is given).
 
+    A council's settings apply to the row's dates as to its assessment, so the expected end
+    shown is the one the recommendation was made against.
+
     Raises:
         EcfError: when the record's framework is unknown or an assessor's rule file is invalid.
     """
-    st = status(record, registry, as_of)
+    st = status(record, registry, as_of, settings=council.settings if council else None)
     nxt = st.next
     recommendation = None
     reasons: tuple[str, ...] = ()
@@ -337,13 +235,12 @@ def stream(
 
         plugins = get_plugins()
     for number, item in enumerate(data, start=1):
+        read = read_row(number, item, registry, today)
+        if isinstance(read, Failure):
+            yield read
+            continue
         try:
-            record = record_from_dict(dict(item))
-            problems = check_record(record, registry, today)
-            if problems:
-                yield Failure(f"row {number}", tuple(problems))
-                continue
-            yield row_for(record, registry, as_of, council=council, plugins=plugins)
+            yield row_for(read, registry, as_of, council=council, plugins=plugins)
         except EcfError as exc:
             yield Failure(f"row {number}", exc.problems)
 
@@ -420,59 +317,37 @@ def _init_worker(options: ScanOptions) -> None:
     )
 
 
-CacheEntry = tuple[str, tuple[int, int, int], str, bytes | None]
+#: One file's outcome in a scan: ``(file, record id, row)``, or the file's failure.
+_Outcome = tuple[str, str, CohortRow] | Failure
 
 
-def _scan_chunk(paths: list[str]) -> tuple[list[CohortRow], list[Failure], list[CacheEntry]]:
-    """Read, parse (or take from the cache), check and report on each file of a chunk."""
-    import hashlib  # noqa: PLC0415
-    import pickle  # noqa: PLC0415
-
-    from ecf import limits  # noqa: PLC0415
-    from ecf.cache import identity  # noqa: PLC0415
-    from ecf.errors import RecordError  # noqa: PLC0415
-    from ecf.store import parse_record  # noqa: PLC0415
-
+def _scan_chunk(paths: list[str]) -> tuple[list[_Outcome], list[CacheEntry]]:
+    """Read (through the cache), check and report on each file of a chunk, in order."""
     options: ScanOptions = _WORKER["options"]
     registry: FrameworkRegistry = _WORKER["registry"]
-    cache = _WORKER["cache"]
-    found: list[CohortRow] = []
-    failures: list[Failure] = []
+    outcomes: list[_Outcome] = []
     entries: list[CacheEntry] = []
     for path in paths:
+        read = read_file(path, registry, options.today, cache=_WORKER["cache"])
+        if read.entry is not None:
+            entries.append(read.entry)
+        if read.record is None:
+            if read.failure is not None:
+                outcomes.append(read.failure)
+            continue
         try:
-            ident = identity(os.stat(path))  # noqa: PTH116 - a str path is cheaper in this loop
-            record = None
-            digest = cache.digest_for(path, ident) if cache else None
-            if digest is not None:
-                record = cache.lookup(digest)
-            if record is None:
-                data = limits.read_limited(Path(path), RecordError)  # a huge file is not read
-                digest = hashlib.sha256(data).hexdigest()
-                record = cache.lookup(digest) if cache else None
-                blob = None
-                if record is None:
-                    record = parse_record(data, Path(path))
-                    blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL) if cache else None
-                entries.append((path, ident, digest, blob))
-            problems = check_record(record, registry, options.today)
-            if problems:
-                failures.append(Failure(path, tuple(problems)))
-                continue
-            found.append(
-                row_for(
-                    record,
-                    registry,
-                    options.as_of,
-                    council=_WORKER["council"],
-                    plugins=_WORKER["plugins"],
-                )
+            row = row_for(
+                read.record,
+                registry,
+                options.as_of,
+                council=_WORKER["council"],
+                plugins=_WORKER["plugins"],
             )
         except EcfError as exc:
-            failures.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
-        except OSError as exc:
-            failures.append(Failure(path, (Problem(f"cannot read: {exc.strerror}"),)))
-    return found, failures, entries
+            outcomes.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
+        else:
+            outcomes.append((path, row.id, row))
+    return outcomes, entries
 
 
 def scan(
@@ -485,6 +360,9 @@ def scan(
 ) -> tuple[list[CohortRow], list[Failure]]:
     """The rows of many record files, using every core and the record cache.
 
+    Each file is read by :func:`ecf.sources.read_file`, once however many times it is named
+    (a folder stands for its record files).
+
     Args:
         files: The record files.
         options: The as-of date, today, the framework and council files, the cache folder
@@ -494,17 +372,18 @@ def scan(
         chunk: Files per task.
 
     Returns:
-        The rows of the valid records and the failures, both in file order.
+        The rows of the valid records and the failures, both in file order; a record id that
+        several files hold is one failure naming them all, and none of them has a row.
     """
     import concurrent.futures  # noqa: PLC0415
     import multiprocessing  # noqa: PLC0415
 
     from ecf.cache import RecordCache  # noqa: PLC0415
 
-    paths = [str(f) for f in files]
+    paths = [str(f) for f in unique_files(files)]
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
-    results: list[tuple[list[CohortRow], list[Failure], list[CacheEntry]]] = []
+    results: list[tuple[list[_Outcome], list[CacheEntry]]] = []
     if workers == 1:
         _init_worker(options)
         for part in chunks:
@@ -525,8 +404,7 @@ def scan(
                     progress(len(part))
     if options.cache_dir is not None:
         cache = RecordCache(Path(options.cache_dir))
-        cache.store(entry for _, _, entries in results for entry in entries)
+        cache.store(entry for _, entries in results for entry in entries)
         cache.close()
-    return [r for rows_, _, _ in results for r in rows_], [
-        f for _, fails, _ in results for f in fails
-    ]
+    kept, failures, _ = one_per_id(outcome for outcomes, _ in results for outcome in outcomes)
+    return [row for _, row in kept], failures

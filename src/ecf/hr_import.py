@@ -45,12 +45,13 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ecf._convert import fraction_to_toml
-from ecf.cohort import record_files
 from ecf.errors import EcfError, Problem
 from ecf.framework import SERVICES, FrameworkRegistry, Service
+from ecf.parsing import DATE_FORMAT, ParseError, parse_date, parse_fte
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, Record
-from ecf.store import RecordFile, create, locked, open_record, read_record, save
+from ecf.sources import load
+from ecf.store import RecordFile, create, locked, open_record, save
 from ecf.validation import check_record
 
 if TYPE_CHECKING:
@@ -227,25 +228,21 @@ def _header(cells: list[str], source: str) -> tuple[dict[str, int], tuple[str, .
 
 def _date(value: str, column: str, out: list[Problem]) -> dt.date | None:
     if not value:
-        out.append(Problem("must not be empty (YYYY-MM-DD)", column, value))
+        out.append(Problem(f"must not be empty ({DATE_FORMAT})", column, value))
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        out.append(Problem("invalid date, expected YYYY-MM-DD", column, value))
+        return parse_date(value)
+    except ParseError as exc:
+        out.append(Problem(exc.message, column, exc.value))
         return None
 
 
 def _fte(value: str, out: list[Problem]) -> Fraction | None:
     try:
-        fte = Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        out.append(Problem("invalid FTE, expected a number such as 0.6 or 3/5", "fte", value))
+        return parse_fte(value, in_range=True)
+    except ParseError as exc:  # "1e999999999" too: refused at once, never made exact
+        out.append(Problem(exc.message, "fte", exc.value))
         return None
-    if not 0 < fte <= 1:
-        out.append(Problem("FTE must be more than 0 and at most 1", "fte", value))
-        return None
-    return fte
 
 
 def _parse_row(
@@ -314,16 +311,18 @@ class _Folder:
     unreadable: dict[Path, tuple[Problem, ...]]
 
     @classmethod
-    def scan(cls, root: Path) -> _Folder:
+    def scan(cls, root: Path, registry: FrameworkRegistry) -> _Folder:
+        # Read only: a row reports the problems of the record it updates, in its own words.
+        loaded = load([root], registry, check=False)
         by_id: dict[str, list[Path]] = {}
-        unreadable: dict[Path, tuple[Problem, ...]] = {}
-        for path in record_files(root):
-            try:
-                record = read_record(path)
-            except EcfError as exc:
-                unreadable[path] = exc.problems
-            else:
-                by_id.setdefault(record.id, []).append(path)
+        for record, source in zip(loaded.records, loaded.sources, strict=True):
+            by_id[record.id] = [Path(source)]
+        for duplicate in loaded.duplicates:
+            by_id[duplicate.id] = [Path(s) for s in duplicate.sources]
+        reported = {d.sources[0] for d in loaded.duplicates}
+        unreadable = {
+            Path(f.source): f.problems for f in loaded.failures if f.source not in reported
+        }
         return cls(root, by_id, unreadable)
 
     def locate(self, record_id: str) -> tuple[Path, bool, str | None]:
@@ -549,7 +548,7 @@ def plan_import(
         if row is not None:
             parsed.append(row)
     _flag_duplicates(rows_of, problems)
-    folder = _Folder.scan(root)
+    folder = _Folder.scan(root, registry)
     actions: list[Action] = []
     for row in parsed:
         if row.number in problems:

@@ -35,6 +35,7 @@ from ecf.status import CLOSED
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
     from ecf.records import Record
 
@@ -92,13 +93,19 @@ class DueMilestone:
 
 
 def upcoming(
-    record: Record, registry: FrameworkRegistry, as_of: dt.date, days: int = 365
+    record: Record,
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    days: int = 365,
+    *,
+    settings: CouncilSettings | None = None,
 ) -> tuple[DueMilestone, ...]:
     """The milestones of a record due from ``as_of`` to ``days`` days after it, in date order.
 
     A milestone counts when it is not held as of ``as_of``, has a due date, and its stage is
     still open then (not passed, failed, withdrawn or left).  A held milestone, a milestone with
-    no due date of its own (moderation) and one already overdue are left out.
+    no due date of its own (moderation) and one already overdue are left out.  Due dates count
+    under a council's ``settings`` when given.
 
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
@@ -106,7 +113,7 @@ def upcoming(
     last = as_of + dt.timedelta(days=days)
     out: list[DueMilestone] = []
     for enrolment in record.enrolments:
-        tl = timeline_for(record, enrolment, registry, as_of)
+        tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
         if stage_state(record, tl, as_of) in CLOSED:
             continue
         for ms in tl.milestones:

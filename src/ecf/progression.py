@@ -19,6 +19,7 @@ from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.records import (
     CLOSING_OUTCOMES,
+    ENDING_OUTCOMES,
     SCHEMA_VERSION,
     Decision,
     Employment,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
+    from ecf.council import CouncilSettings
     from ecf.framework import Service
 
 __all__ = [
@@ -41,10 +43,20 @@ __all__ = [
     "State",
     "advance",
     "allowed_next",
+    "closes",
     "decide",
+    "ends_path",
+    "framework_for",
     "leave",
+    "may_follow",
+    "needs_until",
     "new_record",
+    "open_to",
+    "passed",
     "stage_state",
+    "stages_after",
+    "starts_after",
+    "takes_until",
     "timeline_for",
 ]
 
@@ -68,6 +80,61 @@ _BY_OUTCOME: dict[str, State] = {
 }
 
 
+# --- the transition rules, each once ------------------------------------------------------------
+# The functions below that change a record refuse what these forbid, and ecf.validation checks a
+# record read from a file against the same predicates (each in its own words).
+
+
+def may_follow(fw: Framework, previous: str, stage: str) -> bool:
+    """Whether the stage ``stage`` may follow ``previous`` (``qualification`` for a first stage).
+
+    Which stage may follow which is the framework's ``follows`` data, not code
+    (:meth:`~ecf.framework.Framework.next_stages`).
+    """
+    return stage in fw.next_stages(previous)
+
+
+def open_to(stage: StageDef, service: str) -> bool:
+    """Whether ``stage`` is open to a record's service (ECF years are children's services only)."""
+    return service in stage.services
+
+
+def stages_after(fw: Framework, previous: str, service: str) -> tuple[str, ...]:
+    """The stages of ``fw`` that may follow ``previous`` and are open to ``service``."""
+    return tuple(s.id for s in fw.stages if may_follow(fw, previous, s.id) and open_to(s, service))
+
+
+def passed(record: Record, stage: str) -> bool:
+    """Whether the latest decision in force on ``stage`` is a pass: only then may the next start."""
+    last = record.decision(stage)
+    return last is not None and last.outcome == "pass"
+
+
+def closes(outcome: str) -> bool:
+    """Whether a decision closes its stage: a closed stage takes no further decision."""
+    return outcome in CLOSING_OUTCOMES
+
+
+def ends_path(outcome: str) -> bool:
+    """Whether a decision ends the whole path (``fail``, ``withdrawn``): no stage may follow."""
+    return outcome in ENDING_OUTCOMES
+
+
+def needs_until(outcome: str) -> bool:
+    """Whether a decision needs an end date: an extension names the new end of its stage."""
+    return outcome == "extended"
+
+
+def takes_until(outcome: str) -> bool:
+    """Whether a decision may have an end date: an extension, or a deferral until a date."""
+    return outcome in ("extended", "deferred")
+
+
+def starts_after(previous: Enrolment, start: dt.date) -> bool:
+    """Whether a stage starting on ``start`` may follow ``previous``: it starts strictly later."""
+    return start > previous.start
+
+
 def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "stage") -> StageDef:
     stage = fw.stage(stage_id)
     if stage is None or stage.id not in allowed:
@@ -78,23 +145,50 @@ def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "
     return stage
 
 
+def framework_for(
+    enrolment: Enrolment, registry: FrameworkRegistry, settings: CouncilSettings | None = None
+) -> Framework:
+    """The framework an enrolment is counted under: the version it pins, as a council sets it.
+
+    The one place a council's settings change the framework, so that status, timelines,
+    calendars, cohort rows and assessments count the same days: ``pause_threshold_days``
+    replaces the framework's threshold for a pausing absence.
+
+    Raises:
+        FrameworkError: when the pinned version is unknown.
+    """
+    fw = registry.get(enrolment.framework)
+    if settings is not None and settings.pause_threshold_days is not None:
+        fw = attrs.evolve(fw, pause_threshold_days=settings.pause_threshold_days)
+    return fw
+
+
 def timeline_for(
     record: Record,
     enrolment: Enrolment,
     registry: FrameworkRegistry,
     as_of: dt.date | None = None,
     *,
+    settings: CouncilSettings | None = None,
     framework: Framework | None = None,
 ) -> StageTimeline:
     """The timeline of one enrolment under the framework version it pins.
 
     An extension counts from its decision's date: as of an earlier date, it was not yet decided.
-    ``framework`` replaces the pinned version's data (a council's overrides of it).
+
+    Args:
+        record: The record.
+        enrolment: One of its enrolments.
+        registry: The frameworks.
+        as_of: Decisions after this date are not known yet (default: every decision counts).
+        settings: A council's settings, applied by :func:`framework_for`.
+        framework: The framework to count under, made already by :func:`framework_for` (it
+            replaces ``settings``).
 
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
-    fw = framework or registry.get(enrolment.framework)
+    fw = framework or framework_for(enrolment, registry, settings)
     stage = fw.stage(enrolment.stage)
     if stage is None:
         known = ", ".join(fw.stage_ids())
@@ -137,7 +231,7 @@ def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> Stat
     if (
         record.left is not None
         and record.left.date <= as_of
-        and not (decisions and decisions[-1].outcome in CLOSING_OUTCOMES)
+        and not (decisions and closes(decisions[-1].outcome))
     ):
         return "left"
     if decisions:
@@ -167,15 +261,10 @@ def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]
     if record.left is not None:
         return ()
     if current is None:
-        return _open_to(fw, fw.next_stages(QUALIFICATION), record.service)
-    last = record.decision(current.stage)
-    if last is None or last.outcome != "pass":
+        return stages_after(fw, QUALIFICATION, record.service)
+    if not passed(record, current.stage):
         return ()
-    return _open_to(fw, fw.next_stages(current.stage), record.service)
-
-
-def _open_to(fw: Framework, stages: tuple[str, ...], service: str) -> tuple[str, ...]:
-    return tuple(s for s in stages if (d := fw.stage(s)) is not None and service in d.services)
+    return stages_after(fw, current.stage, record.service)
 
 
 def new_record(
@@ -264,7 +353,7 @@ def decide(
                     )
                 ]
             )
-    elif previous and previous[-1].outcome in CLOSING_OUTCOMES:
+    elif previous and closes(previous[-1].outcome):
         last = previous[-1]
         raise TransitionError(
             [
@@ -291,7 +380,7 @@ def decide(
                 )
             ]
         )
-    if decision.outcome == "extended":
+    if needs_until(decision.outcome):
         if decision.until is None:
             raise TransitionError(
                 [Problem("an extension needs its new end date (--until)", "until")]
@@ -305,7 +394,7 @@ def decide(
                     )
                 ]
             )
-    elif decision.until is not None and decision.outcome != "deferred":
+    elif decision.until is not None and not takes_until(decision.outcome):
         raise TransitionError(
             [
                 Problem(
@@ -336,8 +425,8 @@ def advance(
         raise TransitionError(
             [Problem("the record has no stage yet to follow on from", "stage", stage)]
         )
-    last = record.decision(current.stage)
-    if last is None or last.outcome != "pass":
+    if not passed(record, current.stage):
+        last = record.decision(current.stage)
         got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
         raise TransitionError(
             [
@@ -350,7 +439,7 @@ def advance(
             ]
         )
     stage_def = _stage(fw, stage, allowed_next(record, registry))
-    if start <= current.start:
+    if not starts_after(current, start):
         raise TransitionError(
             [
                 Problem(

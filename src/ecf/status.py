@@ -18,6 +18,7 @@ from ecf.progression import State, stage_state, timeline_for
 if TYPE_CHECKING:
     import datetime as dt
 
+    from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
     from ecf.records import Record
     from ecf.timeline import MilestoneDue
@@ -96,18 +97,25 @@ register_json(
 )
 
 
-def status(record: Record, registry: FrameworkRegistry, as_of: dt.date) -> Status:
+def status(
+    record: Record,
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    *,
+    settings: CouncilSettings | None = None,
+) -> Status:
     """The record's current stage as of ``as_of``.
 
     The current stage is the latest enrolment that started on or before ``as_of`` (or the first
-    one, if none had started yet).
+    one, if none had started yet).  A council's ``settings`` apply to its dates as they do to
+    an assessment's (:func:`ecf.progression.framework_for`).
 
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
     """
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
-    tl = timeline_for(record, enrolment, registry, as_of)
+    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     state = stage_state(record, tl, as_of)
     milestones = tuple(MilestoneStatus.of(m, as_of) for m in tl.milestones)
     if state in CLOSED:
@@ -136,18 +144,21 @@ class Event:
     done: bool = True
 
 
-def events(record: Record, registry: FrameworkRegistry) -> tuple[Event, ...]:
+def events(
+    record: Record, registry: FrameworkRegistry, *, settings: CouncilSettings | None = None
+) -> tuple[Event, ...]:
     """Everything dated in a record, in date order.
 
     Stages, milestones due and held, decisions, working-pattern changes, absences and evidence
-    (by id and kind, without notes).
+    (by id and kind, without notes).  Due dates and pauses count under a council's
+    ``settings`` when given.
 
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
     """
     out: list[Event] = [Event(record.qualified, "qualified", None, "Qualified")]
     for enrolment in record.enrolments:
-        tl = timeline_for(record, enrolment, registry)
+        tl = timeline_for(record, enrolment, registry, settings=settings)
         out.append(
             Event(enrolment.start, "stage", tl.stage, f"Started {tl.title} ({tl.framework})")
         )

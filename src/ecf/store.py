@@ -41,6 +41,7 @@ __all__ = [
     "create",
     "open_record",
     "parse_record",
+    "read_bytes",
     "read_record",
     "save",
 ]
@@ -51,15 +52,25 @@ NEW_FILE_MODE = 0o600
 _HEADER = "ecf record file: one practitioner. `ecf validate FILE` checks it after a hand edit."
 
 
-def _read_bytes(path: Path) -> bytes:
+def unreadable(path: Path, exc: OSError) -> RecordError:
+    """The error for a record file the system would not read: missing, a folder, or refused."""
+    if isinstance(exc, FileNotFoundError):
+        return RecordError([Problem("no such file", file=str(path))])
+    if isinstance(exc, IsADirectoryError):
+        return RecordError([Problem("is a folder, not a record file", file=str(path))])
+    return RecordError([Problem(f"cannot read: {exc.strerror}", file=str(path))])
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a record file, within :mod:`ecf.limits` (a huge file is refused unread).
+
+    Raises:
+        RecordError: the file is missing, a folder, unreadable or too large.
+    """
     try:
-        return limits.read_limited(path, RecordError)  # refuses a huge file before reading it
-    except FileNotFoundError:
-        raise RecordError([Problem("no such file", file=str(path))]) from None
-    except IsADirectoryError:
-        raise RecordError([Problem("is a folder, not a record file", file=str(path))]) from None
+        return limits.read_limited(path, RecordError)
     except OSError as exc:
-        raise RecordError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+        raise unreadable(path, exc) from None
 
 
 def _text(data: bytes, path: Path) -> str:
@@ -88,7 +99,7 @@ def read_record(path: str | os.PathLike[str]) -> Record:
         RecordError: the file is missing, unreadable, malformed or has bad fields.
     """
     path = Path(path)
-    return parse_record(_read_bytes(path), path)
+    return parse_record(read_bytes(path), path)
 
 
 @attrs.frozen
@@ -115,7 +126,7 @@ def open_record(path: str | os.PathLike[str]) -> RecordFile:
         RecordError: the file is missing, unreadable, malformed or has bad fields.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     record = parse_record(data, path)
     document = tomlkit.parse(_text(data, path))
     return RecordFile(path, record, hashlib.sha256(data).hexdigest(), document)

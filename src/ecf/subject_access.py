@@ -52,6 +52,7 @@ def subject_access(
         text when given.
     """
     run = assess or assess_
+    settings = council.settings if council else None
     mapping: Mapping[str, Any] = {
         "subject_access": {
             "record": record.id,
@@ -65,8 +66,8 @@ def subject_access(
         },
         "record": record_to_dict(record),
         "classification": classify(record),
-        "status": to_json(status(record, registry, as_of)),
-        "timeline": [to_json(e) for e in events(record, registry)],
+        "status": to_json(status(record, registry, as_of, settings=settings)),
+        "timeline": [to_json(e) for e in events(record, registry, settings=settings)],
         "assessment": to_json(run(record, registry, as_of, council=council)),
     }
     if source is not None:

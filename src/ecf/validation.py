@@ -2,7 +2,9 @@
 
 :func:`check_record` is a pure function of the record, the frameworks its enrolments pin and
 today's date; it returns every problem it finds, each with its field path and value, so that a
-person fixes all of them at once.
+person fixes all of them at once.  The path of stages is checked with the transition rules of
+:mod:`ecf.progression` (``may_follow``, ``passed``, ``closes``...), the same predicates the
+functions that change a record obey, so a file edited by hand is held to the same rules.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from ecf._convert import fraction_to_toml
 from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
+from ecf.progression import (
+    closes,
+    ends_path,
+    may_follow,
+    needs_until,
+    open_to,
+    passed,
+    starts_after,
+    takes_until,
+)
 from ecf.records import (
-    CLOSING_OUTCOMES,
-    ENDING_OUTCOMES,
     RECORD_ID,
     SCHEMA_VERSION,
     SHA256,
@@ -97,7 +107,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                     enrolment.start,
                 )
             )
-        if i and enrolment.start <= record.enrolments[i - 1].start:
+        if i and not starts_after(record.enrolments[i - 1], enrolment.start):
             out.append(
                 Problem(
                     "must be after the previous stage's start", f"{path}.start", enrolment.start
@@ -132,7 +142,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-            if previous not in stage.follows:
+            if not may_follow(fw, previous, stage.id):
                 allowed = ", ".join(fw.next_stages(previous)) or "none"
                 out.append(
                     Problem(
@@ -141,7 +151,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-            if record.service not in stage.services:
+            if not open_to(stage, record.service):
                 out.append(
                     Problem(
                         f"is not open to the '{record.service}' service",
@@ -149,18 +159,16 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-        if i + 1 < len(record.enrolments):
+        if i + 1 < len(record.enrolments) and not passed(record, enrolment.stage):
             last = record.decision(enrolment.stage)
-            if last is None or last.outcome != "pass":
-                got = last.outcome if last else "no decision"
-                out.append(
-                    Problem(
-                        f"a next stage starts only after a pass of '{enrolment.stage}' "
-                        f"(it has: {got})",
-                        f"enrolments[{i + 1}].stage",
-                        record.enrolments[i + 1].stage,
-                    )
+            got = last.outcome if last else "no decision"
+            out.append(
+                Problem(
+                    f"a next stage starts only after a pass of '{enrolment.stage}' (it has: {got})",
+                    f"enrolments[{i + 1}].stage",
+                    record.enrolments[i + 1].stage,
                 )
+            )
         previous = enrolment.stage
 
 
@@ -351,7 +359,7 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                     decision.outcome,
                 )
             )
-        if decision.outcome in CLOSING_OUTCOMES:
+        if closes(decision.outcome):
             closed[decision.stage] = (decision.outcome, i)
         if decision.date < enrolment.start:
             out.append(
@@ -372,10 +380,10 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
         last_date[decision.stage] = decision.date
         if not decision.by.strip():
             out.append(Problem("a decision names who made it", f"{path}.by", decision.by))
-        if decision.outcome == "extended" and decision.until is None:
+        if needs_until(decision.outcome) and decision.until is None:
             out.append(Problem("an extension needs its new end date", f"{path}.until"))
         if decision.until is not None:
-            if decision.outcome not in ("extended", "deferred"):
+            if not takes_until(decision.outcome):
                 out.append(
                     Problem(
                         "only an extension or a deferral has an end date",
@@ -398,7 +406,7 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                     )
                 )
         if (
-            decision.outcome in ENDING_OUTCOMES
+            ends_path(decision.outcome)
             and i not in corrected
             and record.enrolments[-1].stage != decision.stage
         ):

@@ -46,7 +46,7 @@ USER_ENV = "ECF_USER"
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]
-    """An ISO date (YYYY-MM-DD)."""
+    """An ISO date, YYYY-MM-DD (:func:`ecf.parsing.parse_date`)."""
 
     name = "date"
 
@@ -54,16 +54,16 @@ class DateType(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.date:
         """Parse the value or fail with a usage error naming it."""
-        if isinstance(value, dt.date):
-            return value
+        from ecf.parsing import ParseError, parse_date
+
         try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"invalid date {value!r}, expected YYYY-MM-DD", param, ctx)
+            return parse_date(value if isinstance(value, dt.date) else str(value))
+        except ParseError as exc:
+            self.fail(exc.inline(), param, ctx)
 
 
 class FteType(click.ParamType):  # type: ignore[type-arg]
-    """A full-time equivalent in (0, 1]: ``0.6`` or ``3/5``."""
+    """A full-time equivalent in (0, 1]: ``0.6`` or ``3/5`` (:func:`ecf.parsing.parse_fte`)."""
 
     name = "fte"
 
@@ -71,15 +71,12 @@ class FteType(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Fraction:
         """Parse the value exactly or fail with a usage error naming it."""
-        from ecf._convert import parse_fraction  # refuses a huge exponent (1e999999999)
+        from ecf.parsing import ParseError, parse_fte
 
         try:
-            fte = parse_fraction(str(value))
-        except (ValueError, ZeroDivisionError):
-            self.fail(f"invalid FTE {value!r}, expected a number such as 0.6 or 3/5", param, ctx)
-        if not 0 < fte <= 1:
-            self.fail(f"FTE must be more than 0 and at most 1 (got {value!r})", param, ctx)
-        return fte
+            return parse_fte(str(value), in_range=True)
+        except ParseError as exc:
+            self.fail(exc.inline(), param, ctx)
 
 
 DATE = DateType()
@@ -374,11 +371,10 @@ def editing(file: Path) -> AbstractContextManager[Editor]:
 
 
 def load_valid(file: Path) -> Record:
-    """Read a record file (for reading only) and check it."""
-    from ecf.store import read_record
-    from ecf.validation import ensure_valid
+    """Read a record file (for reading only) and check it (:func:`ecf.sources.read_valid`)."""
+    from ecf.sources import read_valid
 
-    return ensure_valid(read_record(file), state().registry, today(), file=str(file))
+    return read_valid(file, state().registry, today())
 
 
 def council_config(path: Path | None) -> Council | None:

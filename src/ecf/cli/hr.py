@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, state, today
+from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, state, today
+from ecf.cli.types import COUNCIL
 
 if TYPE_CHECKING:
-    from ecf.cohort import Failure
     from ecf.records import Record
+    from ecf.sources import Failure
 
 __all__ = ["calendar_command", "import_command"]
 
@@ -24,37 +25,12 @@ __all__ = ["calendar_command", "import_command"]
 # --- ecf calendar ------------------------------------------------------------------------------
 
 
-def _records(paths: tuple[Path, ...]) -> tuple[list[Record], list[Failure]]:
+def _records(paths: tuple[Path, ...]) -> tuple[tuple[Record, ...], tuple[Failure, ...]]:
     """The valid records of files and folders (each file once), and the failures."""
-    from ecf import cohort
-    from ecf.errors import EcfError
-    from ecf.store import read_record
-    from ecf.validation import ensure_valid
+    from ecf.sources import load
 
-    registry = state().registry
-    records: list[Record] = []
-    failures: list[Failure] = []
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            loaded = cohort.load_folder(path, registry, today())
-            failures.extend(f for f in loaded.failures if Path(f.source).resolve() not in seen)
-            seen.update(Path(f.source).resolve() for f in loaded.failures)
-            for record, source in zip(loaded.records, loaded.sources, strict=True):
-                if Path(source).resolve() not in seen:
-                    seen.add(Path(source).resolve())
-                    records.append(record)
-            continue
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        try:
-            record = ensure_valid(read_record(path), registry, today(), file=str(path))
-        except EcfError as exc:
-            failures.append(cohort.Failure(str(path), exc.problems))
-        else:
-            records.append(record)
-    return records, failures
+    loaded = load(paths, state().registry, today())
+    return loaded.records, loaded.failures
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -88,6 +64,12 @@ def _write(out: Path, data: bytes) -> None:
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--council",
+    "council_file",
+    type=COUNCIL,
+    help="A council.toml: its settings (pause threshold) apply to the dates.",
+)
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -95,6 +77,7 @@ def calendar_command(
     out: Path | None,
     pseudonymise: bool,
     key_file: Path | None,
+    council_file: Path | None,
 ) -> None:
     """Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.
 
@@ -108,10 +91,16 @@ def calendar_command(
     from ecf import export, ical
 
     key = export.read_key(key_file) if pseudonymise else None
+    council = council_config(council_file)
+    settings = council.settings if council else None
     when = as_of or today()
     records, failures = _records(paths)
     registry = state().registry
-    items = [item for record in records for item in ical.upcoming(record, registry, when, days)]
+    items = [
+        item
+        for record in records
+        for item in ical.upcoming(record, registry, when, days, settings=settings)
+    ]
     if key is not None:
         items = [attrs.evolve(i, record_id=export.pseudonym(key, i.record_id)) for i in items]
     items.sort(key=lambda i: (i.due, i.record_id, i.stage, i.milestone))

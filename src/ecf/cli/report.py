@@ -16,7 +16,7 @@ from ecf.cli import (
     state,
     today,
 )
-from ecf.cli.types import RECORD
+from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -34,7 +34,7 @@ def _fmt(day: dt.date | None) -> str:
     "--council",
     "council_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A council.toml: adds the assessors' recommendation.",
+    help="A council.toml: its settings apply to the dates; adds the assessors' recommendation.",
 )
 def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path | None) -> None:
     """Show the current stage, what is overdue, what is next, and every milestone."""
@@ -42,12 +42,13 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     from ecf.status import status as status_
 
     record = load_valid(file)
-    st = status_(record, state().registry, as_of or today())
+    council = council_config(council_file)
+    settings = council.settings if council else None
+    st = status_(record, state().registry, as_of or today(), settings=settings)
     recommendation = None
-    if council_file is not None:
+    if council is not None:
         from ecf.assessors import assess as assess_
 
-        council = council_config(council_file)
         recommendation = assess_(record, state().registry, st.as_of, council=council).recommendation
     if as_json:
         extra = {} if recommendation is None else {"recommendation": recommendation}
@@ -81,12 +82,19 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
 @click.command()
 @click.argument("file", type=RECORD)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
-def timeline(file: Path, as_json: bool) -> None:
+@click.option(
+    "--council",
+    "council_file",
+    type=COUNCIL,
+    help="A council.toml: its settings (pause threshold) apply to the dates.",
+)
+def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     """Show everything dated in the record, stage by stage, with due dates to come."""
     from ecf.status import events
 
     record = load_valid(file)
-    items = events(record, state().registry)
+    council = council_config(council_file)
+    items = events(record, state().registry, settings=council.settings if council else None)
     if as_json:
         click.echo(dumps({"id": record.id, "events": items}))
         return

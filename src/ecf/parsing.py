@@ -1,0 +1,115 @@
+"""Reading a date and an FTE from what people write: one parser of each, for every input.
+
+Record files, the command line and HR exports all give dates and working patterns; each reads
+them here, so a value one accepts the others accept, with the same exact result.  A bad value
+raises :class:`ParseError`, which carries the message and the value as given, so that each
+caller shows it in its own frame: after a field path (``hours[0].fte: ... (got '1.5')``), or
+inline in a usage error (``invalid FTE '1.5', ...``).
+
+An FTE is an exact :class:`~fractions.Fraction`: ``0.6`` is 3/5, not the float nearest to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from fractions import Fraction
+
+__all__ = ["DATE_FORMAT", "FTE_FORMAT", "FTE_RANGE", "ParseError", "parse_date", "parse_fte"]
+
+#: What a date looks like, in every message about one.
+DATE_FORMAT = "YYYY-MM-DD"
+#: What an FTE looks like, in every message about one.
+FTE_FORMAT = "a number such as 0.6 or 3/5"
+#: The message for an FTE outside (0, 1].
+FTE_RANGE = "FTE must be more than 0 and at most 1"
+
+#: The exponent of a number: one of 1000 or more would take minutes (and gigabytes) to make exact.
+_EXPONENT = re.compile(r"[eE]\s*[+-]?\s*([\d_]+)")
+#: The most digits an exponent may have: ``1e999`` is made exact at once, ``1e9999`` is refused.
+_EXPONENT_DIGITS = 3
+
+
+class ParseError(ValueError):
+    """A value that is not a date or an FTE, or an FTE out of range.
+
+    Attributes:
+        message: What is wrong, to show after the field's name (``invalid date, expected ...``).
+        value: The value as it was given.
+    """
+
+    def __init__(self, message: str, value: object, *, inline: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self._inline = inline
+
+    def inline(self) -> str:
+        """The message with the value in it, for one line with no field before it."""
+        return self._inline or f"{self.message} (got {self.value!r})"
+
+
+def _invalid(what: str, expected: str, value: object) -> ParseError:
+    """``invalid date, expected YYYY-MM-DD``; inline ``invalid date 'x', expected YYYY-MM-DD``."""
+    return ParseError(
+        f"invalid {what}, expected {expected}",
+        value,
+        inline=f"invalid {what} {value!r}, expected {expected}",
+    )
+
+
+def parse_date(value: object) -> dt.date:
+    """A date: a :class:`~datetime.date` as is, or an ISO string (``2026-01-05``).
+
+    Raises:
+        ParseError: a string that is not a real ISO date (``2025-02-30``), a date with a time,
+            or a value of another type.
+    """
+    if isinstance(value, dt.datetime):
+        raise ParseError("expected a date without a time", value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _invalid("date", DATE_FORMAT, value) from None
+    raise ParseError(f"expected a date ({DATE_FORMAT})", value)
+
+
+def parse_fte(value: object, *, in_range: bool = False) -> Fraction:
+    """An FTE, exactly: a whole number, a float (by its shortest repr), ``"0.6"`` or ``"3/5"``.
+
+    Args:
+        value: The value as given.
+        in_range: Also refuse an FTE that is not more than 0 and at most 1.  A record file
+            leaves that to validation, which names the field it is in.
+
+    Raises:
+        ParseError: not a number or a fraction (a string with an exponent of four digits or
+            more is refused at once: ``Fraction("1e999999999")`` computes 10**999999999), or,
+            with ``in_range``, out of range.
+    """
+    if isinstance(value, bool):
+        raise ParseError("expected a number", value)
+    if isinstance(value, int | Fraction):
+        fte = Fraction(value)
+    elif isinstance(value, float | str):
+        # A float by repr(), the shortest string that reads back as it: 0.6 -> 3/5 exactly.
+        fte = _fraction(repr(value) if isinstance(value, float) else value, value)
+    else:
+        raise ParseError("expected a number", value)
+    if in_range and not 0 < fte <= 1:
+        raise ParseError(FTE_RANGE, value)
+    return fte
+
+
+def _fraction(text: str, value: object) -> Fraction:
+    """The exact value of ``text``; a bad one (``nan``, ``1/0``) is reported as ``value``."""
+    exponent = _EXPONENT.search(text)
+    if exponent and len(exponent.group(1).replace("_", "").lstrip("0")) > _EXPONENT_DIGITS:
+        raise _invalid("FTE", FTE_FORMAT, value)
+    try:
+        return Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise _invalid("FTE", FTE_FORMAT, value) from None

@@ -1,0 +1,418 @@
+"""Sources of many records: record files, folders of them, and plain rows from an HR database.
+
+Every command and tool that reads more than one record reads it here, so they all find the same
+files, read each file once, report a bad one the same way, and refuse to guess when two files
+hold the same record id:
+
+* :func:`record_files` finds the record files under a folder (``*.toml``, recursively, hidden
+  files and folders left out);
+* :func:`read_valid` reads and checks one file, raising an error that names it;
+* :func:`read_file` reads (through the record cache, when given one) and checks one file, and
+  returns its record or its failure instead of raising: the body of every loop over files;
+* :func:`load` loads files and folders, each resolved file once; a bad file is a
+  :class:`Failure`, and the rest is loaded;
+* :func:`load_rows` does the same for plain rows.
+
+Two sources holding the same record id are one failure naming both (:class:`Duplicate`): which
+one is right is not known, so neither is used until people remove one or change its id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from ecf import store
+from ecf.cache import Identity, identity
+from ecf.errors import EcfError, Problem
+from ecf.framework import FrameworkRegistry
+from ecf.records import Record, record_from_dict
+from ecf.validation import check_record, ensure_valid
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from ecf.cache import RecordCache
+
+__all__ = [
+    "CacheEntry",
+    "Duplicate",
+    "Failure",
+    "Loaded",
+    "Read",
+    "load",
+    "load_folder",
+    "load_rows",
+    "one_per_id",
+    "read_file",
+    "read_row",
+    "read_valid",
+    "record_files",
+    "unique_files",
+]
+
+T = TypeVar("T")
+
+#: What a read adds to the record cache: path, identity, content digest, pickled record (or None
+#: when the cache holds that content already).
+CacheEntry = tuple[str, Identity, str, bytes | None]
+
+
+@attrs.frozen
+class Failure:
+    """A record that could not be used, with where it came from and every problem found."""
+
+    source: str
+    problems: tuple[Problem, ...]
+
+    def lines(self) -> list[str]:
+        """One line per problem."""
+        return [str(p.with_file(self.source)) for p in self.problems]
+
+
+@attrs.frozen
+class Duplicate:
+    """One record id held by several sources (files or rows), in the order they were read."""
+
+    id: str
+    sources: tuple[str, ...]
+
+    def failure(self) -> Failure:
+        """The one failure that reports it, under its first source, naming every other."""
+        others = ", ".join(self.sources[1:])
+        return Failure(
+            self.sources[0],
+            (
+                Problem(
+                    f"the same record id is also in {others}; which is right is not known, so "
+                    "none is used until one is removed or its id changed",
+                    "id",
+                    self.id,
+                ),
+            ),
+        )
+
+
+@attrs.frozen
+class Loaded:
+    """The valid records of a cohort, and the failures (each reported once).
+
+    Attributes:
+        records: The records, in the order their sources were read.
+        failures: One per source that could not be used, and one per id held twice.
+        sources: The source of each record (a file's path as found, or ``row N``).
+        duplicates: The ids held by more than one source; none of their records is loaded.
+    """
+
+    records: tuple[Record, ...]
+    failures: tuple[Failure, ...]
+    sources: tuple[str, ...] = ()
+    duplicates: tuple[Duplicate, ...] = ()
+
+
+@attrs.frozen
+class Read:
+    """One record file read: its record or its failure, and what to add to the record cache."""
+
+    source: str
+    record: Record | None = None
+    failure: Failure | None = None
+    entry: CacheEntry | None = None
+
+
+def record_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every ``*.toml`` file under a folder, recursively, in a stable order (not hidden ones).
+
+    Hidden files and folders (a name starting with ``.``) are left out, and a symbolic link to
+    a folder is not followed (as :func:`os.walk` does).
+    """
+    return [Path(path) for path, _ in _walk(os.fspath(folder))]
+
+
+def _walk(folder: str) -> list[tuple[str, str]]:
+    """Each record file under ``folder`` and its real path, in :func:`record_files`' order.
+
+    The real path of a file is its folder's (found once per folder) and its name, unless the
+    file is a symbolic link: a cohort of 20,000 files is not resolved file by file.
+    """
+    found: list[tuple[str, str]] = []
+    _walk_into(folder, os.path.realpath(folder), found)
+    return found
+
+
+def _walk_into(path: str, real: str, found: list[tuple[str, str]]) -> None:
+    try:
+        with os.scandir(path) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return  # as os.walk: a folder that cannot be listed holds nothing
+    folders: list[os.DirEntry[str]] = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if is_folder:
+            if not entry.is_symlink():
+                folders.append(entry)
+        elif entry.name.endswith(".toml"):
+            link = entry.is_symlink()
+            found.append(
+                (
+                    entry.path,
+                    os.path.realpath(entry.path) if link else f"{real}{os.sep}{entry.name}",
+                )
+            )
+    for entry in folders:
+        _walk_into(entry.path, f"{real}{os.sep}{entry.name}", found)
+
+
+def unique_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The record files of ``paths`` (a folder stands for its :func:`record_files`), each once.
+
+    A file named twice, or both directly and through its folder, or through a symbolic link, is
+    kept once, where it first came, under the path it first came by.
+    """
+    seen: set[str] = set()
+    found: list[Path] = []
+    folders: dict[str, str] = {}  # each folder's real path, found once
+    for given in paths:
+        path = os.fspath(given)
+        for file, key in _listed(path, folders):
+            if key not in seen:
+                seen.add(key)
+                found.append(Path(file))
+    return found
+
+
+def _listed(path: str, folders: dict[str, str]) -> list[tuple[str, str]]:
+    """The record files ``path`` names (itself, or those under it), each with its real path."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # missing: reading it will say so
+        mode = 0
+    if stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and Path(path).is_dir()):
+        return _walk(path)
+    if stat.S_ISLNK(mode):
+        return [(path, os.path.realpath(path))]
+    head, name = os.path.split(path)
+    if head not in folders:
+        folders[head] = os.path.realpath(head or os.curdir)
+    return [(path, f"{folders[head]}{os.sep}{name}")]
+
+
+def read_valid(path: str | os.PathLike[str], registry: FrameworkRegistry, today: dt.date) -> Record:
+    """Read a record file (for reading only) and check it.
+
+    Raises:
+        RecordError: the file is missing, unreadable, malformed or invalid; every problem names
+            the file.
+    """
+    return ensure_valid(store.read_record(path), registry, today, file=str(path))
+
+
+def _unfiled(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """The problems without their file: a :class:`Failure` names it once, as its source."""
+    return tuple(attrs.evolve(p, file=None) for p in problems)
+
+
+def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | None]:
+    """A record file's record, from the cache when its identity or its content is known there."""
+    try:
+        ident = identity(os.stat(path))  # noqa: PTH116 - a str path is cheaper in a cohort's loop
+    except OSError as exc:
+        raise store.unreadable(Path(path), exc) from None
+    digest = cache.digest_for(path, ident)
+    record = cache.lookup(digest) if digest is not None else None
+    if record is not None:
+        return record, None
+    data = store.read_bytes(Path(path))  # within ecf.limits: a huge file is not read
+    digest = hashlib.sha256(data).hexdigest()
+    record = cache.lookup(digest)
+    blob = None
+    if record is None:
+        record = store.parse_record(data, Path(path))
+        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    return record, (path, ident, digest, blob)
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    registry: FrameworkRegistry,
+    today: dt.date,
+    *,
+    check: bool = True,
+    cache: RecordCache | None = None,
+) -> Read:
+    """Read one record file and check it; a bad file is a failure, not an exception.
+
+    Args:
+        path: The file.
+        registry: The frameworks it is checked against.
+        today: Dates after this are in the future.
+        check: ``False`` reads only (shape and types): for a caller that checks each record in
+            its own way.
+        cache: A record cache to take the parsed record from (an unchanged file is not parsed
+            again); what it lacks is returned in :attr:`Read.entry`, to store later.
+
+    Returns:
+        The record, or the failure with every problem found (without its file: the failure's
+        source names it).
+    """
+    source = str(path)
+    entry = None
+    try:
+        if cache is None:
+            record = store.read_record(source)
+        else:
+            record, entry = _parse_cached(source, cache)
+    except EcfError as exc:
+        return Read(source, failure=Failure(source, _unfiled(exc.problems)))
+    problems = check_record(record, registry, today) if check else []
+    if problems:
+        return Read(source, failure=Failure(source, tuple(problems)), entry=entry)
+    return Read(source, record=record, entry=entry)
+
+
+def one_per_id(
+    items: Iterable[tuple[str, str, T] | Failure],
+) -> tuple[list[tuple[str, T]], list[Failure], tuple[Duplicate, ...]]:
+    """Keep what only one source holds: an id held by several is one failure instead.
+
+    Args:
+        items: In source order: ``(source, record id, item)`` for each good source, and the
+            failures of the others.
+
+    Returns:
+        The ``(source, item)`` of each id held once; the failures, with one more for each id
+        held several times, in the place of its first source; and those ids.
+    """
+    listed = list(items)
+    holders: dict[str, list[str]] = {}
+    for item in listed:
+        if not isinstance(item, Failure):
+            holders.setdefault(item[1], []).append(item[0])
+    duplicates = {i: Duplicate(i, tuple(s)) for i, s in holders.items() if len(s) > 1}
+    kept: list[tuple[str, T]] = []
+    failures: list[Failure] = []
+    for item in listed:
+        if isinstance(item, Failure):
+            failures.append(item)
+            continue
+        source, record_id, value = item
+        duplicate = duplicates.get(record_id)
+        if duplicate is None:
+            kept.append((source, value))
+        elif source == duplicate.sources[0]:
+            failures.append(duplicate.failure())
+    return kept, failures, tuple(duplicates.values())
+
+
+def _loaded(items: Iterable[tuple[str, str, Record] | Failure]) -> Loaded:
+    kept, failures, duplicates = one_per_id(items)
+    return Loaded(
+        tuple(record for _, record in kept),
+        tuple(failures),
+        tuple(source for source, _ in kept),
+        duplicates,
+    )
+
+
+def load(
+    paths: Iterable[str | os.PathLike[str]],
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+    *,
+    check: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Loaded:
+    """Load record files and folders of them; bad files are failures, not exceptions.
+
+    Args:
+        paths: Record files, and folders searched recursively (:func:`record_files`); each file
+            is read once, however many times it is named.
+        registry: The frameworks (default: the shipped ones).
+        today: Dates after this are in the future (default: today).
+        check: ``False`` reads only (see :func:`read_file`).
+        progress: Called with 1 after each file (for a progress bar).
+
+    Returns:
+        The valid records, one failure per missing, unreadable, malformed or invalid file, and
+        one per record id that several files hold (naming them all; none of them is loaded).
+    """
+    registry = registry or FrameworkRegistry.default()
+    today = today or dt.date.today()  # noqa: DTZ011 - the local date
+    items: list[tuple[str, str, Record] | Failure] = []
+    for path in unique_files(paths):
+        read = read_file(path, registry, today, check=check)
+        if read.record is not None:
+            items.append((read.source, read.record.id, read.record))
+        elif read.failure is not None:
+            items.append(read.failure)
+        if progress is not None:
+            progress(1)
+    return _loaded(items)
+
+
+def load_folder(
+    folder: str | os.PathLike[str],
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Loaded:
+    """Load every record file under ``folder`` (see :func:`load`).
+
+    Raises:
+        EcfError: when ``folder`` is not a folder.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise EcfError([Problem("not a folder", file=str(root))])
+    return load([root], registry, today, progress=progress)
+
+
+def read_row(
+    number: int, row: Mapping[str, Any], registry: FrameworkRegistry, today: dt.date
+) -> Record | Failure:
+    """One plain row (a dict as an HR database gives it), structured and checked.
+
+    Returns:
+        The record, or a failure named ``row N`` with every problem's field path.
+    """
+    source = f"row {number}"
+    try:
+        record = record_from_dict(dict(row))
+    except EcfError as exc:
+        return Failure(source, exc.problems)
+    problems = check_record(record, registry, today)
+    return Failure(source, tuple(problems)) if problems else record
+
+
+def load_rows(
+    rows: Iterable[Mapping[str, Any]],
+    registry: FrameworkRegistry | None = None,
+    today: dt.date | None = None,
+) -> Loaded:
+    """Load records from plain rows (dicts as an HR database gives them, dates as ISO strings).
+
+    Each row is structured with the same strict converter as a record file; a bad row is a
+    failure named ``row N`` (1-based) with its field paths, and the rest is loaded.  Rows that
+    hold the same record id are one failure, as files are.
+    """
+    registry = registry or FrameworkRegistry.default()
+    today = today or dt.date.today()  # noqa: DTZ011 - the local date
+    items: list[tuple[str, str, Record] | Failure] = []
+    for number, row in enumerate(rows, start=1):
+        read = read_row(number, row, registry, today)
+        items.append(read if isinstance(read, Failure) else (f"row {number}", read.id, read))
+    return _loaded(items)
