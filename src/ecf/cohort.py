@@ -1,5 +1,8 @@
 """Cohorts for council HR tools: many records at once, as of a date.
 
+This module is long because a cohort row, its filters, its summary and the parallel scan that
+makes rows on every core are read together by every report over many records.
+
 Load a cohort from a folder of record files (recursively) or from plain rows an HR database
 produces; :mod:`ecf.sources` reads them (:func:`load_folder`, :func:`load_rows` and
 :func:`record_files` are its own, named here too).  One bad record never sinks the cohort: it

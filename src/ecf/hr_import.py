@@ -1,5 +1,8 @@
 """Import an HR export (CSV) into a folder of record files: plan first, then write.
 
+This module is long because an import is one plan: reading the CSV, matching rows to files,
+working out each change and writing it share the row numbers every error names.
+
 Each row of the CSV is one practitioner: ``id, name, qualified, stage, start, service`` are
 required columns; ``council, swe, fte, team`` are optional ones (a missing column or an empty
 cell leaves that field as it is).  Other columns are ignored.  A row whose id has no record file

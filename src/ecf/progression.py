@@ -1,5 +1,8 @@
 """The path through the stages as a state machine driven by the framework data.
 
+This module is long because it holds every transition rule (the predicates validation calls
+too) beside the transitions themselves: one place to read what may follow what.
+
 ``asye | ecf-1 -> ecf-2 -> expert``: which stage may follow which is the framework's ``follows``
 data, not code.  Only a recorded decision ends a stage: ``pass`` opens the next stages, ``fail``
 and ``withdrawn`` end the path, ``extended`` moves the end date, ``deferred`` keeps the stage

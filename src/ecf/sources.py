@@ -1,5 +1,8 @@
 """Sources of many records: record files, folders of them, and plain rows from an HR database.
 
+This module is long because finding files, reading one (through the cache), and reporting
+an id held twice must agree for every loader; split, two loaders would drift apart again.
+
 Every command and tool that reads more than one record reads it here, so they all find the same
 files, read each file once, report a bad one the same way, and refuse to guess when two files
 hold the same record id:

@@ -1,5 +1,8 @@
 """What makes a record valid beyond its shape: dates, kinds, standards and the path of stages.
 
+This module is long because it checks every field of a record in one pass, so that a person
+sees every problem at once; each part of the record has its own function.
+
 :func:`check_record` is a pure function of the record, the frameworks its enrolments pin and
 today's date; it returns every problem it finds, each with its field path and value, so that a
 person fixes all of them at once.  The path of stages is checked with the transition rules of

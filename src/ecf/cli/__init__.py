@@ -1,5 +1,8 @@
 """The ``ecf`` command line: a thin layer over the library for one record.
 
+This module is long because it holds the group, its static help table (so that ``ecf --help``
+imports no command) and the few helpers every command shares.
+
 Exit codes:
 
 * ``0``: success.
