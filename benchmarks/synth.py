@@ -119,7 +119,7 @@ def make_record(rng: random.Random, number: int, registry: FrameworkRegistry) ->
             }
         )
         nxt = path[index + 1]
-        nstart = end + dt.timedelta(days=1)
+        nstart = decided + dt.timedelta(days=1)  # stages never overlap
         if nstart >= TODAY:
             break
         enrolments.append({"stage": nxt, "start": nstart, "framework": fw.version})

@@ -755,7 +755,10 @@ def test_new_in_a_stage_that_is_not_a_first_stage(tmp_path: Path) -> None:
     )
     assert_refused(result, file, None)
     assert error_lines(result) == [
-        f"error: {file}: stage: not allowed here (allowed: asye, ecf-1) (got 'expert')"
+        (
+            f"error: {file}: stage: 'expert' follows a pass of ecf-2: give the stage it follows as "
+            "a prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
+        )
     ]
 
 

@@ -219,8 +219,9 @@ BAD_ROWS = {
     f"(today is {TODAY}) (got 2099-06-01)",
     "n-9,I,2025-06-01,asye,2025-05-01,children,,,,\n": "row 10: start: is before qualification "
     "(2025-06-01) (got 2025-05-01)",
-    "n-10,J,2025-06-01,ecf-2,2026-01-05,children,,,,\n": "row 11: stage: not allowed here "
-    "(allowed: asye, ecf-1) (got 'ecf-2')",
+    "n-10,J,2025-06-01,ecf-2,2026-01-05,children,,,,\n": "row 11: stage: 'ecf-2' follows a "
+    "pass of ecf-1 or asye: give the stage it follows as a prior stage, passed before the record "
+    "began (asye:DATE) (got 'ecf-2')",
     "n-11,K,2025-06-01,ecf-1,2026-01-05,adults,,,,\n": "row 12: stage: is not open to the "
     "'adults' service",
     "n-12,,2025-06-01,asye,,children,,,,\n": "row 13: name: must not be empty (got '')",

@@ -151,7 +151,7 @@ def advancing(record: Record, stage: str, start: dt.date) -> Expect:
         or last.outcome != "pass"
         or target not in NEXT[current.stage]
         or (record.service != "children" and target in CHILDREN_ONLY)
-        or start <= current.start
+        or start <= last.date  # stages never overlap: after the pass, which is after the start
     ):
         return TransitionError
     return None

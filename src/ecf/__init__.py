@@ -48,12 +48,14 @@ if TYPE_CHECKING:
     from ecf.records import Absence as Absence
     from ecf.records import Attachment as Attachment
     from ecf.records import Decision as Decision
+    from ecf.records import Employment as Employment
     from ecf.records import Enrolment as Enrolment
     from ecf.records import Evidence as Evidence
     from ecf.records import HeldMilestone as HeldMilestone
     from ecf.records import HistoryEntry as HistoryEntry
     from ecf.records import Leaving as Leaving
     from ecf.records import PatternChange as PatternChange
+    from ecf.records import PriorStage as PriorStage
     from ecf.records import Record as Record
     from ecf.records import record_from_dict as record_from_dict
     from ecf.records import record_to_dict as record_to_dict
@@ -84,6 +86,7 @@ _WHERE: dict[str, str] = {
     "Council": "ecf.council",
     "CouncilSettings": "ecf.council",
     "Decision": "ecf.records",
+    "Employment": "ecf.records",
     "Enrolment": "ecf.records",
     "Evidence": "ecf.records",
     "Framework": "ecf.framework",
@@ -92,6 +95,7 @@ _WHERE: dict[str, str] = {
     "HistoryEntry": "ecf.records",
     "Leaving": "ecf.records",
     "PatternChange": "ecf.records",
+    "PriorStage": "ecf.records",
     "Record": "ecf.records",
     "load_council": "ecf.council",
     "record_from_dict": "ecf.records",

@@ -317,6 +317,8 @@ def assess(
     judged.extend(("proposed", rs) for rs in proposed or [])
     for assessor, rs in judged:
         findings.extend(_judge_guarded(assessor, rs, ctx, views))
+    if record.began is not None:
+        findings = [_before_record(f, record.began) for f in findings]
     return Assessment(
         id=record.id,
         stage=ctx.stage.id,
@@ -324,6 +326,25 @@ def assess(
         recommendation=recommend(findings),
         findings=tuple(findings),
         council=council.code if council else None,
+    )
+
+
+def _before_record(finding: Finding, began: dt.date) -> Finding:
+    """A finding whose deadline came before the record began is not judged: nothing is known.
+
+    An existing member of staff onboarded mid-stage has no evidence in ecf from before: a rule
+    due before the record began is ``not-applicable`` rather than missed.
+    """
+    if finding.deadline is None or finding.deadline >= began or finding.status == "met":
+        return finding
+    if finding.status not in ("missed", "pending"):
+        return finding
+    return attrs.evolve(
+        finding,
+        status="not-applicable",
+        behind=False,
+        message=f"{finding.message} (not judged: due {finding.deadline}, before the record "
+        f"began on {began})",
     )
 
 

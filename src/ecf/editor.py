@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ecf import _arguments as arguments
@@ -61,6 +62,7 @@ from ecf.records import (
     Leaving,
     Outcome,
     PatternChange,
+    PriorStage,
     Record,
     digest,
 )
@@ -68,7 +70,7 @@ from ecf.validation import ensure_valid
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterator
     from fractions import Fraction
     from pathlib import Path
 
@@ -581,6 +583,16 @@ def edit(
             editor._closed = True  # noqa: SLF001 - same
 
 
+def _priors(prior: object) -> tuple[PriorStage, ...]:
+    """Prior stages given by a caller, checked for their type."""
+    if isinstance(prior, str | bytes) or not isinstance(prior, Iterable):
+        raise arguments.refuse("expected a list of ecf.PriorStage", "prior")
+    items = tuple(prior)
+    if not all(isinstance(p, PriorStage) for p in items):
+        raise arguments.refuse("expected a list of ecf.PriorStage", "prior")
+    return items
+
+
 def create(
     path: str | os.PathLike[str],
     *,
@@ -597,6 +609,7 @@ def create(
     registered: dt.date | None = None,
     began: dt.date | None = None,
     employed_from: dt.date | None = None,
+    prior: Iterable[PriorStage] = (),
     registry: FrameworkRegistry | None = None,
     today: dt.date | None = None,
     clock: Callable[[], dt.datetime] | None = None,
@@ -619,6 +632,10 @@ def create(
         began: The day the record begins in ecf, for an existing member of staff onboarded
             mid-stage: nothing due before it is overdue (default: the stage's start).
         employed_from: The first day employed at ``council`` (default: the stage's start).
+        prior: Stages passed before the record began (an existing member of staff, recognised
+            prior learning): a later first stage needs the stage it follows among them.  With
+            prior stages and no ``began``, the record begins today (if the stage started
+            earlier), so nothing from before it is overdue.
         registry: The frameworks; the stage starts under the current version (default:
             :meth:`FrameworkRegistry.default`).
         today: The date the checks take as today (default: the local date).
@@ -660,6 +677,7 @@ def create(
             registered=arguments.optional_date(registered, "registered"),
             began=arguments.optional_date(began, "began"),
             employed_from=arguments.optional_date(employed_from, "employed_from"),
+            prior=_priors(prior),
         )
         ensure_valid(record, frameworks, day, file=str(file))
     with store.locked(file):

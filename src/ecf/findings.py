@@ -65,6 +65,16 @@ class Context:
     settings: Mapping[str, Any] = attrs.field(factory=dict)
     council: CouncilSettings = attrs.field(factory=CouncilSettings)
 
+    @property
+    def counted_from(self) -> dt.date:
+        """The day this stage's evidence in ecf begins: its start, or when the record began.
+
+        An existing member of staff is onboarded mid-stage: nothing before the record began was
+        recorded in ecf, so a rule's pace is judged from here.
+        """
+        began = self.record.began
+        return max(self.enrolment.start, began) if began is not None else self.enrolment.start
+
     def due(self, milestone: str) -> dt.date | None:
         """The due date of a milestone of this stage, ``end`` for the expected end."""
         if milestone == "end":

@@ -29,6 +29,7 @@ from ecf.records import (
     Enrolment,
     HistoryEntry,
     PatternChange,
+    PriorStage,
     Record,
     digest,
 )
@@ -36,6 +37,7 @@ from ecf.timeline import StageTimeline, stage_timeline
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Iterable
     from fractions import Fraction
 
     from ecf.council import CouncilSettings
@@ -46,12 +48,16 @@ __all__ = [
     "State",
     "advance",
     "allowed_next",
+    "born_before_overlap_rule",
     "closes",
     "decide",
+    "ended_on",
     "ends_path",
+    "first_stages",
     "framework_for",
     "leave",
     "may_follow",
+    "missing_prior",
     "needs_until",
     "new_record",
     "open_to",
@@ -133,9 +139,62 @@ def takes_until(outcome: str) -> bool:
     return outcome in ("extended", "deferred")
 
 
-def starts_after(previous: Enrolment, start: dt.date) -> bool:
-    """Whether a stage starting on ``start`` may follow ``previous``: it starts strictly later."""
-    return start > previous.start
+#: The schema from which a stage starts only after the previous one was passed.
+OVERLAP_RULE = 3
+
+
+def ended_on(record: Record, previous: Enrolment) -> dt.date:
+    """The last day of ``previous`` for what follows it: its pass's date, else its start."""
+    last = record.decision(previous.stage)
+    return last.date if last is not None and last.outcome == "pass" else previous.start
+
+
+def starts_after(record: Record, previous: Enrolment, start: dt.date) -> bool:
+    """Whether a stage starting on ``start`` may follow ``previous``: stages never overlap.
+
+    It starts after the day ``previous`` was passed (:func:`ended_on`), so the same evidence
+    never counts for both.  A record written before schema 3 (migrated since) was held to the
+    rule of its time, a start after the previous stage's start: it stays valid as it was.
+    """
+    if born_before_overlap_rule(record):
+        return start > previous.start
+    return start > ended_on(record, previous)
+
+
+def born_before_overlap_rule(record: Record) -> bool:
+    """Whether the record was written before schema 3, when stages could overlap."""
+    return record.schema_version < OVERLAP_RULE or any(
+        h.action == "migrate" for h in record.history
+    )
+
+
+def first_stages(
+    fw: Framework, prior: Iterable[PriorStage], service: str | None = None
+) -> tuple[str, ...]:
+    """The stages a record may begin in: after qualification, or after a stage passed before.
+
+    With ``service``, only those open to it.
+    """
+    after = [QUALIFICATION, *(p.stage for p in prior)]
+    found = (s for a in after for s in fw.next_stages(a))
+    return tuple(
+        dict.fromkeys(
+            s
+            for s in found
+            if service is None or ((d := fw.stage(s)) is not None and open_to(d, service))
+        )
+    )
+
+
+def missing_prior(fw: Framework, stage: str) -> str:
+    """What to give for ``stage`` to begin a record: a stage it follows, passed before."""
+    found = fw.stage(stage)
+    follows = [s for s in (found.follows if found else ()) if s != QUALIFICATION]
+    example = follows[-1] if follows else "STAGE"
+    return (
+        f"'{stage}' follows a pass of {' or '.join(follows) or 'another stage'}: give the stage "
+        f"it follows as a prior stage, passed before the record began ({example}:DATE)"
+    )
 
 
 def _stage(fw: Framework, stage_id: str, allowed: tuple[str, ...], path: str = "stage") -> StageDef:
@@ -264,7 +323,7 @@ def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]
     if record.left is not None:
         return ()
     if current is None:
-        return stages_after(fw, QUALIFICATION, record.service)
+        return first_stages(fw, record.prior, record.service)
     if not passed(record, current.stage):
         return ()
     return stages_after(fw, current.stage, record.service)
@@ -286,20 +345,39 @@ def new_record(
     registered: dt.date | None = None,
     began: dt.date | None = None,
     employed_from: dt.date | None = None,
+    prior: tuple[PriorStage, ...] = (),
 ) -> Record:
     """A new record enrolled in its first stage under the registry's current framework.
 
     The practitioner is employed at ``council`` from ``employed_from`` (default: the stage's
-    start).  ``began`` is the day the record begins in ecf, for an existing member of staff
-    onboarded mid-stage (default: the stage's start).
+    start).  ``prior`` holds the stages passed before the record began, which a later first
+    stage needs (``expert`` after a pass of ``asye``).  ``began`` is the day the record begins in
+    ecf: nothing due before it is overdue.  By default it is the stage's start, except for an
+    existing member of staff onboarded with prior stages: then the day the record is made (the
+    entry's date), if that is later than the start.
 
     Raises:
-        TransitionError: when the stage is not a first stage or its start is before qualification.
+        TransitionError: when the stage cannot begin a record with these prior stages (the
+            refusal says which prior stage is missing), or starts before qualification or
+            before the last prior stage was passed.
     """
     fw = registry.get()
-    stage_def = _stage(fw, stage, fw.next_stages(QUALIFICATION))
+    allowed = first_stages(fw, prior)  # (whether it is open to the service: validation says)
+    known = fw.stage(stage)
+    if known is not None and known.id not in allowed:
+        raise TransitionError([Problem(missing_prior(fw, known.id), "stage", stage)])
+    stage_def = _stage(fw, stage, allowed)
     if start < qualified:
         raise TransitionError([Problem(f"is before qualification ({qualified})", "start", start)])
+    last_prior = max((p.passed for p in prior), default=None)
+    if last_prior is not None and start <= last_prior:
+        raise TransitionError(
+            [
+                Problem(
+                    f"must be after the last prior stage was passed ({last_prior})", "start", start
+                )
+            ]
+        )
     record = Record(
         schema_version=SCHEMA_VERSION,
         id=id,
@@ -309,12 +387,19 @@ def new_record(
         swe=swe,
         council=council,
         registered=registered,
-        began=began,
+        began=began if began is not None or not prior else _made_after(start, entry),
+        prior=tuple(sorted(prior, key=lambda p: p.passed)),
         enrolments=(Enrolment(stage_def.id, start, fw.version),),
         employment=(Employment(employed_from or start, council),),
         hours=(PatternChange(start, fte),) if fte is not None else (),
     )
     return record.changed(entry)
+
+
+def _made_after(start: dt.date, entry: HistoryEntry) -> dt.date | None:
+    """The day a record is made, when that is after its stage started (an onboarding)."""
+    made = entry.at.date()
+    return made if made > start else None
 
 
 def decide(
@@ -442,11 +527,12 @@ def advance(
             ]
         )
     stage_def = _stage(fw, stage, allowed_next(record, registry))
-    if not starts_after(current, start):
+    if start <= ended_on(record, current):  # a new stage never overlaps, whatever the schema
         raise TransitionError(
             [
                 Problem(
-                    f"must be after the start of '{current.stage}' ({current.start})",
+                    f"must be after '{current.stage}' was passed ({ended_on(record, current)}): "
+                    "stages never overlap",
                     "start",
                     start,
                 )

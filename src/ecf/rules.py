@@ -216,7 +216,7 @@ class CountRule(RuleBase):
         by = _by_text(ctx, self.by, deadline)
         message = f"{min(have, self.min)} of {self.min} {what} {by}{missing}"
         behind = status == "pending" and _behind(
-            have, self.min, ctx.enrolment.start, deadline, ctx.as_of
+            have, self.min, ctx.counted_from, deadline, ctx.as_of
         )
         return _finding(
             self,
@@ -259,7 +259,7 @@ class CoverageRule(RuleBase):
         )
         citing = [e for e in used if any(s in counts for s in e.standards)]
         behind = status == "pending" and _behind(
-            covered, len(wanted), ctx.enrolment.start, deadline, ctx.as_of
+            covered, len(wanted), ctx.counted_from, deadline, ctx.as_of
         )
         return _finding(
             self,

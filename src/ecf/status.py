@@ -8,6 +8,7 @@ state, when it is expected to end, which milestones are done, due, overdue, and 
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import attrs
@@ -31,7 +32,12 @@ CLOSED = frozenset({"passed", "failed", "withdrawn", "left"})
 
 @attrs.frozen
 class MilestoneStatus:
-    """A milestone as of a date."""
+    """A milestone as of a date.
+
+    Attributes:
+        before_record: Due before the record began (an existing member of staff onboarded
+            mid-stage): never overdue, and never next.
+    """
 
     id: str
     title: str
@@ -39,13 +45,19 @@ class MilestoneStatus:
     held: dt.date | None
     overdue: bool
     optional: bool
+    before_record: bool = False
 
     @classmethod
-    def of(cls, ms: MilestoneDue, as_of: dt.date) -> MilestoneStatus:
-        """The milestone as it stands on ``as_of`` (a milestone held later is not held yet)."""
+    def of(cls, ms: MilestoneDue, as_of: dt.date, began: dt.date | None = None) -> MilestoneStatus:
+        """The milestone as it stands on ``as_of`` (a milestone held later is not held yet).
+
+        A milestone due before ``began``, the day the record began, is never overdue.
+        """
         held = ms.held if ms.held is not None and ms.held <= as_of else None
         due = attrs.evolve(ms, held=held)
-        return cls(ms.id, ms.title, ms.due, held, due.overdue(as_of), ms.optional)
+        before = began is not None and ms.due is not None and ms.due < began
+        overdue = due.overdue(as_of) and not before
+        return cls(ms.id, ms.title, ms.due, held, overdue, ms.optional, before)
 
 
 @attrs.frozen
@@ -82,6 +94,7 @@ class Status:
             for m in self.milestones
             if m.held is None
             and not m.overdue
+            and not m.before_record
             and not (m.optional and m.due and m.due < self.as_of)
         ]
         dated = sorted((m for m in waiting if m.due is not None), key=lambda m: m.due or self.as_of)
@@ -117,7 +130,7 @@ def status(
     enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     state = stage_state(record, tl, as_of)
-    milestones = tuple(MilestoneStatus.of(m, as_of) for m in tl.milestones)
+    milestones = tuple(MilestoneStatus.of(m, as_of, record.began) for m in tl.milestones)
     if state in CLOSED:
         milestones = tuple(attrs.evolve(m, overdue=False) for m in milestones)
     return Status(
@@ -157,6 +170,22 @@ def events(
         FrameworkError: when an enrolment pins an unknown framework version.
     """
     out: list[Event] = [Event(record.qualified, "qualified", None, "Qualified")]
+    if record.registered is not None:
+        out.append(
+            Event(record.registered, "registered", None, "Registered with Social Work England")
+        )
+    out.extend(
+        Event(p.passed, "prior", p.stage, f"Passed {p.stage} before the record began")
+        for p in record.prior
+    )
+    if record.began is not None:
+        out.append(Event(record.began, "began", None, "The record began in ecf"))
+    periods = record.periods()
+    for before, after in itertools.pairwise(periods):
+        out.append(Event(after.from_, "employment", None, f"Joined {after.council or 'a council'}"))
+        if before.to is not None:
+            text = f"Left {before.council or 'the council'} (moved)"
+            out.append(Event(before.to, "employment", None, text))
     for enrolment in record.enrolments:
         tl = timeline_for(record, enrolment, registry, settings=settings)
         out.append(
@@ -165,7 +194,11 @@ def events(
         for ms in tl.milestones:
             if ms.held is not None:
                 out.append(Event(ms.held, "milestone", tl.stage, f"{ms.title} held"))
-            elif ms.due is not None and not (record.left and ms.due > record.left.date):
+            elif (
+                ms.due is not None
+                and not (record.left and ms.due > record.left.date)
+                and not (record.began and ms.due < record.began)  # unknown: before the record
+            ):
                 optional = " (optional)" if ms.optional else ""
                 out.append(Event(ms.due, "due", tl.stage, f"{ms.title} due{optional}", done=False))
         for pause in tl.pauses:
@@ -194,6 +227,10 @@ def events(
         out.append(Event(ev.date, "evidence", None, f"Evidence {ev.id}: {ev.kind}"))
     order = {
         "qualified": 0,
+        "registered": 0,
+        "prior": 0,
+        "employment": 1,
+        "began": 1,
         "stage": 1,
         "hours": 2,
         "absence": 3,

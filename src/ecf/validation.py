@@ -20,9 +20,13 @@ from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
 from ecf.progression import (
+    born_before_overlap_rule,
     closes,
+    ended_on,
     ends_path,
+    first_stages,
     may_follow,
+    missing_prior,
     needs_until,
     open_to,
     passed,
@@ -110,12 +114,15 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                     enrolment.start,
                 )
             )
-        if i and not starts_after(record.enrolments[i - 1], enrolment.start):
-            out.append(
-                Problem(
-                    "must be after the previous stage's start", f"{path}.start", enrolment.start
-                )
+        if i and not starts_after(record, record.enrolments[i - 1], enrolment.start):
+            before = record.enrolments[i - 1]
+            why = (
+                "must be after the previous stage's start"
+                if born_before_overlap_rule(record)
+                else f"must be after '{before.stage}' was passed ({ended_on(record, before)}): "
+                "stages never overlap"
             )
+            out.append(Problem(why, f"{path}.start", enrolment.start))
         if (
             record.enrolments.count(enrolment) > 1
             or [e.stage for e in record.enrolments].count(enrolment.stage) > 1
@@ -145,7 +152,10 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-            if not may_follow(fw, previous, stage.id):
+            if i == 0 and stage.id not in first_stages(fw, record.prior, record.service):
+                if open_to(stage, record.service):
+                    out.append(Problem(missing_prior(fw, stage.id), f"{path}.stage", stage.id))
+            elif i and not may_follow(fw, previous, stage.id):
                 allowed = ", ".join(fw.next_stages(previous)) or "none"
                 out.append(
                     Problem(
@@ -173,6 +183,78 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                 )
             )
         previous = enrolment.stage
+
+
+def _check_prior(record: Record, fw: Framework | None, today: dt.date, out: list[Problem]) -> None:
+    """Stages passed before the record began: known, in order, each after a stage it follows."""
+    seen: list[str] = []
+    enrolled = {e.stage for e in record.enrolments}
+    for i, prior in enumerate(record.prior):
+        path = f"prior[{i}]"
+        if prior.passed < record.qualified:
+            out.append(
+                Problem(
+                    f"is before qualification ({record.qualified})", f"{path}.passed", prior.passed
+                )
+            )
+        if prior.passed > today:
+            out.append(
+                Problem(f"is in the future (today is {today})", f"{path}.passed", prior.passed)
+            )
+        if i and prior.passed < record.prior[i - 1].passed:
+            out.append(
+                Problem("must be in date order (oldest first)", f"{path}.passed", prior.passed)
+            )
+        if prior.stage in seen or prior.stage in enrolled:
+            out.append(
+                Problem("a stage appears only once in a record", f"{path}.stage", prior.stage)
+            )
+        if fw is not None:
+            stage = fw.stage(prior.stage)
+            if stage is None:
+                known = ", ".join(fw.stage_ids())
+                out.append(
+                    Problem(
+                        f"unknown stage (known in {fw.version}: {known})",
+                        f"{path}.stage",
+                        prior.stage,
+                    )
+                )
+            elif stage.id not in first_stages(fw, record.prior[:i], record.service):
+                out.append(Problem(missing_prior(fw, stage.id), f"{path}.stage", prior.stage))
+        seen.append(prior.stage)
+    if record.prior and record.enrolments:
+        last = record.prior[-1].passed
+        first = record.enrolments[0]
+        if first.start <= last:
+            out.append(
+                Problem(
+                    f"must be after the last prior stage's pass ({last}): stages never overlap",
+                    "enrolments[0].start",
+                    first.start,
+                )
+            )
+
+
+def _check_dates(record: Record, today: dt.date, out: list[Problem]) -> None:
+    """The registration date and the day the record began."""
+    if record.registered is not None:
+        if record.registered < record.qualified:
+            out.append(
+                Problem(
+                    f"is before qualification ({record.qualified})", "registered", record.registered
+                )
+            )
+        if record.registered > today:
+            out.append(
+                Problem(f"is in the future (today is {today})", "registered", record.registered)
+            )
+    if record.began is not None and record.enrolments:
+        first = record.enrolments[0].start
+        if record.began < first:
+            out.append(
+                Problem(f"is before the first stage started ({first})", "began", record.began)
+            )
 
 
 def _check_hours(record: Record, out: list[Problem]) -> None:
@@ -441,6 +523,8 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     standards = {s for fw in known for s in fw.standard_ids()}
     _check_identity(record, today, out)
     _check_enrolments(record, pinned, out)
+    _check_prior(record, pinned[0] if pinned else None, today, out)
+    _check_dates(record, today, out)
     _check_hours(record, out)
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, FTE, editing, state, today
+from ecf.cli import DATE, FTE, editing, fail, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
-    from ecf.records import Outcome
+    from ecf.records import Outcome, PriorStage
 
 
 @click.command()
@@ -32,6 +32,20 @@ if TYPE_CHECKING:
 )
 @click.option("--council", help="The employer council's code.")
 @click.option("--swe", help="Social Work England registration number (SW and digits).")
+@click.option(
+    "--prior",
+    "priors",
+    multiple=True,
+    metavar="STAGE:DATE",
+    help="A stage passed before the record began, and when (repeatable), e.g. asye:2024-08-30: "
+    "existing staff start in a later stage.",
+)
+@click.option(
+    "--prior-note",
+    "prior_notes",
+    multiple=True,
+    help="Where, which certificate: one per --prior, in the same order.",
+)
 @click.option("--registered", type=DATE, help="Social Work England registration date.")
 @click.option(
     "--began",
@@ -55,11 +69,18 @@ def new(
     service: str,
     council: str | None,
     swe: str | None,
+    priors: tuple[str, ...],
+    prior_notes: tuple[str, ...],
     registered: dt.date | None,
     began: dt.date | None,
     employed_from: dt.date | None,
 ) -> None:
-    """Start a new record FILE in its first stage."""
+    """Start a new record FILE in its first stage.
+
+    An existing member of staff starts in the stage they are in, with the stages they passed
+    before (--prior asye:2024-08-30); the record then begins today, so nothing due before it is
+    overdue (--began sets another day).
+    """
     from ecf.editor import create
 
     shared = state()
@@ -78,6 +99,7 @@ def new(
         registered=registered,
         began=began,
         employed_from=employed_from,
+        prior=_priors(priors, prior_notes),
         registry=shared.registry,
         today=today(),
     )
@@ -239,3 +261,21 @@ def rejoin(file: Path, council: str, when: dt.date) -> None:
     with editing(file) as editor:
         period = editor.rejoin(council, when)
     click.echo(f"{editor.record.id}: rejoined {period.council} on {period.from_}")
+
+
+def _priors(priors: tuple[str, ...], notes: tuple[str, ...]) -> list[PriorStage]:
+    """``--prior STAGE:DATE`` options, each with its ``--prior-note`` by position."""
+    from ecf.parsing import ParseError, parse_date
+    from ecf.records import PriorStage
+
+    if len(notes) > len(priors):
+        fail(["--prior-note: one note per --prior (more notes than prior stages)"])
+    out = []
+    for i, given in enumerate(priors):
+        stage, _, day = given.partition(":")
+        try:
+            passed = parse_date(day.strip())
+        except ParseError as exc:
+            fail([f"--prior: {exc.message} after the stage, as in asye:2024-08-30 (got {given!r})"])
+        out.append(PriorStage(stage.strip(), passed, notes[i] if i < len(notes) else None))
+    return out

@@ -70,6 +70,7 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     for ms in st.milestones:
         flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
         flag = flag or ("optional" if ms.optional and ms.held is None else "")
+        flag = flag or ("before the record" if ms.before_record and ms.held is None else "")
         rows.append((ms.id, _fmt(ms.due), _fmt(ms.held), flag))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     click.echo()

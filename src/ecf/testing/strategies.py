@@ -442,7 +442,7 @@ def _records(
             break
         nxt = draw(st.sampled_from(after))
         passed = decided[-1].date
-        nxt_start = max(passed + _days(draw(st.integers(0, 90))), current.start + ONE_DAY)
+        nxt_start = max(passed + _days(draw(st.integers(1, 90))), current.start + ONE_DAY)
         record = attrs.evolve(
             record, enrolments=(*record.enrolments, Enrolment(nxt, nxt_start, fw.version))
         )
