@@ -372,11 +372,7 @@ def new_record(
     last_prior = max((p.passed for p in prior), default=None)
     if last_prior is not None and start <= last_prior:
         raise TransitionError(
-            [
-                Problem(
-                    f"must be after the last prior stage was passed ({last_prior})", "start", start
-                )
-            ]
+            [Problem(f"must be after the last prior stage's pass ({last_prior})", "start", start)]
         )
     record = Record(
         schema_version=SCHEMA_VERSION,
