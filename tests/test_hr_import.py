@@ -314,7 +314,8 @@ def test_missing_columns_are_reported_once(folder: Path, tmp_path: Path) -> None
     assert errors(result) == [
         (
             f"error: {rows}: missing columns: qualified, start, service "
-            "(the columns are id, name, qualified, stage, start, service, council, swe, fte, team)"
+            "(the columns are id, name, qualified, stage, start, service, council, swe, fte, "
+            "team, prior, registered)"
         )
     ]
     assert result.stdout == ""
@@ -466,3 +467,70 @@ def test_into_must_be_a_folder(tmp_path: Path) -> None:
     rows = csv_file(tmp_path, NEW)
     with pytest.raises(EcfError, match="not a folder"):
         hr_import.plan_import(rows, rows, REGISTRY, as_of=TODAY, entry=entry)
+
+
+# --- existing staff: prior stages, registration, councils ---------------------------------------
+
+HEADER_9 = "id,name,qualified,stage,start,service,council,prior,registered\n"
+
+
+def test_existing_staff_are_onboarded_in_their_stage_with_prior_stages(
+    folder: Path, tmp_path: Path
+) -> None:
+    rows = csv_file(
+        tmp_path,
+        "y3,Jo Ex,2022-07-01,expert,2024-09-02,children,E1,asye:2023-08-30; ecf-2:2024-08-29,"
+        "2022-07-20\n",
+        header=HEADER_9,
+    )
+    result = run("import", rows, "--into", folder, "--apply")
+    assert result.exit_code == 0, result.output
+    record = read_record(folder / "y3.toml")
+    assert [(p.stage, p.passed) for p in record.prior] == [
+        ("asye", dt.date(2023, 8, 30)),
+        ("ecf-2", dt.date(2024, 8, 29)),
+    ]
+    assert record.registered == dt.date(2022, 7, 20)
+    assert record.began is not None  # onboarded: the record begins the day it was imported
+    assert run("import", rows, "--into", folder).stdout.startswith("row 2: y3: unchanged")
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (
+            "expert,2024-09-02,children,E1,,",
+            "row 2: stage: 'expert' follows a pass of ecf-2: give the stage it follows",
+        ),
+        ("expert,2024-09-02,children,E1,nope:2023-08-30,", "row 2: prior: unknown stage"),
+        ("expert,2024-09-02,children,E1,asye:30/08/2023,", "row 2: prior: invalid date"),
+        ("asye,2024-09-02,children,E1,,2099-01-01", "row 2: registered: is in the future"),
+    ],
+)
+def test_bad_prior_stages_and_registration_are_row_errors(
+    folder: Path, tmp_path: Path, cells: str, message: str
+) -> None:
+    before = snapshot(folder)
+    rows = csv_file(tmp_path, f"y3,Jo Ex,2022-07-01,{cells}\n", header=HEADER_9)
+    result = run("import", rows, "--into", folder, "--apply")
+    assert result.exit_code == 2
+    assert any(message in line for line in errors(result)), errors(result)
+    assert snapshot(folder) == before
+
+
+def test_a_council_change_of_a_record_with_periods_is_a_transfer(
+    folder: Path, tmp_path: Path
+) -> None:
+    rows = csv_file(
+        tmp_path, "y3,Jo Ex,2022-07-01,asye,2024-09-02,children,E1,,\n", header=HEADER_9
+    )
+    assert run("import", rows, "--into", folder, "--apply").exit_code == 0
+    moved = csv_file(
+        tmp_path,
+        "y3,Jo Ex,2022-07-01,asye,2024-09-02,children,E2,,\n",
+        header=HEADER_9,
+        name="moved.csv",
+    )
+    result = run("import", moved, "--into", folder)
+    assert result.exit_code == 2
+    assert any("record it with ecf transfer" in line for line in errors(result))

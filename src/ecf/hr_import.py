@@ -4,15 +4,19 @@ This module is long because an import is one plan: reading the CSV, matching row
 working out each change and writing it share the row numbers every error names.
 
 Each row of the CSV is one practitioner: ``id, name, qualified, stage, start, service`` are
-required columns; ``council, swe, fte, team`` are optional ones (a missing column or an empty
-cell leaves that field as it is).  Other columns are ignored.  A row whose id has no record file
-in the folder creates ``FOLDER/<id>.toml`` in its first stage; a row whose id has one (found as
-``FOLDER/<id>.toml`` or as any file in the folder holding that id) updates it:
+required columns; ``council, swe, fte, team, prior, registered`` are optional ones (a missing
+column or an empty cell leaves that field as it is).  Other columns are ignored.  A row whose id
+has no record file in the folder creates ``FOLDER/<id>.toml`` in its stage; a row whose id has
+one (found as ``FOLDER/<id>.toml`` or as any file in the folder holding that id) updates it:
 
-* ``name``, ``swe``, ``council`` and ``team`` (kept in the record's ``extra`` table) are replaced;
+* an existing member of staff starts in any stage, with the stages they passed before the
+  record began in ``prior`` (``asye:2024-08-30``, several split by ``;``);
+* ``name``, ``swe``, ``registered`` and ``team`` (kept in the record's ``extra`` table) are
+  replaced, and ``council`` for a record without employment periods (a move between councils
+  is a transfer: ``ecf transfer``);
 * a different ``fte`` adds a working-pattern change from the as-of date;
-* ``qualified``, ``service``, ``stage`` and ``start`` must match the record's current enrolment:
-  the import never rewrites the path of stages, so a difference is an error for that row.
+* ``qualified``, ``service``, ``stage``, ``start`` and ``prior`` must match the record: the
+  import never rewrites the path of stages, so a difference is an error for that row.
 
 :func:`plan_import` reads and checks everything and writes nothing; :func:`apply` writes the
 plan, each file atomically (``store.create`` / ``store.save``), refusing a file that changed
@@ -49,10 +53,10 @@ import attrs
 
 from ecf._convert import fraction_to_toml
 from ecf.errors import EcfError, Problem
-from ecf.framework import SERVICES, FrameworkRegistry, Service
+from ecf.framework import SERVICES, Framework, FrameworkRegistry, Service
 from ecf.parsing import DATE_FORMAT, ParseError, parse_date, parse_fte
 from ecf.progression import new_record
-from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, Record
+from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, PriorStage, Record
 from ecf.sources import load
 from ecf.store import RecordFile, create, locked, open_record, save
 from ecf.validation import check_record
@@ -76,7 +80,20 @@ __all__ = [
 ]
 
 #: The columns the import reads, in the order an export usually has them.
-COLUMNS = ("id", "name", "qualified", "stage", "start", "service", "council", "swe", "fte", "team")
+COLUMNS = (
+    "id",
+    "name",
+    "qualified",
+    "stage",
+    "start",
+    "service",
+    "council",
+    "swe",
+    "fte",
+    "team",
+    "prior",
+    "registered",
+)
 #: The columns a file must have.
 REQUIRED = ("id", "name", "qualified", "stage", "start", "service")
 #: The action written in the history of every record the import creates or changes.
@@ -100,6 +117,8 @@ class Row:
     swe: str | None = None
     fte: Fraction | None = None
     team: str | None = None
+    prior: tuple[PriorStage, ...] = ()
+    registered: dt.date | None = None
 
 
 @attrs.frozen
@@ -282,6 +301,8 @@ def _parse_row(
     if swe is not None and not SWE_NUMBER.fullmatch(swe):
         out.append(Problem("a Social Work England number is 'SW' followed by digits", "swe", swe))
     fte = _fte(value["fte"], out) if value.get("fte") else None
+    prior = _prior(value.get("prior", ""), fw, out)
+    registered = _date(value["registered"], "registered", out) if value.get("registered") else None
     if out or qualified is None or start is None or stage_def is None:
         return None, out
     return (
@@ -297,9 +318,31 @@ def _parse_row(
             swe=swe,
             fte=fte,
             team=value.get("team") or None,
+            prior=prior,
+            registered=registered,
         ),
         out,
     )
+
+
+def _prior(cell: str, fw: Framework, out: list[Problem]) -> tuple[PriorStage, ...]:
+    """Stages passed before the record began: ``asye:2024-08-30``, several split by ``;``."""
+    found: list[PriorStage] = []
+    for part in (p.strip() for p in cell.split(";")):
+        if not part:
+            continue
+        name, _, day = part.partition(":")
+        stage = fw.stage(name.strip())
+        if stage is None:
+            known = ", ".join(fw.stage_ids())
+            out.append(
+                Problem(f"unknown stage (known: {known}), as in asye:2024-08-30", "prior", part)
+            )
+            continue
+        passed = _date(day.strip(), "prior", out)
+        if passed is not None:
+            found.append(PriorStage(stage.id, passed))
+    return tuple(found)
 
 
 # --- matching rows to record files -------------------------------------------------------------
@@ -409,6 +452,8 @@ def _create(
             fte=row.fte,
             council=row.council,
             swe=row.swe,
+            registered=row.registered,
+            prior=row.prior,
         )
     except EcfError as exc:
         raise _RowFailed(list(exc.problems)) from exc
@@ -417,12 +462,19 @@ def _create(
     return Action(row.number, row.id, "create", path, _checked(record, registry, today))
 
 
+def _prior_text(prior: tuple[PriorStage, ...]) -> str:
+    return "; ".join(f"{p.stage}:{p.passed}" for p in prior)
+
+
 def _changes(old: Record, row: Row, as_of: dt.date) -> tuple[list[Change], dict[str, object]]:
     changes: list[Change] = []
     fields: dict[str, object] = {}
     if row.name != old.name:
         changes.append(Change("name", old.name, row.name, personal=True))
         fields["name"] = row.name
+    if row.registered is not None and row.registered != old.registered:
+        changes.append(Change("registered", _shown(old.registered), _shown(row.registered)))
+        fields["registered"] = row.registered
     for field, new in (("swe", row.swe), ("council", row.council)):
         before = getattr(old, field)
         if new is not None and new != before:
@@ -464,7 +516,10 @@ def _update(
         ("service", row.service, old.service),
         ("stage", row.stage, current.stage),
         ("start", row.start, current.start),
+        ("prior", _prior_text(row.prior) or None, _prior_text(old.prior) or None),
     ):
+        if column == "prior" and ours is None:
+            continue  # an empty cell changes nothing
         if ours != theirs:
             what = "current stage" if column in ("stage", "start") else "record"
             mismatches.append(
@@ -475,6 +530,16 @@ def _update(
                     _shown(ours),
                 )
             )
+    if row.council is not None and old.employment and row.council != old.council:
+        mismatches.append(
+            Problem(
+                f"differs from the current employer in {path} ({_shown(old.council)}); the "
+                "import never moves a practitioner between councils: record it with ecf "
+                "transfer, or fix the row",
+                "council",
+                row.council,
+            )
+        )
     if mismatches:
         raise _RowFailed(mismatches)
     changes, fields = _changes(old, row, as_of)

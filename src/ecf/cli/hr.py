@@ -147,11 +147,14 @@ def import_command(
 ) -> None:
     """Create and update records from an HR export (CSV); a dry run unless --apply.
 
-    Columns: id, name, qualified, stage, start, service (required); council, swe, fte, team
-    (optional: an empty cell changes nothing).  An update may change the name, swe, council and
-    team; a different fte adds a working-pattern change from --as-of.  A row whose qualified,
-    service, stage or start differs from the record is an error: the import never rewrites the
-    path of stages.  Row numbers are the spreadsheet's (the header is row 1).
+    Columns: id, name, qualified, stage, start, service (required); council, swe, fte, team,
+    prior, registered (optional: an empty cell changes nothing).  Existing staff start in their
+    stage with the stages passed before in prior (asye:2024-08-30; several split by ;).  An
+    update may change the name, swe, registered and team; a different fte adds a
+    working-pattern change from --as-of.  A row whose qualified, service, stage, start or prior
+    differs from the record is an error: the import never rewrites the path of stages (nor
+    moves a practitioner between councils: ecf transfer).  Row numbers are the spreadsheet's
+    (the header is row 1).
 
     Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
