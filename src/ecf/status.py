@@ -182,10 +182,11 @@ def events(
         out.append(Event(record.began, "began", None, "The record began in ecf"))
     periods = record.periods()
     for before, after in itertools.pairwise(periods):
-        out.append(Event(after.from_, "employment", None, f"Joined {after.council or 'a council'}"))
+        began = f"Employment at {after.council or 'a council'} began"
+        out.append(Event(after.from_, "employment", None, began))
         if before.to is not None:
-            text = f"Left {before.council or 'the council'} (moved)"
-            out.append(Event(before.to, "employment", None, text))
+            ended = f"Employment at {before.council or 'the council'} ended"
+            out.append(Event(before.to, "employment", None, ended))
     for enrolment in record.enrolments:
         tl = timeline_for(record, enrolment, registry, settings=settings)
         out.append(
