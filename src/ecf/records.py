@@ -5,6 +5,9 @@ in (each pinned to the framework version it started under), their working patter
 evidence, the milestones they held, the decisions people made, and an append-only history of
 every change.  Values are frozen; a change is a new record with one more history entry.
 
+This module is long because the record file's whole model is here, one frozen class per kind
+of entry, so that the file format reads in one place.
+
 The field names here are the keys of a record file (``hours`` holds the working-pattern
 changes, ``from`` is spelled ``from_`` in Python).
 """
