@@ -271,3 +271,9 @@ def test_a_hand_edited_file_with_overlapping_assignments_is_invalid(
         ("assignments[0].to", "must end before the next assessor starts (2026-01-05)"),
         ("assignments[2].to", "is before its first day (2026-02-05)"),
     ]
+
+
+def test_the_file_keeps_a_blank_line_between_tables_after_an_assignment_ends(folder: Path) -> None:
+    text = (folder / "t1.toml").read_text()
+    assert "to = 2026-01-04\n\n[[assignments]]" in text
+    assert "from = 2026-01-05\n\n[[history]]" in text
