@@ -322,3 +322,13 @@ def test_a_hand_edited_file_is_held_to_the_same_rules(
         "a milestone has one agreed date (a new agreement replaces the old)",
     ) in problems
     assert ("agreed[2].stage", "no enrolment in this stage") in problems
+
+
+def test_rule_deadlines_follow_the_agreed_date(tmp_path: Path, registry: FrameworkRegistry) -> None:
+    path = tmp_path / "t1.toml"
+    new(path, registry)
+    agree(path, registry, "final-review", D(2026, 9, 20))
+    result = ecf.assess(ecf.read_record(path), registry, D(2026, 3, 1))
+    messages = [f.message for f in result.findings]
+    assert any("(due 2026-09-20)" in m for m in messages), messages
+    assert not any("(due 2026-09-01)" in m for m in messages), messages
