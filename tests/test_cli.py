@@ -487,6 +487,8 @@ COMMANDS = [
     ["leave"],
     ["transfer"],
     ["rejoin"],
+    ["agree"],
+    ["assign"],
     ["cohort"],
     ["workforce"],
     ["calendar"],

@@ -580,6 +580,7 @@ def test_cohort_csv(folder: Path) -> None:
         "overdue",
         "recommendation",
         "reasons",
+        "assessor",
     ]
     rows = list(reader)
     assert [r["id"] for r in rows] == ["a-north", "b-south", "d-passed", "c-ecf2"]
@@ -596,6 +597,7 @@ def test_cohort_csv(folder: Path) -> None:
         "overdue": "1",
         "recommendation": "",
         "reasons": "",
+        "assessor": "",
     }
     assert rows[2]["team"] == rows[2]["next_due"] == ""
 

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ecf.migration import migrate as migrate
     from ecf.plugin_manager import get_plugins as get_plugins
     from ecf.records import Absence as Absence
+    from ecf.records import AgreedDate as AgreedDate
+    from ecf.records import Assignment as Assignment
     from ecf.records import Attachment as Attachment
     from ecf.records import Decision as Decision
     from ecf.records import Employment as Employment
@@ -82,6 +84,8 @@ _WHERE: dict[str, str] = {
     "TransitionError": "ecf.errors",
     # values: frameworks, records, councils
     "Absence": "ecf.records",
+    "AgreedDate": "ecf.records",
+    "Assignment": "ecf.records",
     "Attachment": "ecf.records",
     "Council": "ecf.council",
     "CouncilSettings": "ecf.council",

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ecf.agreements import same_name
 from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
 from ecf.sources import (
@@ -79,6 +80,8 @@ class CohortRow:
         overdue: How many milestones are overdue.
         recommendation: The assessors' recommendation, when a council was given.
         reasons: The top reasons for it: the rules missed, in error or behind pace.
+        assessor: The practitioner's assessor on the date (a colleague's name: personal data,
+            dropped from pseudonymised exports).
     """
 
     id: str
@@ -94,6 +97,7 @@ class CohortRow:
     overdue_milestones: tuple[str, ...] = ()
     recommendation: str | None = None
     reasons: tuple[str, ...] = ()
+    assessor: str | None = None
 
 
 def _reasons(findings: Iterable[Any], limit: int = 3) -> tuple[str, ...]:
@@ -148,6 +152,7 @@ def row_for(
         overdue_milestones=tuple(m.id for m in st.overdue),
         recommendation=recommendation,
         reasons=reasons,
+        assessor=st.assessor,
     )
 
 
@@ -180,6 +185,7 @@ def matches(
     recommendation: Iterable[str] = (),
     due_within: int | None = None,
     overdue: bool = False,
+    assessor: str | None = None,
 ) -> bool:
     """Whether a row passes the filters (each given filter must hold; empty ones are ignored).
 
@@ -194,6 +200,8 @@ def matches(
         recommendation: Any of these recommendations.
         due_within: The next milestone is due within this many days of ``as_of``.
         overdue: At least one milestone is overdue.
+        assessor: The record's assessor on the date is this person (the same name, ignoring
+            case and outer spaces).
     """
     checks: list[tuple[Iterable[str], str | None]] = [
         (stage, row.stage),
@@ -207,6 +215,8 @@ def matches(
         if allowed and value not in allowed:
             return False
     if overdue and row.overdue == 0:
+        return False
+    if assessor is not None and not same_name(row.assessor, assessor):
         return False
     if due_within is not None:
         start = as_of or dt.date.today()  # noqa: DTZ011 - the local date

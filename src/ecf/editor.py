@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ecf import _arguments as arguments
-from ecf import attachments, store
+from ecf import agreements, attachments, store
 from ecf.employment import refuse_if_closed
 from ecf.employment import rejoin as rejoin_record
 from ecf.employment import transfer as transfer_record
@@ -48,11 +48,14 @@ from ecf.privacy import anonymise as anonymise_record
 from ecf.progression import advance as advance_record
 from ecf.progression import decide as decide_record
 from ecf.progression import leave as leave_record
-from ecf.progression import new_record
+from ecf.progression import new_record, timeline_for
 from ecf.records import (
     OUTCOMES,
+    ROLES,
     SCHEMA_VERSION,
     Absence,
+    AgreedDate,
+    Assignment,
     Decision,
     Employment,
     Enrolment,
@@ -64,6 +67,7 @@ from ecf.records import (
     PatternChange,
     PriorStage,
     Record,
+    Role,
     digest,
 )
 from ecf.validation import ensure_valid
@@ -321,6 +325,79 @@ class Editor:
             self._keep(record.changed(entry, milestones=(*record.milestones, held)))
         return held
 
+    def agree(self, milestone: str, due: dt.date, *, note: str | None = None) -> AgreedDate:
+        """Record the due date agreed for a milestone of the current stage (``ecf agree``).
+
+        The agreed date replaces the computed one (both are shown); a pausing absence that
+        starts before it moves it by the paused days.  A later agreement for the same milestone
+        replaces the one in force; the history entry says the old date and the new.
+
+        Args:
+            milestone: A milestone of the current stage (``review-3m``).
+            due: The date agreed, on or after the stage's start.
+            note: Why, or who agreed it (personal: never shown in errors).
+
+        Returns:
+            The agreement in force.
+
+        Raises:
+            RecordError: an unknown milestone, a bad date, or a date before the stage started.
+        """
+        with self._changing():
+            current = self._current()
+            agreed = AgreedDate(
+                current.stage,
+                arguments.text(milestone, "milestone"),
+                arguments.date(due, "due"),
+                arguments.optional_text(note, "note"),
+            )
+            record = self._record
+            replaced = agreements.agreement(record, agreed.stage, agreed.milestone)
+            computed = self._computed(current, agreed.milestone)
+            was = (
+                f"was agreed {replaced.due}"
+                if replaced is not None
+                else f"computed {computed}"
+                if computed is not None
+                else "no computed date"
+            )
+            detail = f"{agreed.stage} {agreed.milestone} agreed {agreed.due} ({was})"
+            self._keep(agreements.agree(record, agreed, self._entry("agree", detail)))
+        return agreed
+
+    def assign(self, role: Role, name: str, from_: dt.date) -> Assignment:
+        """Put a colleague in a role around the practitioner from a day on (``ecf assign``).
+
+        A new assignment of a role ends the previous one of that role the day before.
+
+        Args:
+            role: ``assessor``, ``supervisor`` or ``coordinator``.
+            name: The colleague's name (personal: never shown in errors or the history's detail).
+            from_: Their first day in the role; after the current one's first day.
+
+        Returns:
+            The assignment added.
+
+        Raises:
+            RecordError: an unknown role, an empty name, a bad date, or a date not after the
+                current assignment of that role started.
+        """
+        with self._changing():
+            if role not in ROLES:
+                raise arguments.refuse(
+                    f"unknown role (known: {', '.join(ROLES)})", "role", arguments.shown(role)
+                )
+            assignment = Assignment(
+                role, arguments.text(name, "name"), arguments.date(from_, "from")
+            )
+            record = self._record
+            detail = f"{role} from {assignment.from_}"
+            latest = agreements.latest(record, role)
+            if latest is not None and (latest.to is None or latest.to >= assignment.from_):
+                detail += f" (the previous one's last day: {assignment.from_ - dt.timedelta(1)})"
+            self._keep(agreements.assign(record, assignment, self._entry("assign", detail)))
+        return assignment
+
     def decide(
         self,
         outcome: Outcome,
@@ -520,6 +597,11 @@ class Editor:
 
     def _entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
         return HistoryEntry(stamp(self._clock), self._by, action, detail, item=item)
+
+    def _computed(self, enrolment: Enrolment, milestone: str) -> dt.date | None:
+        """The computed due date of a milestone of ``enrolment`` (None: unknown or undated)."""
+        tl = timeline_for(self._record, enrolment, self._registry)
+        return next((m.computed for m in tl.milestones if m.id == milestone), None)
 
     def _current(self, record: Record | None = None) -> Enrolment:
         current = (record or self._record).current

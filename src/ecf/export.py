@@ -5,7 +5,8 @@
   so an id or a note cannot run in Excel.
 * ``pseudonymise`` replaces record ids with a keyed hash (HMAC-SHA256): the same id and key give
   the same pseudonym, so exports can be joined, but no one without the key can reverse it or
-  check a guess.  Names are never exported.
+  check a guess.  Names are never exported pseudonymised: the practitioner's, and the
+  assessor's (a colleague's name is personal data too; :data:`NAMES`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY_ENV",
+    "NAMES",
     "csv_text",
     "json_lines",
     "pseudonym",
@@ -38,6 +40,8 @@ KEY_ENV = "ECF_PSEUDONYM_KEY"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Fields that identify a person or a record, replaced when pseudonymising.
 IDENTIFYING = ("id",)
+#: Fields holding a person's name, dropped when pseudonymising.
+NAMES = ("name", "assessor")
 
 
 def safe_cell(value: object) -> str:
@@ -104,10 +108,11 @@ def pseudonym(key: bytes, value: str) -> str:
 
 
 def pseudonymise(row: Mapping[str, Any], key: bytes) -> dict[str, Any]:
-    """A copy of an export row with its identifying fields replaced by pseudonyms."""
+    """A copy of an export row with its identifying fields replaced by pseudonyms, names dropped."""
     out = dict(row)
     for field in IDENTIFYING:
         if isinstance(out.get(field), str):
             out[field] = pseudonym(key, out[field])
-    out.pop("name", None)
+    for field in NAMES:
+        out.pop(field, None)
     return out

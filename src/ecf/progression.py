@@ -277,6 +277,7 @@ def timeline_for(
         held=record.held(enrolment.stage),
         extended_until=max(extension) if extension else None,
         gaps=record.gaps(),
+        agreed={a.milestone: a.due for a in record.agreed if a.stage == enrolment.stage},
     )
 
 

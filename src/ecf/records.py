@@ -5,6 +5,9 @@ in (each pinned to the framework version it started under), their working patter
 evidence, the milestones they held, the decisions people made, and an append-only history of
 every change.  Values are frozen; a change is a new record with one more history entry.
 
+This module is long because the record file's whole model is here, one frozen class per kind
+of entry, so that the file format reads in one place.
+
 The field names here are the keys of a record file (``hours`` holds the working-pattern
 changes, ``from`` is spelled ``from_`` in Python).
 """
@@ -29,8 +32,11 @@ from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation a
 __all__ = [
     "CLOSING_OUTCOMES",
     "OUTCOMES",
+    "ROLES",
     "SCHEMA_VERSION",
     "Absence",
+    "AgreedDate",
+    "Assignment",
     "Attachment",
     "Decision",
     "Employment",
@@ -43,6 +49,7 @@ __all__ = [
     "PatternChange",
     "PriorStage",
     "Record",
+    "Role",
     "digest",
     "record_from_dict",
     "record_to_dict",
@@ -236,6 +243,49 @@ class Leaving:
 
 
 @attrs.frozen
+class AgreedDate:
+    """A due date agreed by people (at the agreement meeting): it replaces the computed one.
+
+    A pausing absence that starts before it still moves it by the paused days
+    (:func:`ecf.timeline.agreed_due`).
+
+    Attributes:
+        stage: The stage id (``asye``): a stage the record is enrolled in.
+        milestone: The milestone id (``review-3m``).
+        due: The date agreed, on or after the stage's start.
+        note: Why, or who agreed it (free text).
+    """
+
+    stage: str
+    milestone: str
+    due: dt.date
+    note: str | None = None
+
+
+Role = Literal["assessor", "supervisor", "coordinator"]
+ROLES: tuple[Role, ...] = typing.get_args(Role)
+
+
+@attrs.frozen
+class Assignment:
+    """A person in a role around the practitioner, from a day on.
+
+    A new assignment of a role ends the one before it the day before (``to``).
+
+    Attributes:
+        role: ``assessor``, ``supervisor`` or ``coordinator``.
+        name: The colleague's name.
+        from_: The first day in the role (``from`` in a record file).
+        to: The last day in the role; ``None`` while it lasts.
+    """
+
+    role: Role
+    name: str
+    from_: dt.date
+    to: dt.date | None = None
+
+
+@attrs.frozen
 class Record:
     """One practitioner's early career.
 
@@ -253,6 +303,9 @@ class Record:
         employment: Periods of employment, oldest first; none (a record of schema 1 or 2):
             employed from the first stage's start until leaving.
         hours: Working-pattern changes; before the first, the practitioner works full time.
+        agreed: Due dates agreed by people, one per milestone at most: each replaces the
+            computed one.
+        assignments: The assessor, supervisor and coordinator, each role's oldest first.
         left: Set when the practitioner left employment: no stage or decision may follow
             (evidence written before leaving may still be filed).
         extra: A council's own fields, kept as they are.
@@ -274,6 +327,8 @@ class Record:
     absences: tuple[Absence, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     milestones: tuple[HeldMilestone, ...] = ()
+    agreed: tuple[AgreedDate, ...] = ()
+    assignments: tuple[Assignment, ...] = ()
     decisions: tuple[Decision, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     left: Leaving | None = None

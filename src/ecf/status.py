@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ecf._convert import register_json
+from ecf.agreements import assessor_on
 from ecf.progression import State, stage_state, timeline_for
 
 if TYPE_CHECKING:
@@ -35,8 +36,12 @@ class MilestoneStatus:
     """A milestone as of a date.
 
     Attributes:
+        due: The date it is due: the agreed date (moved by pauses) if people agreed one, else
+            the computed one.
         before_record: Due before the record began (an existing member of staff onboarded
             mid-stage): never overdue, and never next.
+        computed: The date the framework's formula gives.
+        agreed: The date people agreed, if any (before pauses moved it).
     """
 
     id: str
@@ -46,6 +51,8 @@ class MilestoneStatus:
     overdue: bool
     optional: bool
     before_record: bool = False
+    computed: dt.date | None = None
+    agreed: dt.date | None = None
 
     @classmethod
     def of(cls, ms: MilestoneDue, as_of: dt.date, began: dt.date | None = None) -> MilestoneStatus:
@@ -57,12 +64,18 @@ class MilestoneStatus:
         due = attrs.evolve(ms, held=held)
         before = began is not None and ms.due is not None and ms.due < began
         overdue = due.overdue(as_of) and not before
-        return cls(ms.id, ms.title, ms.due, held, overdue, ms.optional, before)
+        return cls(
+            ms.id, ms.title, ms.due, held, overdue, ms.optional, before, ms.computed, ms.agreed
+        )
 
 
 @attrs.frozen
 class Status:
-    """One record as of a date: its current stage and milestones."""
+    """One record as of a date: its current stage and milestones.
+
+    Attributes:
+        assessor: The practitioner's assessor on the date (:func:`ecf.agreements.assessor_on`).
+    """
 
     id: str
     stage: str
@@ -73,6 +86,7 @@ class Status:
     state: State
     as_of: dt.date
     milestones: tuple[MilestoneStatus, ...]
+    assessor: str | None = None
 
     @property
     def overdue(self) -> tuple[MilestoneStatus, ...]:
@@ -143,6 +157,7 @@ def status(
         state=state,
         as_of=as_of,
         milestones=milestones,
+        assessor=assessor_on(record, as_of),
     )
 
 
@@ -162,7 +177,8 @@ def events(
 ) -> tuple[Event, ...]:
     """Everything dated in a record, in date order.
 
-    Stages, milestones due and held, decisions, working-pattern changes, absences and evidence
+    Stages, milestones due and held, dates agreed, assignments of people (assessor,
+    supervisor, coordinator), decisions, working-pattern changes, absences and evidence
     (by id and kind, without notes).  Due dates and pauses count under a council's
     ``settings`` when given.
 
@@ -201,6 +217,7 @@ def events(
                 and not (record.began and ms.due < record.began)  # unknown: before the record
             ):
                 optional = " (optional)" if ms.optional else ""
+                optional += " (agreed date)" if ms.agreed is not None else ""
                 out.append(Event(ms.due, "due", tl.stage, f"{ms.title} due{optional}", done=False))
         for pause in tl.pauses:
             if pause.last >= tl.start:
@@ -212,6 +229,7 @@ def events(
                         f"Clock paused for {pause.days} days, to {pause.last}",
                     )
                 )
+    out.extend(_people_events(record, registry, settings))
     for d in record.decisions:
         until = f", until {d.until}" if d.until else ""
         panel = f" ({d.panel})" if d.panel else ""
@@ -234,12 +252,42 @@ def events(
         "began": 1,
         "stage": 1,
         "hours": 2,
+        "assignment": 2,
         "absence": 3,
         "pause": 4,
         "evidence": 5,
         "milestone": 6,
+        "agreed": 7,
         "due": 7,
         "decision": 8,
         "left": 9,
     }
     return tuple(sorted(out, key=lambda e: (e.date, order[e.kind])))
+
+
+def _people_events(
+    record: Record, registry: FrameworkRegistry, settings: CouncilSettings | None
+) -> list[Event]:
+    """Agreed dates (on the date agreed) and assignments (on their first and last days)."""
+    out: list[Event] = []
+    for assignment in record.assignments:
+        role = assignment.role.capitalize()
+        out.append(Event(assignment.from_, "assignment", None, f"{role}: {assignment.name}"))
+        if assignment.to is not None:
+            text = f"{role} {assignment.name}: last day"
+            out.append(Event(assignment.to, "assignment", None, text))
+    for enrolment in record.enrolments:
+        agreed = [a for a in record.agreed if a.stage == enrolment.stage]
+        if not agreed:
+            continue
+        tl = timeline_for(record, enrolment, registry, settings=settings)
+        by_id = {m.id: m for m in tl.milestones}
+        for a in agreed:
+            ms = by_id.get(a.milestone)
+            if ms is None:  # pragma: no cover - a valid record agrees only known milestones
+                continue
+            computed = f"computed {ms.computed}" if ms.computed else "no computed date"
+            moved = f"; moved to {ms.due} by pauses" if ms.due != a.due else ""
+            text = f"{ms.title}: date agreed ({computed}{moved})"
+            out.append(Event(a.due, "agreed", tl.stage, text))
+    return out

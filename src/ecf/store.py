@@ -212,7 +212,10 @@ def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
         elif key not in container:
             _set_in_order(container, key, _item(value), keys[position + 1 :])
         else:
-            container[key] = _item(value)
+            item = _item(value)
+            if isinstance(item, AoT) and len(item) and isinstance(current, AoT):
+                item[-1].add(tomlkit.nl())  # a blank line before the table that follows
+            container[key] = item
 
 
 def render(record: Record) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from ecf.framework import Framework, StageDef
     from ecf.records import Absence, PatternChange
@@ -35,6 +35,7 @@ __all__ = [
     "Period",
     "StageTimeline",
     "add_months",
+    "agreed_due",
     "clock_date",
     "due_date",
     "frequency_windows",
@@ -166,6 +167,22 @@ def clock_date(start: dt.date, days: int, paused: Sequence[Pause] = ()) -> dt.da
     return _reach(_segments(start, (), paused), Fraction(days))
 
 
+def agreed_due(start: dt.date, agreed: dt.date, paused: Sequence[Pause] = ()) -> dt.date:
+    """An agreed due date moved later by the paused days of the pauses that start before it.
+
+    The agreed date stands for ``agreed - start`` calendar days of the stage's clock, and that
+    clock stops during a pause (BASELINE.md: "a pausing absence that starts before it moves it
+    by the paused days"): each pause that starts before the date, as already moved by the
+    pauses before it, moves it by its days from the stage's start on.  A pause that starts on
+    the agreed date or later does not move it, nor does a short absence (not a pause).  The
+    working pattern does not: people agreed the date knowing it.
+
+    Example: a stage from 2025-09-01, ``review-3m`` agreed for 2025-12-05, sickness
+    2025-10-01..2025-11-11 (42 days, a pause): due 2026-01-16.
+    """
+    return clock_date(start, (agreed - start).days, paused)
+
+
 @attrs.frozen
 class Period:
     """Part of a frequency schedule: one window every ``every`` days until day ``until``.
@@ -236,8 +253,12 @@ class MilestoneDue:
     """A milestone of a stage with its due date and, if held, the day it was held.
 
     Attributes:
-        due: ``None`` for a milestone with no due date of its own (moderation).
+        due: ``None`` for a milestone with no due date of its own (moderation).  The agreed
+            date moved by pauses when people agreed one, else the computed date.
         optional: An optional milestone is never overdue.
+        computed: The date the framework's formula gives (``None``: no due date of its own).
+        agreed: The date people agreed (:class:`ecf.records.AgreedDate`), before any pause
+            moved it; ``None`` when none was agreed.
     """
 
     id: str
@@ -246,6 +267,8 @@ class MilestoneDue:
     optional: bool
     due: dt.date | None
     held: dt.date | None
+    computed: dt.date | None = None
+    agreed: dt.date | None = None
 
     def overdue(self, as_of: dt.date) -> bool:
         """Not held, not optional, and due before ``as_of``."""
@@ -275,25 +298,34 @@ def stage_timeline(
     held: dict[str, dt.date] | None = None,
     extended_until: dt.date | None = None,
     gaps: Sequence[tuple[dt.date, dt.date]] = (),
+    agreed: Mapping[str, dt.date] | None = None,
 ) -> StageTimeline:
     """Every milestone of a stage with its due date, and the stage's expected end.
 
     The expected end is the due date of the last dated milestone; an extension moves it (and
     that milestone's due date) to ``extended_until`` when that is later.  ``gaps`` are spells
     between two employments (first and last day): they stop the clock whatever their length.
+    ``agreed`` maps a milestone id to the date people agreed for it: that milestone is due on
+    the agreed date moved by the pauses that start before it (:func:`agreed_due`), not on the
+    computed one (both are kept); a milestone with no due date of its own may have one too.
     """
     held = held or {}
+    agreed = agreed or {}
     paused = tuple(
         sorted((*pauses(absences, framework), *(Pause(a, b) for a, b in gaps)), key=_first)
     )
     last = stage.last_dated
     milestones = []
     for ms in stage.milestones:
-        due = None if ms.months is None else due_date(start, ms.months, hours, paused)
+        computed = None if ms.months is None else due_date(start, ms.months, hours, paused)
+        on = agreed.get(ms.id)
+        due = computed if on is None else agreed_due(start, on, paused)
         if due is not None and extended_until is not None and last is not None and ms.id == last.id:
             due = max(due, extended_until)
         milestones.append(
-            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id))
+            MilestoneDue(
+                ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id), computed, on
+            )
         )
     dated = [m.due for m in milestones if m.due is not None]
     return StageTimeline(

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ecf._convert import fraction_to_toml
+from ecf.agreements import check_people
 from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
@@ -530,6 +531,7 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
     _check_decisions(record, today, out)
+    check_people(record, dict(zip((e.stage for e in record.enrolments), pinned, strict=True)), out)
     out.extend(check_employment(record))
     if record.left is not None:
         first = record.enrolments[0].start if record.enrolments else record.qualified

@@ -172,6 +172,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Add working hours, an absence, evidence or a review to a record.",
     ),
     "advance": ("ecf.cli.record:advance", "Start the next stage after a pass."),
+    "agree": (
+        "ecf.cli.record:agree",
+        "Record the due date agreed for a milestone of the current stage.",
+    ),
     "anonymise": (
         "ecf.cli.privacy:anonymise",
         "Strip the personal data from a record, keeping the career facts, and record why.",
@@ -179,6 +183,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": (
         "ecf.cli.assess:assess",
         "Run the assessors on a record and explain the recommendation.",
+    ),
+    "assign": (
+        "ecf.cli.record:assign",
+        "Name the practitioner's assessor, supervisor or coordinator from a date on.",
     ),
     "calendar": (
         "ecf.cli.hr:calendar_command",

@@ -35,6 +35,7 @@ COLUMNS = [
     "overdue",
     "recommendation",
     "reasons",
+    "assessor",
 ]
 
 
@@ -65,9 +66,13 @@ COLUMNS = [
 )
 @click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
 @click.option(
+    "--assessor",
+    help="Only the records this person assesses on the date (the name, ignoring case).",
+)
+@click.option(
     "--pseudonymise",
     is_flag=True,
-    help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY).",
+    help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY); drop names.",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -88,6 +93,7 @@ def cohort(
     recommendations: tuple[str, ...],
     due_within: int | None,
     overdue: bool,
+    assessor: str | None,
     pseudonymise: bool,
     key_file: Path | None,
     workers: int | None,
@@ -103,6 +109,7 @@ def cohort(
     from ecf import cohort as cohort_
     from ecf import export
     from ecf._convert import to_json
+    from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
     key = export.read_key(key_file) if pseudonymise else None
@@ -145,18 +152,23 @@ def cohort(
             recommendation=recommendations,
             due_within=due_within,
             overdue=overdue,
+            assessor=assessor,
         )
     ]
+    if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
+        click.echo(f"note: no record has this assessor on {when}", err=True)
     data = [to_json(r) for r in chosen]
+    columns = COLUMNS
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
+        columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "json":
         click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
     elif fmt == "csv":
-        click.echo(export.csv_text(data, COLUMNS), nl=False)
+        click.echo(export.csv_text(data, columns), nl=False)
     else:
         _print_cohort(summary, data, when)
     if failures:
@@ -185,6 +197,8 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
         "next_due",
         "overdue",
     ]
+    if any(d.get("assessor") for d in data):
+        shown += ["assessor"]
     if any(d.get("recommendation") for d in data):
         shown += ["recommendation", "reasons"]
     table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]

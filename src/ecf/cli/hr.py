@@ -70,6 +70,11 @@ def _write(out: Path, data: bytes) -> None:
     type=COUNCIL,
     help="A council.toml: its settings (pause threshold) apply to the dates.",
 )
+@click.option(
+    "--assessor",
+    help="Only the records this person assesses on --as-of (the name, ignoring case): an "
+    "assessor's own calendar.",
+)
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -78,11 +83,14 @@ def calendar_command(
     pseudonymise: bool,
     key_file: Path | None,
     council_file: Path | None,
+    assessor: str | None,
 ) -> None:
     """Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.
 
     One all-day event per milestone due from --as-of to --days later, not yet held, in a stage
-    still open.  Events name the record by its id (or pseudonym), never by the person's name.
+    still open.  Events name the record by its id (or pseudonym), never by the person's name;
+    with --assessor, only that assessor's records, and the calendar does not hold the
+    assessor's name either.
 
     Exit 0 when every record was read, 1 when any failed (the rest is exported), 2 on bad input.
     """
@@ -96,6 +104,12 @@ def calendar_command(
     when = as_of or today()
     records, failures = _records(paths)
     registry = state().registry
+    if assessor is not None:
+        from ecf.agreements import assessor_on, same_name
+
+        records = tuple(r for r in records if same_name(assessor_on(r, when), assessor))
+        if not records:
+            click.echo(f"note: no record has this assessor on {when}", err=True)
     items = [
         item
         for record in records

@@ -1,4 +1,7 @@
-"""The commands that change one record: new, add, decide, advance, leave, transfer, rejoin."""
+"""The commands that change one record: new, add, decide, advance, leave, transfer, rejoin...
+
+``agree`` records a due date agreed by people, ``assign`` the people around the practitioner.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
-    from ecf.records import Outcome, PriorStage
+    from ecf.records import Outcome, PriorStage, Role
 
 
 @click.command()
@@ -261,6 +264,38 @@ def rejoin(file: Path, council: str, when: dt.date) -> None:
     with editing(file) as editor:
         period = editor.rejoin(council, when)
     click.echo(f"{editor.record.id}: rejoined {period.council} on {period.from_}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.argument("milestone")
+@click.option("--due", required=True, type=DATE, help="The date agreed.")
+@click.option("--note", help="Why, or who agreed it (a short note).")
+def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
+    """Record the due date agreed for a milestone of the current stage.
+
+    The agreed date replaces the computed one (status shows both); a pausing absence that
+    starts before it moves it by the paused days.  A new agreement for the same milestone
+    replaces the one in force (the history keeps both dates).
+    """
+    with editing(file) as editor:
+        agreed = editor.agree(milestone, due, note=note)
+    click.echo(f"{editor.record.id}: {agreed.stage} {agreed.milestone} agreed for {agreed.due}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.option("--role", required=True, type=click.Choice(["assessor", "supervisor", "coordinator"]))
+@click.option("--name", required=True, help="The colleague's name.")
+@click.option("--from", "from_", required=True, type=DATE, help="Their first day in the role.")
+def assign(file: Path, role: Role, name: str, from_: dt.date) -> None:
+    """Name the practitioner's assessor, supervisor or coordinator from a date on.
+
+    A new assignment of a role ends the previous one of that role the day before.
+    """
+    with editing(file) as editor:
+        assignment = editor.assign(role, name, from_)
+    click.echo(f"{editor.record.id}: {assignment.role} from {assignment.from_}")
 
 
 def _priors(priors: tuple[str, ...], notes: tuple[str, ...]) -> list[PriorStage]:

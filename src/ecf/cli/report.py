@@ -21,9 +21,19 @@ from ecf.cli.types import COUNCIL, RECORD
 if TYPE_CHECKING:
     import datetime as dt
 
+    from ecf.status import MilestoneStatus
+
 
 def _fmt(day: dt.date | None) -> str:
     return day.isoformat() if day else "-"
+
+
+def _due(ms: MilestoneStatus) -> str:
+    """A milestone's due date, with the computed one beside an agreed date that differs."""
+    if ms.agreed is None or ms.due == ms.computed:
+        return _fmt(ms.due)
+    moved = f"agreed {ms.agreed}, moved by pauses; " if ms.agreed != ms.due else "agreed; "
+    return f"{_fmt(ms.due)} ({moved}computed {_fmt(ms.computed)})"
 
 
 @click.command()
@@ -59,19 +69,21 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         f"framework {st.framework}"
     )
     click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    if st.assessor is not None:
+        click.echo(f"Assessor: {st.assessor}")
     if recommendation is not None:
         click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
     for ms in st.overdue:
-        click.secho(f"Overdue: {ms.title} ({ms.id}), due {ms.due}", fg="red")
+        click.secho(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
     nxt = st.next
     if nxt is not None:
-        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_fmt(nxt.due)}")
+        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
     rows = [("milestone", "due", "held", "")]
     for ms in st.milestones:
         flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
         flag = flag or ("optional" if ms.optional and ms.held is None else "")
         flag = flag or ("before the record" if ms.before_record and ms.held is None else "")
-        rows.append((ms.id, _fmt(ms.due), _fmt(ms.held), flag))
+        rows.append((ms.id, _due(ms), _fmt(ms.held), flag))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     click.echo()
     for row in rows:
