@@ -258,6 +258,7 @@ def _check_dates(record: Record, today: dt.date, out: list[Problem]) -> None:
 
 
 def _check_hours(record: Record, out: list[Problem]) -> None:
+    previous = None  # the change before in force: a retracted one counts for nothing
     for i, change in enumerate(record.hours):
         if not 0 < change.fte <= 1:
             out.append(
@@ -284,12 +285,15 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
                     change.from_,
                 )
             )
-        if i and change.from_ <= record.hours[i - 1].from_:
+        if change.retracted is not None:
+            continue
+        if previous is not None and change.from_ <= previous.from_:
             out.append(
                 Problem(
                     "must be after the previous change's date", f"hours[{i}].from", change.from_
                 )
             )
+        previous = change
 
 
 def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None:
@@ -324,7 +328,8 @@ def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None
             )
         for j in range(i):
             other = record.absences[j]
-            if absence.first <= other.last and other.first <= absence.last:
+            counted = absence.retracted is None and other.retracted is None
+            if counted and absence.first <= other.last and other.first <= absence.last:
                 out.append(
                     Problem(
                         f"overlaps absences[{j}] ({other.first} to {other.last})",
