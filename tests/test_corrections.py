@@ -375,8 +375,12 @@ def test_a_retracted_absence_no_longer_moves_due_dates(record_file: Path) -> Non
 
 
 def test_a_retracted_working_pattern_no_longer_moves_due_dates(record_file: Path) -> None:
+    as_of = dt.date(2026, 1, 1)
+    full_time = status(read_record(record_file), REGISTRY, as_of).expected_end
     ok("add", "hours", record_file, "--from", "2025-09-01", "--fte", "0.5")
+    assert status(read_record(record_file), REGISTRY, as_of).expected_end != full_time
     ok("retract", record_file, "hr-1", "--reason", "full time after all")
+    assert status(read_record(record_file), REGISTRY, as_of).expected_end == full_time
     ok("add", "hours", record_file, "--from", "2025-09-01", "--fte", "0.8")  # same day: allowed
     record = read_record(record_file)
     assert [h.id for h in record.hours] == ["hr-1", "hr-2"]

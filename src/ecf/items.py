@@ -221,9 +221,7 @@ def in_force(record: Record) -> Record:
     return attrs.evolve(record, **changed) if changed else record
 
 
-def _shown(field: str, attr: str, value: object) -> str:
-    if FIELDS.get(f"{field}.{attr}") == "personal":
-        return ""
+def _shown(value: object) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return "none" if value is None else str(value)
@@ -289,8 +287,7 @@ def correct(
     values = {allowed[n][0]: allowed[n][1](v, f"{known_id}.{_cli(n)}") for n, v in changes.items()}
     new = attrs.evolve(old, **values, **{id_attr(field): known_id})
     said = [
-        f"{_cli(n)} {_shown(field, allowed[n][0], getattr(old, allowed[n][0]))} -> "
-        f"{_shown(field, allowed[n][0], values[allowed[n][0]])}"
+        f"{_cli(n)} {_shown(getattr(old, allowed[n][0]))} -> {_shown(values[allowed[n][0]])}"
         if FIELDS.get(f"{field}.{allowed[n][0]}") != "personal"
         else f"{_cli(n)} changed"
         for n in changes
