@@ -474,3 +474,14 @@ def test_any_sequence_of_corrections_keeps_verify_intact(
             continue  # nothing to correct, or retracted already: refused, nothing changed
         assert verify(record) == []
     assert verify(record) == []
+
+
+def test_a_correction_keeps_what_people_wrote_around_the_item(record_file: Path) -> None:
+    text = record_file.read_text(encoding="utf-8")
+    marked = text.replace("date = 2025-11-03", "date = 2025-11-03  # at the family home", 1)
+    record_file.write_text(marked + "\n# kept by the north team\n", encoding="utf-8")
+    ok("retract", record_file, "ev-002", "--reason", "observed someone else")
+    ok("correct", record_file, "ev-001", "--date", "2025-10-20", "--reason", "mistyped")
+    after = record_file.read_text(encoding="utf-8")
+    assert 'date = 2025-11-03  # at the family home\nby = "M. R"\nretracted = ' in after
+    assert "# kept by the north team" in after
