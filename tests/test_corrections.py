@@ -485,3 +485,24 @@ def test_a_correction_keeps_what_people_wrote_around_the_item(record_file: Path)
     after = record_file.read_text(encoding="utf-8")
     assert 'date = 2025-11-03  # at the family home\nby = "M. R"\nretracted = ' in after
     assert "# kept by the north team" in after
+
+
+def test_an_id_held_twice_is_refused(record_file: Path) -> None:
+    ok(
+        "add",
+        "absence",
+        record_file,
+        "--kind",
+        "training",
+        "--from",
+        "2026-02-02",
+        "--to",
+        "2026-02-03",
+    )
+    text = record_file.read_text(encoding="utf-8")
+    record_file.write_text(text.replace('id = "ab-2"', 'id = "ab-1"', 1), encoding="utf-8")
+    result = run("validate", record_file)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        f"error: {record_file}: absences[1].id: the id is held twice (got 'ab-1')"
+    ]

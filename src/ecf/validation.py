@@ -19,6 +19,7 @@ from ecf._convert import fraction_to_toml
 from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
+from ecf.items import PREFIXES, id_attr, item_ids
 from ecf.progression import (
     born_before_overlap_rule,
     closes,
@@ -255,6 +256,20 @@ def _check_dates(record: Record, today: dt.date, out: list[Problem]) -> None:
             out.append(
                 Problem(f"is before the first stage started ({first})", "began", record.began)
             )
+
+
+def _check_ids(record: Record, out: list[Problem]) -> None:
+    """Each item's stable id (``ecf correct`` names items by it) is held once."""
+    for field, prefix in PREFIXES.items():
+        if field == "evidence":
+            continue  # checked with the evidence
+        seen: set[str] = set()
+        for i, item_id in enumerate(item_ids(getattr(record, field), prefix, id_attr(field))):
+            if item_id in seen:
+                out.append(
+                    Problem("the id is held twice", f"{field}[{i}].{id_attr(field)}", item_id)
+                )
+            seen.add(item_id)
 
 
 def _check_hours(record: Record, out: list[Problem]) -> None:
@@ -530,6 +545,7 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_enrolments(record, pinned, out)
     _check_prior(record, pinned[0] if pinned else None, today, out)
     _check_dates(record, today, out)
+    _check_ids(record, out)
     _check_hours(record, out)
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)
