@@ -87,26 +87,6 @@ SORTED: dict[str, Callable[[Any], Any]] = {
 RETRACTABLE = frozenset({"evidence", "absences", "hours", "milestones"})
 
 
-def _date(value: object, name: str) -> object:
-    return arguments.date(value, name)
-
-
-def _optional_date(value: object, name: str) -> object:
-    return arguments.optional_date(value, name)
-
-
-def _text(value: object, name: str) -> object:
-    return arguments.text(value, name)
-
-
-def _optional_text(value: object, name: str) -> object:
-    return arguments.optional_text(value, name)
-
-
-def _texts(value: object, name: str) -> object:
-    return arguments.texts(value, name)
-
-
 def _fte(value: object, _name: str) -> object:
     return arguments.fte(value)
 
@@ -115,19 +95,23 @@ def _fte(value: object, _name: str) -> object:
 #: correct``'s option, ``from_`` for ``--from``), the attribute it sets, and its check.
 CORRECTABLE: dict[str, dict[str, tuple[str, Callable[[object, str], object]]]] = {
     "evidence": {
-        "date": ("date", _date),
-        "kind": ("kind", _text),
-        "standards": ("standards", _texts),
-        "note": ("note", _optional_text),
-        "by": ("by", _optional_text),
+        "date": ("date", arguments.date),
+        "kind": ("kind", arguments.text),
+        "standards": ("standards", arguments.texts),
+        "note": ("note", arguments.optional_text),
+        "by": ("by", arguments.optional_text),
     },
-    "absences": {"kind": ("kind", _text), "from_": ("first", _date), "to": ("last", _date)},
-    "hours": {"from_": ("from_", _date), "fte": ("fte", _fte)},
-    "milestones": {"date": ("date", _date)},
+    "absences": {
+        "kind": ("kind", arguments.text),
+        "from_": ("first", arguments.date),
+        "to": ("last", arguments.date),
+    },
+    "hours": {"from_": ("from_", arguments.date), "fte": ("fte", _fte)},
+    "milestones": {"date": ("date", arguments.date)},
     "employment": {
-        "council": ("council", _optional_text),
-        "from_": ("from_", _date),
-        "to": ("to", _optional_date),
+        "council": ("council", arguments.optional_text),
+        "from_": ("from_", arguments.date),
+        "to": ("to", arguments.optional_date),
     },
 }
 
