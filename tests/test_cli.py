@@ -202,8 +202,8 @@ def test_add_hours(rec: Path) -> None:
     )
     data = load(rec)
     assert data["hours"] == [
-        {"from": dt.date(2025, 9, 1), "fte": 1},
-        {"from": dt.date(2026, 1, 5), "fte": 0.5},
+        {"from": dt.date(2025, 9, 1), "fte": 1, "id": "hr-1"},
+        {"from": dt.date(2026, 1, 5), "fte": 0.5, "id": "hr-2"},
     ]
     assert data["history"][-1]["action"] == "add-hours"
     assert data["history"][-1]["detail"] == "0.5 FTE from 2026-01-05"
@@ -211,7 +211,7 @@ def test_add_hours(rec: Path) -> None:
 
 def test_add_hours_keeps_an_inexact_fraction_exact(rec: Path) -> None:
     ok(run("add", "hours", rec, "--from", "2026-01-05", "--fte", "1/3"))
-    assert load(rec)["hours"][-1] == {"from": dt.date(2026, 1, 5), "fte": "1/3"}
+    assert load(rec)["hours"][-1] == {"from": dt.date(2026, 1, 5), "fte": "1/3", "id": "hr-2"}
 
 
 def test_add_absence_moves_due_dates(rec: Path) -> None:
@@ -219,7 +219,12 @@ def test_add_absence_moves_due_dates(rec: Path) -> None:
     out = ok(cli("add absence {rec} --kind sickness --from 2025-10-01 --to 2025-11-11", rec=rec))
     assert out == "r1: sickness absence of 42 days recorded\n"
     assert load(rec)["absences"] == [
-        {"kind": "sickness", "first": dt.date(2025, 10, 1), "last": dt.date(2025, 11, 11)}
+        {
+            "kind": "sickness",
+            "first": dt.date(2025, 10, 1),
+            "last": dt.date(2025, 11, 11),
+            "id": "ab-1",
+        }
     ]
     st = json.loads(ok(run("status", rec, "--json", "--as-of", "2025-12-01")))
     due = {m["id"]: m["due"] for m in st["milestones"]}
@@ -283,7 +288,7 @@ def test_add_review(rec: Path) -> None:
         "r1: review-3m held on 2025-12-01\n"
     )
     assert load(rec)["milestones"] == [
-        {"stage": "asye", "id": "review-3m", "date": dt.date(2025, 12, 1)}
+        {"stage": "asye", "id": "review-3m", "date": dt.date(2025, 12, 1), "ref": "rv-1"}
     ]
 
 
@@ -303,6 +308,7 @@ def test_decide_pass(rec: Path) -> None:
             "date": dt.date(2026, 9, 1),
             "by": "Pat Manager",
             "panel": "North moderation",
+            "id": "dec-1",
         }
     ]
     st = json.loads(ok(run("status", rec, "--json", "--as-of", "2026-09-02")))
@@ -406,11 +412,12 @@ def test_timeline_human(rec: Path) -> None:
     lines = ok(run("timeline", rec)).splitlines()
     assert lines[0] == "r1: timeline"
     assert lines[1] == "  2025-06-01  Qualified"
-    assert lines[2] == (
+    assert lines[2] == "  2025-09-01  Employed at a council (em-1)"
+    assert lines[3] == (
         "  2025-09-01  [asye] Started Assessed and supported year in employment (baseline-2026)"
     )
     assert "  2025-10-01  Evidence ev-001: direct-observation" in lines
-    assert "  2025-12-01  [asye] 3-month review held" in lines
+    assert "  2025-12-01  [asye] 3-month review held (rv-1)" in lines
     # Past dates stay past: these are before 2026-11-24, the day the tests were written.
     assert "  2026-09-01  [asye] Final review due OVERDUE" in lines
     assert "  2026-06-01  [asye] 9-month review due (optional)" in lines  # never overdue
@@ -497,6 +504,8 @@ COMMANDS = [
     ["migrate"],
     ["export"],
     ["anonymise"],
+    ["correct"],
+    ["retract"],
 ]
 
 
@@ -884,7 +893,7 @@ def test_second_decision_on_a_closed_stage(passed: Path) -> None:
         (
             f"error: {passed}: outcome: stage 'asye' is closed: 'pass' on 2026-09-01; "
             "a decision is never overwritten (to correct it, record a new "
-            "decision that names it: --corrects 0) (got 'fail')"
+            "decision that names it: --corrects dec-1) (got 'fail')"
         )
     ]
 

@@ -161,7 +161,7 @@ def test_a_script_writes_the_same_bytes_as_the_cli(tmp_path: Path) -> None:
     with ecf.edit(by_script, by=USER, clock=lambda: next(times)) as editor:
         assert editor.path == by_script
         added = editor.add_hours(dt.date(2024, 12, 2), "3/5")
-        assert added == ecf.PatternChange(dt.date(2024, 12, 2), Fraction(3, 5))
+        assert added == ecf.PatternChange(dt.date(2024, 12, 2), Fraction(3, 5), "hr-2")
         editor.add_absence("sickness", dt.date(2025, 1, 6), dt.date(2025, 2, 14))
         evidence = editor.add_evidence(
             "direct-observation",

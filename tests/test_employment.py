@@ -47,7 +47,7 @@ def test_a_new_record_starts_employed_at_its_council(tmp_path: Path) -> None:
     path = tmp_path / "t1.toml"
     new(path)
     record = ecf.read_record(path)
-    assert record.employment == (Employment(START, "E09000030"),)
+    assert record.employment == (Employment(START, "E09000030", id="em-1"),)
     assert record.gaps() == ()
 
 
@@ -65,8 +65,8 @@ def test_a_transfer_carries_service_over_and_its_gap_stops_the_clock(tmp_path: P
     record = ecf.read_record(path)
     assert record.council == "E08000025"
     assert record.employment == (
-        Employment(START, "E09000030", left),
-        Employment(joined, "E08000025"),
+        Employment(START, "E09000030", left, "em-1"),
+        Employment(joined, "E08000025", id="em-2"),
     )
     st = status(record, REGISTRY, TODAY)
     final = next(m for m in st.milestones if m.id == "final-review")
@@ -102,7 +102,7 @@ def test_leaving_closes_the_record_until_the_practitioner_rejoins(tmp_path: Path
     new(path)
     assert run("leave", path, "--date", "2026-06-30", "--reason", "resigned")[0] == 0
     record = ecf.read_record(path)
-    assert record.employment == (Employment(START, "E09000030", dt.date(2026, 6, 30)),)
+    assert record.employment == (Employment(START, "E09000030", dt.date(2026, 6, 30), "em-1"),)
     before = path.read_bytes()
     for args in (
         ("add", "evidence", path, "--kind", "pdp", "--date", "2026-06-01"),

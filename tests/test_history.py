@@ -239,7 +239,7 @@ def test_migrate_never_replaces_a_backup(tmp_path: Path) -> None:
 def test_a_decision_is_corrected_only_by_a_new_one_that_names_it(made: Path) -> None:
     refused = run("decide", made, "--outcome", "fail", "--date", "2026-09-21", "--by", "Pat")
     assert refused.exit_code == 2
-    assert "--corrects 1" in refused.output
+    assert "--corrects dec-2" in refused.output
     wrong = run(
         "decide",
         made,
@@ -254,7 +254,7 @@ def test_a_decision_is_corrected_only_by_a_new_one_that_names_it(made: Path) -> 
     )
     assert wrong.exit_code == 2
     assert (
-        "only the latest decision in force on 'asye' can be corrected (allowed: decisions[1])"
+        "only the latest decision in force on 'asye' can be corrected (allowed: dec-2)"
         in wrong.output
     )
     ok(

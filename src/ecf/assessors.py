@@ -30,6 +30,7 @@ import attrs
 from ecf._convert import register_json
 from ecf.errors import EcfError, Problem
 from ecf.findings import FINDING_STATUSES, Context, Finding, Recommendation, recommend
+from ecf.items import in_force
 from ecf.plugin_manager import (
     AUTOLOAD_ENV,
     FIELDS_ATTRIBUTE,
@@ -114,6 +115,7 @@ def context_for(
     """
     from ecf.council import CouncilSettings  # noqa: PLC0415 - small, but only needed here
 
+    record = in_force(record)  # a retracted evidence item is never counted nor cited
     enrolment = _enrolment(record, as_of)
     settings = council.settings if council else CouncilSettings()
     fw = framework_for(enrolment, registry, settings)

@@ -35,7 +35,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
 
 from ecf import _arguments as arguments
 from ecf import agreements, attachments, store
@@ -44,6 +46,9 @@ from ecf.employment import rejoin as rejoin_record
 from ecf.employment import transfer as transfer_record
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
 from ecf.framework import SERVICES, FrameworkRegistry, Service
+from ecf.items import PREFIXES, find, id_attr, next_id, with_ids
+from ecf.items import correct as correct_item
+from ecf.items import retract as retract_item
 from ecf.privacy import anonymise as anonymise_record
 from ecf.progression import advance as advance_record
 from ecf.progression import decide as decide_record
@@ -79,6 +84,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ecf.store import RecordFile
+
+T = TypeVar("T")
 
 __all__ = [
     "Editor",
@@ -214,12 +221,13 @@ class Editor:
         """
         with self._changing():
             first = arguments.date(from_, "from")
-            change = PatternChange(first, arguments.fte(fte))
             record = self._record
+            hours = _ids(record.hours, "hours")
+            change = PatternChange(first, arguments.fte(fte), next_id(hours, "hr"))
             self._keep(
                 record.changed(
                     self._entry("add-hours", f"{float(change.fte):g} FTE from {first}"),
-                    hours=tuple(sorted((*record.hours, change), key=lambda c: c.from_)),
+                    hours=tuple(sorted((*hours, change), key=lambda c: c.from_)),
                 )
             )
         return change
@@ -239,16 +247,18 @@ class Editor:
             RecordError: a bad kind or date, or an absence that overlaps another.
         """
         with self._changing():
+            record = self._record
+            absences = _ids(record.absences, "absences")
             absence = Absence(
                 arguments.text(kind, "kind"),
                 arguments.date(first, "first"),
                 arguments.date(last, "last"),
+                next_id(absences, "ab"),
             )
-            record = self._record
             self._keep(
                 record.changed(
                     self._entry("add-absence", f"{absence.kind} {absence.first} to {absence.last}"),
-                    absences=tuple(sorted((*record.absences, absence), key=lambda a: a.first)),
+                    absences=tuple(sorted((*absences, absence), key=lambda a: a.first)),
                 )
             )
         return absence
@@ -315,12 +325,13 @@ class Editor:
         """
         with self._changing():
             current = self._current()
+            record = self._record
             held = HeldMilestone(
                 current.stage,
                 arguments.text(milestone_id, "milestone"),
                 arguments.date(date, "date"),
+                next_id(record.milestones, "rv", "ref"),
             )
-            record = self._record
             entry = self._entry("add-review", f"{held.stage} {held.id} {held.date}", digest(held))
             self._keep(record.changed(entry, milestones=(*record.milestones, held)))
         return held
@@ -406,7 +417,7 @@ class Editor:
         by: str,
         panel: str | None = None,
         until: dt.date | None = None,
-        corrects: int | None = None,
+        corrects: str | int | None = None,
     ) -> Decision:
         """Record a people's decision on the current stage (``ecf decide``); never overwritten.
 
@@ -416,8 +427,8 @@ class Editor:
             by: Who decided.
             panel: The panel that confirmed it.
             until: The new end date (``extended``; optionally ``deferred``).
-            corrects: The index of the decision this one corrects (as ``ecf timeline``
-                numbers them): both stay recorded.
+            corrects: The decision this one corrects, by its id as ``ecf timeline`` shows it
+                (``dec-1``; its 0-based index is still accepted): both stay recorded.
 
         Returns:
             The decision added.
@@ -435,12 +446,7 @@ class Editor:
                     "outcome",
                     arguments.shown(outcome),
                 )
-            if corrects is not None and (
-                isinstance(corrects, bool) or not isinstance(corrects, int) or corrects < 0
-            ):
-                raise arguments.refuse(
-                    "expected a decision number (0 or more)", "corrects", arguments.shown(corrects)
-                )
+            index = None if corrects is None else self._decision_index(corrects)
             decision = Decision(
                 self._current().stage,
                 outcome,
@@ -448,9 +454,10 @@ class Editor:
                 arguments.text(by, "by"),
                 arguments.optional_text(panel, "panel"),
                 arguments.optional_date(until, "until"),
-                corrects,
+                index,
+                next_id(self._record.decisions, "dec"),
             )
-            note = f" correcting decision {corrects}" if corrects is not None else ""
+            note = f" correcting dec-{index + 1}" if index is not None else ""
             entry = self._entry("decide", f"{decision.stage} {outcome} {decision.date}{note}")
             self._keep(decide_record(self._record, decision, self._registry, entry))
         return decision
@@ -520,7 +527,9 @@ class Editor:
             last = arguments.date(left, "left")
             first = arguments.date(joined, "joined")
             entry = self._entry("transfer", f"to {code}: left {last}, joined {first}")
-            record = self._keep(transfer_record(self._record, code, last, first, entry))
+            record = self._keep(
+                _employment_ids(transfer_record(self._record, code, last, first, entry))
+            )
         return record.employment[-1]
 
     def rejoin(self, council: str, date: dt.date) -> Employment:
@@ -540,8 +549,61 @@ class Editor:
             code = arguments.text(council, "council")
             first = arguments.date(date, "date")
             entry = self._entry("rejoin", f"joined {code} on {first}")
-            record = self._keep(rejoin_record(self._record, code, first, entry))
+            record = self._keep(_employment_ids(rejoin_record(self._record, code, first, entry)))
         return record.employment[-1]
+
+    def correct(self, item_id: str, *, reason: str, **fields: object) -> object:
+        """Correct fields of one item (``ecf correct``); allowed on a closed record.
+
+        The old value stays in the history (its digest always; the value itself unless it is
+        personal, see :mod:`ecf.items`), and the entry seals the new one: ``ecf verify`` stays
+        intact.  A decision is corrected only by a new decision (:meth:`decide`,
+        ``corrects``).
+
+        Args:
+            item_id: The item's stable id, as ``ecf timeline`` shows it (``ev-001``).
+            reason: Why (kept in the history).
+            **fields: The fields to correct, by the names of ``ecf correct``'s options:
+                evidence ``date``, ``kind``, ``standards`` (the whole list), ``note``, ``by``;
+                absences ``kind``, ``from_``, ``to``; working patterns ``from_``, ``fte``;
+                reviews held ``date``; employment ``council``, ``from_``, ``to``.
+
+        Returns:
+            The item as corrected.
+
+        Raises:
+            RecordError: an unknown id, a field the item does not have, a bad value, a
+                decision, a retracted item, no reason; or a record the change makes invalid.
+        """
+        with self._changing(when_closed=True):
+            why = _reason(reason)
+            record = correct_item(self._record, item_id, fields, self._entry("correct", why))
+            self._keep(record)
+        return self._item(record)
+
+    def retract(self, item_id: str, *, reason: str) -> object:
+        """Withdraw one item (``ecf retract``): kept, marked, it counts for nothing.
+
+        Allowed on a closed record.  A retracted absence or working pattern no longer moves
+        due dates; retracted evidence is never counted by an assessment.  A decision is never
+        retracted (a new decision corrects it), nor an employment period (correct its dates).
+
+        Args:
+            item_id: The item's stable id, as ``ecf timeline`` shows it (``ev-001``).
+            reason: Why (kept in the history).
+
+        Returns:
+            The item as retracted.
+
+        Raises:
+            RecordError: an unknown id, a decision or employment period, an item retracted
+                already, no reason; or a record the change makes invalid.
+        """
+        with self._changing(when_closed=True):
+            why = _reason(reason)
+            record = retract_item(self._record, item_id, self._entry("retract", why))
+            self._keep(record)
+        return self._item(record)
 
     def anonymise(self, reason: str) -> Record:
         """Strip the personal data from the record, keep the career facts, record why.
@@ -603,6 +665,26 @@ class Editor:
         tl = timeline_for(self._record, enrolment, self._registry)
         return next((m.computed for m in tl.milestones if m.id == milestone), None)
 
+    def _item(self, record: Record) -> object:
+        """The item the latest history entry (a correction or retraction) changed."""
+        ref = record.history[-1].ref or ""
+        field, index, _ = find(record, ref)
+        return getattr(record, field)[index]
+
+    def _decision_index(self, corrects: object) -> int:
+        """The index of the decision ``corrects`` names: ``dec-N``, or its 0-based index."""
+        if isinstance(corrects, int) and not isinstance(corrects, bool) and corrects >= 0:
+            return corrects
+        if isinstance(corrects, str) and corrects.startswith("dec-"):
+            field, index, _ = find(self._record, corrects)
+            if field == "decisions":
+                return index
+        raise arguments.refuse(
+            "expected a decision's id, as `ecf timeline` shows it (dec-1)",
+            "corrects",
+            arguments.shown(corrects),
+        )
+
     def _current(self, record: Record | None = None) -> Enrolment:
         current = (record or self._record).current
         if current is None:  # a valid record has one
@@ -663,6 +745,24 @@ def edit(
             editor._write()  # noqa: SLF001 - edit() drives the editor it made
         finally:
             editor._closed = True  # noqa: SLF001 - same
+
+
+def _ids(items: tuple[T, ...], field: str) -> tuple[T, ...]:
+    """A list kept in date order with every id stored, before it changes (:mod:`ecf.items`)."""
+    return with_ids(items, PREFIXES[field], id_attr(field))
+
+
+def _employment_ids(record: Record) -> Record:
+    """The record with every employment period's id stored (a new period gets the next)."""
+    periods = _ids(record.employment, "employment")
+    return record if periods == record.employment else attrs.evolve(record, employment=periods)
+
+
+def _reason(reason: object) -> str:
+    """The reason for a correction or retraction: a text that says something."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise arguments.refuse("say why (--reason): it is kept in the history", "reason")
+    return reason.strip()
 
 
 def _priors(prior: object) -> tuple[PriorStage, ...]:
@@ -761,6 +861,7 @@ def create(
             employed_from=arguments.optional_date(employed_from, "employed_from"),
             prior=_priors(prior),
         )
+        record = _employment_ids(record)
         ensure_valid(record, frameworks, day, file=str(file))
     with store.locked(file):
         store.create(file, record)

@@ -8,6 +8,18 @@ that add evidence or a held milestone.  :func:`verify` recomputes both:
 * a decision edited or removed by hand no longer matches the digest its entry recorded;
 * a decision added by hand has no entry at all.
 
+Corrections and retractions (``ecf correct``, ``ecf retract``; :mod:`ecf.items`) change an
+item on purpose, so they are sealed like any change: their entry names the item (``ref``),
+holds its digest before (``replaces``) and after (``item``).  An item's recorded digest is
+superseded by a *later* entry that replaces it; :func:`verify` then asks the record to hold the
+newest value instead.  So:
+
+* a corrected or retracted item stays intact under ``ecf verify``;
+* a hand edit of a corrected item (or one that undoes a correction, or removes a
+  retraction) matches no digest still in force, and is reported at the entry that sealed it;
+* the old value is not lost: its digest stays in the chain (``replaces``), and the entry's
+  detail holds it unless it is personal (:mod:`ecf.items`).
+
 What the file alone cannot show: the *last* entries removed together with what they added (a
 chain has nothing after its end to break).  Keep record files in version control, or sign
 them, if that matters (``SECURITY.md``).
@@ -25,6 +37,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ecf.errors import Problem
+from ecf.items import KINDS, items_of
 from ecf.records import SCHEMA_VERSION, HistoryEntry, Record, digest
 
 if TYPE_CHECKING:
@@ -38,6 +51,8 @@ CHAINED = 2
 DECISION_ACTIONS = frozenset({"decide"})
 #: Actions whose entry's ``item`` is the digest of an evidence item or a held milestone.
 ITEM_ACTIONS = {"add-evidence": "evidence", "add-review": "milestones"}
+#: Actions that replace an item on purpose: ``item`` is its new digest, ``replaces`` the old.
+CHANGE_ACTIONS = frozenset({"correct", "retract"})
 
 
 def seal(decisions: Sequence[object]) -> str:
@@ -133,7 +148,10 @@ def verify(record: Record) -> list[Problem]:
                 )
             )
     held = set(decision_digests)
+    superseded = _superseded(history)
     for i, entry in enumerate(history):
+        if i in superseded:
+            continue
         if entry.action in DECISION_ACTIONS and entry.item and entry.item not in held:
             out.append(
                 Problem(
@@ -149,4 +167,33 @@ def verify(record: Record) -> list[Problem]:
                     entry.detail,
                 )
             )
+        if entry.action in CHANGE_ACTIONS and entry.item and not _holds(record, entry):
+            out.append(
+                Problem(
+                    f"{entry.action}s {entry.ref or 'an item'}, which the record no longer "
+                    "holds as this entry left it",
+                    f"history[{i}]",
+                    entry.detail,
+                )
+            )
     return out
+
+
+def _superseded(history: Sequence[HistoryEntry]) -> set[int]:
+    """The entries whose recorded item a later correction or retraction replaced."""
+    out: set[int] = set()
+    replaced: set[str] = set()
+    for i in range(len(history) - 1, -1, -1):
+        entry = history[i]
+        if entry.item is not None and entry.item in replaced:
+            out.add(i)
+        if entry.action in CHANGE_ACTIONS and entry.replaces:
+            replaced.add(entry.replaces)
+    return out
+
+
+def _holds(record: Record, entry: HistoryEntry) -> bool:
+    """Whether the record holds the item a correction or retraction left."""
+    field = KINDS.get((entry.ref or "").partition("-")[0])
+    fields = [field] if field else list(KINDS.values())
+    return any(entry.item == digest(x) for f in fields for x in items_of(record, f))

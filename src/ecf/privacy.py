@@ -270,7 +270,8 @@ def _rechain(old: Record, new: Record) -> Record:
     was, so that it still does not match: anonymising never hides a change made by hand.
     """
     moved: dict[str, str] = {}
-    for name in ("evidence", "milestones", "decisions"):
+    # Every list an entry may seal: corrections and retractions seal any item (ecf.items).
+    for name in ("evidence", "milestones", "decisions", "absences", "hours", "employment"):
         for before, after in zip(getattr(old, name), getattr(new, name), strict=True):
             moved[digest(before)] = digest(after)
     for k in range(len(old.decisions) + 1):

@@ -20,6 +20,7 @@ import attrs
 from ecf.employment import closed_at, refuse_if_closed
 from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
+from ecf.items import in_force
 from ecf.records import (
     CLOSING_OUTCOMES,
     ENDING_OUTCOMES,
@@ -250,6 +251,7 @@ def timeline_for(
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
+    record = in_force(record)  # a retracted absence, pattern or review counts for nothing
     fw = framework or framework_for(enrolment, registry, settings)
     stage = fw.stage(enrolment.stage)
     if stage is None:
@@ -427,7 +429,7 @@ def decide(
     )
     if decision.corrects is not None:
         if decision.corrects != latest:
-            allowed = f"decisions[{latest}]" if latest is not None else "none"
+            allowed = f"dec-{latest + 1}" if latest is not None else "none"
             raise TransitionError(
                 [
                     Problem(
@@ -445,7 +447,7 @@ def decide(
                 Problem(
                     f"stage '{current.stage}' is closed: '{last.outcome}' on {last.date}; "
                     "a decision is never overwritten (to correct it, record "
-                    f"a new decision that names it: --corrects {latest})",
+                    f"a new decision that names it: --corrects dec-{(latest or 0) + 1})",
                     "outcome",
                     decision.outcome,
                 )

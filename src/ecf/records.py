@@ -10,6 +10,9 @@ of entry, so that the file format reads in one place.
 
 The field names here are the keys of a record file (``hours`` holds the working-pattern
 changes, ``from`` is spelled ``from_`` in Python).
+
+This module is long because the record file's whole model is one place to read: each class
+documents the keys a person writes.
 """
 
 from __future__ import annotations
@@ -95,19 +98,30 @@ class PatternChange:
     Attributes:
         from_: The first day of the new pattern (``from`` in a record file).
         fte: Full-time equivalent as an exact fraction in (0, 1]; ``3/5`` is three days a week.
+        id: Its stable id (``hr-2``); older records have none (:mod:`ecf.items` derives it).
+        retracted: When it was retracted (``ecf retract``): it then counts for nothing.
     """
 
     from_: dt.date
     fte: Fraction
+    id: str | None = None
+    retracted: dt.datetime | None = None
 
 
 @attrs.frozen
 class Absence:
-    """An absence from first to last day, both inclusive."""
+    """An absence from first to last day, both inclusive.
+
+    Attributes:
+        id: Its stable id (``ab-1``); older records have none (:mod:`ecf.items` derives it).
+        retracted: When it was retracted (``ecf retract``): it then counts for nothing.
+    """
 
     kind: str
     first: dt.date
     last: dt.date
+    id: str | None = None
+    retracted: dt.datetime | None = None
 
     @property
     def days(self) -> int:
@@ -133,6 +147,7 @@ class Evidence:
         date: When it happened or was written.
         standards: The standards it evidences (``kss-cf:6``, ``pcf:7``).
         by: Who wrote or observed it.
+        retracted: When it was retracted (``ecf retract``): it then counts for nothing.
     """
 
     id: str
@@ -142,15 +157,25 @@ class Evidence:
     by: str | None = None
     attachment: Attachment | None = None
     note: str | None = None
+    retracted: dt.datetime | None = None
 
 
 @attrs.frozen
 class HeldMilestone:
-    """A review point that took place."""
+    """A review point that took place.
+
+    Attributes:
+        id: The milestone's id in the framework (``review-3m``).
+        ref: Its stable id as an item of the record (``rv-1``): ``id`` names the milestone, so
+            the item's own id has another name.  Older records have none (derived).
+        retracted: When it was retracted (``ecf retract``): it then counts for nothing.
+    """
 
     stage: str
     id: str
     date: dt.date
+    ref: str | None = None
+    retracted: dt.datetime | None = None
 
 
 @attrs.frozen
@@ -162,7 +187,10 @@ class Decision:
 
     Attributes:
         until: The new end date, for ``extended`` (and optionally ``deferred``).
-        corrects: The index of the earlier decision on the same stage this one replaces.
+        corrects: The index of the earlier decision on the same stage this one replaces
+            (``dec-N`` is index ``N - 1``).
+        id: Its stable id (``dec-1`` for the first): its place in the decisions, which are
+            never removed nor reordered; older decisions have none (derived the same way).
     """
 
     stage: str
@@ -172,6 +200,7 @@ class Decision:
     panel: str | None = None
     until: dt.date | None = None
     corrects: int | None = None
+    id: str | None = None
 
 
 @attrs.frozen
@@ -183,6 +212,9 @@ class HistoryEntry:
             (a decision): ``ecf verify`` checks the record still holds it.
         prev: The digest of the entry before (none for the first): editing or removing an
             earlier entry breaks the chain, and ``ecf verify`` says where.
+        ref: The stable id of the item a ``correct`` or ``retract`` entry changed (``ev-001``).
+        replaces: The digest of that item before the change: from then on the record holds
+            it as ``item`` records (:mod:`ecf.history`).
     """
 
     at: dt.datetime
@@ -191,6 +223,8 @@ class HistoryEntry:
     detail: str = ""
     item: str | None = None
     prev: str | None = None
+    ref: str | None = None
+    replaces: str | None = None
 
 
 @attrs.frozen
@@ -222,11 +256,13 @@ class Employment:
         from_: The first day employed (``from`` in a record file).
         council: The employer council's code.
         to: The last day employed; ``None`` while the period is open.
+        id: Its stable id (``em-1``); older records have none (:mod:`ecf.items` derives it).
     """
 
     from_: dt.date
     council: str | None = None
     to: dt.date | None = None
+    id: str | None = None
 
 
 @attrs.frozen

@@ -15,10 +15,12 @@ import attrs
 
 from ecf._convert import register_json
 from ecf.agreements import assessor_on
+from ecf.items import PREFIXES, id_attr, item_ids, items_of
 from ecf.progression import State, stage_state, timeline_for
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
@@ -161,6 +163,24 @@ def status(
     )
 
 
+def _changes(record: Record, named: Callable[[str, int, object], str]) -> list[Event]:
+    """The retracted reviews (counting for nothing), and every correction and retraction."""
+    out = [
+        Event(m.date, "milestone", m.stage, f"Review {m.id} held ({named('milestones', i, m)})")
+        for i, m in enumerate(record.milestones)
+        if m.retracted is not None
+    ]
+    for entry in record.history:
+        if entry.ref and entry.action in _CHANGES:
+            said = entry.detail or f"{entry.ref} {_CHANGES[entry.action]}"
+            out.append(Event(entry.at.date(), "correction", None, f"{said} (by {entry.by})"))
+    return out
+
+
+#: The history actions that correct or retract an item, and what they did.
+_CHANGES = {"correct": "corrected", "retract": "retracted"}
+
+
 @attrs.frozen
 class Event:
     """One dated line of a record's timeline."""
@@ -172,20 +192,9 @@ class Event:
     done: bool = True
 
 
-def events(
-    record: Record, registry: FrameworkRegistry, *, settings: CouncilSettings | None = None
-) -> tuple[Event, ...]:
-    """Everything dated in a record, in date order.
-
-    Stages, milestones due and held, dates agreed, assignments of people (assessor,
-    supervisor, coordinator), decisions, working-pattern changes, absences and evidence
-    (by id and kind, without notes).  Due dates and pauses count under a council's
-    ``settings`` when given.
-
-    Raises:
-        FrameworkError: when an enrolment pins an unknown framework version.
-    """
-    out: list[Event] = [Event(record.qualified, "qualified", None, "Qualified")]
+def _before_stages(record: Record) -> list[Event]:
+    """Qualification, registration, prior stages and the day the record began."""
+    out = [Event(record.qualified, "qualified", None, "Qualified")]
     if record.registered is not None:
         out.append(
             Event(record.registered, "registered", None, "Registered with Social Work England")
@@ -196,10 +205,44 @@ def events(
     )
     if record.began is not None:
         out.append(Event(record.began, "began", None, "The record began in ecf"))
+    return out
+
+
+def events(
+    record: Record, registry: FrameworkRegistry, *, settings: CouncilSettings | None = None
+) -> tuple[Event, ...]:
+    """Everything dated in a record, in date order.
+
+    Stages, milestones due and held, dates agreed, assignments of people (assessor,
+    supervisor, coordinator), decisions, working-pattern changes, absences, evidence (by id
+    and kind, without notes) and employment, each item with its stable id (``ev-001``,
+    ``ab-1``, ...; :mod:`ecf.items`), marked when it was corrected or retracted; and each
+    correction or retraction on the day it was made, with what changed and why.  Due dates
+    count what is in force (a retracted absence no longer moves them), and pauses count under
+    a council's ``settings`` when given.
+
+    Raises:
+        FrameworkError: when an enrolment pins an unknown framework version.
+    """
+    out = _before_stages(record)
+    ids = {f: item_ids(items_of(record, f), p, id_attr(f)) for f, p in PREFIXES.items()}
+    changed = {e.ref: e.action for e in record.history if e.ref and e.action in _CHANGES}
+
+    def named(field: str, index: int, item: object) -> str:
+        """The item's id, and whether it was corrected or retracted."""
+        item_id = ids[field][index]
+        if getattr(item, "retracted", None) is not None:
+            return f"{item_id}, retracted"
+        return f"{item_id}, corrected" if item_id in changed else item_id
+
     periods = record.periods()
-    for before, after in itertools.pairwise(periods):
-        began = f"Employment at {after.council or 'a council'} began"
-        out.append(Event(after.from_, "employment", None, began))
+    if periods:
+        first = periods[0]
+        text = f"Employed at {first.council or 'a council'} ({named('employment', 0, first)})"
+        out.append(Event(first.from_, "employment", None, text))
+    for i, (before, after) in enumerate(itertools.pairwise(periods)):
+        text = f"Joined {after.council or 'a council'} ({named('employment', i + 1, after)})"
+        out.append(Event(after.from_, "employment", None, text))
         if before.to is not None:
             ended = f"Employment at {before.council or 'the council'} ended"
             out.append(Event(before.to, "employment", None, ended))
@@ -208,9 +251,16 @@ def events(
         out.append(
             Event(enrolment.start, "stage", tl.stage, f"Started {tl.title} ({tl.framework})")
         )
+        held = {
+            (m.stage, m.id): named("milestones", i, m)
+            for i, m in enumerate(record.milestones)
+            if m.retracted is None
+        }
         for ms in tl.milestones:
             if ms.held is not None:
-                out.append(Event(ms.held, "milestone", tl.stage, f"{ms.title} held"))
+                ref = held.get((tl.stage, ms.id))
+                text = f"{ms.title} held" + (f" ({ref})" if ref else "")
+                out.append(Event(ms.held, "milestone", tl.stage, text))
             elif (
                 ms.due is not None
                 and not (record.left and ms.due > record.left.date)
@@ -230,20 +280,24 @@ def events(
                     )
                 )
     out.extend(_people_events(record, registry, settings))
-    for d in record.decisions:
+    for i, d in enumerate(record.decisions):
         until = f", until {d.until}" if d.until else ""
         panel = f" ({d.panel})" if d.panel else ""
-        out.append(
-            Event(d.date, "decision", d.stage, f"Decision: {d.outcome}{until}, by {d.by}{panel}")
-        )
-    for h in record.hours:
-        out.append(Event(h.from_, "hours", None, f"Working pattern {float(h.fte):g} FTE"))
+        fixes = f", correcting dec-{d.corrects + 1}" if d.corrects is not None else ""
+        text = f"Decision {ids['decisions'][i]}: {d.outcome}{until}, by {d.by}{panel}{fixes}"
+        out.append(Event(d.date, "decision", d.stage, text))
+    for i, h in enumerate(record.hours):
+        text = f"Working pattern {float(h.fte):g} FTE ({named('hours', i, h)})"
+        out.append(Event(h.from_, "hours", None, text))
     if record.left is not None:
         out.append(Event(record.left.date, "left", None, f"Left employment: {record.left.reason}"))
-    for a in record.absences:
-        out.append(Event(a.first, "absence", None, f"Absence: {a.kind}, {a.days} days to {a.last}"))
-    for ev in record.evidence:
-        out.append(Event(ev.date, "evidence", None, f"Evidence {ev.id}: {ev.kind}"))
+    for i, a in enumerate(record.absences):
+        text = f"Absence: {a.kind}, {a.days} days to {a.last} ({named('absences', i, a)})"
+        out.append(Event(a.first, "absence", None, text))
+    for i, ev in enumerate(record.evidence):
+        mark = named("evidence", i, ev).removeprefix(ev.id)
+        out.append(Event(ev.date, "evidence", None, f"Evidence {ev.id}: {ev.kind}{mark}"))
+    out.extend(_changes(record, named))
     order = {
         "qualified": 0,
         "registered": 0,
@@ -261,6 +315,7 @@ def events(
         "due": 7,
         "decision": 8,
         "left": 9,
+        "correction": 10,
     }
     return tuple(sorted(out, key=lambda e: (e.date, order[e.kind])))
 

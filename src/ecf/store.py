@@ -162,7 +162,10 @@ def _table(entry: dict[str, Any]) -> Table:
 def _set_in_order(container: Any, key: str, item: Any, after: list[str]) -> None:
     """Set a new ``key``; a table goes before the first of the keys that follow it in a record."""
     following = [k for k in after if k in container]
-    if not following or not isinstance(item, AoT | Table):
+    if not isinstance(item, AoT | Table):
+        _add_value(container, key, item)
+        return
+    if not following:
         container[key] = item
         return
     try:  # tomlkit has no public insert-before; fall back to appending if its internals move
@@ -177,6 +180,22 @@ def _set_in_order(container: Any, key: str, item: Any, after: list[str]) -> None
         container._insert_at(index, key, item)  # noqa: SLF001
     except (AttributeError, KeyError, TypeError, ValueError):
         container[key] = item
+
+
+def _add_value(container: Any, key: str, item: Any) -> None:
+    """Add a new value after the table's last value, before the blank lines and comments ending it.
+
+    Those belong to whatever follows the table (a comment heading the next section).
+    """
+    keys = list(container)
+    body = container.value if isinstance(container, Table) else None
+    if keys and body is not None:
+        try:  # tomlkit has no public insert-after; fall back to appending
+            body._insert_after(keys[-1], key, tomlkit.item(item))  # noqa: SLF001
+        except (AttributeError, KeyError, TypeError, ValueError):
+            container[key] = item
+        return
+    container[key] = item
 
 
 def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -200,9 +219,14 @@ def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
             isinstance(value, list)
             and isinstance(before, list)
             and isinstance(current, AoT)
-            and value[: len(before)] == before
-            and len(current) == len(before)
+            and len(value) >= len(before) == len(current)
+            and all(isinstance(v, dict) for v in (*before, *value))
         ):
+            # Entries changed in place (an id stored, a correction, a retraction) keep their
+            # comments and the keys that did not change; new entries are appended.
+            for table, was, now in zip(current, before, value, strict=False):
+                if was != now:
+                    _patch(table, was, now)
             for entry in value[len(before) :]:
                 table = _table(entry)
                 if not current.as_string().endswith("\n\n"):

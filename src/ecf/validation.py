@@ -20,6 +20,7 @@ from ecf.agreements import check_people
 from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
+from ecf.items import PREFIXES, id_attr, item_ids
 from ecf.progression import (
     born_before_overlap_rule,
     closes,
@@ -258,7 +259,22 @@ def _check_dates(record: Record, today: dt.date, out: list[Problem]) -> None:
             )
 
 
+def _check_ids(record: Record, out: list[Problem]) -> None:
+    """Each item's stable id (``ecf correct`` names items by it) is held once."""
+    for field, prefix in PREFIXES.items():
+        if field == "evidence":
+            continue  # checked with the evidence
+        seen: set[str] = set()
+        for i, item_id in enumerate(item_ids(getattr(record, field), prefix, id_attr(field))):
+            if item_id in seen:
+                out.append(
+                    Problem("the id is held twice", f"{field}[{i}].{id_attr(field)}", item_id)
+                )
+            seen.add(item_id)
+
+
 def _check_hours(record: Record, out: list[Problem]) -> None:
+    previous = None  # the change before in force: a retracted one counts for nothing
     for i, change in enumerate(record.hours):
         if not 0 < change.fte <= 1:
             out.append(
@@ -285,12 +301,15 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
                     change.from_,
                 )
             )
-        if i and change.from_ <= record.hours[i - 1].from_:
+        if change.retracted is not None:
+            continue
+        if previous is not None and change.from_ <= previous.from_:
             out.append(
                 Problem(
                     "must be after the previous change's date", f"hours[{i}].from", change.from_
                 )
             )
+        previous = change
 
 
 def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None:
@@ -325,7 +344,8 @@ def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None
             )
         for j in range(i):
             other = record.absences[j]
-            if absence.first <= other.last and other.first <= absence.last:
+            counted = absence.retracted is None and other.retracted is None
+            if counted and absence.first <= other.last and other.first <= absence.last:
                 out.append(
                     Problem(
                         f"overlaps absences[{j}] ({other.first} to {other.last})",
@@ -526,6 +546,7 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_enrolments(record, pinned, out)
     _check_prior(record, pinned[0] if pinned else None, today, out)
     _check_dates(record, today, out)
+    _check_ids(record, out)
     _check_hours(record, out)
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ecf._convert import register_json
+from ecf.items import in_force
 from ecf.timeline import Pause, add_months, pauses
 
 if TYPE_CHECKING:
@@ -177,7 +178,8 @@ class CpdReadiness:
 def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
     """Whether the record holds the CPD renewal needs for this registration year."""
     start, end = registration_year(as_of)
-    cpd = [e for e in record.evidence if e.kind == "cpd" and start <= e.date <= min(end, as_of)]
+    held = in_force(record).evidence  # a retracted item counts for nothing
+    cpd = [e for e in held if e.kind == "cpd" and start <= e.date <= min(end, as_of)]
     peer = [e for e in cpd if e.by]
     ready = len(cpd) >= 2 and bool(peer)  # noqa: PLR2004
     renewal_open = as_of >= dt.date(end.year, 9, 1)

@@ -196,6 +196,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.cohort:cohort",
         "Report on every record under FOLDER: who is where, what is due, who is at risk.",
     ),
+    "correct": (
+        "ecf.cli.record:correct",
+        "Correct fields of one item by its id, keeping the old values in the history.",
+    ),
     "decide": (
         "ecf.cli.record:decide",
         "Record a decision on the current stage; it is never overwritten.",
@@ -220,6 +224,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rejoin": (
         "ecf.cli.record:rejoin",
         "Reopen the record of a practitioner who left and came back.",
+    ),
+    "retract": (
+        "ecf.cli.record:retract",
+        "Withdraw one item recorded in error: it stays, marked, and counts for nothing.",
     ),
     "transfer": (
         "ecf.cli.record:transfer",

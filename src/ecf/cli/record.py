@@ -199,8 +199,9 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
 @click.option("--until", type=DATE, help="The new end date (extended, deferred).")
 @click.option(
     "--corrects",
-    type=click.IntRange(min=0),
-    help="Correct decision number N (as `ecf timeline` numbers them): both stay recorded.",
+    metavar="dec-N",
+    help="The decision this one corrects, by its id as `ecf timeline` shows it (dec-1): both "
+    "stay recorded.  A bare number is still read as the old 0-based index.",
 )
 def decide(
     file: Path,
@@ -209,11 +210,14 @@ def decide(
     by: str,
     panel: str | None,
     until: dt.date | None,
-    corrects: int | None,
+    corrects: str | None,
 ) -> None:
     """Record a decision on the current stage; it is never overwritten."""
+    named: str | int | None = corrects
+    if corrects is not None and corrects.strip().isdigit():
+        named = int(corrects.strip())  # the 0-based index of earlier versions
     with editing(file) as editor:
-        decision = editor.decide(outcome, when, by=by, panel=panel, until=until, corrects=corrects)
+        decision = editor.decide(outcome, when, by=by, panel=panel, until=until, corrects=named)
     click.echo(f"{editor.record.id}: {decision.stage} {decision.outcome} on {decision.date}")
 
 
@@ -285,6 +289,61 @@ def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
 
 @click.command()
 @click.argument("file", type=RECORD)
+@click.argument("item_id", metavar="ID")
+@click.option("--date", "when", type=DATE, help="Evidence, review held: the date.")
+@click.option("--kind", help="Evidence, absence: the kind.")
+@click.option(
+    "--standard",
+    "standards",
+    multiple=True,
+    help="Evidence: a standard it evidences (repeatable; the list given replaces the old one).",
+)
+@click.option("--note", help="Evidence: the note.")
+@click.option("--by", help="Evidence: who wrote or observed it.")
+@click.option("--from", "from_", type=DATE, help="Absence, working pattern, employment: from.")
+@click.option("--to", "to", type=DATE, help="Absence, employment: the last day.")
+@click.option("--fte", type=FTE, help="Working pattern: the full-time equivalent.")
+@click.option("--council", help="Employment: the council's code.")
+@click.option("--reason", required=True, help="Why: kept in the history.")
+def correct(
+    file: Path,
+    item_id: str,
+    when: dt.date | None,
+    kind: str | None,
+    standards: tuple[str, ...],
+    note: str | None,
+    by: str | None,
+    from_: dt.date | None,
+    to: dt.date | None,
+    fte: Fraction | None,
+    council: str | None,
+    reason: str,
+) -> None:
+    """Correct fields of one item by its id, keeping the old values in the history.
+
+    ID is the item's id as `ecf timeline` shows it (ev-1, ab-1, hr-1, rv-1, em-1).  The
+    correction is sealed in the history (`ecf verify` stays intact) and allowed on a closed
+    record.  A decision is corrected by a new decision: `ecf decide --corrects dec-N`.
+    """
+    given: dict[str, object] = {
+        "date": when,
+        "kind": kind,
+        "standards": standards or None,
+        "note": note,
+        "by": by,
+        "from_": from_,
+        "to": to,
+        "fte": fte,
+        "council": council,
+    }
+    fields = {name: value for name, value in given.items() if value is not None}
+    with editing(file) as editor:
+        editor.correct(item_id, reason=reason, **fields)
+    click.echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
 @click.option("--role", required=True, type=click.Choice(["assessor", "supervisor", "coordinator"]))
 @click.option("--name", required=True, help="The colleague's name.")
 @click.option("--from", "from_", required=True, type=DATE, help="Their first day in the role.")
@@ -296,6 +355,22 @@ def assign(file: Path, role: Role, name: str, from_: dt.date) -> None:
     with editing(file) as editor:
         assignment = editor.assign(role, name, from_)
     click.echo(f"{editor.record.id}: {assignment.role} from {assignment.from_}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.argument("item_id", metavar="ID")
+@click.option("--reason", required=True, help="Why: kept in the history.")
+def retract(file: Path, item_id: str, reason: str) -> None:
+    """Withdraw one item recorded in error: it stays, marked, and counts for nothing.
+
+    ID is the item's id as `ecf timeline` shows it (evidence, absence, working pattern, review
+    held).  The retraction is sealed in the history and allowed on a closed record; a decision
+    is never retracted (`ecf decide --corrects dec-N`).
+    """
+    with editing(file) as editor:
+        editor.retract(item_id, reason=reason)
+    click.echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
 
 
 def _priors(priors: tuple[str, ...], notes: tuple[str, ...]) -> list[PriorStage]:
