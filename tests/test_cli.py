@@ -475,6 +475,7 @@ COMMANDS = [
     ["add", "evidence"],
     ["add", "review"],
     ["decide"],
+    ["appeal"],
     ["advance"],
     ["status"],
     ["timeline"],

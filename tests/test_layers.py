@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.timeline",
             "ecf.employment",
             "ecf.progression",
+            "ecf.appeals",
             "ecf.validation",
             "ecf.history",
             "ecf.privacy",

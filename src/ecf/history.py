@@ -37,7 +37,12 @@ CHAINED = 2
 #: Actions whose entry's ``item`` is the digest of a decision.
 DECISION_ACTIONS = frozenset({"decide"})
 #: Actions whose entry's ``item`` is the digest of an evidence item or a held milestone.
-ITEM_ACTIONS = {"add-evidence": "evidence", "add-review": "milestones"}
+#: (An appeal's outcome too: once decided, an appeal never changes.)
+ITEM_ACTIONS = {
+    "add-evidence": "evidence",
+    "add-review": "milestones",
+    "appeal-outcome": "appeals",
+}
 
 
 def seal(decisions: Sequence[object]) -> str:

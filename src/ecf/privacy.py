@@ -270,7 +270,7 @@ def _rechain(old: Record, new: Record) -> Record:
     was, so that it still does not match: anonymising never hides a change made by hand.
     """
     moved: dict[str, str] = {}
-    for name in ("evidence", "milestones", "decisions"):
+    for name in ("evidence", "milestones", "decisions", "appeals"):
         for before, after in zip(getattr(old, name), getattr(new, name), strict=True):
             moved[digest(before)] = digest(after)
     for k in range(len(old.decisions) + 1):

@@ -3,7 +3,8 @@
 :func:`status` answers the questions people ask of one record: which stage, since when, what
 state, when it is expected to end, which milestones are done, due, overdue, and what is next.
 ``ecf status --json`` prints :func:`ecf.to_json` of a :class:`Status`: its fields, ``next``
-(the next milestone's id) and ``overdue`` (the overdue milestones' ids).
+(the next milestone's id) and ``overdue`` (the overdue milestones' ids), and the open ``appeal``
+and the ``appeal_until`` date after a fail.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ecf._convert import register_json
+from ecf.appeals import appeal_until, open_appeal
 from ecf.progression import State, stage_state, timeline_for
 
 if TYPE_CHECKING:
@@ -21,13 +23,13 @@ if TYPE_CHECKING:
 
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
-    from ecf.records import Record
+    from ecf.records import Appeal, Record
     from ecf.timeline import MilestoneDue
 
 __all__ = ["CLOSED", "Event", "MilestoneStatus", "Status", "events", "status"]
 
 #: States in which a stage is over: nothing is next, nothing is overdue.
-CLOSED = frozenset({"passed", "failed", "withdrawn", "left"})
+CLOSED = frozenset({"passed", "progressed", "failed", "withdrawn", "left"})
 
 
 @attrs.frozen
@@ -62,7 +64,13 @@ class MilestoneStatus:
 
 @attrs.frozen
 class Status:
-    """One record as of a date: its current stage and milestones."""
+    """One record as of a date: its current stage and milestones.
+
+    Attributes:
+        appeal: The appeal lodged and not yet decided as of the date, if any.
+        appeal_until: After a fail with no appeal lodged, the last day to lodge one (the
+            framework's window, :func:`ecf.appeals.window_end`); ``None`` otherwise.
+    """
 
     id: str
     stage: str
@@ -73,6 +81,8 @@ class Status:
     state: State
     as_of: dt.date
     milestones: tuple[MilestoneStatus, ...]
+    appeal: Appeal | None = None
+    appeal_until: dt.date | None = None
 
     @property
     def overdue(self) -> tuple[MilestoneStatus, ...]:
@@ -129,7 +139,8 @@ def status(
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
-    state = stage_state(record, tl, as_of)
+    state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
+    window = appeal_until(record, registry, as_of) if enrolment is record.current else None
     milestones = tuple(MilestoneStatus.of(m, as_of, record.began) for m in tl.milestones)
     if state in CLOSED:
         milestones = tuple(attrs.evolve(m, overdue=False) for m in milestones)
@@ -143,6 +154,8 @@ def status(
         state=state,
         as_of=as_of,
         milestones=milestones,
+        appeal=open_appeal(record, as_of),
+        appeal_until=window[1] if window else None,
     )
 
 

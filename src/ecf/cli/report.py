@@ -61,6 +61,10 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
     if recommendation is not None:
         click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+    if st.appeal is not None:
+        click.echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
+    if st.appeal_until is not None:
+        click.echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
     for ms in st.overdue:
         click.secho(f"Overdue: {ms.title} ({ms.id}), due {ms.due}", fg="red")
     nxt = st.next
