@@ -27,9 +27,11 @@ from ecf.validation import check_record
 from ecf.workforce import cpd_readiness
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
-    from ecf.records import Record
+    from ecf.editor import Editor
+    from ecf.records import Outcome, Record
 
 REGISTRY = FrameworkRegistry.default()
 FW = REGISTRY.get("baseline-2026")
@@ -64,7 +66,7 @@ def make(tmp_path: Path, stage: str = "ecf-1", at: Any = clock) -> Path:
     return path
 
 
-def editing(path: Path, at: Any = clock) -> Any:
+def editing(path: Path, at: Any = clock) -> AbstractContextManager[Editor]:
     return edit(path, by="tester", registry=REGISTRY, clock=at, today=D(2027, 6, 1))
 
 
@@ -157,12 +159,12 @@ def test_bad_decision_data_in_a_framework_is_refused_on_load(
 
 
 @pytest.mark.parametrize("outcome", ["fail", "extended", "deferred", "withdrawn"])
-def test_a_decision_other_than_a_pass_needs_a_reason_code(tmp_path: Path, outcome: str) -> None:
+def test_a_decision_other_than_a_pass_needs_a_reason_code(tmp_path: Path, outcome: Outcome) -> None:
     # Break: return False from progression.needs_reason -> the decision is accepted.
     path = make(tmp_path)
     before = path.read_bytes()
     with pytest.raises(TransitionError) as caught, editing(path) as ed:
-        ed.decide(outcome, D(2026, 9, 1), by="R. Singh", until=D(2027, 3, 1))  # type: ignore[arg-type]
+        ed.decide(outcome, D(2026, 9, 1), by="R. Singh", until=D(2027, 3, 1))
     line = caught.value.lines()[0]
     assert "reason" in line
     assert all(code in line for code in FW.reasons_for(outcome))

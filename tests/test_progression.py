@@ -596,7 +596,8 @@ def started(stage: str = "asye", service: Service = "children") -> Record:
 
 def decided(record: Record, outcome: Outcome, day: dt.date, until: dt.date | None = None) -> Record:
     assert record.current is not None
-    decision = Decision(record.current.stage, outcome, day, "P. Ahmed", None, until)
+    reason = min(REASONS[outcome]) if outcome in REASONS else None
+    decision = Decision(record.current.stage, outcome, day, "P. Ahmed", None, until, None, reason)
     return decide(record, decision, REGISTRY, ENTRY)
 
 

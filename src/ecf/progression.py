@@ -485,7 +485,6 @@ def decide(
             [Problem(f"only the current stage ({stage}) can be decided", "stage", decision.stage)]
         )
     fw = pinned(record, current.stage, registry)
-    _check_outcome_and_reason(fw, decision)
     previous = record.decisions_for(current.stage)
     latest = next(
         (i for i, d in enumerate(record.decisions) if previous and d is previous[-1]), None
@@ -554,6 +553,7 @@ def decide(
                 )
             ]
         )
+    _check_outcome_and_reason(fw, decision)
     return record.changed(
         attrs.evolve(entry, item=digest(decision)), decisions=(*record.decisions, decision)
     )
@@ -617,7 +617,9 @@ def advance(
     if not passed(before, record, current.stage):
         last = record.decision(current.stage)
         got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
-        opening = " or ".join(o.id for o in before.outcomes if o.opens) or "none"
+        opening = " or ".join(
+            o for o in before.outcomes_for(current.stage) if opens(before, o)
+        ).replace("pass", "a pass", 1)
         raise TransitionError(
             [
                 Problem(

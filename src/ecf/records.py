@@ -5,6 +5,9 @@ in (each pinned to the framework version it started under), their working patter
 evidence, the milestones they held, the decisions people made, and an append-only history of
 every change.  Values are frozen; a change is a new record with one more history entry.
 
+This module is long because it holds every value a record file holds (one class per table of
+the file) beside the record itself: one place to read the file's whole model.
+
 The field names here are the keys of a record file (``hours`` holds the working-pattern
 changes, ``from`` is spelled ``from_`` in Python).
 """
@@ -280,6 +283,7 @@ class Record:
         employment: Periods of employment, oldest first; none (a record of schema 1 or 2):
             employed from the first stage's start until leaving.
         hours: Working-pattern changes; before the first, the practitioner works full time.
+        appeals: Appeals against decisions (:class:`Appeal`), in the order lodged.
         left: Set when the practitioner left employment: no stage or decision may follow
             (evidence written before leaving may still be filed).
         extra: A council's own fields, kept as they are.
