@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ecf.migration import migrate as migrate
     from ecf.plugin_manager import get_plugins as get_plugins
     from ecf.records import Absence as Absence
+    from ecf.records import Appeal as Appeal
     from ecf.records import Attachment as Attachment
     from ecf.records import Decision as Decision
     from ecf.records import Employment as Employment
@@ -82,6 +83,7 @@ _WHERE: dict[str, str] = {
     "TransitionError": "ecf.errors",
     # values: frameworks, records, councils
     "Absence": "ecf.records",
+    "Appeal": "ecf.records",
     "Attachment": "ecf.records",
     "Council": "ecf.council",
     "CouncilSettings": "ecf.council",
