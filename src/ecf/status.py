@@ -17,6 +17,7 @@ import attrs
 from ecf._convert import register_json
 from ecf.appeals import appeal_until, open_appeal
 from ecf.progression import State, stage_state, timeline_for
+from ecf.records import decision_ref
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -224,12 +225,23 @@ def events(
                         f"Clock paused for {pause.days} days, to {pause.last}",
                     )
                 )
-    for d in record.decisions:
+    for i, d in enumerate(record.decisions):
         until = f", until {d.until}" if d.until else ""
         panel = f" ({d.panel})" if d.panel else ""
+        reason = f" [{d.reason}]" if d.reason else ""
         out.append(
-            Event(d.date, "decision", d.stage, f"Decision: {d.outcome}{until}, by {d.by}{panel}")
+            Event(
+                d.date,
+                "decision",
+                d.stage,
+                f"Decision {decision_ref(i)}: {d.outcome}{reason}{until}, by {d.by}{panel}",
+            )
         )
+    for appeal in record.appeals:
+        against = f"Appeal against {appeal.decision}"
+        out.append(Event(appeal.lodged, "appeal", None, f"{against} lodged"))
+        if appeal.outcome is not None and appeal.date is not None:
+            out.append(Event(appeal.date, "appeal", None, f"{against} {appeal.outcome}"))
     for h in record.hours:
         out.append(Event(h.from_, "hours", None, f"Working pattern {float(h.fte):g} FTE"))
     if record.left is not None:
@@ -252,6 +264,7 @@ def events(
         "milestone": 6,
         "due": 7,
         "decision": 8,
+        "appeal": 8,
         "left": 9,
     }
     return tuple(sorted(out, key=lambda e: (e.date, order[e.kind])))
