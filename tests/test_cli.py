@@ -319,7 +319,9 @@ def test_decide_pass(rec: Path) -> None:
 def test_decide_extended_moves_the_expected_end(rec: Path) -> None:
     ok(
         cli(
-            "decide {rec} --outcome extended --date 2026-08-20 --by Pat --until 2026-12-01", rec=rec
+            "decide {rec} --outcome extended --date 2026-08-20 --by Pat --until 2026-12-01 "
+            "--reason absence",
+            rec=rec,
         )
     )
     assert load(rec)["decisions"][0]["until"] == dt.date(2026, 12, 1)
@@ -482,6 +484,7 @@ COMMANDS = [
     ["add", "evidence"],
     ["add", "review"],
     ["decide"],
+    ["appeal"],
     ["advance"],
     ["status"],
     ["timeline"],
@@ -615,7 +618,8 @@ def test_malformed_toml(tmp_path: Path) -> None:
                 "[[history]]"
             ),
             (
-                "decisions[0].outcome: must be one of: pass, fail, extended, deferred, withdrawn "
+                "decisions[0].outcome: must be one of: pass, progressed, fail, extended, deferred, "
+                "withdrawn "
                 "(got 'maybe')"
             ),
         ),
@@ -870,7 +874,9 @@ def test_advance_without_a_pass(rec: Path) -> None:
 
 
 def test_advance_after_a_deferral(tmp_path: Path) -> None:
-    file = write(tmp_path, PASSED.replace('outcome = "pass"', 'outcome = "deferred"'))
+    file = write(
+        tmp_path, PASSED.replace('outcome = "pass"', 'outcome = "deferred"\nreason = "absence"')
+    )
     before = file.read_bytes()
     result = run("advance", file, "--stage", "ecf-2", "--start", "2026-09-15")
     assert_refused(result, file, before, "'asye' has 'deferred' on 2026-09-01")

@@ -113,7 +113,18 @@ def test_a_corrected_date_and_a_retracted_item_keep_verify_intact_and_change_the
 
 def test_every_item_has_an_id_shown_by_the_timeline(record_file: Path) -> None:
     ok("add", "hours", record_file, "--from", "2026-02-02", "--fte", "0.6")
-    ok("decide", record_file, "--outcome", "deferred", "--date", "2026-03-01", "--by", "Pat")
+    ok(
+        "decide",
+        record_file,
+        "--outcome",
+        "deferred",
+        "--date",
+        "2026-03-01",
+        "--by",
+        "Pat",
+        "--reason",
+        "absence",
+    )
     lines = ok("timeline", record_file)
     for shown in (
         "Employed at a council (em-1)",
@@ -121,7 +132,7 @@ def test_every_item_has_an_id_shown_by_the_timeline(record_file: Path) -> None:
         "Evidence ev-001: direct-observation",
         "3-month review held (rv-1)",
         "Working pattern 0.6 FTE (hr-1)",
-        "Decision dec-1: deferred, by Pat",
+        "Decision dec-1: deferred [absence], by Pat",
     ):
         assert shown in lines, shown
 
@@ -255,7 +266,18 @@ def test_a_retracted_item_is_not_retracted_again_nor_corrected(record_file: Path
 
 
 def test_a_decision_is_corrected_only_by_a_new_decision(record_file: Path) -> None:
-    ok("decide", record_file, "--outcome", "deferred", "--date", "2026-03-01", "--by", "Pat")
+    ok(
+        "decide",
+        record_file,
+        "--outcome",
+        "deferred",
+        "--date",
+        "2026-03-01",
+        "--by",
+        "Pat",
+        "--reason",
+        "absence",
+    )
     before = record_file.read_bytes()
     for args in (
         ("correct", record_file, "dec-1", "--date", "2026-03-02", "--reason", "x"),
@@ -269,12 +291,12 @@ def test_a_decision_is_corrected_only_by_a_new_decision(record_file: Path) -> No
         "decide",
         record_file,
         *("--outcome", "extended", "--date", "2026-03-01", "--by", "Pat"),
-        *("--until", "2026-12-01", "--corrects", "dec-1"),
+        *("--until", "2026-12-01", "--corrects", "dec-1", "--reason", "absence"),
     )
     record = read_record(record_file)
     assert record.decisions[1].corrects == 0
     assert record.decisions[1].id == "dec-2"
-    assert "Decision dec-2: extended, until 2026-12-01, by Pat, correcting dec-1" in ok(
+    assert "Decision dec-2: extended [absence], until 2026-12-01, by Pat, correcting dec-1" in ok(
         "timeline", record_file
     )
     wrong = run(

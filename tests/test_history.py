@@ -58,7 +58,20 @@ def made(tmp_path: Path) -> Path:
     )
     ok(run("add", "evidence", file, "--kind", "direct-observation", "--date", "2025-10-01"))
     ok(run("add", "review", file, "review-3m", "--date", "2025-12-01"))
-    ok(run("decide", file, "--outcome", "deferred", "--date", "2026-09-01", "--by", "Pat"))
+    ok(
+        run(
+            "decide",
+            file,
+            "--outcome",
+            "deferred",
+            "--date",
+            "2026-09-01",
+            "--by",
+            "Pat",
+            "--reason",
+            "absence",
+        )
+    )
     ok(run("decide", file, "--outcome", "pass", "--date", "2026-09-20", "--by", "Pat"))
     return file
 
@@ -263,6 +276,8 @@ def test_a_decision_is_corrected_only_by_a_new_one_that_names_it(made: Path) -> 
             made,
             "--outcome",
             "extended",
+            "--reason",
+            "absence",
             "--date",
             "2026-09-21",
             "--by",
@@ -299,6 +314,8 @@ def test_an_extension_reaches_at_most_ten_years(made: Path) -> None:
             made,
             "--outcome",
             "extended",
+            "--reason",
+            "absence",
             "--date",
             "2026-09-21",
             "--by",
@@ -315,6 +332,8 @@ def test_an_extension_reaches_at_most_ten_years(made: Path) -> None:
         made,
         "--outcome",
         "extended",
+        "--reason",
+        "absence",
         "--date",
         "2026-09-22",
         "--by",

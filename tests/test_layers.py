@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.agreements",
             "ecf.employment",
             "ecf.progression",
+            "ecf.appeals",
             "ecf.validation",
             "ecf.history",
             "ecf.privacy",

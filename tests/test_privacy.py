@@ -282,7 +282,7 @@ def test_no_error_and_no_output_names_the_person(rec: Path, tmp_path: Path) -> N
         "add absence {rec} --kind holiday --from 2026-01-10 --to 2026-01-12",
         "add review {rec} review-4m --date 2025-12-01",
         "add hours {rec} --from 2026-01-05 --fte 1.5",
-        "decide {rec} --outcome extended --date 2026-01-10 --by Someone",
+        "decide {rec} --outcome extended --date 2026-01-10 --by Someone --reason absence",
         "decide {passed} --outcome fail --date 2026-09-02 --by Someone",
         "decide {rec} --outcome pass --date 2025-08-01 --by Someone",
         "advance {rec} --stage ecf-1 --start 2026-10-01",
@@ -577,7 +577,15 @@ def make_record(**fields: Any) -> Record:
             Evidence("ev-002", "direct-observation", D(2025, 11, 20), (), "Obs Two"),
         ),
         "decisions": (
-            Decision("asye", "extended", D(2026, 1, 10), DECIDER, "Panel A", D(2026, 12, 1)),
+            Decision(
+                "asye",
+                "extended",
+                D(2026, 1, 10),
+                DECIDER,
+                "Panel A",
+                D(2026, 12, 1),
+                reason="absence",
+            ),
         ),
         "history": (
             HistoryEntry(dt.datetime(2025, 9, 1, 9, tzinfo=dt.UTC), "Hr Person", "new", "start"),

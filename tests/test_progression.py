@@ -88,7 +88,15 @@ ABSENCE_KINDS = (
     "annual-leave",
     "training",
 )
-CLOSING = frozenset({"pass", "fail", "withdrawn"})
+CLOSING = frozenset({"pass", "progressed", "fail", "withdrawn"})
+#: BASELINE.md 3: a reason code from the framework's list for anything but a pass (the
+#: baseline's codes, by outcome); ``progressed`` only ends ``ecf-1``.
+REASONS = {
+    "fail": {"standards-not-met", "capability"},
+    "extended": {"standards-not-met", "insufficient-evidence", "absence", "support-not-provided"},
+    "deferred": {"insufficient-evidence", "absence", "support-not-provided", "personal"},
+    "withdrawn": {"capability", "left-programme", "personal"},
+}
 ENDING = frozenset({"fail", "withdrawn"})
 GOOD_STANDARDS = ("kss-cf:1", "kss-adults:11", "pcf:9", "swe:6")
 BAD_STANDARDS = ("kss-cf:11", "pcf:10", "swe:0", "kss-cf")
@@ -122,6 +130,12 @@ def deciding(record: Record, decision: Decision) -> Expect:
         record.left is not None
         or decision.stage != current.stage
         or any(d.outcome in CLOSING for d in earlier)
+        or (decision.outcome == "progressed" and current.stage != "ecf-1")
+        or (decision.outcome in REASONS and decision.reason is None)
+        or (
+            decision.reason is not None
+            and decision.reason not in REASONS.get(decision.outcome, set())
+        )
         or decision.date < current.start
         or any(d.date > decision.date for d in earlier)
         or (
@@ -148,7 +162,7 @@ def advancing(record: Record, stage: str, start: dt.date) -> Expect:
     if (
         record.left is not None
         or last is None
-        or last.outcome != "pass"
+        or last.outcome not in ("pass", "progressed")
         or target not in NEXT[current.stage]
         or (record.service != "children" and target in CHILDREN_ONLY)
         or start <= last.date  # stages never overlap: after the pass, which is after the start
@@ -244,8 +258,19 @@ class RecordHistories(RuleBasedStateMachine):
         where=WHERE,
         until=st.none() | st.integers(-30, 400),
         by=st.sampled_from(("P. Ahmed", "Panel chair", " ")),
+        reason=st.sampled_from(
+            ("standards-not-met", "absence", "personal", "capability", None, "nope")
+        ),
     )
-    def decide(self, outcome: Outcome, stage: str, where: int, until: int | None, by: str) -> None:
+    def decide(
+        self,
+        outcome: Outcome,
+        stage: str,
+        where: int,
+        until: int | None,
+        by: str,
+        reason: str | None,
+    ) -> None:
         earlier = self.record.decisions_for(self.current.stage)
         day = between(max([self.current.start, *(d.date for d in earlier)]), where)
         anchor = expected_end(self.record) if outcome == "extended" else day
@@ -256,6 +281,7 @@ class RecordHistories(RuleBasedStateMachine):
             by=by,
             panel="Moderation panel" if where % 2 else None,
             until=None if until is None else anchor + until * DAY,
+            reason=reason,
         )
         record = self.record
         after = self.apply(
@@ -304,9 +330,10 @@ class RecordHistories(RuleBasedStateMachine):
             "leave",
         )
 
-    @rule(where=WHERE, wait=st.integers(-5, 60))
-    def pass_then_start_the_next_stage(self, where: int, wait: int) -> None:
-        self.decide("pass", "", where, None, "Moderation panel")
+    @rule(where=WHERE, wait=st.integers(-5, 60), outcome=st.sampled_from(("pass", "progressed")))
+    def pass_then_start_the_next_stage(self, where: int, wait: int, outcome: Outcome) -> None:
+        # ``progressed`` ends ecf-1 and lets ecf-2 begin as a pass does (refused elsewhere).
+        self.decide(outcome, "", where, None, "Moderation panel", None)
         last = self.record.decision(self.current.stage)
         after = (last.date - self.current.start).days if last else 0
         self.advance("next", after + wait)
@@ -435,8 +462,11 @@ class RecordHistories(RuleBasedStateMachine):
             assert not outcomes or all(o not in CLOSING for o in outcomes[:-1])
             if any(o in ENDING for o in outcomes):
                 assert stages[-1] == stage, "no stage after fail or withdrawn"
-            if stage != stages[-1]:
-                assert outcomes[-1:] == ["pass"]
+            if stage != stages[-1]:  # a pass, or a progression from ECF year 1
+                assert outcomes[-1:] == ["pass"] or (stage, outcomes[-1:]) == (
+                    "ecf-1",
+                    ["progressed"],
+                )
 
 
 TestRecordHistories = RecordHistories.TestCase
@@ -534,7 +564,8 @@ def test_decide_refuses_exactly_what_validation_refuses_in_a_file(
     current = record.current
     assert current is not None
     day = min(between(current.start, where), TODAY)
-    decision = Decision(current.stage, outcome, day, "P. Ahmed")
+    reason = min(REASONS[outcome]) if outcome in REASONS and where % 3 else None
+    decision = Decision(current.stage, outcome, day, "P. Ahmed", reason=reason)
     by_hand = attrs.evolve(record, decisions=(*record.decisions, decision))
     try:
         decide(record, decision, REGISTRY, ENTRY)
@@ -565,7 +596,10 @@ def started(stage: str = "asye", service: Service = "children") -> Record:
 
 def decided(record: Record, outcome: Outcome, day: dt.date, until: dt.date | None = None) -> Record:
     assert record.current is not None
-    decision = Decision(record.current.stage, outcome, day, "P. Ahmed", None, until)
+    reason = min(REASONS[outcome]) if outcome in REASONS else None
+    decision = Decision(
+        record.current.stage, outcome, day, "P. Ahmed", None, until, None, reason=reason
+    )
     return decide(record, decision, REGISTRY, ENTRY)
 
 

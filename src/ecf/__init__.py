@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ecf.plugin_manager import get_plugins as get_plugins
     from ecf.records import Absence as Absence
     from ecf.records import AgreedDate as AgreedDate
+    from ecf.records import Appeal as Appeal
     from ecf.records import Assignment as Assignment
     from ecf.records import Attachment as Attachment
     from ecf.records import Decision as Decision
@@ -86,6 +87,7 @@ _WHERE: dict[str, str] = {
     "Absence": "ecf.records",
     "AgreedDate": "ecf.records",
     "Assignment": "ecf.records",
+    "Appeal": "ecf.records",
     "Attachment": "ecf.records",
     "Council": "ecf.council",
     "CouncilSettings": "ecf.council",

@@ -41,6 +41,7 @@ import attrs
 
 from ecf import _arguments as arguments
 from ecf import agreements, attachments, store
+from ecf.appeals import close_appeal, lodge_appeal
 from ecf.employment import refuse_if_closed
 from ecf.employment import rejoin as rejoin_record
 from ecf.employment import transfer as transfer_record
@@ -55,11 +56,14 @@ from ecf.progression import decide as decide_record
 from ecf.progression import leave as leave_record
 from ecf.progression import new_record, timeline_for
 from ecf.records import (
+    APPEAL_OUTCOMES,
     OUTCOMES,
     ROLES,
     SCHEMA_VERSION,
     Absence,
     AgreedDate,
+    Appeal,
+    AppealOutcome,
     Assignment,
     Decision,
     Employment,
@@ -73,6 +77,8 @@ from ecf.records import (
     PriorStage,
     Record,
     Role,
+    decision_by_ref,
+    decision_ref,
     digest,
 )
 from ecf.validation import ensure_valid
@@ -418,17 +424,21 @@ class Editor:
         panel: str | None = None,
         until: dt.date | None = None,
         corrects: str | int | None = None,
+        reason: str | None = None,
     ) -> Decision:
         """Record a people's decision on the current stage (``ecf decide``); never overwritten.
 
         Args:
-            outcome: ``pass``, ``fail``, ``extended``, ``deferred`` or ``withdrawn``.
+            outcome: ``pass``, ``progressed`` (``ecf-1`` only), ``fail``, ``extended``,
+                ``deferred`` or ``withdrawn``: the framework's outcomes.
             date: The date of the decision.
             by: Who decided.
             panel: The panel that confirmed it.
             until: The new end date (``extended``; optionally ``deferred``).
             corrects: The decision this one corrects, by its id as ``ecf timeline`` shows it
                 (``dec-1``; its 0-based index is still accepted): both stay recorded.
+            reason: A reason code of the framework's list for the outcome; needed for
+                ``fail``, ``extended``, ``deferred`` and ``withdrawn``.
 
         Returns:
             The decision added.
@@ -436,7 +446,7 @@ class Editor:
         Raises:
             TransitionError: a decision the progression rules refuse (a closed stage, a
                 correction of anything but the latest decision, an extension that does not
-                move the end date later...).
+                move the end date later, a missing or unknown reason code...).
             RecordError: a bad outcome, date or name.
         """
         with self._changing():
@@ -456,11 +466,76 @@ class Editor:
                 arguments.optional_date(until, "until"),
                 index,
                 next_id(self._record.decisions, "dec"),
+                arguments.optional_text(reason, "reason"),
             )
             note = f" correcting dec-{index + 1}" if index is not None else ""
             entry = self._entry("decide", f"{decision.stage} {outcome} {decision.date}{note}")
             self._keep(decide_record(self._record, decision, self._registry, entry))
         return decision
+
+    def appeal(
+        self,
+        decision: str,
+        *,
+        lodged: dt.date | None = None,
+        outcome: AppealOutcome | None = None,
+        date: dt.date | None = None,
+        by: str | None = None,
+    ) -> Appeal:
+        """Record an appeal against a decision (``ecf appeal``): lodged, then its outcome.
+
+        Give ``lodged`` to record the appeal, or ``outcome``, ``date`` and ``by`` to record how
+        the open appeal ended.  An upheld appeal sets the decision aside: after an upheld
+        appeal against a fail the stage awaits a new decision (:mod:`ecf.appeals`).
+
+        Args:
+            decision: The decision appealed, ``dec-N``: the N-th decision recorded (1-based, as
+                ``ecf timeline`` lists them).
+            lodged: The day the appeal was lodged (within the framework's window).
+            outcome: ``upheld`` or ``dismissed``.
+            date: The day of the appeal's outcome.
+            by: Who decided the appeal.
+
+        Returns:
+            The appeal as recorded.
+
+        Raises:
+            TransitionError: an unknown decision, an appeal lodged twice or outside its window,
+                an outcome with no appeal lodged, or one already decided.
+            RecordError: both or neither of ``lodged`` and ``outcome``, a bad date or name.
+        """
+        with self._changing():
+            ref = arguments.text(decision, "decision")
+            if (lodged is None) == (outcome is None):
+                raise arguments.refuse(
+                    "give the day the appeal was lodged, or its outcome (with date and by)",
+                    "decision",
+                    arguments.shown(ref),
+                )
+            if lodged is not None:
+                day = arguments.date(lodged, "lodged")
+                entry = self._entry("appeal", f"appeal against {ref.strip()} lodged on {day}")
+                record = self._keep(lodge_appeal(self._record, ref, day, self._registry, entry))
+                return record.appeals[-1]
+            if outcome not in APPEAL_OUTCOMES:
+                raise arguments.refuse(
+                    f"unknown appeal outcome (known: {', '.join(APPEAL_OUTCOMES)})",
+                    "outcome",
+                    arguments.shown(outcome),
+                )
+            if date is None or by is None:
+                raise arguments.refuse(
+                    "an appeal's outcome needs its date and who decided it", "date"
+                )
+            day = arguments.date(date, "date")
+            who = arguments.text(by, "by")
+            entry = self._entry(
+                "appeal-outcome", f"appeal against {ref.strip()} {outcome} on {day}"
+            )
+            record = self._keep(close_appeal(self._record, ref, outcome, day, who, entry))
+            found = decision_by_ref(record, ref)
+            assert found is not None  # noqa: S101 - close_appeal checked it
+            return next(a for a in record.appeals if a.decision == decision_ref(found[0]))
 
     def advance(self, stage: str, start: dt.date) -> Enrolment:
         """Start the next stage after a pass (``ecf advance``).

@@ -27,12 +27,16 @@ from ecf.errors import FrameworkError, Problem
 from ecf.limits import load_toml
 
 __all__ = [
+    "HOLIDAY_CALENDARS",
     "QUALIFICATION",
     "AbsenceKind",
+    "AppealWindow",
     "EvidenceKind",
     "Framework",
     "FrameworkRegistry",
     "MilestoneDef",
+    "OutcomeDef",
+    "ReasonCode",
     "Service",
     "StageDef",
     "Standard",
@@ -50,6 +54,10 @@ QUALIFICATION = "qualification"
 FRAMEWORK_PATH_ENV = "ECF_FRAMEWORK_PATH"
 
 _DATA = Path(__file__).parent / "data" / "frameworks"
+
+#: The holiday calendars an appeal window may exclude: a name in a framework file, and the
+#: ``holidays`` package's country and subdivision it stands for.
+HOLIDAY_CALENDARS: dict[str, tuple[str, str]] = {"england": ("GB", "ENG")}
 
 
 @attrs.frozen
@@ -151,6 +159,85 @@ class StandardSet:
 
 
 @attrs.frozen
+class OutcomeDef:
+    """An outcome a decision may have (``pass``, ``progressed``, ``fail``...), and what it does.
+
+    Attributes:
+        id: The outcome's id, as a decision records it.
+        closes: The stage takes no further decision after it.
+        opens: The next stage may begin after it (``pass``; ``progressed`` from ``ecf-1``).
+        ends_path: No stage may follow (``fail``, ``withdrawn``).
+        needs_until: The decision names the stage's new end date (``extended``).
+        takes_until: The decision may name an end date (``extended``, ``deferred``).
+        reason_required: A decision made with this outcome gives a reason code.
+        state: The state of a stage whose latest decision this is (``passed``, ``failed``...).
+        stages: The stages it may be recorded on; empty: every stage.
+    """
+
+    id: str
+    title: str
+    state: str
+    closes: bool = False
+    opens: bool = False
+    ends_path: bool = False
+    needs_until: bool = False
+    takes_until: bool = False
+    reason_required: bool = False
+    stages: tuple[str, ...] = ()
+    verified: bool = True
+    source: str = ""
+
+
+@attrs.frozen
+class ReasonCode:
+    """A reason a decision gives (``capability``), and the outcomes it may be given for."""
+
+    id: str
+    title: str
+    outcomes: tuple[str, ...]
+    verified: bool = True
+    source: str = ""
+
+
+@attrs.frozen
+class AppealWindow:
+    """How long after a decision an appeal may be lodged.
+
+    Attributes:
+        working_days: The window's length in working days after the decision's date.
+        holidays: The bank holidays not counted (a name of :data:`HOLIDAY_CALENDARS`).
+    """
+
+    working_days: int = 20
+    holidays: str = "england"
+    verified: bool = False
+    source: str = ""
+
+
+#: The outcomes of a framework file that lists none (a council's file written before outcomes
+#: were data): the national baseline's, as ``baseline-2026.toml`` spells them.
+DEFAULT_OUTCOMES: tuple[dict[str, Any], ...] = (
+    {"id": "pass", "title": "Passed", "state": "passed", "closes": True, "opens": True},
+    {"id": "fail", "title": "Failed", "state": "failed", "closes": True, "ends_path": True},
+    {
+        "id": "extended",
+        "title": "Extended",
+        "state": "extended",
+        "needs_until": True,
+        "takes_until": True,
+    },
+    {"id": "deferred", "title": "Deferred", "state": "deferred", "takes_until": True},
+    {
+        "id": "withdrawn",
+        "title": "Withdrawn",
+        "state": "withdrawn",
+        "closes": True,
+        "ends_path": True,
+    },
+)
+
+
+@attrs.frozen
 class Framework:
     """One version of the framework data.
 
@@ -167,6 +254,9 @@ class Framework:
     evidence_kinds: tuple[EvidenceKind, ...] = ()
     absence_kinds: tuple[AbsenceKind, ...] = ()
     standard_sets: tuple[StandardSet, ...] = ()
+    outcomes: tuple[OutcomeDef, ...] = ()
+    reason_codes: tuple[ReasonCode, ...] = ()
+    appeal_window: AppealWindow = AppealWindow()
     pause_threshold_days: int = 28
     extends: str | None = None
     file: str | None = None
@@ -191,6 +281,18 @@ class Framework:
         """The stages a pass of ``after`` leads to (``qualification`` for first stages)."""
         return tuple(s.id for s in self.stages if after in s.follows)
 
+    def outcome(self, outcome_id: str) -> OutcomeDef | None:
+        """The outcome with this id, or None."""
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
+
+    def outcomes_for(self, stage: str) -> tuple[str, ...]:
+        """The outcome ids a decision on ``stage`` may have."""
+        return tuple(o.id for o in self.outcomes if not o.stages or stage in o.stages)
+
+    def reasons_for(self, outcome: str) -> tuple[str, ...]:
+        """The reason code ids that may be given for ``outcome``."""
+        return tuple(r.id for r in self.reason_codes if outcome in r.outcomes)
+
     def evidence_kind_ids(self) -> frozenset[str]:
         """Every evidence kind id."""
         return frozenset(k.id for k in self.evidence_kinds)
@@ -213,7 +315,7 @@ class Framework:
         return tuple(s for s in self.standard_sets if service in s.services)
 
 
-_LISTS = ("stages", "evidence_kinds", "absence_kinds", "standard_sets")
+_LISTS = ("stages", "evidence_kinds", "absence_kinds", "standard_sets", "outcomes", "reason_codes")
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +383,7 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
             )
     for i, sset in enumerate(fw.standard_sets):
         dupes(sset.standards, f"standard_sets[{i}].standards")
+    problems.extend(_check_decision_data(fw, known, file))
     if fw.pause_threshold_days <= 0:
         problems.append(
             Problem(
@@ -292,6 +395,75 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
         )
     if not fw.next_stages(QUALIFICATION):
         problems.append(Problem(f"no stage follows '{QUALIFICATION}'", "stages", None, file))
+    return problems
+
+
+def _check_decision_data(fw: Framework, stages: set[str], file: str | None) -> list[Problem]:
+    """The outcomes, reason codes and appeal window: each refers to what the framework holds."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, outcome in enumerate(fw.outcomes):
+        path = f"outcomes[{i}]"
+        if outcome.id in seen:
+            problems.append(Problem("duplicate id", f"{path}.id", outcome.id, file))
+        seen.add(outcome.id)
+        problems.extend(
+            Problem(
+                f"unknown stage (known: {', '.join(sorted(stages))})", f"{path}.stages", s, file
+            )
+            for s in outcome.stages
+            if s not in stages
+        )
+        if outcome.needs_until and not outcome.takes_until:
+            problems.append(
+                Problem(
+                    "an outcome that needs an end date takes one",
+                    f"{path}.takes_until",
+                    outcome.takes_until,
+                    file,
+                )
+            )
+        if outcome.reason_required and not fw.reasons_for(outcome.id):
+            problems.append(
+                Problem(
+                    "requires a reason but no reason code applies to it",
+                    f"{path}.reason_required",
+                    outcome.id,
+                    file,
+                )
+            )
+    codes: set[str] = set()
+    for i, code in enumerate(fw.reason_codes):
+        path = f"reason_codes[{i}]"
+        if code.id in codes:
+            problems.append(Problem("duplicate id", f"{path}.id", code.id, file))
+        codes.add(code.id)
+        problems.extend(
+            Problem(
+                f"unknown outcome (known: {', '.join(sorted(seen))})", f"{path}.outcomes", o, file
+            )
+            for o in code.outcomes
+            if o not in seen
+        )
+    window = fw.appeal_window
+    if window.working_days <= 0:
+        problems.append(
+            Problem(
+                "must be a positive number of working days",
+                "appeal_window.working_days",
+                window.working_days,
+                file,
+            )
+        )
+    if window.holidays not in HOLIDAY_CALENDARS:
+        problems.append(
+            Problem(
+                f"unknown holiday calendar (known: {', '.join(HOLIDAY_CALENDARS)})",
+                "appeal_window.holidays",
+                window.holidays,
+                file,
+            )
+        )
     return problems
 
 
@@ -313,6 +485,7 @@ def load_framework_data(
     """
     merged = _merge(base, data) if base is not None else dict(data)
     merged["file"] = file
+    merged.setdefault("outcomes", [dict(o) for o in DEFAULT_OUTCOMES])
     fw = structure(merged, Framework, error=FrameworkError, file=file)
     problems = _check(fw, file)
     if problems:

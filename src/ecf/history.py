@@ -50,7 +50,12 @@ CHAINED = 2
 #: Actions whose entry's ``item`` is the digest of a decision.
 DECISION_ACTIONS = frozenset({"decide"})
 #: Actions whose entry's ``item`` is the digest of an evidence item or a held milestone.
-ITEM_ACTIONS = {"add-evidence": "evidence", "add-review": "milestones"}
+#: (An appeal's outcome too: once decided, an appeal never changes.)
+ITEM_ACTIONS = {
+    "add-evidence": "evidence",
+    "add-review": "milestones",
+    "appeal-outcome": "appeals",
+}
 #: Actions that replace an item on purpose: ``item`` is its new digest, ``replaces`` the old.
 CHANGE_ACTIONS = frozenset({"correct", "retract"})
 

@@ -114,7 +114,7 @@ def upcoming(
     out: list[DueMilestone] = []
     for enrolment in record.enrolments:
         tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
-        if stage_state(record, tl, as_of) in CLOSED:
+        if stage_state(record, tl, as_of, registry.get(enrolment.framework)) in CLOSED:
             continue
         for ms in tl.milestones:
             held = ms.held is not None and ms.held <= as_of

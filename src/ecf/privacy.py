@@ -263,6 +263,18 @@ def anonymise(record: Record, entry: HistoryEntry, frameworks: Iterable[Framewor
     return _rechain(record, stripped).changed(entry)
 
 
+#: Every list of a record whose items a history entry may seal.
+_SEALED_LISTS = (
+    "evidence",
+    "milestones",
+    "decisions",
+    "absences",
+    "hours",
+    "employment",
+    "appeals",
+)
+
+
 def _rechain(old: Record, new: Record) -> Record:
     """``new``'s history with the digests that matched ``old`` recomputed for ``new``.
 
@@ -271,7 +283,15 @@ def _rechain(old: Record, new: Record) -> Record:
     """
     moved: dict[str, str] = {}
     # Every list an entry may seal: corrections and retractions seal any item (ecf.items).
-    for name in ("evidence", "milestones", "decisions", "absences", "hours", "employment"):
+    for name in (
+        "evidence",
+        "milestones",
+        "decisions",
+        "absences",
+        "hours",
+        "employment",
+        "appeals",
+    ):
         for before, after in zip(getattr(old, name), getattr(new, name), strict=True):
             moved[digest(before)] = digest(after)
     for k in range(len(old.decisions) + 1):

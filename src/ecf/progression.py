@@ -4,9 +4,10 @@ This module is long because it holds every transition rule (the predicates valid
 too) beside the transitions themselves: one place to read what may follow what.
 
 ``asye | ecf-1 -> ecf-2 -> expert``: which stage may follow which is the framework's ``follows``
-data, not code.  Only a recorded decision ends a stage: ``pass`` opens the next stages, ``fail``
-and ``withdrawn`` end the path, ``extended`` moves the end date, ``deferred`` keeps the stage
-open.  Every function here is pure: it takes a record and returns a new one, or raises
+data, not code, and so is what each outcome does (its ``outcomes``): ``pass`` (and ``progressed``
+from ``ecf-1``) opens the next stages, ``fail`` and ``withdrawn`` end the path, ``extended``
+moves the end date, ``deferred`` keeps the stage open.  Only a recorded decision ends a stage.
+Every function here is pure: it takes a record and returns a new one, or raises
 :class:`~ecf.errors.TransitionError` naming what is allowed instead.
 """
 
@@ -22,8 +23,6 @@ from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.items import in_force
 from ecf.records import (
-    CLOSING_OUTCOMES,
-    ENDING_OUTCOMES,
     SCHEMA_VERSION,
     Decision,
     Employment,
@@ -32,6 +31,7 @@ from ecf.records import (
     PatternChange,
     PriorStage,
     Record,
+    decision_ref,
     digest,
 )
 from ecf.timeline import StageTimeline, stage_timeline
@@ -59,10 +59,14 @@ __all__ = [
     "leave",
     "may_follow",
     "missing_prior",
+    "needs_reason",
     "needs_until",
     "new_record",
     "open_to",
+    "opens",
+    "overturned",
     "passed",
+    "pinned",
     "stage_state",
     "stages_after",
     "starts_after",
@@ -74,6 +78,7 @@ State = Literal[
     "in-progress",
     "awaiting-decision",
     "passed",
+    "progressed",
     "failed",
     "extended",
     "deferred",
@@ -81,13 +86,6 @@ State = Literal[
     "left",
 ]
 STATES: tuple[State, ...] = typing.get_args(State)
-_BY_OUTCOME: dict[str, State] = {
-    "pass": "passed",
-    "fail": "failed",
-    "extended": "extended",
-    "deferred": "deferred",
-    "withdrawn": "withdrawn",
-}
 
 
 # --- the transition rules, each once ------------------------------------------------------------
@@ -114,43 +112,105 @@ def stages_after(fw: Framework, previous: str, service: str) -> tuple[str, ...]:
     return tuple(s.id for s in fw.stages if may_follow(fw, previous, s.id) and open_to(s, service))
 
 
-def passed(record: Record, stage: str) -> bool:
-    """Whether the latest decision in force on ``stage`` is a pass: only then may the next start."""
+def pinned(record: Record, stage: str, registry: FrameworkRegistry) -> Framework:
+    """The framework the record's enrolment in ``stage`` pins (the current one without it).
+
+    Its ``outcomes`` say what a decision on that stage means.
+
+    Raises:
+        FrameworkError: when the pinned version is unknown.
+    """
+    enrolment = record.enrolment(stage)
+    return registry.get(enrolment.framework if enrolment is not None else None)
+
+
+def opens(fw: Framework, outcome: str) -> bool:
+    """Whether a decision lets the next stage begin (``pass``; ``progressed`` from ``ecf-1``)."""
+    found = fw.outcome(outcome)
+    return found is not None and found.opens
+
+
+def passed(fw: Framework, record: Record, stage: str) -> bool:
+    """Whether the latest decision in force on ``stage`` lets the next stage begin.
+
+    Only then may the next start: a pass, or another outcome the framework ``fw`` (the one the
+    stage pins) marks ``opens`` (``progressed`` ends ``ecf-1`` and opens ``ecf-2``), and no
+    appeal against it was upheld.
+    """
     last = record.decision(stage)
-    return last is not None and last.outcome == "pass"
+    return last is not None and opens(fw, last.outcome) and not overturned(record, last)
 
 
-def closes(outcome: str) -> bool:
+def closes(fw: Framework, outcome: str) -> bool:
     """Whether a decision closes its stage: a closed stage takes no further decision."""
-    return outcome in CLOSING_OUTCOMES
+    found = fw.outcome(outcome)
+    return found is not None and found.closes
 
 
-def ends_path(outcome: str) -> bool:
+def ends_path(fw: Framework, outcome: str) -> bool:
     """Whether a decision ends the whole path (``fail``, ``withdrawn``): no stage may follow."""
-    return outcome in ENDING_OUTCOMES
+    found = fw.outcome(outcome)
+    return found is not None and found.ends_path
 
 
-def needs_until(outcome: str) -> bool:
+def needs_until(fw: Framework, outcome: str) -> bool:
     """Whether a decision needs an end date: an extension names the new end of its stage."""
-    return outcome == "extended"
+    found = fw.outcome(outcome)
+    return found is not None and found.needs_until
 
 
-def takes_until(outcome: str) -> bool:
+def takes_until(fw: Framework, outcome: str) -> bool:
     """Whether a decision may have an end date: an extension, or a deferral until a date."""
-    return outcome in ("extended", "deferred")
+    found = fw.outcome(outcome)
+    return found is not None and found.takes_until
+
+
+def needs_reason(fw: Framework, outcome: str) -> bool:
+    """Whether a decision made now with ``outcome`` gives a reason code (``fail``...).
+
+    Asked when a decision is made (:func:`decide`): a decision recorded before reasons were
+    data has none, and stays valid; a reason given is always checked against the framework.
+    """
+    found = fw.outcome(outcome)
+    return found is not None and found.reason_required
+
+
+def overturned(record: Record, decision: Decision, as_of: dt.date | None = None) -> bool:
+    """Whether an appeal against ``decision`` was upheld (on or before ``as_of``, when given).
+
+    An upheld appeal sets the decision aside: it stays recorded, but no longer closes its stage
+    or ends the path, and the stage awaits a new decision (made as any other, with
+    ``ecf decide``).
+    """
+    ref = next((decision_ref(i) for i, d in enumerate(record.decisions) if d is decision), None)
+    return any(
+        a.decision == ref
+        and a.outcome == "upheld"
+        and (as_of is None or (a.date is not None and a.date <= as_of))
+        for a in record.appeals
+    )
+
+
+def _state_of(fw: Framework, outcome: str) -> State:
+    found = fw.outcome(outcome)
+    state = found.state if found is not None else ""
+    return state if state in STATES else "awaiting-decision"
 
 
 #: The schema from which a stage starts only after the previous one was passed.
 OVERLAP_RULE = 3
 
 
-def ended_on(record: Record, previous: Enrolment) -> dt.date:
-    """The last day of ``previous`` for what follows it: its pass's date, else its start."""
+def ended_on(fw: Framework, record: Record, previous: Enrolment) -> dt.date:
+    """The last day of ``previous`` for what follows it: its pass's date, else its start.
+
+    ``fw`` is the framework ``previous`` pins: a decision it marks ``opens`` counts as a pass.
+    """
     last = record.decision(previous.stage)
-    return last.date if last is not None and last.outcome == "pass" else previous.start
+    return last.date if last is not None and opens(fw, last.outcome) else previous.start
 
 
-def starts_after(record: Record, previous: Enrolment, start: dt.date) -> bool:
+def starts_after(fw: Framework, record: Record, previous: Enrolment, start: dt.date) -> bool:
     """Whether a stage starting on ``start`` may follow ``previous``: stages never overlap.
 
     It starts after the day ``previous`` was passed (:func:`ended_on`), so the same evidence
@@ -159,7 +219,7 @@ def starts_after(record: Record, previous: Enrolment, start: dt.date) -> bool:
     """
     if born_before_overlap_rule(record):
         return start > previous.start
-    return start > ended_on(record, previous)
+    return start > ended_on(fw, record, previous)
 
 
 def born_before_overlap_rule(record: Record) -> bool:
@@ -283,30 +343,34 @@ def timeline_for(
     )
 
 
-def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date) -> State:
+def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date, fw: Framework) -> State:
     """The state of a stage as of a date.
 
     A stage that was open when the practitioner left employment is ``left``.  A decided stage
     is in the state of its latest decision (as of the date), except that an
     extension or a deferral whose end date has come is ``awaiting-decision``; an undecided one is
     ``awaiting-decision`` once every required dated milestone is held or its expected end has
-    come, and ``in-progress`` before.
+    come, and ``in-progress`` before.  A decision whose appeal was upheld (as of the date) no
+    longer holds: the stage is ``awaiting-decision`` until people decide again.  ``fw`` is the
+    framework the stage pins: what each outcome means is its data.
     """
     decisions = [d for d in record.decisions_for(timeline.stage) if d.date <= as_of]
     if (
         record.left is not None
         and record.left.date <= as_of
-        and not (decisions and closes(decisions[-1].outcome))
+        and not (decisions and closes(fw, decisions[-1].outcome))
     ):
         return "left"
     if decisions:
         last = decisions[-1]
+        if overturned(record, last, as_of):
+            return "awaiting-decision"
         # An extension or a deferral lasts until its end date; then people decide again.
-        if last.outcome in ("extended", "deferred") and as_of >= max(
+        if takes_until(fw, last.outcome) and as_of >= max(
             last.until or as_of, timeline.expected_end
         ):
             return "awaiting-decision"
-        return _BY_OUTCOME[last.outcome]
+        return _state_of(fw, last.outcome)
     required = [m for m in timeline.milestones if m.due is not None and not m.optional]
     if as_of >= timeline.expected_end or all(
         m.held is not None and m.held <= as_of for m in required
@@ -327,7 +391,7 @@ def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]
         return ()
     if current is None:
         return first_stages(fw, record.prior, record.service)
-    if not passed(record, current.stage):
+    if not passed(pinned(record, current.stage, registry), record, current.stage):
         return ()
     return stages_after(fw, current.stage, record.service)
 
@@ -423,6 +487,7 @@ def decide(
         raise TransitionError(
             [Problem(f"only the current stage ({stage}) can be decided", "stage", decision.stage)]
         )
+    fw = pinned(record, current.stage, registry)
     previous = record.decisions_for(current.stage)
     latest = next(
         (i for i, d in enumerate(record.decisions) if previous and d is previous[-1]), None
@@ -440,7 +505,7 @@ def decide(
                     )
                 ]
             )
-    elif previous and closes(previous[-1].outcome):
+    elif previous and closes(fw, previous[-1].outcome) and not overturned(record, previous[-1]):
         last = previous[-1]
         raise TransitionError(
             [
@@ -467,7 +532,7 @@ def decide(
                 )
             ]
         )
-    if needs_until(decision.outcome):
+    if needs_until(fw, decision.outcome):
         if decision.until is None:
             raise TransitionError(
                 [Problem("an extension needs its new end date (--until)", "until")]
@@ -481,7 +546,7 @@ def decide(
                     )
                 ]
             )
-    elif decision.until is not None and not takes_until(decision.outcome):
+    elif decision.until is not None and not takes_until(fw, decision.outcome):
         raise TransitionError(
             [
                 Problem(
@@ -491,9 +556,48 @@ def decide(
                 )
             ]
         )
+    _check_outcome_and_reason(fw, decision)
     return record.changed(
         attrs.evolve(entry, item=digest(decision)), decisions=(*record.decisions, decision)
     )
+
+
+def _check_outcome_and_reason(fw: Framework, decision: Decision) -> None:
+    """Refuse an outcome the stage does not take, and a missing or unknown reason code."""
+    allowed = fw.outcomes_for(decision.stage)
+    if decision.outcome not in allowed:
+        raise TransitionError(
+            [
+                Problem(
+                    f"not an outcome of '{decision.stage}' (allowed: {', '.join(allowed)})",
+                    "outcome",
+                    decision.outcome,
+                )
+            ]
+        )
+    codes = fw.reasons_for(decision.outcome)
+    listed = ", ".join(codes) or "none"
+    if decision.reason is None:
+        if needs_reason(fw, decision.outcome):
+            raise TransitionError(
+                [
+                    Problem(
+                        f"a '{decision.outcome}' decision gives a reason code (--reason; "
+                        f"for '{decision.outcome}': {listed})",
+                        "reason",
+                    )
+                ]
+            )
+    elif decision.reason not in codes:
+        raise TransitionError(
+            [
+                Problem(
+                    f"not a reason code for '{decision.outcome}' (allowed: {listed})",
+                    "reason",
+                    decision.reason,
+                )
+            ]
+        )
 
 
 def advance(
@@ -512,13 +616,17 @@ def advance(
         raise TransitionError(
             [Problem("the record has no stage yet to follow on from", "stage", stage)]
         )
-    if not passed(record, current.stage):
+    before = pinned(record, current.stage, registry)
+    if not passed(before, record, current.stage):
         last = record.decision(current.stage)
         got = f"'{last.outcome}' on {last.date}" if last else "no decision yet"
+        opening = " or ".join(
+            o for o in before.outcomes_for(current.stage) if opens(before, o)
+        ).replace("pass", "a pass", 1)
         raise TransitionError(
             [
                 Problem(
-                    f"'{current.stage}' has {got}; only a pass lets the next stage start "
+                    f"'{current.stage}' has {got}; only {opening} lets the next stage start "
                     "(allowed now: none)",
                     "stage",
                     stage,
@@ -526,11 +634,12 @@ def advance(
             ]
         )
     stage_def = _stage(fw, stage, allowed_next(record, registry))
-    if start <= ended_on(record, current):  # a new stage never overlaps, whatever the schema
+    if start <= ended_on(before, record, current):  # never overlapping, whatever the schema
         raise TransitionError(
             [
                 Problem(
-                    f"must be after '{current.stage}' was passed ({ended_on(record, current)}): "
+                    f"must be after '{current.stage}' was passed "
+                    f"({ended_on(before, record, current)}): "
                     "stages never overlap",
                     "start",
                     start,

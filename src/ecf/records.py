@@ -33,12 +33,14 @@ from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 
 __all__ = [
-    "CLOSING_OUTCOMES",
+    "APPEAL_OUTCOMES",
     "OUTCOMES",
     "ROLES",
     "SCHEMA_VERSION",
     "Absence",
     "AgreedDate",
+    "Appeal",
+    "AppealOutcome",
     "Assignment",
     "Attachment",
     "Decision",
@@ -53,6 +55,8 @@ __all__ = [
     "PriorStage",
     "Record",
     "Role",
+    "decision_by_ref",
+    "decision_ref",
     "digest",
     "record_from_dict",
     "record_to_dict",
@@ -64,12 +68,13 @@ __all__ = [
 #: the date the record began.
 SCHEMA_VERSION = 3
 
-Outcome = Literal["pass", "fail", "extended", "deferred", "withdrawn"]
+#: The outcomes a record file may hold.  What each means (whether it closes the stage, lets the
+#: next begin, ends the path, needs an end date, needs a reason) is the framework's data
+#: (:class:`ecf.framework.OutcomeDef`), asked through the predicates of :mod:`ecf.progression`.
+Outcome = Literal["pass", "progressed", "fail", "extended", "deferred", "withdrawn"]
 OUTCOMES: tuple[Outcome, ...] = typing.get_args(Outcome)
-#: Outcomes after which no further decision on the stage is accepted.
-CLOSING_OUTCOMES: frozenset[str] = frozenset({"pass", "fail", "withdrawn"})
-#: Outcomes that end the whole path: no stage may follow.
-ENDING_OUTCOMES: frozenset[str] = frozenset({"fail", "withdrawn"})
+AppealOutcome = Literal["upheld", "dismissed"]
+APPEAL_OUTCOMES: tuple[AppealOutcome, ...] = typing.get_args(AppealOutcome)
 
 SWE_NUMBER = re.compile(r"SW\d+")
 RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -191,6 +196,8 @@ class Decision:
             (``dec-N`` is index ``N - 1``).
         id: Its stable id (``dec-1`` for the first): its place in the decisions, which are
             never removed nor reordered; older decisions have none (derived the same way).
+        reason: A reason code of the framework's list (``standards-not-met``); a decision made
+            with an outcome that requires one (``fail``, ``extended``...) gives it.
     """
 
     stage: str
@@ -201,6 +208,26 @@ class Decision:
     until: dt.date | None = None
     corrects: int | None = None
     id: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class Appeal:
+    """An appeal against a decision: lodged, then upheld or dismissed.
+
+    Attributes:
+        decision: The decision appealed, as ``dec-N`` (its 1-based place in the decisions).
+        lodged: The day the appeal was lodged.
+        outcome: ``upheld`` or ``dismissed``; ``None`` while the appeal is open.
+        date: The day of the appeal's outcome.
+        by: Who decided the appeal.
+    """
+
+    decision: str
+    lodged: dt.date
+    outcome: AppealOutcome | None = None
+    date: dt.date | None = None
+    by: str | None = None
 
 
 @attrs.frozen
@@ -342,6 +369,7 @@ class Record:
         agreed: Due dates agreed by people, one per milestone at most: each replaces the
             computed one.
         assignments: The assessor, supervisor and coordinator, each role's oldest first.
+        appeals: Appeals against decisions (:class:`Appeal`), in the order lodged.
         left: Set when the practitioner left employment: no stage or decision may follow
             (evidence written before leaving may still be filed).
         extra: A council's own fields, kept as they are.
@@ -366,6 +394,7 @@ class Record:
     agreed: tuple[AgreedDate, ...] = ()
     assignments: tuple[Assignment, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    appeals: tuple[Appeal, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     left: Leaving | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
@@ -440,6 +469,27 @@ class Record:
         """A copy with ``fields`` replaced and ``entry`` appended to the history, chained."""
         chained = attrs.evolve(entry, prev=digest(self.history[-1]) if self.history else None)
         return attrs.evolve(self, history=(*self.history, chained), **fields)
+
+
+_DECISION_REF = re.compile(r"dec-([1-9][0-9]{0,5})")
+
+
+def decision_ref(index: int) -> str:
+    """The reference of ``record.decisions[index]``: ``dec-N``, N its 1-based place."""
+    return f"dec-{index + 1}"
+
+
+def decision_by_ref(record: Record, ref: str) -> tuple[int, Decision] | None:
+    """The decision ``ref`` names (``dec-2``: the second decision recorded) and its index.
+
+    The one place a decision reference is read, so that it can turn into a stored id later.
+    ``None`` when ``ref`` is not of that form or names no decision of the record.
+    """
+    found = _DECISION_REF.fullmatch(ref.strip()) if isinstance(ref, str) else None
+    if found is None:
+        return None
+    index = int(found.group(1)) - 1
+    return (index, record.decisions[index]) if index < len(record.decisions) else None
 
 
 def digest(value: object) -> str:

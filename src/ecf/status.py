@@ -3,7 +3,8 @@
 :func:`status` answers the questions people ask of one record: which stage, since when, what
 state, when it is expected to end, which milestones are done, due, overdue, and what is next.
 ``ecf status --json`` prints :func:`ecf.to_json` of a :class:`Status`: its fields, ``next``
-(the next milestone's id) and ``overdue`` (the overdue milestones' ids).
+(the next milestone's id) and ``overdue`` (the overdue milestones' ids), and the open ``appeal``
+and the ``appeal_until`` date after a fail.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import attrs
 
 from ecf._convert import register_json
 from ecf.agreements import assessor_on
+from ecf.appeals import appeal_until, open_appeal
 from ecf.items import PREFIXES, id_attr, item_ids, items_of
 from ecf.progression import State, stage_state, timeline_for
 
@@ -24,13 +26,13 @@ if TYPE_CHECKING:
 
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
-    from ecf.records import Record
+    from ecf.records import Appeal, Record
     from ecf.timeline import MilestoneDue
 
 __all__ = ["CLOSED", "Event", "MilestoneStatus", "Status", "events", "status"]
 
 #: States in which a stage is over: nothing is next, nothing is overdue.
-CLOSED = frozenset({"passed", "failed", "withdrawn", "left"})
+CLOSED = frozenset({"passed", "progressed", "failed", "withdrawn", "left"})
 
 
 @attrs.frozen
@@ -77,6 +79,9 @@ class Status:
 
     Attributes:
         assessor: The practitioner's assessor on the date (:func:`ecf.agreements.assessor_on`).
+        appeal: The appeal lodged and not yet decided as of the date, if any.
+        appeal_until: After a fail with no appeal lodged, the last day to lodge one (the
+            framework's window, :func:`ecf.appeals.window_end`); ``None`` otherwise.
     """
 
     id: str
@@ -89,6 +94,8 @@ class Status:
     as_of: dt.date
     milestones: tuple[MilestoneStatus, ...]
     assessor: str | None = None
+    appeal: Appeal | None = None
+    appeal_until: dt.date | None = None
 
     @property
     def overdue(self) -> tuple[MilestoneStatus, ...]:
@@ -145,7 +152,8 @@ def status(
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
-    state = stage_state(record, tl, as_of)
+    state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
+    window = appeal_until(record, registry, as_of) if enrolment is record.current else None
     milestones = tuple(MilestoneStatus.of(m, as_of, record.began) for m in tl.milestones)
     if state in CLOSED:
         milestones = tuple(attrs.evolve(m, overdue=False) for m in milestones)
@@ -160,6 +168,8 @@ def status(
         as_of=as_of,
         milestones=milestones,
         assessor=assessor_on(record, as_of),
+        appeal=open_appeal(record, as_of),
+        appeal_until=window[1] if window else None,
     )
 
 
@@ -205,6 +215,17 @@ def _before_stages(record: Record) -> list[Event]:
     )
     if record.began is not None:
         out.append(Event(record.began, "began", None, "The record began in ecf"))
+    return out
+
+
+def _appeal_events(record: Record) -> list[Event]:
+    """Each appeal lodged, and decided."""
+    out = []
+    for appeal in record.appeals:
+        against = f"Appeal against {appeal.decision}"
+        out.append(Event(appeal.lodged, "appeal", None, f"{against} lodged"))
+        if appeal.outcome is not None and appeal.date is not None:
+            out.append(Event(appeal.date, "appeal", None, f"{against} {appeal.outcome}"))
     return out
 
 
@@ -283,9 +304,13 @@ def events(
     for i, d in enumerate(record.decisions):
         until = f", until {d.until}" if d.until else ""
         panel = f" ({d.panel})" if d.panel else ""
+        reason = f" [{d.reason}]" if d.reason else ""
         fixes = f", correcting dec-{d.corrects + 1}" if d.corrects is not None else ""
-        text = f"Decision {ids['decisions'][i]}: {d.outcome}{until}, by {d.by}{panel}{fixes}"
+        text = (
+            f"Decision {ids['decisions'][i]}: {d.outcome}{reason}{until}, by {d.by}{panel}{fixes}"
+        )
         out.append(Event(d.date, "decision", d.stage, text))
+    out.extend(_appeal_events(record))
     for i, h in enumerate(record.hours):
         text = f"Working pattern {float(h.fte):g} FTE ({named('hours', i, h)})"
         out.append(Event(h.from_, "hours", None, text))
@@ -314,6 +339,7 @@ def events(
         "agreed": 7,
         "due": 7,
         "decision": 8,
+        "appeal": 8,
         "left": 9,
         "correction": 10,
     }

@@ -29,8 +29,10 @@ from ecf.progression import (
     first_stages,
     may_follow,
     missing_prior,
+    needs_reason,
     needs_until,
     open_to,
+    overturned,
     passed,
     starts_after,
     takes_until,
@@ -40,7 +42,9 @@ from ecf.records import (
     SCHEMA_VERSION,
     SHA256,
     SWE_NUMBER,
+    Decision,
     Record,
+    decision_by_ref,
 )
 
 if TYPE_CHECKING:
@@ -116,13 +120,16 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                     enrolment.start,
                 )
             )
-        if i and not starts_after(record, record.enrolments[i - 1], enrolment.start):
+        before_fw = pinned[i - 1] if i else None
+        if before_fw is not None and not starts_after(
+            before_fw, record, record.enrolments[i - 1], enrolment.start
+        ):
             before = record.enrolments[i - 1]
             why = (
                 "must be after the previous stage's start"
                 if born_before_overlap_rule(record)
-                else f"must be after '{before.stage}' was passed ({ended_on(record, before)}): "
-                "stages never overlap"
+                else f"must be after '{before.stage}' was passed "
+                f"({ended_on(before_fw, record, before)}): stages never overlap"
             )
             out.append(Problem(why, f"{path}.start", enrolment.start))
         if (
@@ -174,7 +181,11 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-        if i + 1 < len(record.enrolments) and not passed(record, enrolment.stage):
+        if (
+            fw is not None
+            and i + 1 < len(record.enrolments)
+            and not passed(fw, record, enrolment.stage)
+        ):
             last = record.decision(enrolment.stage)
             got = last.outcome if last else "no decision"
             out.append(
@@ -444,17 +455,22 @@ def _check_correction(record: Record, i: int, out: list[Problem]) -> None:
         out.append(Problem(f"decisions[{j}] was already corrected", path, j))
 
 
-def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None:
+def _check_decisions(
+    record: Record, frameworks: dict[str, Framework], today: dt.date, out: list[Problem]
+) -> None:
     closed: dict[str, tuple[str, int]] = {}
     last_date: dict[str, dt.date] = {}
     corrected = {d.corrects for d in record.decisions if d.corrects is not None}
     for i, decision in enumerate(record.decisions):
         path = f"decisions[{i}]"
         enrolment = record.enrolment(decision.stage)
-        if enrolment is None:
-            out.append(Problem("no enrolment in this stage", f"{path}.stage", decision.stage))
+        fw = frameworks.get(decision.stage)
+        if enrolment is None or fw is None:
+            if enrolment is None:
+                out.append(Problem("no enrolment in this stage", f"{path}.stage", decision.stage))
             continue
         _check_correction(record, i, out)
+        _check_reason(record, fw, decision, path, out)
         if decision.stage in closed and closed[decision.stage][1] == decision.corrects:
             del closed[decision.stage]  # a correction of the closing decision reopens it
         if decision.stage in closed:
@@ -465,7 +481,7 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                     decision.outcome,
                 )
             )
-        if closes(decision.outcome):
+        if closes(fw, decision.outcome) and not overturned(record, decision):
             closed[decision.stage] = (decision.outcome, i)
         if decision.date < enrolment.start:
             out.append(
@@ -486,10 +502,10 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
         last_date[decision.stage] = decision.date
         if not decision.by.strip():
             out.append(Problem("a decision names who made it", f"{path}.by", decision.by))
-        if needs_until(decision.outcome) and decision.until is None:
+        if needs_until(fw, decision.outcome) and decision.until is None:
             out.append(Problem("an extension needs its new end date", f"{path}.until"))
         if decision.until is not None:
-            if not takes_until(decision.outcome):
+            if not takes_until(fw, decision.outcome):
                 out.append(
                     Problem(
                         "only an extension or a deferral has an end date",
@@ -512,8 +528,9 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                     )
                 )
         if (
-            ends_path(decision.outcome)
+            ends_path(fw, decision.outcome)
             and i not in corrected
+            and not overturned(record, decision)
             and record.enrolments[-1].stage != decision.stage
         ):
             out.append(
@@ -523,6 +540,91 @@ def _check_decisions(record: Record, today: dt.date, out: list[Problem]) -> None
                     decision.outcome,
                 )
             )
+
+
+def _check_reason(
+    record: Record, fw: Framework, decision: Decision, path: str, out: list[Problem]
+) -> None:
+    """The outcome is one the stage's framework takes; a reason given is one of its codes.
+
+    A decision whose outcome needs a reason (``fail``...) has one, in a record born in schema 3:
+    one written before (or migrated since) has decisions made before reason codes were data,
+    and stays valid as it was (:func:`ecf.progression.born_before_overlap_rule`, the same test).
+    """
+    allowed = fw.outcomes_for(decision.stage)
+    if decision.outcome not in allowed:
+        out.append(
+            Problem(
+                f"not an outcome of '{decision.stage}' (allowed: {', '.join(allowed)})",
+                f"{path}.outcome",
+                decision.outcome,
+            )
+        )
+    codes = fw.reasons_for(decision.outcome)
+    listed = ", ".join(codes) or "none"
+    if (
+        decision.reason is None
+        and needs_reason(fw, decision.outcome)
+        and not born_before_overlap_rule(record)
+    ):
+        out.append(
+            Problem(
+                f"a '{decision.outcome}' decision gives a reason code "
+                f"(for '{decision.outcome}': {listed})",
+                f"{path}.reason",
+            )
+        )
+    if decision.reason is not None and decision.reason not in codes:
+        out.append(
+            Problem(
+                f"not a reason code for '{decision.outcome}' (allowed: {listed})",
+                f"{path}.reason",
+                decision.reason,
+            )
+        )
+
+
+def _check_appeals(record: Record, today: dt.date, out: list[Problem]) -> None:
+    """Each appeal names a decision in force, once, and its dates follow one another."""
+    seen: set[str] = set()
+    for i, appeal in enumerate(record.appeals):
+        path = f"appeals[{i}]"
+        found = decision_by_ref(record, appeal.decision)
+        if found is None:
+            out.append(Problem("unknown decision", f"{path}.decision", appeal.decision))
+            continue
+        if appeal.decision in seen:
+            out.append(Problem("already appealed", f"{path}.decision", appeal.decision))
+        seen.add(appeal.decision)
+        if appeal.lodged < found[1].date:
+            out.append(
+                Problem(
+                    f"is before the decision ({found[1].date})", f"{path}.lodged", appeal.lodged
+                )
+            )
+        if appeal.lodged > today:
+            out.append(
+                Problem(f"is in the future (today is {today})", f"{path}.lodged", appeal.lodged)
+            )
+        # (who decided is required when it is recorded, and blanked when the record is
+        # anonymised: an outcome and its date go together, a name only with them.)
+        if (appeal.outcome is None) != (appeal.date is None) or (
+            appeal.by is not None and appeal.outcome is None
+        ):
+            out.append(Problem("an appeal's outcome has its date", path, appeal.outcome))
+        if appeal.by is not None and not appeal.by.strip():
+            out.append(Problem("an appeal's outcome names who decided it", f"{path}.by", appeal.by))
+        if appeal.date is not None:
+            if appeal.date < appeal.lodged:
+                out.append(
+                    Problem(
+                        f"is before it was lodged ({appeal.lodged})", f"{path}.date", appeal.date
+                    )
+                )
+            if appeal.date > today:
+                out.append(
+                    Problem(f"is in the future (today is {today})", f"{path}.date", appeal.date)
+                )
 
 
 def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) -> list[Problem]:
@@ -551,7 +653,13 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
-    _check_decisions(record, today, out)
+    _check_decisions(
+        record,
+        {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True) if fw is not None},
+        today,
+        out,
+    )
+    _check_appeals(record, today, out)
     check_people(record, dict(zip((e.stage for e in record.enrolments), pinned, strict=True)), out)
     out.extend(check_employment(record))
     if record.left is not None:

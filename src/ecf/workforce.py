@@ -15,7 +15,9 @@
 * **Social Work England CPD readiness**: per registration year (1 December to 30 November), at
   least 2 CPD records, at least one reflected on with a peer; renewal opens on 1 September.  A
   CPD record counts as reflected on with a peer when it names who it was with (``by``) (a
-  choice: the record holds no other trace of the peer).
+  choice: the record holds no other trace of the peer).  No CPD is due at the renewal of a
+  registration year in which the practitioner first registered on or after 1 September (the
+  record's ``registered`` date; FACTS.md 6: they only pay the fee at that renewal).
 
 * **Retention**: leavers by the stage they were in when they left, with reasons.
 """
@@ -173,16 +175,38 @@ class CpdReadiness:
     ready: bool
     renewal_open: bool
     message: str
+    due: bool = True
 
 
 def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
-    """Whether the record holds the CPD renewal needs for this registration year."""
+    """Whether the record holds the CPD renewal needs for this registration year.
+
+    A practitioner who first registered (``record.registered``) on or after 1 September of the
+    registration year, up to its last day, owes no CPD at that year's renewal: ``due`` is false
+    and they are ready.
+    """
     start, end = registration_year(as_of)
+    renewal_opens = dt.date(end.year, 9, 1)
+    if record.registered is not None and renewal_opens <= record.registered <= end:
+        return CpdReadiness(
+            record.id,
+            start,
+            end,
+            (),
+            (),
+            ready=True,
+            renewal_open=as_of >= renewal_opens,
+            message=(
+                f"first registered on {record.registered}, on or after 1 September of the "
+                f"registration year {start} to {end}: no CPD is due at its renewal"
+            ),
+            due=False,
+        )
     held = in_force(record).evidence  # a retracted item counts for nothing
     cpd = [e for e in held if e.kind == "cpd" and start <= e.date <= min(end, as_of)]
     peer = [e for e in cpd if e.by]
     ready = len(cpd) >= 2 and bool(peer)  # noqa: PLR2004
-    renewal_open = as_of >= dt.date(end.year, 9, 1)
+    renewal_open = as_of >= renewal_opens
     missing = []
     if len(cpd) < 2:  # noqa: PLR2004
         missing.append(f"{2 - len(cpd)} more CPD record{'s' if len(cpd) == 0 else ''}")

@@ -180,6 +180,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.privacy:anonymise",
         "Strip the personal data from a record, keeping the career facts, and record why.",
     ),
+    "appeal": (
+        "ecf.cli.record:appeal",
+        "Record an appeal against a decision: lodged, then upheld or dismissed.",
+    ),
     "assess": (
         "ecf.cli.assess:assess",
         "Run the assessors on a record and explain the recommendation.",

@@ -1,5 +1,8 @@
 """The commands that change one record: new, add, decide, advance, leave, transfer, rejoin...
 
+This module is long because each command that changes one record is here, each a thin
+wrapper over one method of :class:`ecf.editor.Editor`: one place to read what the CLI can change.
+
 ``agree`` records a due date agreed by people, ``assign`` the people around the practitioner.
 """
 
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
-    from ecf.records import Outcome, PriorStage, Role
+    from ecf.records import AppealOutcome, Outcome, PriorStage, Role
 
 
 @click.command()
@@ -191,7 +194,13 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
 @click.option(
     "--outcome",
     required=True,
-    type=click.Choice(["pass", "fail", "extended", "deferred", "withdrawn"]),
+    type=click.Choice(["pass", "progressed", "fail", "extended", "deferred", "withdrawn"]),
+    help="What people decided (the framework's outcomes; progressed ends ecf-1 only).",
+)
+@click.option(
+    "--reason",
+    help="A reason code of the framework's list (needed for fail, extended, deferred, "
+    "withdrawn; `ecf frameworks` lists them).",
 )
 @click.option("--date", "when", required=True, type=DATE, help="The date of the decision.")
 @click.option("--by", required=True, help="Who decided.")
@@ -211,14 +220,46 @@ def decide(
     panel: str | None,
     until: dt.date | None,
     corrects: str | None,
+    reason: str | None,
 ) -> None:
     """Record a decision on the current stage; it is never overwritten."""
     named: str | int | None = corrects
     if corrects is not None and corrects.strip().isdigit():
         named = int(corrects.strip())  # the 0-based index of earlier versions
     with editing(file) as editor:
-        decision = editor.decide(outcome, when, by=by, panel=panel, until=until, corrects=named)
+        decision = editor.decide(
+            outcome, when, by=by, panel=panel, until=until, corrects=named, reason=reason
+        )
     click.echo(f"{editor.record.id}: {decision.stage} {decision.outcome} on {decision.date}")
+
+
+@click.command()
+@click.argument("file", type=RECORD)
+@click.argument("decision")
+@click.option("--lodged", type=DATE, help="The day the appeal was lodged.")
+@click.option("--outcome", type=click.Choice(["upheld", "dismissed"]), help="How the appeal ended.")
+@click.option("--date", "when", type=DATE, help="The day of the appeal's outcome.")
+@click.option("--by", help="Who decided the appeal.")
+def appeal(
+    file: Path,
+    decision: str,
+    lodged: dt.date | None,
+    outcome: AppealOutcome | None,
+    when: dt.date | None,
+    by: str | None,
+) -> None:
+    """Record an appeal against a decision: lodged, then upheld or dismissed.
+
+    DECISION is dec-N, the N-th decision of the record (1-based, as `ecf timeline` lists
+    them).  Give --lodged DATE to record the appeal (within the framework's window: 20 working
+    days after the decision, bank holidays in England not counted), then --outcome
+    upheld|dismissed --date DATE --by NAME.  An upheld appeal sets the decision aside: after
+    an upheld appeal against a fail the stage awaits a new decision (ecf decide).
+    """
+    with editing(file) as editor:
+        done = editor.appeal(decision, lodged=lodged, outcome=outcome, date=when, by=by)
+    how = f"{done.outcome} on {done.date}" if done.outcome else f"lodged on {done.lodged}"
+    click.echo(f"{editor.record.id}: appeal against {done.decision} {how}")
 
 
 @click.command()

@@ -73,6 +73,10 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         click.echo(f"Assessor: {st.assessor}")
     if recommendation is not None:
         click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+    if st.appeal is not None:
+        click.echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
+    if st.appeal_until is not None:
+        click.echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
     for ms in st.overdue:
         click.secho(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
     nxt = st.next
@@ -190,3 +194,27 @@ def frameworks(version: str | None) -> None:
             flags = " optional" if ms.optional else ""
             flags += "" if ms.verified else " (unverified)"
             click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")
+    click.echo("outcomes:")
+    for outcome in fw.outcomes:
+        does = [
+            name
+            for name, on in (
+                ("closes the stage", outcome.closes),
+                ("opens the next", outcome.opens),
+                ("ends the path", outcome.ends_path),
+                ("needs --until", outcome.needs_until),
+            )
+            if on
+        ]
+        only = f" (only {', '.join(outcome.stages)})" if outcome.stages else ""
+        reasons = ", ".join(fw.reasons_for(outcome.id))
+        need = f"; --reason {'required' if outcome.reason_required else 'one of'}: {reasons}"
+        click.echo(
+            f"  {outcome.id}{only}: {', '.join(does) or 'keeps the stage open'}"
+            + (need if reasons else "")
+        )
+    window = fw.appeal_window
+    click.echo(
+        f"appeal window: {window.working_days} working days after the decision, "
+        f"{window.holidays} bank holidays not counted"
+    )

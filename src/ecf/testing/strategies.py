@@ -386,14 +386,36 @@ def _decisions(
             until = max(end, day) + _days(draw(st.integers(1, 365)))
         else:
             until = day + _days(draw(st.integers(1, 365))) if draw(st.booleans()) else None
-        out.append(Decision(enrolment.stage, outcome, day, draw(_NAMES), draw(_MAYBE_NAMES), until))
+        reason = _reason(draw, registry, enrolment, outcome)
+        out.append(
+            Decision(
+                enrolment.stage,
+                outcome,
+                day,
+                draw(_NAMES),
+                draw(_MAYBE_NAMES),
+                until,
+                reason=reason,
+            )
+        )
         last = day
     if closing is not None:
         so_far = attrs.evolve(record, decisions=(*record.decisions, *out))
         end = timeline_for(so_far, enrolment, registry).expected_end
         day = _later(draw, last, today, end)
-        out.append(Decision(enrolment.stage, closing, day, draw(_NAMES), draw(_MAYBE_NAMES)))
+        reason = _reason(draw, registry, enrolment, closing)
+        out.append(
+            Decision(enrolment.stage, closing, day, draw(_NAMES), draw(_MAYBE_NAMES), reason=reason)
+        )
     return tuple(out)
+
+
+def _reason(
+    draw: DrawFn, registry: FrameworkRegistry, enrolment: Enrolment, outcome: str
+) -> str | None:
+    """A reason code of the framework's list for ``outcome`` (one is needed for a fail...)."""
+    codes = registry.get(enrolment.framework).reasons_for(outcome)
+    return draw(st.sampled_from(codes)) if codes else None
 
 
 def _first_stages(framework: Framework, service: Service) -> list[str]:
