@@ -528,3 +528,21 @@ def test_an_id_held_twice_is_refused(record_file: Path) -> None:
     assert error_lines(result) == [
         f"error: {record_file}: absences[1].id: the id is held twice (got 'ab-1')"
     ]
+
+
+def test_the_registration_date_is_corrected_with_a_trail(record_file: Path) -> None:
+    out = ok("correct", record_file, "--registered", "2025-06-20", "--reason", "HR typo")
+    assert out == "r1: registered: - -> 2025-06-20: HR typo\n"
+    record = read_record(record_file)
+    assert record.registered == dt.date(2025, 6, 20)
+    assert verify(record) == []
+    before = record_file.read_bytes()
+    for args, message in (
+        (("--registered", "2099-01-01"), "registered: is in the future"),
+        (("ev-001", "--registered", "2025-06-21"), "give an item's ID (and its fields), or"),
+        ((), "give an item's ID (and its fields), or"),
+    ):
+        result = run("correct", record_file, *args, "--reason", "x")
+        assert result.exit_code == 2
+        assert message in result.output, result.output
+        assert record_file.read_bytes() == before

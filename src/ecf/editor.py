@@ -656,6 +656,22 @@ class Editor:
             self._keep(record)
         return self._item(record)
 
+    def correct_registered(self, registered: dt.date, *, reason: str) -> dt.date:
+        """Correct the Social Work England registration date (``ecf correct --registered``).
+
+        Allowed on a closed record; the history keeps the old date and the reason.
+
+        Raises:
+            RecordError: a bad date, no reason, or a date the record's checks refuse.
+        """
+        with self._changing(when_closed=True):
+            why = _reason(reason)
+            new = arguments.date(registered, "registered")
+            old = self._record.registered
+            entry = self._entry("correct", f"registered: {old or '-'} -> {new}: {why}")
+            self._keep(self._record.changed(entry, registered=new))
+        return new
+
     def retract(self, item_id: str, *, reason: str) -> object:
         """Withdraw one item (``ecf retract``): kept, marked, it counts for nothing.
 

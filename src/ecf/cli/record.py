@@ -330,7 +330,12 @@ def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
 
 @click.command()
 @click.argument("file", type=RECORD)
-@click.argument("item_id", metavar="ID")
+@click.argument("item_id", metavar="[ID]", required=False)
+@click.option(
+    "--registered",
+    type=DATE,
+    help="The record's Social Work England registration date (give no ID).",
+)
 @click.option("--date", "when", type=DATE, help="Evidence, review held: the date.")
 @click.option("--kind", help="Evidence, absence: the kind.")
 @click.option(
@@ -348,7 +353,8 @@ def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
 @click.option("--reason", required=True, help="Why: kept in the history.")
 def correct(
     file: Path,
-    item_id: str,
+    item_id: str | None,
+    registered: dt.date | None,
     when: dt.date | None,
     kind: str | None,
     standards: tuple[str, ...],
@@ -378,8 +384,14 @@ def correct(
         "council": council,
     }
     fields = {name: value for name, value in given.items() if value is not None}
+    if (item_id is None) == (registered is None):
+        fail(["give an item's ID (and its fields), or --registered DATE for the record"])
     with editing(file) as editor:
-        editor.correct(item_id, reason=reason, **fields)
+        if item_id is None:
+            assert registered is not None  # noqa: S101 - one of the two, checked above
+            editor.correct_registered(registered, reason=reason)
+        else:
+            editor.correct(item_id, reason=reason, **fields)
     click.echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
 
 
