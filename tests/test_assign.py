@@ -21,6 +21,7 @@ from ecf.agreements import assessor_on, in_role
 from ecf.cli import main
 from ecf.cohort import row_for
 from ecf.errors import RecordError
+from ecf.history import verify
 from ecf.privacy import anonymise, view
 from ecf.records import Assignment, HistoryEntry
 from ecf.status import events, status
@@ -78,8 +79,8 @@ def folder(tmp_path: Path, registry: FrameworkRegistry) -> Path:
 def test_a_new_assignment_ends_the_previous_one_of_its_role(folder: Path) -> None:
     record = ecf.read_record(folder / "t1.toml")
     assert record.assignments == (
-        Assignment("assessor", "Jo Smith", START, D(2026, 1, 4)),
-        Assignment("assessor", "Sam Lee", D(2026, 1, 5)),
+        Assignment("assessor", "Jo Smith", START, D(2026, 1, 4), id="as-1"),
+        Assignment("assessor", "Sam Lee", D(2026, 1, 5), id="as-2"),
     )
     assert [
         assessor_on(record, d) for d in (D(2025, 8, 31), START, D(2026, 1, 4), D(2026, 1, 5))
@@ -180,9 +181,9 @@ def test_the_timeline_shows_assignments(folder: Path, registry: FrameworkRegistr
         if e.kind == "assignment"
     ]
     assert found == [
-        (START, "Assessor: Jo Smith"),
+        (START, "Assessor: Jo Smith (as-1)"),
         (D(2026, 1, 4), "Assessor Jo Smith: last day"),
-        (D(2026, 1, 5), "Assessor: Sam Lee"),
+        (D(2026, 1, 5), "Assessor: Sam Lee (as-2)"),
     ]
 
 
@@ -276,4 +277,16 @@ def test_a_hand_edited_file_with_overlapping_assignments_is_invalid(
 def test_the_file_keeps_a_blank_line_between_tables_after_an_assignment_ends(folder: Path) -> None:
     text = (folder / "t1.toml").read_text()
     assert "to = 2026-01-04\n\n[[assignments]]" in text
-    assert "from = 2026-01-05\n\n[[history]]" in text
+    assert 'id = "as-2"\n\n[[history]]' in text
+
+
+def test_an_assignment_is_corrected_by_its_id_and_verify_stays_intact(folder: Path) -> None:
+    path = folder / "t1.toml"
+    result = CliRunner().invoke(
+        main, ["--user", "t", "correct", str(path), "as-1", "--name", "Jo Smyth", "--reason", "x"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "t1: as-1 corrected: name changed; x\n"  # the old name is not shown
+    record = ecf.read_record(path)
+    assert record.assignments[0].name == "Jo Smyth"
+    assert verify(record) == []

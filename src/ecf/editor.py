@@ -405,7 +405,10 @@ class Editor:
                     f"unknown role (known: {', '.join(ROLES)})", "role", arguments.shown(role)
                 )
             assignment = Assignment(
-                role, arguments.text(name, "name"), arguments.date(from_, "from")
+                role,
+                arguments.text(name, "name"),
+                arguments.date(from_, "from"),
+                id=next_id(self._record.assignments, "as"),
             )
             record = self._record
             detail = f"{role} from {assignment.from_}"

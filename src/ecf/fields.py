@@ -86,6 +86,7 @@ FIELDS: dict[str, Category] = {
     "assignments.name": "personal",
     "assignments.from_": "career",
     "assignments.to": "career",
+    "assignments.id": "career",
     "milestones.ref": "career",
     "milestones.retracted": "career",
     "decisions": "career",

@@ -64,6 +64,7 @@ KINDS: dict[str, str] = {
     "rv": "milestones",
     "dec": "decisions",
     "em": "employment",
+    "as": "assignments",
 }
 #: The prefix of the items of each record field.
 PREFIXES: dict[str, str] = {field: prefix for prefix, field in KINDS.items()}
@@ -75,6 +76,7 @@ NAMES: dict[str, str] = {
     "milestones": "review held",
     "decisions": "decision",
     "employment": "employment period",
+    "assignments": "assignment",
 }
 #: Lists kept in date order: every missing id is stored before the list changes.
 SORTED: dict[str, Callable[[Any], Any]] = {
@@ -110,6 +112,11 @@ CORRECTABLE: dict[str, dict[str, tuple[str, Callable[[object, str], object]]]] =
     "milestones": {"date": ("date", arguments.date)},
     "employment": {
         "council": ("council", arguments.optional_text),
+        "from_": ("from_", arguments.date),
+        "to": ("to", arguments.optional_date),
+    },
+    "assignments": {
+        "name": ("name", arguments.text),
         "from_": ("from_", arguments.date),
         "to": ("to", arguments.optional_date),
     },

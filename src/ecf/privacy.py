@@ -272,6 +272,7 @@ _SEALED_LISTS = (
     "hours",
     "employment",
     "appeals",
+    "assignments",
 )
 
 

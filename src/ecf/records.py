@@ -340,12 +340,14 @@ class Assignment:
         name: The colleague's name.
         from_: The first day in the role (``from`` in a record file).
         to: The last day in the role; ``None`` while it lasts.
+        id: Its stable id (``as-1``): its place in the assignments, which are only appended.
     """
 
     role: Role
     name: str
     from_: dt.date
     to: dt.date | None = None
+    id: str | None = None
 
 
 @attrs.frozen

@@ -351,9 +351,11 @@ def _people_events(
 ) -> list[Event]:
     """Agreed dates (on the date agreed) and assignments (on their first and last days)."""
     out: list[Event] = []
-    for assignment in record.assignments:
+    ids = item_ids(record.assignments, "as")
+    for i, assignment in enumerate(record.assignments):
         role = assignment.role.capitalize()
-        out.append(Event(assignment.from_, "assignment", None, f"{role}: {assignment.name}"))
+        text = f"{role}: {assignment.name} ({ids[i]})"
+        out.append(Event(assignment.from_, "assignment", None, text))
         if assignment.to is not None:
             text = f"{role} {assignment.name}: last day"
             out.append(Event(assignment.to, "assignment", None, text))

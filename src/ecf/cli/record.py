@@ -350,6 +350,7 @@ def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
 @click.option("--to", "to", type=DATE, help="Absence, employment: the last day.")
 @click.option("--fte", type=FTE, help="Working pattern: the full-time equivalent.")
 @click.option("--council", help="Employment: the council's code.")
+@click.option("--name", help="Assignment: the colleague's name.")
 @click.option("--reason", required=True, help="Why: kept in the history.")
 def correct(
     file: Path,
@@ -364,11 +365,12 @@ def correct(
     to: dt.date | None,
     fte: Fraction | None,
     council: str | None,
+    name: str | None,
     reason: str,
 ) -> None:
     """Correct fields of one item by its id, keeping the old values in the history.
 
-    ID is the item's id as `ecf timeline` shows it (ev-1, ab-1, hr-1, rv-1, em-1).  The
+    ID is the item's id as `ecf timeline` shows it (ev-1, ab-1, hr-1, rv-1, em-1, as-1).  The
     correction is sealed in the history (`ecf verify` stays intact) and allowed on a closed
     record.  A decision is corrected by a new decision: `ecf decide --corrects dec-N`.
     """
@@ -382,6 +384,7 @@ def correct(
         "to": to,
         "fte": fte,
         "council": council,
+        "name": name,
     }
     fields = {name: value for name, value in given.items() if value is not None}
     if (item_id is None) == (registered is None):
