@@ -207,8 +207,8 @@ def test_ids_are_unique_whatever_was_stored(stored: list[int | None]) -> None:
         (
             ("correct", "{f}", "zz-1", "--date", "2026-01-01", "--reason", "x"),
             (
-                "{f}: id: not an item id (ids look like ev-N, ab-N, hr-N, rv-N, dec-N, em-N) "
-                "(got 'zz-1')"
+                "{f}: id: not an item id (ids look like ev-N, ab-N, hr-N, rv-N, dec-N, em-N, "
+                "as-N) (got 'zz-1')"
             ),
         ),
         (
