@@ -103,6 +103,7 @@ __all__ = [
     "registry_or_default",
     "stamp",
     "utc_now",
+    "write_planned",
 ]
 
 
@@ -850,6 +851,27 @@ def _employment_ids(record: Record) -> Record:
     """The record with every employment period's id stored (a new period gets the next)."""
     periods = _ids(record.employment, "employment")
     return record if periods == record.employment else attrs.evolve(record, employment=periods)
+
+
+def write_planned(
+    path: str | os.PathLike[str], record: Record, *, opened: RecordFile | None
+) -> None:
+    """Write a record worked out ahead of time (``ecf import``'s plan), as an edit writes it.
+
+    Under the record's lock: a new file when ``opened`` is None (an existing file is never
+    replaced), else over the file as the plan read it, refused if it changed since.  The plan
+    checked the record already (:func:`ecf.validation.check_record`).
+
+    Raises:
+        ConflictError: the file exists already, or changed since the plan read it.
+        RecordError: the write failed; nothing is changed.
+    """
+    file = arguments.file_name(path)
+    with store.locked(file), naming(file):
+        if opened is None:
+            store.create(file, record)
+        else:
+            store.save(opened, record)
 
 
 def _reason(reason: object) -> str:

@@ -52,13 +52,14 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ecf._convert import fraction_to_toml
+from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
 from ecf.framework import SERVICES, Framework, FrameworkRegistry, Service
 from ecf.parsing import DATE_FORMAT, ParseError, parse_date, parse_fte
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, PriorStage, Record
 from ecf.sources import load
-from ecf.store import RecordFile, create, locked, open_record, save
+from ecf.store import RecordFile, open_record
 from ecf.validation import check_record
 
 if TYPE_CHECKING:
@@ -685,13 +686,12 @@ def apply(plan: ImportPlan, *, skip_bad: bool = False) -> Applied:
     for action in plan.actions:
         if action.kind not in ("create", "update"):
             continue
-        try:
-            with locked(action.path):  # like every writer: one at a time per record
-                if action.kind == "create":
-                    create(action.path, action.record)
-                else:
-                    assert action.opened is not None  # noqa: S101 - an update holds its file
-                    save(action.opened, action.record)
+        try:  # through the editor, like every writer: under the lock, refusing a changed file
+            write_planned(
+                action.path,
+                action.record,
+                opened=action.opened if action.kind == "update" else None,
+            )
         except EcfError as exc:
             failures.extend(
                 attrs.evolve(p, file=f"{plan.source}: row {action.row}: {p.file or action.path}")
