@@ -501,6 +501,7 @@ COMMANDS = [
     ["assign"],
     ["cohort"],
     ["workforce"],
+    ["funding"],
     ["calendar"],
     ["import"],
     ["verify"],

@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.employment",
             "ecf.progression",
             "ecf.appeals",
+            "ecf.funding",
             "ecf.validation",
             "ecf.history",
             "ecf.privacy",

@@ -216,6 +216,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.report:frameworks",
         "List the framework versions, or the stages and milestones of one.",
     ),
+    "funding": (
+        "ecf.cli.funding:funding",
+        "Funding: each record's eligibility for each payment, the amount, and when to claim.",
+    ),
     "import": (
         "ecf.cli.hr:import_command",
         "Create and update records from an HR export (CSV); a dry run unless --apply.",

@@ -1,0 +1,128 @@
+"""The funding command: each record's eligibility for each payment of a funding year."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, state, today
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+COLUMNS = [
+    "id",
+    "stage",
+    "start",
+    "payment",
+    "eligible",
+    "amount_gbp",
+    "claimable_from",
+    "claimed",
+    "reason",
+    "verified",
+]
+
+
+@click.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="DIR|FILE..."
+)
+@click.option(
+    "--year", help="The funding year, as 2026-27 (default: the year holding the as-of date)."
+)
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A funding data file to use instead of the shipped year.",
+)
+@click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def funding(
+    paths: tuple[Path, ...],
+    year: str | None,
+    data_file: Path | None,
+    as_of: dt.date | None,
+    fmt: str,
+    pseudonymise: bool,
+    key_file: Path | None,
+) -> None:
+    """Funding: each record's eligibility for each payment, the amount, and when to claim.
+
+    Claims are not tracked.  Exit 0 when every record was read, 1 when any failed.
+    """
+    from ecf import export
+    from ecf import funding as funding_
+    from ecf._convert import to_json
+    from ecf.sources import load
+
+    key = export.read_key(key_file) if pseudonymise else None
+    when = as_of or today()
+    data = (
+        funding_.load_funding_file(data_file)
+        if data_file is not None
+        else funding_.funding_year(year or funding_.year_of(when))
+    )
+    loaded = load(paths, state().registry, today())
+    for failure in loaded.failures:
+        for line in failure.lines():
+            click.echo(f"error: {line}", err=True)
+    rows: list[dict[str, Any]] = []
+    for record in loaded.records:
+        for item in funding_.funding_for(record, data, when):
+            row: dict[str, Any] = to_json(item)
+            if key is not None:
+                row["id"] = export.pseudonym(key, record.id)
+            rows.append(row)
+    if fmt == "json":
+        click.echo(
+            dumps(
+                {
+                    "year": data.year,
+                    "as_of": when.isoformat(),
+                    "claims": "not tracked",
+                    "records": rows,
+                }
+            )
+        )
+    elif fmt == "csv":
+        click.echo(export.csv_text(rows, COLUMNS), nl=False)
+    else:
+        _print_table(rows, data.year, when)
+    if loaded.failures:
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)
+
+
+def _print_table(rows: list[dict[str, Any]], year: str, when: dt.date) -> None:
+    records = len({r["id"] for r in rows})
+    click.echo(f"{records} records, funding year {year}, as of {when}; claims are not tracked")
+    shown = ["id", "stage", "start", "payment", "eligible", "amount", "claimable_from", "reason"]
+    eligible = {True: "yes", False: "no", None: "unknown"}
+    table = [shown] + [
+        [
+            r["id"],
+            r["stage"],
+            r["start"],
+            r["payment"] or "-",
+            eligible[r["eligible"]],
+            "-" if r["amount_gbp"] is None else f"GBP {r['amount_gbp']:,}",
+            r["claimable_from"] or "-",
+            (r["reason"] or "-") + ("" if r["verified"] else " [unverified]"),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(shown) - 1)]
+    for row in table:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
