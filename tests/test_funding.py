@@ -84,6 +84,7 @@ def test_asye_pays_1000_at_registration_and_1000_at_completion() -> None:
     assert set(found) == {"registration", "completion"}
     assert all(p.amount_gbp == 1000 for p in found.values())
     assert all(p.verified and p.claimed == NOT_TRACKED for p in found.values())
+    assert all("Child and family ASYE April 2026" in p.source for p in found.values())
 
 
 def test_started_exactly_4_years_after_qualifying_is_eligible() -> None:
@@ -162,6 +163,7 @@ def test_an_adults_asye_is_unknown_per_the_data() -> None:
     assert only.eligible is None
     assert not only.verified
     assert "adults ASYE" in only.reason
+    assert "Skills for Care" in only.source
 
 
 def test_the_ecdp_is_unverified_with_the_amount_unknown() -> None:

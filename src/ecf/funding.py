@@ -149,6 +149,8 @@ class PaymentFunding:
         claimed: Always :data:`NOT_TRACKED`: ecf does not record claims.
         reason: Why not eligible, or what is unknown, or when it becomes claimable.
         verified: Whether the scheme was seen in a published source.
+        scheme: The scheme's id in the funding data.
+        source: Where the scheme's facts come from.
     """
 
     id: str
@@ -162,6 +164,7 @@ class PaymentFunding:
     verified: bool
     scheme: str | None = None
     claimed: str = NOT_TRACKED
+    source: str = ""
 
 
 register_json(PaymentFunding)
@@ -313,6 +316,7 @@ def _payment(
             reason,
             scheme.verified,
             scheme.id,
+            source=scheme.source,
         )
 
     failed = _not_eligible(record, enrolment, scheme, as_of)
@@ -338,9 +342,7 @@ def _payment(
         pending = "when it can be claimed is not published"
     if scheme.eligibility.unchecked:
         checks = "; ".join(scheme.eligibility.unchecked)
-        reason = f"unknown: the record does not show whether {checks}"
-        if not scheme.verified:
-            reason += f" (unverified: {scheme.source})"
+        reason = f"unknown: the record does not show the conditions {checks}"
         if payment.amount_gbp is None:
             reason += "; the amount is not published"
         return row(eligible=None, when=when, reason=reason)
@@ -388,9 +390,10 @@ def funding_for(record: Record, year: FundingYear, as_of: dt.date) -> tuple[Paym
                     None,
                     None,
                     None,
-                    f"{scheme.note or 'not known'} (unverified: {scheme.source})",
+                    scheme.note or "not known: the data lists no payment",
                     scheme.verified,
                     scheme.id,
+                    source=scheme.source,
                 )
             )
         else:

@@ -23,6 +23,8 @@ COLUMNS = [
     "claimed",
     "reason",
     "verified",
+    "scheme",
+    "source",
 ]
 
 
