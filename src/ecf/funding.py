@@ -1,5 +1,8 @@
 """Funding of the early career stages, as versioned data: who is eligible for which payment.
 
+This module is long because the funding data's model, the checks made on load and the one rule
+that reads it are one data format: split, a field could be added to the file and not checked.
+
 One data file per funding year (April to March) in ``ecf/data/funding/`` (``2026-27.toml``)
 lists the schemes: for a stage and the services it covers, the payments (an amount in whole
 pounds, or none when it is not published; when each can be claimed), the eligibility conditions
