@@ -581,8 +581,8 @@ def test_cohort_csv(folder: Path) -> None:
         "overdue",
         "recommendation",
         "reasons",
-        "assessor",
         "support_gaps",
+        "assessor",
     ]
     rows = list(reader)
     assert [r["id"] for r in rows] == ["a-north", "b-south", "d-passed", "c-ecf2"]

@@ -11,6 +11,10 @@ The arithmetic is BASELINE.md's, exactly:
 
 The engine works on segments of constant rate (pattern changes and pauses are the breakpoints),
 not day by day, so a due date costs the number of changes, not the number of days.
+
+This module is long because every date of a stage is computed here on the one clock: due dates,
+agreed dates moved by pauses, and the windows of a frequency schedule with how BASELINE.md
+judges a gap in them (:func:`judged_windows`).
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ COLUMNS = [
     "overdue",
     "recommendation",
     "reasons",
-    "assessor",
     "support_gaps",
+    "assessor",
 ]
 
 
