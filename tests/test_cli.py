@@ -815,7 +815,7 @@ def test_unknown_absence_kind(rec: Path) -> None:
     assert error_lines(result) == [
         (
             f"error: {rec}: absences[0].kind: unknown absence kind (known: annual-leave, "
-            "bereavement, career-break, other, parental, sickness, training, unpaid) "
+            "bereavement, career-break, other, parental, sickness, support-gap, training, unpaid) "
             "(got 'holiday')"
         )
     ]

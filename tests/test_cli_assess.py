@@ -144,6 +144,7 @@ def test_assess_json_ready(tmp_path: Path) -> None:
         "standards": ["kss-cf:1", "kss-cf:2", "kss-cf:3", "pcf:1"],
         "deadline": FINAL,
         "behind": False,
+        "category": "practitioner",
     }
     by_rule = {f["rule"]: f for f in data["findings"]}
     assert by_rule["annual-reviews"]["status"] == "not-applicable"
@@ -205,6 +206,7 @@ def test_assess_with_a_council(tmp_path: Path) -> None:
         "standards": [],
         "deadline": "2027-09-01",
         "behind": False,
+        "category": "practitioner",
     }
     assert by_rule["observers"]["assessor"] == "council:E09000030"
     assert by_rule["observers"]["status"] == "met"

@@ -498,6 +498,7 @@ def test_summarise_counts_by_stage_state_due_and_overdue() -> None:
         "overdue": 0,
         "by_recommendation": {},
         "failed": 0,
+        "support_gaps": 0,
     }
 
 
@@ -580,6 +581,7 @@ def test_cohort_csv(folder: Path) -> None:
         "overdue",
         "recommendation",
         "reasons",
+        "support_gaps",
         "assessor",
     ]
     rows = list(reader)
@@ -598,6 +600,7 @@ def test_cohort_csv(folder: Path) -> None:
         "recommendation": "",
         "reasons": "",
         "assessor": "",
+        "support_gaps": "",
     }
     assert rows[2]["team"] == rows[2]["next_due"] == ""
 
@@ -615,6 +618,7 @@ def test_cohort_json(folder: Path) -> None:
         "overdue": 1,
         "by_recommendation": {},
         "failed": 0,
+        "support_gaps": 0,
     }
     want = expected_rows()
     assert data["records"] == [
@@ -722,15 +726,20 @@ def test_cohort_with_a_council_adds_recommendations_and_reasons(
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     recommendations = {r["id"]: r["recommendation"] for r in data["records"]}
+    # A missed supervision is the employer's support gap: a-north and b-south are at risk for
+    # their own evidence, never not-met because of it (BASELINE.md, two kinds of finding).
     assert recommendations == {
-        "a-north": "not-met",
-        "b-south": "not-met",
+        "a-north": "at-risk",
+        "b-south": "at-risk",
         "d-passed": "not-met",
         "c-ecf2": "at-risk",
     }
-    assert data["summary"]["by_recommendation"] == {"not-met": 3, "at-risk": 1}
+    assert data["summary"]["by_recommendation"] == {"not-met": 1, "at-risk": 3}
+    gaps = {r["id"]: r["support_gaps"] for r in data["records"]}
+    assert gaps == {"a-north": 1, "b-south": 1, "d-passed": 1, "c-ecf2": 0}
+    assert data["summary"]["support_gaps"] == 3
     reasons = {r["id"]: r["reasons"] for r in data["records"]}
-    assert reasons["a-north"] == ["supervision: missed", "pqs-coverage: pending"]
+    assert reasons["a-north"] == ["pqs-coverage: pending"]
     assert reasons["d-passed"] == [
         "direct-observations: missed",
         "feedback-people: missed",
@@ -740,16 +749,17 @@ def test_cohort_with_a_council_adds_recommendations_and_reasons(
     table = run(*common)
     assert table.exit_code == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[3] == "Recommendations: at-risk 1, not-met 3"
-    assert lines[5].split()[-2:] == ["recommendation", "reasons"]
-    assert lines[6].split()[-5:] == [
-        "not-met",
-        "supervision:",
-        "missed;",
-        "pqs-coverage:",
-        "pending",
-    ]
+    assert lines[3] == "Recommendations: at-risk 3, not-met 1"
+    assert lines[4] == "Support gaps (the employer's, not counted): 3"
+    assert lines[6].split()[-3:] == ["support_gaps", "recommendation", "reasons"]
+    assert lines[7].split()[-4:] == ["1", "at-risk", "pqs-coverage:", "pending"]
 
-    only = run(*common, "--format", "jsonl", "--recommendation", "at-risk")
+    only = run(*common, "--format", "jsonl", "--recommendation", "not-met")
     assert only.exit_code == 0, only.stderr
-    assert [json.loads(line)["id"] for line in only.stdout.splitlines()] == ["c-ecf2"]
+    assert [json.loads(line)["id"] for line in only.stdout.splitlines()] == ["d-passed"]
+    gapped = run(*common, "--format", "jsonl", "--support-gaps")
+    assert gapped.exit_code == 0, gapped.stderr
+    ids = [json.loads(line)["id"] for line in gapped.stdout.splitlines()]
+    assert ids == ["a-north", "b-south", "d-passed"]
+    refused = run("cohort", str(folder), "--support-gaps")
+    assert refused.exit_code == 2

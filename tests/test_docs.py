@@ -18,7 +18,7 @@ from ecf.rules import BUILTIN_KINDS, Context, Finding
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 TEXT = GUIDE.read_text(encoding="utf-8")
-COMMON = {"id", "title", "stages", "services", "standards"}
+COMMON = {"id", "title", "stages", "services", "standards", "category"}
 
 
 def hookspecs_() -> list[Any]:

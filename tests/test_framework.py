@@ -277,6 +277,7 @@ def test_baseline_evidence_and_absence_kinds(baseline: Framework) -> None:
         "other": True,
         "annual-leave": False,
         "training": False,
+        "support-gap": True,
     }
 
 

@@ -29,7 +29,15 @@ import attrs
 
 from ecf._convert import register_json
 from ecf.errors import EcfError, Problem
-from ecf.findings import FINDING_STATUSES, Context, Finding, Recommendation, recommend
+from ecf.findings import (
+    CATEGORIES,
+    FINDING_STATUSES,
+    Context,
+    Finding,
+    Recommendation,
+    recommend,
+    support_gaps,
+)
 from ecf.items import in_force
 from ecf.plugin_manager import (
     AUTOLOAD_ENV,
@@ -73,6 +81,8 @@ def _well_formed(item: object, record: Record) -> str | None:
         return f"returned a {type(item).__name__}, not a Finding"
     if not item.rule or item.status not in FINDING_STATUSES or not isinstance(item.message, str):
         return f"returned a malformed finding (rule {item.rule!r}, status {item.status!r})"
+    if item.category not in CATEGORIES:
+        return f"returned a finding of unknown category {item.category!r} (rule {item.rule!r})"
     known = {e.id for e in record.evidence}
     unknown = [e for e in item.evidence if e not in known]
     if unknown:
@@ -87,6 +97,8 @@ class Assessment:
     """What the assessors found for one record as of a date, and the recommendation.
 
     The recommendation is the library's; the decision stays with people (``ecf decide``).
+    ``support_gaps`` counts the support findings missed (one per support rule, as supervision):
+    the employer's gaps, shown apart and never counted towards the recommendation.
     """
 
     id: str
@@ -95,6 +107,7 @@ class Assessment:
     recommendation: Recommendation
     findings: tuple[Finding, ...]
     council: str | None = None
+    support_gaps: int = 0
 
 
 def _enrolment(record: Record, as_of: dt.date) -> Enrolment:
@@ -328,6 +341,7 @@ def assess(
         recommendation=recommend(findings),
         findings=tuple(findings),
         council=council.code if council else None,
+        support_gaps=support_gaps(findings),
     )
 
 

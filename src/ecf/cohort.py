@@ -82,6 +82,8 @@ class CohortRow:
         reasons: The top reasons for it: the rules missed, in error or behind pace.
         assessor: The practitioner's assessor on the date (a colleague's name: personal data,
             dropped from pseudonymised exports).
+        support_gaps: The support rules missed (supervision...), when a council was given: the
+            employer's gaps, never counted towards the recommendation (BASELINE.md).
     """
 
     id: str
@@ -98,6 +100,7 @@ class CohortRow:
     recommendation: str | None = None
     reasons: tuple[str, ...] = ()
     assessor: str | None = None
+    support_gaps: int | None = None
 
 
 def _reasons(findings: Iterable[Any], limit: int = 3) -> tuple[str, ...]:
@@ -105,7 +108,8 @@ def _reasons(findings: Iterable[Any], limit: int = 3) -> tuple[str, ...]:
     worrying = [
         f
         for f in findings
-        if f.status in ("error", "missed") or (f.status == "pending" and f.behind)
+        if getattr(f, "category", "practitioner") != "support"  # the employer's, shown apart
+        and (f.status in ("error", "missed") or (f.status == "pending" and f.behind))
     ]
     worrying.sort(key=lambda f: order.get(f.status, 3))
     return tuple(f"{f.rule}: {f.status}" for f in worrying[:limit])
@@ -131,12 +135,14 @@ def row_for(
     nxt = st.next
     recommendation = None
     reasons: tuple[str, ...] = ()
+    gaps = None
     if council is not None:
         from ecf.assessors import assess  # noqa: PLC0415 - only with a council
 
         result = assess(record, registry, as_of, council=council, plugins=plugins)
         recommendation = result.recommendation
         reasons = _reasons(result.findings)
+        gaps = result.support_gaps
     team = record.extra.get("team")
     return CohortRow(
         id=record.id,
@@ -153,6 +159,7 @@ def row_for(
         recommendation=recommendation,
         reasons=reasons,
         assessor=st.assessor,
+        support_gaps=gaps,
     )
 
 
@@ -186,6 +193,7 @@ def matches(
     due_within: int | None = None,
     overdue: bool = False,
     assessor: str | None = None,
+    support_gaps: bool = False,
 ) -> bool:
     """Whether a row passes the filters (each given filter must hold; empty ones are ignored).
 
@@ -202,6 +210,8 @@ def matches(
         overdue: At least one milestone is overdue.
         assessor: The record's assessor on the date is this person (the same name, ignoring
             case and outer spaces).
+        support_gaps: At least one support gap (needs the assessors: rows without a council
+            have none known, and do not pass).
     """
     checks: list[tuple[Iterable[str], str | None]] = [
         (stage, row.stage),
@@ -215,6 +225,8 @@ def matches(
         if allowed and value not in allowed:
             return False
     if overdue and row.overdue == 0:
+        return False
+    if support_gaps and not row.support_gaps:
         return False
     if assessor is not None and not same_name(row.assessor, assessor):
         return False
@@ -269,6 +281,7 @@ class Summary:
     overdue: int
     by_recommendation: dict[str, int]
     failed: int = 0
+    support_gaps: int = 0
 
 
 def summarise(
@@ -278,9 +291,10 @@ def summarise(
     by_stage: dict[str, int] = {}
     by_state: dict[str, int] = {}
     by_rec: dict[str, int] = {}
-    total = due = late = 0
+    total = due = late = gaps = 0
     for row in cohort_rows:
         total += 1
+        gaps += row.support_gaps or 0
         by_stage[row.stage] = by_stage.get(row.stage, 0) + 1
         by_state[row.state] = by_state.get(row.state, 0) + 1
         if row.recommendation is not None:
@@ -295,6 +309,7 @@ def summarise(
         late,
         by_rec,
         failed,
+        gaps,
     )
 
 

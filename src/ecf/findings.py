@@ -24,19 +24,26 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "CATEGORIES",
     "FINDING_STATUSES",
     "RECOMMENDATIONS",
+    "Category",
     "Context",
     "Finding",
     "FindingStatus",
     "Recommendation",
     "recommend",
+    "support_gaps",
 ]
 
 FindingStatus = Literal["met", "pending", "missed", "not-applicable", "error"]
 FINDING_STATUSES: tuple[FindingStatus, ...] = typing.get_args(FindingStatus)
 Recommendation = Literal["on-track", "at-risk", "ready", "not-met"]
 RECOMMENDATIONS: tuple[Recommendation, ...] = typing.get_args(Recommendation)
+#: Who a finding judges (BASELINE.md, "Two kinds of finding"): what the practitioner must show,
+#: or what the employer must give (supervision, and any support rule a council adds).
+Category = Literal["practitioner", "support"]
+CATEGORIES: tuple[Category, ...] = typing.get_args(Category)
 
 
 @attrs.frozen
@@ -106,6 +113,9 @@ class Finding:
         standards: The standards it rests on or found.
         deadline: The date it concerns, if any.
         behind: Pending and behind the pace needed to meet it by its deadline.
+        category: ``practitioner`` (what the practitioner must show) or ``support`` (what the
+            employer must give: a missed one is a support gap, never the practitioner's
+            failure, and never counts towards the recommendation).
     """
 
     rule: str
@@ -117,6 +127,7 @@ class Finding:
     standards: tuple[str, ...] = ()
     deadline: dt.date | None = None
     behind: bool = False
+    category: Category = "practitioner"
 
 
 def recommend(findings: Iterable[Finding]) -> Recommendation:
@@ -124,9 +135,10 @@ def recommend(findings: Iterable[Finding]) -> Recommendation:
 
     ``not-met`` when any rule was missed; ``ready`` when every applicable rule is met (and none
     failed to run); ``at-risk`` when a rule is pending behind pace or could not be judged;
-    ``on-track`` otherwise.
+    ``on-track`` otherwise.  Support findings (``category = "support"``) are not judged here:
+    they are the employer's support gaps (:func:`support_gaps`), never the practitioner's.
     """
-    statuses = [f for f in findings if f.status != "not-applicable"]
+    statuses = [f for f in findings if f.status != "not-applicable" and f.category != "support"]
     if any(f.status == "missed" for f in statuses):
         return "not-met"
     if any(f.status == "error" or (f.status == "pending" and f.behind) for f in statuses):
@@ -134,3 +146,12 @@ def recommend(findings: Iterable[Finding]) -> Recommendation:
     if statuses and all(f.status == "met" for f in statuses):
         return "ready"
     return "on-track"
+
+
+def support_gaps(findings: Iterable[Finding]) -> int:
+    """How many support findings were missed: the employer's support gaps (BASELINE.md).
+
+    One per support rule missed (a supervision rule with several empty windows is one gap; its
+    message names the windows).
+    """
+    return sum(f.category == "support" and f.status == "missed" for f in findings)

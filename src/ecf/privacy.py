@@ -16,7 +16,8 @@ model, nested fields included; a test fails when a field of the model is missing
     :data:`SPECIAL_ABSENCE_KINDS`), the reason for leaving (``ill-health retirement``), and
     the free-text detail of a history entry, which repeats what changed (``add-absence``
     writes ``sickness 2026-01-05 to 2026-03-01``).  The kinds ``bereavement``, ``unpaid``,
-    ``career-break``, ``other``, ``annual-leave`` and ``training`` are conditions of
+    ``career-break``, ``other``, ``annual-leave``, ``training`` and ``support-gap`` (a pause
+    for lack of support) are conditions of
     employment that move due dates, not health: their values stay as they are.
 ``career``
     The facts of an early career that matter without the person: stages and their dates,

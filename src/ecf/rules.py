@@ -44,8 +44,10 @@ import attrs
 from ecf._convert import structure
 from ecf.errors import EcfError, Problem
 from ecf.findings import (
+    CATEGORIES,
     FINDING_STATUSES,
     RECOMMENDATIONS,
+    Category,
     Context,
     Finding,
     FindingStatus,
@@ -55,10 +57,12 @@ from ecf.findings import (
 from ecf.framework import SERVICES, Framework
 from ecf.limits import load_toml
 from ecf.records import Evidence  # noqa: TC001
-from ecf.timeline import Period, frequency_windows
+from ecf.timeline import Period, judged_windows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+    from ecf.timeline import Window
 
 __all__ = [
     "FINDING_STATUSES",
@@ -134,6 +138,12 @@ def _finding(rule: RuleKind, status: FindingStatus, message: str, **kw: Any) -> 
     return Finding(rule.id, "", "", status, message, **kw)
 
 
+def _category(rule: Any, finding: Finding) -> Category:
+    """A rule's category: its ``category`` field, else the finding's (a plugin kind may lack it)."""
+    category = getattr(rule, "category", finding.category)
+    return category if category in CATEGORIES else finding.category
+
+
 def _ids(items: Iterable[Evidence]) -> tuple[str, ...]:
     return tuple(e.id for e in items)
 
@@ -171,12 +181,16 @@ class RuleBase:
         stages: The stages it applies to (all when empty; ids or aliases).
         services: The services it applies to (all when empty).
         standards: The standards it rests on; findings report them.
+        category: ``practitioner`` (evidence the practitioner must show, the default) or
+            ``support`` (what the employer must give, as supervision): a missed support rule is
+            a support gap, never counted towards the recommendation (BASELINE.md).
     """
 
     title: str = attrs.field(default="", kw_only=True)
     stages: tuple[str, ...] = attrs.field(default=(), kw_only=True)
     services: tuple[str, ...] = attrs.field(default=(), kw_only=True)
     standards: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    category: Category = attrs.field(default="practitioner", kw_only=True)
 
 
 @attrs.frozen
@@ -285,30 +299,40 @@ class FrequencyRule(RuleBase):
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
         """Check each window that has closed by the as-of date; the open one is pending."""
         deadline = ctx.due(self.by) or ctx.timeline.expected_end
-        windows = frequency_windows(
-            ctx.enrolment.start, deadline, self.periods, ctx.timeline.pauses
+        away = [(a.first, a.last) for a in ctx.record.absences]
+        windows = judged_windows(
+            ctx.enrolment.start, deadline, self.periods, ctx.timeline.pauses, away
         )
         items = ctx.evidence(self.evidence)
-        held = [w for w in windows if any(w[0] <= e.date <= w[1] for e in items)]
-        closed = [w for w in windows if w[1] < ctx.as_of]
-        empty = [w for w in closed if w not in held]
-        used = [e for e in items if any(w[0] <= e.date <= w[1] for w in windows)]
+
+        def holds(w: Window) -> bool:
+            return any(w.first <= e.date <= w.last for e in items)
+
+        held = [w for w in windows if holds(w)]
+        closed = [w for w in windows if w.last < ctx.as_of]
+        exempt = [w for w in closed if w.exempt and not holds(w)]
+        empty = [w for w in closed if not w.exempt and not holds(w)]
+        used = [e for e in items if any(w.first <= e.date <= w.last for w in windows)]
         what = _kinds(ctx, self.evidence)
+        counted = len(closed) - len(exempt)
+        excused = f"; {_plural(len(exempt), 'period')} exempt (away most of it)" if exempt else ""
         if empty:
             first = empty[0]
             status: FindingStatus = "missed"
             more = len(empty) - 1
             message = (
-                f"{what} in {len(closed) - len(empty)} of {_plural(len(closed), 'period')} so far; "
-                f"none from {first[0]} to {first[1]}"
+                f"{what} in {counted - len(empty)} of {_plural(counted, 'period')} so far; "
+                f"none from {first.first} to {first.last}"
                 + (f" and in {_plural(more, 'more period')}" if more else "")
+                + excused
             )
         else:
-            # Met once every window holds one, even on the deadline day itself.
-            status = "met" if len(held) == len(windows) else "pending"
+            # Met once every window holds one (or is exempt), even on the deadline day itself.
+            needed = len(windows) - len(exempt)
+            status = "met" if len(held) >= needed else "pending"
             message = (
-                f"{what} in {len(held)} of {_plural(len(windows), 'period')} "
-                f"{_by_text(ctx, self.by, deadline)}, none missed so far"
+                f"{what} in {len(held)} of {_plural(needed, 'period')} "
+                f"{_by_text(ctx, self.by, deadline)}, none missed so far" + excused
             )
         return _finding(
             self,
@@ -730,5 +754,7 @@ def evaluate(rules: RuleSet, ctx: Context, assessor: str = "baseline") -> tuple[
             )
         else:
             finding = rule.evaluate(ctx, results)
-        results[rule.id] = attrs.evolve(finding, assessor=assessor, version=rules.version)
+        results[rule.id] = attrs.evolve(
+            finding, assessor=assessor, version=rules.version, category=_category(rule, finding)
+        )
     return tuple(results.values())

@@ -11,6 +11,10 @@ The arithmetic is BASELINE.md's, exactly:
 
 The engine works on segments of constant rate (pattern changes and pauses are the breakpoints),
 not day by day, so a due date costs the number of changes, not the number of days.
+
+This module is long because every date of a stage is computed here on the one clock: due dates,
+agreed dates moved by pauses, and the windows of a frequency schedule with how BASELINE.md
+judges a gap in them (:func:`judged_windows`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ __all__ = [
     "Pause",
     "Period",
     "StageTimeline",
+    "Window",
     "add_months",
     "agreed_due",
     "clock_date",
     "due_date",
     "frequency_windows",
+    "judged_windows",
     "pauses",
     "stage_timeline",
     "supervision_schedule",
@@ -230,6 +236,93 @@ def frequency_windows(
             break
         windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
     return tuple(windows)
+
+
+@attrs.frozen
+class Window:
+    """One window of a frequency schedule, first to last day inclusive.
+
+    Attributes:
+        away: Its days on which the practitioner was away (any absence, or a pause).
+        exempt: At work for less than half its days: an empty window is no gap (BASELINE.md).
+        joined: A short last window (under half its period) joined to this one.
+    """
+
+    first: dt.date
+    last: dt.date
+    away: int = 0
+    exempt: bool = False
+    joined: bool = False
+
+    @property
+    def days(self) -> int:
+        """Its length in calendar days."""
+        return (self.last - self.first).days + 1
+
+
+def _days_away(first: dt.date, last: dt.date, away: Sequence[tuple[dt.date, dt.date]]) -> int:
+    """The days of ``first..last`` inside any of the spells ``away`` (which may overlap)."""
+    covered: set[dt.date] = set()
+    for a, b in away:
+        day, stop = max(a, first), min(b, last)
+        while day <= stop:
+            covered.add(day)
+            day += ONE_DAY
+    return len(covered)
+
+
+def judged_windows(
+    start: dt.date,
+    end: dt.date,
+    periods: Sequence[Period],
+    paused: Sequence[Pause] = (),
+    away: Sequence[tuple[dt.date, dt.date]] = (),
+) -> tuple[Window, ...]:
+    """The windows of a schedule as BASELINE.md judges a support gap in them.
+
+    As :func:`frequency_windows`, and: a last window shorter than half its full period joins
+    the one before (a part-timer's two-day stub at the end of the stage is no window of its
+    own); a window in which the practitioner was at work for less than half its days
+    (``away``: absences of any kind, annual leave and training included, and ``paused``) is
+    exempt.
+    """
+    raw = list(frequency_windows(start, end, periods, paused))
+    if len(raw) >= 2:  # noqa: PLR2004 - a stub joins only a window before it
+        first, last = raw[-1]
+        if ((last - first).days + 1) * 2 < _full_length(start, first, periods, paused):
+            raw[-2:] = [(raw[-2][0], last)]
+            joined = True
+        else:
+            joined = False
+    else:
+        joined = False
+    spells = [*away, *((p.first, p.last) for p in paused)]
+    out = []
+    for index, (first, last) in enumerate(raw):
+        days_away = _days_away(first, last, spells)
+        length = (last - first).days + 1
+        out.append(
+            Window(
+                first,
+                last,
+                days_away,
+                exempt=(length - days_away) * 2 < length,
+                joined=joined and index == len(raw) - 1,
+            )
+        )
+    return tuple(out)
+
+
+def _full_length(
+    start: dt.date, first: dt.date, periods: Sequence[Period], paused: Sequence[Pause]
+) -> int:
+    """The length the window opening on ``first`` has when the schedule does not cut it."""
+    for extra in (62, 400, 4000):  # a month, a year, the longest period a rule may have
+        later = first + dt.timedelta(days=extra)
+        found = [(a, b) for a, b in frequency_windows(start, later, periods, paused) if a == first]
+        if found and found[0][1] < later:
+            return (found[0][1] - first).days + 1
+    return extra
 
 
 #: Supervision minimum (FACTS.md 1): weekly to day 42, fortnightly to 6 months, then monthly.

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ecf.assessors import Assessment
+    from ecf.findings import Finding
 
 
 @click.command()
@@ -111,7 +112,19 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
     )
     click.echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
     order = {"error": 0, "missed": 1, "pending": 2, "met": 3, "not-applicable": 4}
-    for f in sorted(result.findings, key=lambda f: (order[f.status], not f.behind)):
+    ranked = sorted(result.findings, key=lambda f: (order[f.status], not f.behind))
+    _print_findings([f for f in ranked if f.category != "support"])
+    support = [f for f in ranked if f.category == "support"]
+    if any(f.status != "not-applicable" for f in support):
+        click.echo(
+            f"Support for the employer ({result.support_gaps} support "
+            f"gap{'' if result.support_gaps == 1 else 's'}; never the practitioner's failure):"
+        )
+        _print_findings(support)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    for f in findings:
         if f.status == "not-applicable":
             continue
         behind = " (behind pace)" if f.behind else ""

@@ -35,6 +35,7 @@ COLUMNS = [
     "overdue",
     "recommendation",
     "reasons",
+    "support_gaps",
     "assessor",
 ]
 
@@ -66,6 +67,12 @@ COLUMNS = [
 )
 @click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
 @click.option(
+    "--support-gaps",
+    "with_gaps",
+    is_flag=True,
+    help="Only those with a support gap (the employer's: needs --council).",
+)
+@click.option(
     "--assessor",
     help="Only the records this person assesses on the date (the name, ignoring case).",
 )
@@ -93,6 +100,7 @@ def cohort(
     recommendations: tuple[str, ...],
     due_within: int | None,
     overdue: bool,
+    with_gaps: bool,
     assessor: str | None,
     pseudonymise: bool,
     key_file: Path | None,
@@ -112,6 +120,9 @@ def cohort(
     from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
+    if with_gaps and council_file is None:
+        msg = "--support-gaps needs --council: support gaps come from the assessors"
+        raise click.UsageError(msg)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)  # checked here, once, before any worker starts
     if council is not None:
@@ -153,6 +164,7 @@ def cohort(
             due_within=due_within,
             overdue=overdue,
             assessor=assessor,
+            support_gaps=with_gaps,
         )
     ]
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
@@ -185,6 +197,7 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
     if summary.by_recommendation:
         recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
         click.echo(f"Recommendations: {recs}")
+        click.echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
     click.echo()
     shown = [
         "id",
@@ -200,7 +213,7 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
     if any(d.get("assessor") for d in data):
         shown += ["assessor"]
     if any(d.get("recommendation") for d in data):
-        shown += ["recommendation", "reasons"]
+        shown += ["support_gaps", "recommendation", "reasons"]
     table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
     widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
     for row in table:

@@ -56,12 +56,18 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     settings = council.settings if council else None
     st = status_(record, state().registry, as_of or today(), settings=settings)
     recommendation = None
+    gaps = 0
     if council is not None:
         from ecf.assessors import assess as assess_
 
-        recommendation = assess_(record, state().registry, st.as_of, council=council).recommendation
+        assessed = assess_(record, state().registry, st.as_of, council=council)
+        recommendation, gaps = assessed.recommendation, assessed.support_gaps
     if as_json:
-        extra = {} if recommendation is None else {"recommendation": recommendation}
+        extra = (
+            {}
+            if recommendation is None
+            else {"recommendation": recommendation, "support_gaps": gaps}
+        )
         click.echo(dumps({**to_json(st), **extra}))
         return
     click.echo(
@@ -73,6 +79,8 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         click.echo(f"Assessor: {st.assessor}")
     if recommendation is not None:
         click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+        if gaps:
+            click.echo(f"Support gaps (the employer's, not the practitioner's): {gaps}")
     if st.appeal is not None:
         click.echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
     if st.appeal_until is not None:
