@@ -28,6 +28,7 @@ from ecf.cpd import cpd_year, registration_years
 from ecf.errors import FrameworkError
 from ecf.framework import CpdRules, FrameworkRegistry
 from ecf.plugins.baseline import RULES
+from ecf.privacy import neutral_absence_kind
 from ecf.records import Absence, Enrolment, Evidence, Record
 from ecf.rules import RuleSet, evaluate, load_rules, load_rules_data
 from ecf.timeline import pauses
@@ -373,3 +374,16 @@ def test_the_rule_and_the_readiness_agree_on_a_year() -> None:
     ready = cpd_readiness(record, YEAR_1[1], REGISTRY)
     assert year.met is ready.ready is True
     assert tuple(e.id for e in year.peer) == ready.peer_reflected == ("ev-1",)
+
+
+def test_an_anonymised_absence_keeps_both_effects(tmp_path: Path) -> None:
+    fw = load(
+        tmp_path,
+        '[[absence_kinds]]\nid = "parental"\ntitle = "Parental"\npauses = true\n'
+        '[[absence_kinds]]\nid = "other"\ntitle = "Other"\npauses = true\n'
+        "counts_as_service = false\n"
+        '[[absence_kinds]]\nid = "leave"\ntitle = "Leave"\npauses = true\n',
+    )
+    # `other` pauses alike but is not service: parental leave becomes `leave` instead.
+    assert neutral_absence_kind("parental", [fw]) == "leave"
+    assert neutral_absence_kind("parental", [FW]) == "other"
