@@ -341,16 +341,29 @@ def test_the_first_year_is_exempt_for_a_registrant_after_1_september() -> None:
     assert found.status == "met"
     assert found.message == (
         "2 CPD records, 1 with a peer in each of 1 registration year so far; "
-        "no CPD due in 2024-12-01 to 2025-11-30"
+        "not judged: 2024-12-01 to 2025-11-30 (first registered on or after 2025-09-01)"
     )
     owed = cpd_finding(evidence=GOOD_YEAR_2, registered=D(2025, 8, 31), as_of=D(2026, 11, 30))
     assert owed.status == "missed"
 
 
-def test_years_before_the_record_began_are_exempt() -> None:
+def test_years_begun_before_the_record_began_are_exempt() -> None:
+    # Onboarded on the first day of a registration year: the years before it are not judged.
     onboarded = cpd_finding(evidence=GOOD_YEAR_2, began=D(2025, 12, 1), as_of=D(2026, 11, 30))
     assert onboarded.status == "met"
-    assert onboarded.message.endswith("; no CPD due in 2024-12-01 to 2025-11-30")
+    assert onboarded.message.endswith(
+        "; not judged: 2024-12-01 to 2025-11-30 (begun before the record)"
+    )
+    # Onboarded a day later: that year is not wholly in ecf either (its CPD may predate it).
+    later = cpd_finding(began=D(2025, 12, 2), as_of=D(2026, 11, 30))
+    assert later.status == "met"
+    assert later.message == (
+        "no registration year to judge so far; not judged: "
+        "2024-12-01 to 2025-11-30 (begun before the record), "
+        "2025-12-01 to 2026-11-30 (begun before the record)"
+    )
+    # The next year is judged in full.
+    assert cpd_finding(began=D(2025, 12, 2), as_of=D(2027, 12, 1)).status == "missed"
 
 
 def test_a_rule_file_may_ask_for_more() -> None:

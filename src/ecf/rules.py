@@ -416,9 +416,10 @@ class PerRegistrationYearRule(RuleBase):
     Each registration year that overlaps the stage, from its start up to the as-of date, needs
     ``min`` CPD records and ``peer`` of them reflected on with a peer (default: the framework's
     ``[cpd]`` table), judged by :func:`ecf.cpd.cpd_year`, as the workforce report judges them.
-    A year is exempt when it ended before the record began (ecf holds none of it) or when the
-    practitioner first registered in it on or after the day renewal opens (no CPD is due at its
-    renewal).  A year that has ended short is missed; the open one is pending until its end.
+    A year is exempt when it began before the record began (ecf does not hold the whole year:
+    an existing member of staff's CPD before onboarding is not in it) or when the practitioner
+    first registered in it on or after the day renewal opens (no CPD is due at its renewal).
+    A year that has ended short is missed; the open one is pending until its end.
     """
 
     kind: ClassVar[str] = "per-registration-year"
@@ -440,8 +441,11 @@ class PerRegistrationYearRule(RuleBase):
         exempt = []
         for start, end in registration_years(ctx.enrolment.start, ctx.as_of, rules):
             year = cpd_year(ctx.record, start, ctx.as_of, rules)
-            if (began is not None and end < began) or not year.due:
-                exempt.append(year)
+            if began is not None and start < began:
+                exempt.append(f"{start} to {end} (begun before the record)")
+            elif not year.due:
+                opens = year.renewal_opens
+                exempt.append(f"{start} to {end} (first registered on or after {opens})")
             else:
                 judged.append(year)
         short = [y for y in judged if not y.met and y.end < ctx.as_of]
@@ -478,10 +482,14 @@ class PerRegistrationYearRule(RuleBase):
             )
         else:
             status = "met"
-            message = f"{need} in each of {_plural(len(judged), 'registration year')} so far"
+            message = (
+                f"{need} in each of {_plural(len(judged), 'registration year')} so far"
+                if judged
+                else "no registration year to judge so far"
+            )
             deadline = judged[-1].end if judged else None
         if exempt:
-            message += "; no CPD due in " + ", ".join(f"{y.start} to {y.end}" for y in exempt)
+            message += "; not judged: " + ", ".join(exempt)
         return _finding(
             self,
             status,
