@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "career engine",
         (
             "ecf.timeline",
+            "ecf.cpd",
             "ecf.agreements",
             "ecf.employment",
             "ecf.progression",

@@ -834,6 +834,11 @@ def test_a_bad_rule_kind_declaration_is_an_error_finding(
 
 def test_rules_that_read_no_author_do_not_see_authors() -> None:
     rules = load_rules(ecf.plugins.baseline.RULES / "baseline-2026.toml", FRAMEWORK)
+    # Only the expert stage's CPD rule reads authors: a peer reflection names who it was with.
+    assert rule_fields(rules) == (frozenset({"evidence.by"}), [])
+    readers = [r.id for r in rules.rules if getattr(r, "ECF_FIELDS", frozenset())]
+    assert readers == ["cpd-records"]
+    rules = attrs.evolve(rules, rules=tuple(r for r in rules.rules if r.id != "cpd-records"))
     assert rule_fields(rules) == (frozenset(), [])
     count = next(r for r in rules.rules if r.kind == "count")
     assert not count.ECF_FIELDS

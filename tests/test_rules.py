@@ -809,7 +809,7 @@ DO_RULE = '[[rules]]\nid = "do"\nkind = "count"\nevidence = ["direct-observation
             '[[rules]]\nid = "x"\nkind = "tally"\n',
             (
                 "rules[0].kind: rule 'x': unknown kind (known: all-of, any-of, count, coverage, "
-                "distinct-authors, frequency, presence) (got 'tally')"
+                "distinct-authors, frequency, per-registration-year, presence) (got 'tally')"
             ),
         ),
         (

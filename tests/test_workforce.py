@@ -102,10 +102,10 @@ def test_statutory_counts_from_the_first_stage_across_later_stages() -> None:
     assert agency_eligibility(moved_on, REGISTRY, THREE_YEARS).from_date == THREE_YEARS
 
 
-def test_a_pausing_absence_moves_the_date_by_its_length() -> None:
-    parental = ("parental", dt.date(2023, 3, 1), dt.date(2023, 4, 29))
-    assert days(parental[1], parental[2]) == 60
-    paused = record(absences=(parental,))
+def test_a_career_break_moves_the_date_by_its_length() -> None:
+    career_break = ("career-break", dt.date(2023, 3, 1), dt.date(2023, 4, 29))
+    assert days(career_break[1], career_break[2]) == 60
+    paused = record(absences=(career_break,))
     later = THREE_YEARS + dt.timedelta(days=60)
     assert later == dt.date(2025, 10, 31)
     assert agency_eligibility(paused, REGISTRY, later - dt.timedelta(days=1)).eligible is False
@@ -119,24 +119,31 @@ def test_a_pausing_absence_moves_the_date_by_its_length() -> None:
     [
         (("annual-leave", dt.date(2023, 3, 1), dt.date(2023, 4, 29)), 0),
         (("training", dt.date(2023, 3, 1), dt.date(2023, 4, 29)), 0),
-        (("sickness", dt.date(2023, 3, 1), dt.date(2023, 3, 27)), 0),
-        (("sickness", dt.date(2023, 3, 1), dt.date(2023, 3, 28)), 28),
-        # A pause that holds the original date moves it by its whole length too.
-        (("parental", dt.date(2025, 8, 1), dt.date(2025, 9, 29)), 60),
-        # A pause after the date changes nothing.
-        (("parental", dt.date(2025, 9, 1), dt.date(2025, 10, 30)), 0),
+        # Statutory leave within employment counts as experience, however long (it pauses the
+        # clock of due dates all the same: the two flags are separate).
+        (("sickness", dt.date(2023, 3, 1), dt.date(2023, 3, 28)), 0),
+        (("parental", dt.date(2023, 3, 1), dt.date(2023, 4, 29)), 0),
+        (("bereavement", dt.date(2023, 3, 1), dt.date(2023, 4, 29)), 0),
+        (("other", dt.date(2023, 3, 1), dt.date(2023, 4, 29)), 0),
+        # Unpaid leave and career breaks do not count, whatever their length.
+        (("unpaid", dt.date(2023, 3, 1), dt.date(2023, 3, 3)), 3),
+        (("unpaid", dt.date(2023, 3, 1), dt.date(2023, 3, 28)), 28),
+        # A spell that holds the original date moves it by its whole length too.
+        (("career-break", dt.date(2025, 8, 1), dt.date(2025, 9, 29)), 60),
+        # A spell after the date changes nothing.
+        (("career-break", dt.date(2025, 9, 1), dt.date(2025, 10, 30)), 0),
     ],
 )
-def test_only_pausing_absences_move_the_date(
+def test_only_absences_that_do_not_count_as_service_move_the_date(
     absence: tuple[str, dt.date, dt.date], shift: int
 ) -> None:
     result = agency_eligibility(record(absences=(absence,)), REGISTRY, dt.date(2026, 6, 1))
     assert result.from_date == THREE_YEARS + dt.timedelta(days=shift)
 
 
-def test_a_second_pause_reached_only_after_the_first_moved_the_date_counts_too() -> None:
-    first = ("parental", dt.date(2023, 3, 1), dt.date(2023, 4, 29))  # 60 days: to 2025-10-31
-    second = ("sickness", dt.date(2025, 10, 15), dt.date(2025, 11, 13))  # 30 more days
+def test_a_second_spell_reached_only_after_the_first_moved_the_date_counts_too() -> None:
+    first = ("career-break", dt.date(2023, 3, 1), dt.date(2023, 4, 29))  # 60 days: to 2025-10-31
+    second = ("unpaid", dt.date(2025, 10, 15), dt.date(2025, 11, 13))  # 30 more days
     result = agency_eligibility(record(absences=(first, second)), REGISTRY, dt.date(2026, 6, 1))
     assert result.from_date == THREE_YEARS + dt.timedelta(days=90)
 
@@ -426,7 +433,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root.mkdir()
     people = [
         record("eligible"),
-        record("paused", absences=(("parental", dt.date(2023, 3, 1), dt.date(2023, 4, 29)),)),
+        record("paused", absences=(("career-break", dt.date(2023, 3, 1), dt.date(2023, 4, 29)),)),
         record("adult", service="adults"),
         record("gone", left=Leaving(dt.date(2025, 3, 31), "resigned")),
         graduate(id="late", evidence=CPD_EVIDENCE[1:]),

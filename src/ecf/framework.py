@@ -16,7 +16,9 @@ entry.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +33,7 @@ __all__ = [
     "QUALIFICATION",
     "AbsenceKind",
     "AppealWindow",
+    "CpdRules",
     "EvidenceKind",
     "Framework",
     "FrameworkRegistry",
@@ -124,11 +127,20 @@ class EvidenceKind:
 
 @attrs.frozen
 class AbsenceKind:
-    """A kind of absence, and whether a long one pauses the clock."""
+    """A kind of absence: whether a long one pauses the clock, and whether it counts as service.
+
+    Attributes:
+        pauses: A spell of it lasting the framework's threshold or longer stops the clock of
+            the stage's due dates.
+        counts_as_service: Its days count as post-qualifying experience for agency eligibility
+            (statutory leave within employment does; unpaid leave and career breaks do not).  A
+            framework file that leaves it out counts the kind as service.
+    """
 
     id: str
     title: str
     pauses: bool
+    counts_as_service: bool = True
     verified: bool = True
     source: str = ""
 
@@ -214,6 +226,60 @@ class AppealWindow:
     source: str = ""
 
 
+_MONTH_DAY = re.compile(r"(\d\d)-(\d\d)")
+#: A year in which every month-day a framework may name exists (29 February may not).
+_COMMON_YEAR = 2025
+
+
+def _month_day(value: str) -> tuple[int, int] | None:
+    """``"12-01"`` as ``(12, 1)``; None when it is not a day every year has."""
+    match = _MONTH_DAY.fullmatch(value)
+    if match is None:
+        return None
+    month, day = int(match[1]), int(match[2])
+    try:
+        dt.date(_COMMON_YEAR, month, day)
+    except ValueError:
+        return None
+    return month, day
+
+
+@attrs.frozen
+class CpdRules:
+    """Social Work England's CPD, per registration year, as data (SWE will consult on changes).
+
+    Attributes:
+        year_starts: The first day of every registration year, ``MM-DD`` (``12-01``: 1 December
+            to 30 November).
+        renewal_opens: The day the renewal window opens (and its reminder), ``MM-DD``; a
+            practitioner who first registered on or after it in a registration year owes no
+            CPD at that year's renewal.
+        min_records: The CPD records each registration year needs.
+        min_peer_reflected: How many of them are reflected on with a peer.
+    """
+
+    year_starts: str = "12-01"
+    renewal_opens: str = "09-01"
+    min_records: int = 2
+    min_peer_reflected: int = 1
+    verified: bool = True
+    source: str = ""
+
+    def year(self, day: dt.date) -> tuple[dt.date, dt.date]:
+        """The registration year holding ``day``: its first and last days."""
+        month, first = _month_day(self.year_starts) or (12, 1)
+        start = dt.date(day.year, month, first)
+        if start > day:
+            start = start.replace(year=day.year - 1)
+        return start, start.replace(year=start.year + 1) - dt.timedelta(days=1)
+
+    def renewal_opens_in(self, start: dt.date) -> dt.date:
+        """The day renewal opens in the registration year beginning on ``start``."""
+        month, first = _month_day(self.renewal_opens) or (9, 1)
+        opens = dt.date(start.year, month, first)
+        return opens if opens >= start else opens.replace(year=start.year + 1)
+
+
 #: The outcomes of a framework file that lists none (a council's file written before outcomes
 #: were data): the national baseline's, as ``baseline-2026.toml`` spells them.
 DEFAULT_OUTCOMES: tuple[dict[str, Any], ...] = (
@@ -244,6 +310,8 @@ class Framework:
     Attributes:
         version: The id enrolments pin (``baseline-2026``).
         pause_threshold_days: A pausing absence this long or longer stops the clock.
+        cpd: Social Work England's CPD per registration year (the ``[cpd]`` table; a file
+            without one has the national baseline's).
         extends: The version this one was built on, if any.
         file: The file it was loaded from.
     """
@@ -257,6 +325,7 @@ class Framework:
     outcomes: tuple[OutcomeDef, ...] = ()
     reason_codes: tuple[ReasonCode, ...] = ()
     appeal_window: AppealWindow = AppealWindow()
+    cpd: CpdRules = CpdRules()
     pause_threshold_days: int = 28
     extends: str | None = None
     file: str | None = None
@@ -384,6 +453,7 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
     for i, sset in enumerate(fw.standard_sets):
         dupes(sset.standards, f"standard_sets[{i}].standards")
     problems.extend(_check_decision_data(fw, known, file))
+    problems.extend(_check_cpd(fw.cpd, file))
     if fw.pause_threshold_days <= 0:
         problems.append(
             Problem(
@@ -395,6 +465,27 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
         )
     if not fw.next_stages(QUALIFICATION):
         problems.append(Problem(f"no stage follows '{QUALIFICATION}'", "stages", None, file))
+    return problems
+
+
+def _check_cpd(cpd: CpdRules, file: str | None) -> list[Problem]:
+    """The ``[cpd]`` table: days every year has, and minimums that can be met."""
+    problems = [
+        Problem("must be a month and day every year has, MM-DD", f"cpd.{name}", value, file)
+        for name, value in (("year_starts", cpd.year_starts), ("renewal_opens", cpd.renewal_opens))
+        if _month_day(value) is None
+    ]
+    if cpd.min_records < 0:
+        problems.append(Problem("must be 0 or more", "cpd.min_records", cpd.min_records, file))
+    if not 0 <= cpd.min_peer_reflected <= max(cpd.min_records, 0):
+        problems.append(
+            Problem(
+                "must be from 0 to min_records",
+                "cpd.min_peer_reflected",
+                cpd.min_peer_reflected,
+                file,
+            )
+        )
     return problems
 
 

@@ -126,14 +126,19 @@ def neutral_absence_kind(kind: str, frameworks: Iterable[Framework] = ()) -> str
     """An absence kind that does not reveal health, with the same effect on due dates.
 
     A kind outside :data:`SPECIAL_ABSENCE_KINDS` is returned as it is.  A special one becomes
-    ``other`` when it pauses the clock alike (as in the baseline), else the first kind of the
-    frameworks that is not special and pauses alike.
+    ``other`` when it pauses the clock and counts as service alike (as in the baseline), else
+    the first kind of the frameworks that is not special and does both alike.
     """
     if kind not in SPECIAL_ABSENCE_KINDS:
         return kind
     known = [k for fw in frameworks for k in fw.absence_kinds]
-    pauses = next((k.pauses for k in known if k.id == kind), True)
-    alike = [k.id for k in known if k.id not in SPECIAL_ABSENCE_KINDS and k.pauses == pauses]
+    # Alike in both flags: the due dates and the agency experience stay the same.
+    effect = next(((k.pauses, k.counts_as_service) for k in known if k.id == kind), (True, True))
+    alike = [
+        k.id
+        for k in known
+        if k.id not in SPECIAL_ABSENCE_KINDS and (k.pauses, k.counts_as_service) == effect
+    ]
     if not known or NEUTRAL_ABSENCE_KIND in alike:
         return NEUTRAL_ABSENCE_KIND
     return alike[0] if alike else NEUTRAL_ABSENCE_KIND

@@ -22,6 +22,10 @@ A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`
     within ``grace_days`` of it.
 ``distinct-authors``
     pieces of ``evidence`` by at least ``min`` different people, by ``by``.
+``per-registration-year``
+    in each Social Work England registration year that overlaps the stage up to the as-of date,
+    at least ``min`` CPD records and ``peer`` of them reflected on with a peer (default: the
+    framework's ``[cpd]`` data), judged as :mod:`ecf.cpd` judges them.
 ``all-of`` / ``any-of``
     groups of other rules of the same file, by id.
 
@@ -42,6 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 import attrs
 
 from ecf._convert import structure
+from ecf.cpd import cpd_year, registration_years
 from ecf.errors import EcfError, Problem
 from ecf.findings import (
     CATEGORIES,
@@ -429,6 +434,98 @@ class DistinctAuthorsRule(RuleBase):
 
 
 @attrs.frozen
+class PerRegistrationYearRule(RuleBase):
+    """CPD in each Social Work England registration year the stage has run through.
+
+    Each registration year that overlaps the stage, from its start up to the as-of date, needs
+    ``min`` CPD records and ``peer`` of them reflected on with a peer (default: the framework's
+    ``[cpd]`` table), judged by :func:`ecf.cpd.cpd_year`, as the workforce report judges them.
+    A year is exempt when it began before the record began (ecf does not hold the whole year:
+    an existing member of staff's CPD before onboarding is not in it) or when the practitioner
+    first registered in it on or after the day renewal opens (no CPD is due at its renewal).
+    A year that has ended short is missed; the open one is pending until its end.
+    """
+
+    kind: ClassVar[str] = "per-registration-year"
+    #: A peer reflection is a CPD record that names who it was with.
+    ECF_FIELDS: ClassVar[frozenset[str]] = frozenset({"evidence.by"})
+    id: str
+    min: int | None = None
+    peer: int | None = None
+
+    def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
+        """Judge each registration year from the stage start to the as-of date."""
+        rules = ctx.framework.cpd
+        if self.min is not None:
+            rules = attrs.evolve(rules, min_records=self.min)
+        if self.peer is not None:
+            rules = attrs.evolve(rules, min_peer_reflected=self.peer)
+        began = ctx.record.began
+        judged = []
+        exempt = []
+        for start, end in registration_years(ctx.enrolment.start, ctx.as_of, rules):
+            year = cpd_year(ctx.record, start, ctx.as_of, rules)
+            if began is not None and start < began:
+                exempt.append(f"{start} to {end} (begun before the record)")
+            elif not year.due:
+                opens = year.renewal_opens
+                exempt.append(f"{start} to {end} (first registered on or after {opens})")
+            else:
+                judged.append(year)
+        short = [y for y in judged if not y.met and y.end < ctx.as_of]
+        open_year = next((y for y in judged if y.end >= ctx.as_of), None)
+        used = [e for y in judged for e in y.records]
+        need = f"{rules.min_records} CPD records, {rules.min_peer_reflected} with a peer"
+        status: FindingStatus
+        behind = False
+        deadline: dt.date | None
+        if short:
+            status = "missed"
+            first = short[0]
+            message = (
+                f"short in the registration year {first.start} to {first.end}: "
+                f"{_plural(len(first.records), 'CPD record')}, {len(first.peer)} with a peer; "
+                f"it needed {' and '.join(first.missing())}"
+                + (f"; {_plural(len(short) - 1, 'more year')} short" if len(short) > 1 else "")
+            )
+            deadline = first.end
+        elif open_year is not None and not open_year.met:
+            status = "pending"
+            message = (
+                f"{_plural(len(open_year.records), 'CPD record')}, {len(open_year.peer)} with a "
+                f"peer, in the registration year {open_year.start} to {open_year.end}; needs "
+                f"{' and '.join(open_year.missing())} by {open_year.end}"
+            )
+            deadline = open_year.end
+            behind = _behind(
+                len(open_year.records),
+                rules.min_records,
+                open_year.start,
+                open_year.end,
+                ctx.as_of,
+            )
+        else:
+            status = "met"
+            message = (
+                f"{need} in each of {_plural(len(judged), 'registration year')} so far"
+                if judged
+                else "no registration year to judge so far"
+            )
+            deadline = judged[-1].end if judged else None
+        if exempt:
+            message += "; not judged: " + ", ".join(exempt)
+        return _finding(
+            self,
+            status,
+            message,
+            evidence=_ids(used),
+            standards=_cited(used, self.standards),
+            deadline=deadline,
+            behind=behind,
+        )
+
+
+@attrs.frozen
 class GroupRule(RuleBase):
     """All (``all-of``) or any (``any-of``) of other rules of the same file."""
 
@@ -494,6 +591,7 @@ BUILTIN_KINDS: dict[str, type[Any]] = {
         FrequencyRule,
         PresenceRule,
         DistinctAuthorsRule,
+        PerRegistrationYearRule,
         GroupRule,
         AnyOfRule,
     )
@@ -624,8 +722,11 @@ def _check_refs(
                     f"rule '{rule.id}': unknown rule in group", f"{path}.rules[{j}]", member, file
                 )
             )
-    if getattr(rule, "min", 1) < 1:
+    if (least := getattr(rule, "min", 1)) is not None and least < 1:
         out.append(Problem(f"rule '{rule.id}': must be at least 1", f"{path}.min", rule.min, file))
+    peer = getattr(rule, "peer", None)
+    if peer is not None and not 0 <= peer <= (getattr(rule, "min", None) or fw.cpd.min_records):
+        out.append(Problem(f"rule '{rule.id}': must be from 0 to min", f"{path}.peer", peer, file))
     # Bounded, so that evaluating never loops without end (every <= 0) nor leaves the calendar.
     for field in ("grace_days", "before_days"):
         days: int = getattr(rule, field, 0)

@@ -6,18 +6,20 @@
   - ``statutory-2024`` (in force 31 Oct 2024): at least 3 years' post-qualifying experience in
     English local authority child and family social work while registered; the ASYE and the ECF
     count.  ecf counts the calendar time from the first stage's start to the as-of date (or the
-    day the practitioner left), less pausing absences (a choice: a long absence is not
-    experience).
+    day the practitioner left), less the gaps between employers and the absences whose kind
+    does not count as service (the framework's ``counts_as_service``: statutory leave within
+    employment, such as parental or sick leave, counts whatever its length; unpaid leave and
+    career breaks do not, whatever theirs).
   - ``consultation-2023``: for those who qualified on or after 1 April 2024, 5 years' experience
     and a completed (passed) ASYE or ECF year 1; those who qualified earlier are not covered by
     it and are reported as eligible.
 
 * **Social Work England CPD readiness**: per registration year (1 December to 30 November), at
-  least 2 CPD records, at least one reflected on with a peer; renewal opens on 1 September.  A
-  CPD record counts as reflected on with a peer when it names who it was with (``by``) (a
-  choice: the record holds no other trace of the peer).  No CPD is due at the renewal of a
-  registration year in which the practitioner first registered on or after 1 September (the
-  record's ``registered`` date; FACTS.md 6: they only pay the fee at that renewal).
+  least 2 CPD records, at least one reflected on with a peer; renewal opens on 1 September: the
+  framework's ``[cpd]`` data, judged by :mod:`ecf.cpd` (which says what counts as reflected on
+  with a peer).  No CPD is due at the renewal of a registration year in which the practitioner
+  first registered on or after 1 September (the record's ``registered`` date; FACTS.md 6: they
+  only pay the fee at that renewal).
 
 * **Retention**: leavers by the stage they were in when they left, with reasons.
 """
@@ -31,8 +33,10 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ecf._convert import register_json
+from ecf.cpd import cpd_year
+from ecf.framework import CpdRules
 from ecf.items import in_force
-from ecf.timeline import Pause, add_months, pauses
+from ecf.timeline import Pause, add_months
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -76,10 +80,32 @@ register_json(AgencyEligibility, rename={"from_date": "from"})
 
 
 def _not_counted(record: Record, registry: FrameworkRegistry) -> list[Pause]:
-    """Spells that add no experience: long absences that pause, and gaps between employers."""
+    """Spells that add no experience, merged where they overlap or adjoin.
+
+    They are the absences of kinds that do not count as service, whatever their length, and the
+    gaps between employers.  Statutory leave within employment (parental, sickness...) counts,
+    however long: whether a kind counts is the framework's ``counts_as_service`` flag, separate
+    from ``pauses``.  A retracted absence counts for nothing.
+    """
     fw = registry.get(record.enrolments[0].framework)
-    spells = [*pauses(record.absences, fw), *(Pause(a, b) for a, b in record.gaps())]
-    return sorted(spells, key=lambda p: p.first)
+    absences = in_force(record).absences
+    spells = sorted(
+        [
+            *(
+                (a.first, a.last)
+                for a in absences
+                if (kind := fw.absence_kind(a.kind)) is not None and not kind.counts_as_service
+            ),
+            *record.gaps(),
+        ]
+    )
+    merged: list[list[dt.date]] = []
+    for first, last in spells:
+        if merged and first <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [Pause(first, last) for first, last in merged]
 
 
 def _experience_until(record: Record, registry: FrameworkRegistry, until: dt.date) -> int:
@@ -157,10 +183,14 @@ def agency_eligibility(
     return AgencyEligibility(record.id, rules, ok, when, days, reason)
 
 
-def registration_year(day: dt.date) -> tuple[dt.date, dt.date]:
-    """The Social Work England registration year holding ``day``: 1 December to 30 November."""
-    start_year = day.year if day.month == 12 else day.year - 1  # noqa: PLR2004
-    return dt.date(start_year, 12, 1), dt.date(start_year + 1, 11, 30)
+def registration_year(day: dt.date, rules: CpdRules | None = None) -> tuple[dt.date, dt.date]:
+    """The Social Work England registration year holding ``day`` (1 December to 30 November).
+
+    Args:
+        day: Any day.
+        rules: The framework's CPD data (default: the national baseline's).
+    """
+    return (rules or CpdRules()).year(day)
 
 
 @attrs.frozen
@@ -178,16 +208,36 @@ class CpdReadiness:
     due: bool = True
 
 
-def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
+def _cpd_rules(record: Record, registry: FrameworkRegistry | None) -> CpdRules:
+    """The CPD data of the framework the record's latest stage pins (or the registry's current)."""
+    if registry is None:
+        return CpdRules()
+    version = record.enrolments[-1].framework if record.enrolments else None
+    return registry.get(version).cpd
+
+
+def cpd_readiness(
+    record: Record, as_of: dt.date, registry: FrameworkRegistry | None = None
+) -> CpdReadiness:
     """Whether the record holds the CPD renewal needs for this registration year.
 
-    A practitioner who first registered (``record.registered``) on or after 1 September of the
-    registration year, up to its last day, owes no CPD at that year's renewal: ``due`` is false
-    and they are ready.
+    The registration year, the records it needs and the day renewal opens are the framework's
+    ``[cpd]`` data (:class:`ecf.framework.CpdRules`), judged by :func:`ecf.cpd.cpd_year`.  A
+    practitioner who first registered (``record.registered``) on or after the day renewal opens
+    in the registration year, up to its last day, owes no CPD at that year's renewal: ``due`` is
+    false and they are ready.
+
+    Args:
+        record: The practitioner's record.
+        as_of: The day judged: its registration year, records up to it.
+        registry: The frameworks; the CPD data of the version the latest stage pins.  Without
+            one, the national baseline's.
     """
-    start, end = registration_year(as_of)
-    renewal_opens = dt.date(end.year, 9, 1)
-    if record.registered is not None and renewal_opens <= record.registered <= end:
+    year = cpd_year(record, as_of, as_of, _cpd_rules(record, registry))
+    start, end = year.start, year.end
+    renewal_open = as_of >= year.renewal_opens
+    opens = f"{year.renewal_opens:%-d %B}"
+    if not year.due:
         return CpdReadiness(
             record.id,
             start,
@@ -195,25 +245,17 @@ def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
             (),
             (),
             ready=True,
-            renewal_open=as_of >= renewal_opens,
+            renewal_open=renewal_open,
             message=(
-                f"first registered on {record.registered}, on or after 1 September of the "
+                f"first registered on {record.registered}, on or after {opens} of the "
                 f"registration year {start} to {end}: no CPD is due at its renewal"
             ),
             due=False,
         )
-    held = in_force(record).evidence  # a retracted item counts for nothing
-    cpd = [e for e in held if e.kind == "cpd" and start <= e.date <= min(end, as_of)]
-    peer = [e for e in cpd if e.by]
-    ready = len(cpd) >= 2 and bool(peer)  # noqa: PLR2004
-    renewal_open = as_of >= renewal_opens
-    missing = []
-    if len(cpd) < 2:  # noqa: PLR2004
-        missing.append(f"{2 - len(cpd)} more CPD record{'s' if len(cpd) == 0 else ''}")
-    if not peer:
-        missing.append("one reflected on with a peer")
+    ready = year.met
+    missing = year.missing()
     message = (
-        f"{len(cpd)} CPD records in {start} to {end}, {len(peer)} with a peer"
+        f"{len(year.records)} CPD records in {start} to {end}, {len(year.peer)} with a peer"
         + ("" if ready else f"; needs {' and '.join(missing)}")
         + (f"; renewal is open until {end}" if renewal_open and not ready else "")
     )
@@ -221,8 +263,8 @@ def cpd_readiness(record: Record, as_of: dt.date) -> CpdReadiness:
         record.id,
         start,
         end,
-        tuple(e.id for e in cpd),
-        tuple(e.id for e in peer),
+        tuple(e.id for e in year.records),
+        tuple(e.id for e in year.peer),
         ready,
         renewal_open,
         message,

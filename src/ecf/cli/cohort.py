@@ -281,7 +281,7 @@ def workforce(
     rows: list[dict[str, Any]] = []
     for record in loaded.records:
         agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
-        cpd = wf.cpd_readiness(record, when)
+        cpd = wf.cpd_readiness(record, when, registry)
         rows.append(
             {
                 "id": record.id if key is None else export.pseudonym(key, record.id),
