@@ -140,7 +140,7 @@ def test_baseline_alone_without_a_council() -> None:
     assert result.council is None
     assert {f.assessor for f in result.findings} == {"baseline"}
     assert len(result.findings) == 10
-    assert all(f.version == "baseline-2026.1" for f in result.findings)
+    assert all(f.version == "baseline-2026.2" for f in result.findings)
 
 
 def test_an_allowed_plugin_runs_and_its_findings_carry_its_name(

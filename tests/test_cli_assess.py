@@ -95,7 +95,7 @@ def write_council(folder: Path, text: str = COUNCIL) -> Path:
 def proposed(folder: Path) -> Path:
     """The baseline with 4 direct observations instead of 3, and no CPD rule."""
     text = BASELINE_FILE.read_text(encoding="utf-8")
-    text = text.replace('version = "baseline-2026.1"', 'version = "proposed-1"')
+    text = text.replace('version = "baseline-2026.2"', 'version = "proposed-1"')
     text = text.replace("min = 3", "min = 4", 1)
     text = text[: text.index('[[rules]]\nid = "cpd-records"')]
     path = folder / "new.toml"
@@ -137,7 +137,7 @@ def test_assess_json_ready(tmp_path: Path) -> None:
     assert first == {
         "rule": "direct-observations",
         "assessor": "baseline",
-        "version": "baseline-2026.1",
+        "version": "baseline-2026.2",
         "status": "met",
         "message": "3 of 3 direct observations by the final review (due 2026-09-01)",
         "evidence": ["ev-010", "ev-020", "ev-030"],
@@ -167,7 +167,7 @@ def test_assess_exits_0_when_not_met(tmp_path: Path) -> None:
     assert text[1].startswith("(a recommendation only")
     # Missed rules come first; rules that do not apply are not shown.
     assert text[2] == (
-        "  !!  direct-observations [baseline baseline-2026.1]: "
+        "  !!  direct-observations [baseline baseline-2026.2]: "
         "2 of 3 direct observations by the final review (due 2026-09-01); missing 1"
     )
     assert text[3] == "      evidence: ev-010, ev-020"
@@ -184,7 +184,7 @@ def test_assess_as_of_moves_the_recommendation(tmp_path: Path) -> None:
     (behind,) = [f for f in at_deadline["findings"] if f["behind"]]
     assert behind["rule"] == "direct-observations"
     text = ok("assess", path, "--as-of", FINAL).stdout
-    assert "direct-observations [baseline baseline-2026.1]: 2 of 3" in text
+    assert "direct-observations [baseline baseline-2026.2]: 2 of 3" in text
     assert "missing 1 (behind pace)" in text
     today = as_json(ok("assess", path, "--json"))
     assert today["as_of"] == dt.date.today().isoformat()  # noqa: DTZ011 - the CLI's today
@@ -362,7 +362,7 @@ def test_plugins_lists_the_baseline(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 def test_rules_check_the_shipped_baseline() -> None:
     result = ok("rules", "check", BASELINE_FILE)
-    assert result.stdout == f"{BASELINE_FILE}: ok (baseline-2026.1, 10 rules)\n"
+    assert result.stdout == f"{BASELINE_FILE}: ok (baseline-2026.2, 10 rules)\n"
     ok("rules", "check", BASELINE_FILE, "--version", "baseline-2026")
 
 
@@ -383,7 +383,7 @@ def test_rules_check_bad_files(tmp_path: Path) -> None:
     malformed.write_text('version = "x\n', encoding="utf-8")
     result = run("rules", "check", BASELINE_FILE, unknown_kind, circular, malformed)
     assert result.exit_code == 2
-    assert result.stdout == f"{BASELINE_FILE}: ok (baseline-2026.1, 10 rules)\n"
+    assert result.stdout == f"{BASELINE_FILE}: ok (baseline-2026.2, 10 rules)\n"
     lines = errors(result)
     assert len(lines) == 3
     assert lines[0].startswith(f"error: {unknown_kind}: rules[0].kind: rule 'do': unknown kind")

@@ -672,7 +672,7 @@ def baseline() -> RuleSet:
 
 def test_the_shipped_baseline_file_loads() -> None:
     rs = baseline()
-    assert rs.version == "baseline-2026.1"
+    assert rs.version == "baseline-2026.2"
     assert rs.framework == "baseline-2026"
     assert rs.file == str(BASELINE_FILE)
     assert [r.id for r in rs.rules] == [
@@ -705,7 +705,7 @@ def test_baseline_complete_asye_is_ready_as_of_the_final_review() -> None:
         "annual-reviews": "not-applicable",
         "cpd-records": "not-applicable",
     }
-    assert all(f.assessor == "baseline" and f.version == "baseline-2026.1" for f in findings)
+    assert all(f.assessor == "baseline" and f.version == "baseline-2026.2" for f in findings)
     assert recommend(findings) == "ready"
 
 

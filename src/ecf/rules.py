@@ -603,7 +603,7 @@ class RuleSet:
     """A versioned set of rules, loaded from one file.
 
     Attributes:
-        version: The rule set's version (``baseline-2026.1``); each finding carries it.
+        version: The rule set's version (``baseline-2026.2``); each finding carries it.
         framework: The framework version it was written for.
         rules: The rules, in an order where a group comes after its members.
     """
