@@ -26,7 +26,17 @@ from ecf.council import Council, StageAssessors
 from ecf.plugin_manager import HOOKS, NOT_INSTALLED
 from ecf.store import create
 from ecf.testing import check_assessor
-from test_assessors import FINAL, GOOD, PERSONAL, REGISTRY, by_assessor, council, make_record
+from test_assessors import (
+    EXPLODING,
+    EXPLODING_RULES,
+    FINAL,
+    GOOD,
+    PERSONAL,
+    REGISTRY,
+    by_assessor,
+    council,
+    make_record,
+)
 from test_rules import BASELINE_FILE
 
 if TYPE_CHECKING:
@@ -390,47 +400,12 @@ def test_the_commands_warn_once_of_an_allowed_plugin_that_did_not_load(
 
 # 5. Every rule set runs through the isolation guard, the council's own included.
 
-EXPLODING = """\
-    from typing import ClassVar
-
-    import attrs
-
-    from ecf import hookimpl
-
-
-    @attrs.frozen
-    class ExplodingRule:
-        kind: ClassVar[str] = "explode"
-        id: str
-        title: str = ""
-        stages: tuple[str, ...] = ()
-        services: tuple[str, ...] = ()
-        standards: tuple[str, ...] = ()
-
-        def evaluate(self, ctx, results):
-            raise ValueError("cannot judge Alex Example at 1 Secret Street")
-
-
-    @hookimpl
-    def ecf_rule_kinds():
-        return {"explode": ExplodingRule}
-"""
-
-OWN_RULES = """\
-version = "own-1"
-framework = "baseline-2026"
-
-[[rules]]
-id = "boom"
-kind = "explode"
-"""
-
 
 def test_a_council_rule_kind_that_raises_does_not_sink_the_command(
     site: Site, tmp_path: Path
 ) -> None:
     (module,) = site.install("ecf-exploding", "1.0", {"exploding": EXPLODING})
-    cfg = write_council(tmp_path / "council", "baseline", "exploding", rules=OWN_RULES)
+    cfg = write_council(tmp_path / "council", "baseline", "exploding", rules=EXPLODING_RULES)
     folder = write_records(tmp_path / "records", 1)
     assessed = run("assess", folder / "r0.toml", "--council", cfg, "--as-of", FINAL.isoformat())
     assert assessed.exit_code == 0, assessed.output
