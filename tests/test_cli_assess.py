@@ -145,6 +145,7 @@ def test_assess_json_ready(tmp_path: Path) -> None:
         "deadline": FINAL,
         "behind": False,
         "category": "practitioner",
+        "override": None,
     }
     by_rule = {f["rule"]: f for f in data["findings"]}
     assert by_rule["annual-reviews"]["status"] == "not-applicable"
@@ -207,6 +208,7 @@ def test_assess_with_a_council(tmp_path: Path) -> None:
         "deadline": "2027-09-01",
         "behind": False,
         "category": "practitioner",
+        "override": None,
     }
     assert by_rule["observers"]["assessor"] == "council:E09000030"
     assert by_rule["observers"]["status"] == "met"

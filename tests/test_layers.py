@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.hookspecs",
             "ecf.rules",
             "ecf.plugin_manager",
+            "ecf.tuning",
             "ecf.assessors",
             "ecf.plugins",
             "ecf.plugins.baseline",

@@ -659,6 +659,7 @@ def test_finding_to_json() -> None:
         "deadline": "2026-09-01",
         "behind": True,
         "category": "practitioner",
+        "override": None,
     }
     assert to_json(attrs.evolve(f, deadline=None))["deadline"] is None
 

@@ -53,6 +53,7 @@ from ecf.plugin_manager import (
 from ecf.privacy import check_fields, view
 from ecf.progression import framework_for, timeline_for
 from ecf.rules import RuleSet, evaluate, load_rules
+from ecf.tuning import tuned
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -281,7 +282,8 @@ def assess(
         record: A valid record.
         registry: The frameworks.
         as_of: The assessment date.
-        council: The council's configuration: allow-list, settings, its own rule files.
+        council: The council's configuration: allow-list, settings, its own rule files, its
+            overrides of single rules (:mod:`ecf.tuning`; never applied to ``rules``).
         plugins: The plugin manager (default: :func:`get_plugins`).
         rules: Rule sets to judge with *instead of* every plugin's and the council's rule files
             (a what-if); Python assessors still run.
@@ -293,9 +295,8 @@ def assess(
         ``council:CODE`` or ``proposed``).
 
     Raises:
-        EcfError: the record's framework is unknown, or a council rule file is invalid (it
-            cannot be read or checked: ``ecf rules check`` reports the same before any record
-            is assessed).
+        EcfError: the record's framework is unknown, or a council rule file or override is
+            invalid (``ecf rules check`` and :func:`ecf.tuning.check_council` say so first).
     """
     plugins = plugins or get_plugins()
     ctx = context_for(record, registry, as_of, council)
@@ -318,7 +319,9 @@ def assess(
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)
             for rs in sets:
-                findings.extend(_judge_guarded(name, rs, pctx, views, declared))
+                findings.extend(
+                    _judge_guarded(name, tuned(rs, council, ctx.framework), pctx, views, declared)
+                )
         for impl in plugins.impls("ecf_assess", name):
             run = functools.partial(_call_assess, impl)
             findings.extend(_run_guarded(name, version, "ecf_assess", views(pctx, declared), run))
@@ -326,7 +329,7 @@ def assess(
     if proposed is None and council is not None:
         own = f"council:{council.code}"
         judged.extend(
-            (own, _load_rules(p, ctx.framework, kinds))
+            (own, tuned(_load_rules(p, ctx.framework, kinds), council, ctx.framework))
             for p in council.rule_files_for(ctx.stage.id)
         )
     judged.extend(("proposed", rs) for rs in proposed or [])

@@ -31,6 +31,7 @@ __all__ = [
     "Context",
     "Finding",
     "FindingStatus",
+    "Override",
     "Recommendation",
     "recommend",
     "support_gaps",
@@ -99,6 +100,44 @@ class Context:
 
 
 @attrs.frozen
+class Override:
+    """How a council changed the rule behind a finding (``[rules.ID]`` in its ``council.toml``).
+
+    Attributes:
+        council: The council's code.
+        enabled: ``False``: the council switched the rule off (its finding is
+            ``not-applicable``).
+        reason: Why, in the council's words (required to switch a rule off).
+        params: The parameters the council set, as its file gives them (``{"min": 2}``).
+        was: Those parameters as the rule set had them.
+    """
+
+    council: str
+    enabled: bool = True
+    reason: str | None = None
+    params: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    was: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def describe(self) -> str:
+        """One line for people: ``council E09000030: min 3 -> 2 (reason)``."""
+        if not self.enabled:
+            return f"switched off by council {self.council}: {self.reason}"
+        changes = ", ".join(
+            f"{k} {_shown(self.was.get(k))} -> {_shown(v)}" for k, v in self.params.items()
+        )
+        why = f" ({self.reason})" if self.reason else ""
+        return f"council {self.council} set {changes}{why}"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + "}"
+    return "(none)" if value is None else str(value)
+
+
+@attrs.frozen
 class Finding:
     """What one rule found.
 
@@ -116,6 +155,8 @@ class Finding:
         category: ``practitioner`` (what the practitioner must show) or ``support`` (what the
             employer must give: a missed one is a support gap, never the practitioner's
             failure, and never counts towards the recommendation).
+        override: How the council changed the rule that made it, if it did (shown with the
+            finding, so that a reader knows the national rule was not applied as shipped).
     """
 
     rule: str
@@ -128,6 +169,7 @@ class Finding:
     deadline: dt.date | None = None
     behind: bool = False
     category: Category = "practitioner"
+    override: Override | None = None
 
 
 def recommend(findings: Iterable[Finding]) -> Recommendation:

@@ -31,6 +31,7 @@ from ecf.limits import load_toml
 __all__ = [
     "HOLIDAY_CALENDARS",
     "QUALIFICATION",
+    "REVIEW_CADENCES",
     "AbsenceKind",
     "AppealWindow",
     "CpdRules",
@@ -40,6 +41,7 @@ __all__ = [
     "MilestoneDef",
     "OutcomeDef",
     "ReasonCode",
+    "ReviewCadence",
     "Service",
     "StageDef",
     "Standard",
@@ -61,6 +63,12 @@ _DATA = Path(__file__).parent / "data" / "frameworks"
 #: The holiday calendars an appeal window may exclude: a name in a framework file, and the
 #: ``holidays`` package's country and subdivision it stands for.
 HOLIDAY_CALENDARS: dict[str, tuple[str, str]] = {"england": ("GB", "ENG")}
+
+#: How review milestones are dated (docs/domain.md): ``pro-rata`` by the service accrued, as
+#: every milestone (the default); ``calendar`` by calendar months from the stage's start,
+#: shifted by pauses.  The final review or assessment stays pro rata either way.
+ReviewCadence = Literal["pro-rata", "calendar"]
+REVIEW_CADENCES: tuple[ReviewCadence, ...] = ("pro-rata", "calendar")
 
 
 @attrs.frozen
@@ -310,6 +318,8 @@ class Framework:
     Attributes:
         version: The id enrolments pin (``baseline-2026``).
         pause_threshold_days: A pausing absence this long or longer stops the clock.
+        review_cadence: How review milestones are dated: ``pro-rata`` (the default) or
+            ``calendar`` (:data:`ReviewCadence`); a council's setting replaces it.
         cpd: Social Work England's CPD per registration year (the ``[cpd]`` table; a file
             without one has the national baseline's).
         extends: The version this one was built on, if any.
@@ -327,6 +337,7 @@ class Framework:
     appeal_window: AppealWindow = AppealWindow()
     cpd: CpdRules = CpdRules()
     pause_threshold_days: int = 28
+    review_cadence: ReviewCadence = "pro-rata"
     extends: str | None = None
     file: str | None = None
     _stages: dict[str, StageDef] = attrs.field(init=False, repr=False, eq=False)

@@ -275,7 +275,7 @@ def framework_for(
 
     The one place a council's settings change the framework, so that status, timelines,
     calendars, cohort rows and assessments count the same days: ``pause_threshold_days``
-    replaces the framework's threshold for a pausing absence.
+    replaces the framework's threshold for a pausing absence, ``review_cadence`` its cadence.
 
     Raises:
         FrameworkError: when the pinned version is unknown.
@@ -283,6 +283,8 @@ def framework_for(
     fw = registry.get(enrolment.framework)
     if settings is not None and settings.pause_threshold_days is not None:
         fw = attrs.evolve(fw, pause_threshold_days=settings.pause_threshold_days)
+    if settings is not None and settings.review_cadence is not None:
+        fw = attrs.evolve(fw, review_cadence=settings.review_cadence)
     return fw
 
 

@@ -10,7 +10,8 @@ A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`
 
 ``count``
     at least ``min`` pieces of ``evidence`` (kinds), optionally citing ``standard``, by ``by``
-    (a milestone id, or ``end`` for the stage's expected end), dated on or after ``after``.
+    (a milestone id, or ``end`` for the stage's expected end), dated on or after ``after``;
+    each milestone of ``held`` recorded as held (``ecf review``) counts as one more piece.
 ``coverage``
     every standard of the standard ``sets`` evidenced at least ``min`` times, by ``by``.
 ``frequency``
@@ -45,7 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
-from ecf._convert import structure
+from ecf._convert import structure, unstructure
 from ecf.cpd import cpd_year, registration_years
 from ecf.errors import EcfError, Problem
 from ecf.findings import (
@@ -56,17 +57,19 @@ from ecf.findings import (
     Context,
     Finding,
     FindingStatus,
+    Override,
     Recommendation,
     recommend,
 )
 from ecf.framework import SERVICES, Framework
 from ecf.limits import load_toml
-from ecf.records import Evidence  # noqa: TC001
+from ecf.records import Evidence, HeldMilestone  # noqa: TC001
 from ecf.timeline import Period, judged_windows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from ecf.council import RuleOverride
     from ecf.timeline import Window
 
 __all__ = [
@@ -83,6 +86,7 @@ __all__ = [
     "evaluate",
     "load_rules",
     "recommend",
+    "tune",
 ]
 
 
@@ -210,6 +214,7 @@ class CountRule(RuleBase):
     after: str | None = None
     standard: str | None = None
     author: str | None = None
+    held: tuple[str, ...] = ()
 
     @property
     def ECF_FIELDS(self) -> frozenset[str]:  # noqa: N802 - the name every assessor declares with
@@ -228,12 +233,18 @@ class CountRule(RuleBase):
             and (since is None or e.date >= since)
             and (deadline is None or e.date <= deadline)
         ]
-        have = len(used)
+        held = self._held(ctx, {e.date for e in used}, since, deadline)
+        have = len(used) + len(held)
         status = _status(have >= self.min, deadline, ctx.as_of)
         what = _kinds(ctx, self.evidence) + (f" citing {self.standard}" if self.standard else "")
         missing = f"; missing {self.min - have}" if have < self.min else ""
         by = _by_text(ctx, self.by, deadline)
-        message = f"{min(have, self.min)} of {self.min} {what} {by}{missing}"
+        counted = (
+            f" (held: {', '.join(f'the {_milestone(ctx, m.id)} on {m.date}' for m in held)})"
+            if held
+            else ""
+        )
+        message = f"{min(have, self.min)} of {self.min} {what} {by}{missing}{counted}"
         behind = status == "pending" and _behind(
             have, self.min, ctx.counted_from, deadline, ctx.as_of
         )
@@ -246,6 +257,34 @@ class CountRule(RuleBase):
             deadline=deadline,
             behind=behind,
         )
+
+    def _held(
+        self,
+        ctx: Context,
+        dated: set[dt.date],
+        since: dt.date | None,
+        deadline: dt.date | None,
+    ) -> list[HeldMilestone]:
+        """The milestones of ``held`` recorded as held in the window, one piece each.
+
+        A held milestone counts once, as a piece of evidence would; one held on the day of a
+        piece of counted evidence is that meeting's own record, counted already.
+        """
+        if not self.held:
+            return []
+        found: dict[str, HeldMilestone] = {}
+        for m in ctx.record.milestones:
+            if (
+                m.stage == ctx.stage.id
+                and m.id in self.held
+                and m.retracted is None
+                and ctx.enrolment.start <= m.date <= ctx.as_of
+                and (since is None or m.date >= since)
+                and (deadline is None or m.date <= deadline)
+                and m.date not in dated
+            ):
+                found.setdefault(m.id, m)
+        return sorted(found.values(), key=lambda m: m.date)
 
 
 @attrs.frozen
@@ -606,6 +645,8 @@ class RuleSet:
         version: The rule set's version (``baseline-2026.2``); each finding carries it.
         framework: The framework version it was written for.
         rules: The rules, in an order where a group comes after its members.
+        overrides: A council's overrides of its rules, by rule id (:func:`tune`): each
+            finding of such a rule carries its override.
     """
 
     version: str
@@ -613,6 +654,7 @@ class RuleSet:
     framework: str
     rules: tuple[Any, ...]
     file: str | None = None
+    overrides: dict[str, Override] = attrs.field(factory=dict, hash=False)
 
     def applies(self, rule: Any, ctx: Context) -> bool:
         """Whether a rule is for this stage (named by id or alias) and service."""
@@ -712,9 +754,14 @@ def _check_refs(
             out.append(
                 Problem(f"rule '{rule.id}': unknown milestone", f"{path}.{field}", value, file)
             )
-    for j, ms in enumerate(getattr(rule, "at", ())):
-        if ms not in milestones:
-            out.append(Problem(f"rule '{rule.id}': unknown milestone", f"{path}.at[{j}]", ms, file))
+    for field in ("at", "held"):
+        for j, ms in enumerate(getattr(rule, field, ())):
+            if ms not in milestones or (field == "held" and ms == "end"):
+                out.append(
+                    Problem(
+                        f"rule '{rule.id}': unknown milestone", f"{path}.{field}[{j}]", ms, file
+                    )
+                )
     for j, member in enumerate(getattr(rule, "rules", ())):
         if member not in ids:
             out.append(
@@ -849,13 +896,119 @@ def evaluate(rules: RuleSet, ctx: Context, assessor: str = "baseline") -> tuple[
     """Every rule of a set judged on one context, in file order (groups after their members)."""
     results: dict[str, Finding] = {}
     for rule in rules.rules:
+        override = rules.overrides.get(rule.id)
         if not rules.applies(rule, ctx):
+            override = None  # the rule is not this stage's: its override is not either
             finding = Finding(
                 rule.id, "", "", "not-applicable", f"not applicable to {ctx.stage.id}"
             )
+        elif override is not None and not override.enabled:
+            finding = Finding(rule.id, "", "", "not-applicable", override.describe())
         else:
             finding = rule.evaluate(ctx, results)
         results[rule.id] = attrs.evolve(
-            finding, assessor=assessor, version=rules.version, category=_category(rule, finding)
+            finding,
+            assessor=assessor,
+            version=rules.version,
+            category=_category(rule, finding),
+            override=override,
         )
     return tuple(results.values())
+
+
+#: The fields of a rule a council may not override: its identity, and whom it judges (a support
+#: rule made a practitioner one would count the employer's gaps against the practitioner).
+FIXED_FIELDS = frozenset({"id", "category"})
+
+
+def _tuned(
+    rule: Any, params: Mapping[str, Any], framework: Framework, ids: set[str], file: str | None
+) -> tuple[Any, list[Problem]]:
+    """A rule with a council's parameters, checked as its rule file's rules are checked."""
+    cls = type(rule)
+    where = f"rules.{rule.id}"
+    names = [a.name for a in attrs.fields(cls)]
+    problems: list[Problem] = []
+    for key, value in params.items():
+        if key in FIXED_FIELDS:
+            message = f"rule '{rule.id}': {key} may not be overridden"
+            problems.append(Problem(message, f"{where}.{key}", value, file))
+        elif key not in names:
+            known = ", ".join(sorted(set(names) - FIXED_FIELDS))
+            kind = getattr(cls, "kind", cls.__name__)
+            message = f"rule '{rule.id}': unknown parameter of a {kind} rule (known: {known})"
+            problems.append(Problem(message, f"{where}.{key}", value, file))
+    if problems:
+        return rule, problems
+    body = unstructure(rule)
+    body.update(params)
+    try:
+        tuned = structure(body, cls, error=RuleError, file=file)
+    except EcfError as exc:
+        return rule, [
+            attrs.evolve(
+                p, path=f"{where}.{p.path}".rstrip("."), message=f"rule '{rule.id}': {p.message}"
+            )
+            for p in exc.problems
+        ]
+    checked = _check_refs(tuned, 0, framework, ids, file)
+    return tuned, [attrs.evolve(p, path=where + p.path.removeprefix("rules[0]")) for p in checked]
+
+
+def tune(
+    rules: RuleSet,
+    overrides: Iterable[RuleOverride],
+    council: str,
+    framework: Framework,
+    *,
+    file: str | None = None,
+) -> RuleSet:
+    """A rule set with a council's overrides of single rules (``[rules.ID]`` in council.toml).
+
+    A rule switched off makes a ``not-applicable`` finding that gives the council's reason; a
+    rule with other parameters is rebuilt with them and checked as a rule file is (types,
+    milestones, evidence kinds, standards, bounds).  Every finding of an overridden rule says
+    how the council changed it (:class:`ecf.findings.Override`).  An override naming a rule
+    this set does not hold is left for the other sets (:func:`ecf.assessors.check_council`
+    reports one that no set holds).
+
+    Args:
+        rules: The rule set as shipped (a plugin's, or the council's own).
+        overrides: The council's overrides (:attr:`ecf.council.Council.overrides`).
+        council: The council's code, which each override names.
+        framework: The framework the rules are checked against.
+        file: The council file, for messages.
+
+    Raises:
+        RuleError: naming the file, the entry (``rules.ID``) and the field of every problem:
+            an unknown parameter, a value of the wrong type or out of bounds, a reference to
+            an unknown milestone, evidence kind or standard, a fixed field (``id``,
+            ``category``).
+    """
+    by_id = {r.id: r for r in rules.rules}
+    ids = set(by_id)
+    applied: dict[str, Override] = {}
+    problems: list[Problem] = []
+    for override in overrides:
+        rule = by_id.get(override.rule)
+        if rule is None:
+            continue
+        if not override.enabled:
+            applied[rule.id] = Override(council, enabled=False, reason=override.reason)
+            continue
+        tuned, bad = _tuned(rule, override.params, framework, ids, file)
+        problems.extend(bad)
+        was = {k: unstructure(getattr(rule, k, None)) for k in override.params}
+        by_id[rule.id] = tuned
+        applied[rule.id] = Override(
+            council, reason=override.reason, params=dict(override.params), was=was
+        )
+    if problems:
+        raise RuleError(problems)
+    if not applied:
+        return rules
+    return attrs.evolve(
+        rules,
+        rules=_order(list(by_id.values()), rules.file),
+        overrides={**rules.overrides, **applied},
+    )

@@ -30,7 +30,7 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from ecf.framework import Framework, StageDef
+    from ecf.framework import Framework, MilestoneDef, StageDef
     from ecf.records import Absence, PatternChange
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Window",
     "add_months",
     "agreed_due",
+    "calendar_due",
     "clock_date",
     "due_date",
     "frequency_windows",
@@ -381,6 +382,40 @@ class StageTimeline:
     pauses: tuple[Pause, ...]
 
 
+def calendar_due(start: dt.date, months: int, paused: Sequence[Pause] = ()) -> dt.date:
+    """A review due by calendar months from ``start``, shifted by pauses (``calendar`` cadence).
+
+    The working pattern does not move it: a part-timer's 3-month review is due 3 calendar
+    months after the start, later only by the days paused.  Full-time with no pauses, it is
+    :func:`due_date`'s date.
+
+    >>> calendar_due(dt.date(2025, 9, 1), 3)
+    datetime.date(2025, 12, 1)
+    """
+    return clock_date(start, (add_months(start, months) - start).days, paused)
+
+
+def _computed_due(
+    ms: MilestoneDef,
+    last: MilestoneDef | None,
+    start: dt.date,
+    cadence: str,
+    hours: Sequence[PatternChange],
+    paused: Sequence[Pause],
+) -> dt.date | None:
+    """A milestone's computed due date under a review cadence (BASELINE.md; docs/domain.md).
+
+    ``pro-rata``: by the service accrued (:func:`due_date`).  ``calendar``: every review by
+    calendar months shifted by pauses (:func:`calendar_due`), except the stage's last dated
+    milestone (its final review or assessment), which stays pro rata.
+    """
+    if ms.months is None:
+        return None
+    if cadence == "calendar" and (last is None or ms.id != last.id):
+        return calendar_due(start, ms.months, paused)
+    return due_date(start, ms.months, hours, paused)
+
+
 def stage_timeline(
     stage: StageDef,
     start: dt.date,
@@ -401,6 +436,8 @@ def stage_timeline(
     ``agreed`` maps a milestone id to the date people agreed for it: that milestone is due on
     the agreed date moved by the pauses that start before it (:func:`agreed_due`), not on the
     computed one (both are kept); a milestone with no due date of its own may have one too.
+    Under the framework's ``review_cadence = "calendar"`` the reviews are computed by calendar
+    months shifted by pauses, the last dated milestone still pro rata (:func:`calendar_due`).
     """
     held = held or {}
     agreed = agreed or {}
@@ -410,7 +447,7 @@ def stage_timeline(
     last = stage.last_dated
     milestones = []
     for ms in stage.milestones:
-        computed = None if ms.months is None else due_date(start, ms.months, hours, paused)
+        computed = _computed_due(ms, last, start, framework.review_cadence, hours, paused)
         on = agreed.get(ms.id)
         due = computed if on is None else agreed_due(start, on, paused)
         if due is not None and extended_until is not None and last is not None and ms.id == last.id:

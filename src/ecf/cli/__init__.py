@@ -405,12 +405,21 @@ def load_valid(file: Path) -> Record:
 
 
 def council_config(path: Path | None) -> Council | None:
-    """The council configuration at ``path``, if one was given."""
+    """The council configuration at ``path``, if one was given, with its rule overrides checked.
+
+    A council that tunes single rules (``[rules.ID]``) has them checked against the rules they
+    tune here, once, before any record is read (:func:`ecf.assessors.check_council`).
+    """
     if path is None:
         return None
     from ecf.council import load_council
 
-    return load_council(path)
+    council = load_council(path)
+    if council.overrides:
+        from ecf.tuning import check_council
+
+        check_council(council, state().registry)
+    return council
 
 
 def warn_unavailable(council: Council | None, plugins: Plugins) -> None:

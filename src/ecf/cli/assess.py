@@ -121,6 +121,11 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
             f"gap{'' if result.support_gaps == 1 else 's'}; never the practitioner's failure):"
         )
         _print_findings(support)
+    tuned = [(f, f.override) for f in result.findings if f.override is not None]
+    if tuned:
+        click.echo("Council overrides (rules not applied as shipped):")
+        for f, override in tuned:
+            click.echo(f"  {f.rule} [{f.assessor} {f.version}]: {override.describe()}")
 
 
 def _print_findings(findings: list[Finding]) -> None:
@@ -129,7 +134,8 @@ def _print_findings(findings: list[Finding]) -> None:
             continue
         behind = " (behind pace)" if f.behind else ""
         source = f"{f.assessor} {f.version}".strip()  # no version: a plugin not installed
-        click.echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}")
+        tuned = " (council override)" if f.override is not None else ""
+        click.echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}{tuned}")
         if f.evidence:
             click.echo(f"      evidence: {', '.join(f.evidence)}")
         if f.standards:
