@@ -240,7 +240,8 @@ class CountRule(RuleBase):
         missing = f"; missing {self.min - have}" if have < self.min else ""
         by = _by_text(ctx, self.by, deadline)
         counted = (
-            f" (held: {', '.join(f'the {_milestone(ctx, m.id)} on {m.date}' for m in held)})"
+            "; counted as held: "
+            + " and ".join(f"{_milestone(ctx, m.id)} on {m.date}" for m in held)
             if held
             else ""
         )
