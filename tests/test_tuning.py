@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -28,9 +29,6 @@ from ecf.store import create
 from ecf.subject_access import subject_access
 from ecf.tuning import check_council
 from test_rules import BASELINE_FILE, complete
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 D = dt.date
 START = D(2025, 9, 1)
@@ -457,3 +455,18 @@ def test_evidence_unrelated_to_a_tuned_rule_is_unchanged(tmp_path: Path) -> None
     rec = attrs.evolve(record(), evidence=(*record().evidence, extra))
     found = by_rule(rec, write(tmp_path))
     assert "ev-999" in found["direct-observations"].evidence
+
+
+def test_the_example_council_loads_and_tunes() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "councils" / "tuned.toml"
+    council = load_council(path)
+    check_council(council, REGISTRY, PLUGINS)
+    assert council.settings.review_cadence == "calendar"
+    assert [(o.rule, o.enabled) for o in council.overrides] == [
+        ("pqs-coverage", False),
+        ("critical-reflections", True),
+    ]
+    found = by_rule(record(), path)
+    assert found["pqs-coverage"].status == "not-applicable"
+    assert found["critical-reflections"].override.params == {"grace_days": 42}
+    assert found["critical-reflections"].override.was == {"grace_days": 28}
