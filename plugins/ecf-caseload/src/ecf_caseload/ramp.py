@@ -7,7 +7,8 @@ A record holds its caseload in its ``[extra]`` table, one entry per recording::
     cases = 4
 
 A rule names the milestones where each step ends and the share of a full caseload allowed up to
-each (the Newham ramp, FACTS.md 1: 25% to 3 months, 50% by 6, 70% by 9, 90% by 12)::
+each (the Newham ramp, ecf's docs/domain.md "Supervision": 25% to 3 months, 50% by 6, 70% by 9,
+90% by 12)::
 
     [[rules]]
     id = "caseload-ramp"
