@@ -470,3 +470,19 @@ def test_the_example_council_loads_and_tunes() -> None:
     assert found["pqs-coverage"].status == "not-applicable"
     assert found["critical-reflections"].override.params == {"grace_days": 42}
     assert found["critical-reflections"].override.was == {"grace_days": 28}
+
+
+def test_ecf_rules_check_a_council(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = write(tmp_path)
+    result = runner.invoke(main, ["rules", "check", "--council", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{good}: ok (2 rule overrides)\n"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TUNED.replace("min = 2", "mins = 2"), encoding="utf-8")
+    result = runner.invoke(main, ["rules", "check", "--council", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {bad}: rules.direct-observations.mins: ")
+    result = runner.invoke(main, ["rules", "check"])
+    assert result.exit_code == 2
+    assert "give rule FILES to check, or --council FILE" in result.output

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ecf.council import Council as Council
     from ecf.council import CouncilError as CouncilError
     from ecf.council import CouncilSettings as CouncilSettings
+    from ecf.council import RuleOverride as RuleOverride
     from ecf.council import load_council as load_council
     from ecf.editor import Editor as Editor
     from ecf.editor import create as create
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     from ecf.store import read_record as read_record
     from ecf.timeline import due_date as due_date
     from ecf.timeline import stage_timeline as stage_timeline
+    from ecf.tuning import check_council as check_council
     from ecf.validation import check_record as check_record
 
 #: Where each public name lives, by module: the one table of the facade.
@@ -131,6 +133,9 @@ _WHERE: dict[str, str] = {
     "get_plugins": "ecf.plugin_manager",
     "hookimpl": "ecf.hookspecs",
     "what_if": "ecf.assessors",
+    # a council's tuning of single rules ([rules.ID] in council.toml)
+    "RuleOverride": "ecf.council",
+    "check_council": "ecf.tuning",
     # output
     "to_json": "ecf._convert",
 }

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ecf.assessors import Assessment
     from ecf.findings import Finding
+    from ecf.plugin_manager import Plugins
 
 
 @click.command()
@@ -190,17 +191,26 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument("files", nargs=-1, required=True, type=COUNCIL)
+@click.argument("files", nargs=-1, type=COUNCIL)
 @click.option(
     "--version", "version", help="The framework version to check against (default: current)."
 )
-def rules_check(files: tuple[Path, ...], version: str | None) -> None:
+@click.option(
+    "--council",
+    "council_file",
+    type=COUNCIL,
+    help="Also check a council.toml: its rule files and its [rules.ID] overrides.",
+)
+def rules_check(files: tuple[Path, ...], version: str | None, council_file: Path | None) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
     from ecf.assessors import get_plugins
     from ecf.errors import EcfError
     from ecf.limits import load_toml
     from ecf.rules import BUILTIN_KINDS, RuleError, load_rules_data
 
+    if not files and council_file is None:
+        msg = "give rule FILES to check, or --council FILE"
+        raise click.UsageError(msg)
     registry = state().registry
     found = get_plugins()
     # The kinds plugins add: the plugins are imported only when a file uses a kind not built in.
@@ -227,8 +237,33 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
                 click.echo(f"error: {line}", err=True)
         else:
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+    if council_file is not None:
+        bad += _check_council(council_file, found)
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _check_council(path: Path, found: Plugins) -> int:
+    """Check a council file's rule files and overrides; the number of files that failed."""
+    from ecf.council import load_council
+    from ecf.errors import EcfError
+    from ecf.rules import load_rules
+    from ecf.tuning import check_council
+
+    try:
+        council = load_council(path)
+        framework = state().registry.get(council.framework)
+        kinds, _ = found.rule_kinds(found.allowed(council.plugins))
+        for own in council.all_rule_files():  # checked as the assessments will load them
+            load_rules(own, framework, kinds)
+        check_council(council, state().registry, found)
+    except EcfError as exc:
+        for line in exc.lines():
+            click.echo(f"error: {line}", err=True)
+        return 1
+    count = len(council.overrides)
+    click.echo(f"{path}: ok ({count} rule override{'' if count == 1 else 's'})")
+    return 0
 
 
 def _kinds_used(data: Mapping[str, Any]) -> set[str]:
