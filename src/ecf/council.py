@@ -83,7 +83,7 @@ class RuleOverride:
             ``reason``.
         reason: Why; required when the rule is switched off.
         params: The rule's parameters replaced (``{"min": 2}``), checked against the rule's
-            kind when the rules are loaded (:func:`ecf.assessors.check_council`).
+            kind when the rules are loaded (:func:`ecf.tuning.check_council`).
     """
 
     rule: str
@@ -243,7 +243,7 @@ def load_council(path: str | Path) -> Council:
             that does not exist, or an ``[[assess]]`` entry names a plugin that is not in the
             allow-list; a ``[rules.ID]`` override is not a table, switches a rule off without a
             reason or changes nothing.  Whether the rule and its parameters exist is checked
-            against the rules themselves (:func:`ecf.assessors.check_council`).
+            against the rules themselves (:func:`ecf.tuning.check_council`).
     """
     path = Path(path)
     data: Any = load_toml(path, CouncilError)  # within the limits of ecf.limits

@@ -970,7 +970,7 @@ def tune(
     rule with other parameters is rebuilt with them and checked as a rule file is (types,
     milestones, evidence kinds, standards, bounds).  Every finding of an overridden rule says
     how the council changed it (:class:`ecf.findings.Override`).  An override naming a rule
-    this set does not hold is left for the other sets (:func:`ecf.assessors.check_council`
+    this set does not hold is left for the other sets (:func:`ecf.tuning.check_council`
     reports one that no set holds).
 
     Args:

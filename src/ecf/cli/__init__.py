@@ -408,7 +408,7 @@ def council_config(path: Path | None) -> Council | None:
     """The council configuration at ``path``, if one was given, with its rule overrides checked.
 
     A council that tunes single rules (``[rules.ID]``) has them checked against the rules they
-    tune here, once, before any record is read (:func:`ecf.assessors.check_council`).
+    tune here, once, before any record is read (:func:`ecf.tuning.check_council`).
     """
     if path is None:
         return None
