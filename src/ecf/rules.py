@@ -11,7 +11,7 @@ A rule file is data, never code: no ``eval``, no expressions.  Each ``[[rules]]`
 ``count``
     at least ``min`` pieces of ``evidence`` (kinds), optionally citing ``standard``, by ``by``
     (a milestone id, or ``end`` for the stage's expected end), dated on or after ``after``;
-    each milestone of ``held`` recorded as held (``ecf review``) counts as one more piece.
+    each milestone of ``held`` recorded as held (``ecf add review``) counts as one more piece.
 ``coverage``
     every standard of the standard ``sets`` evidenced at least ``min`` times, by ``by``.
 ``frequency``
