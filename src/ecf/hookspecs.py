@@ -32,10 +32,17 @@ if TYPE_CHECKING:
 
     from ecf.findings import Context, Finding
 
-__all__ = ["PROJECT", "hookimpl", "hookspec"]
+__all__ = ["ENTRY_POINTS", "LEGACY_ENTRY_POINTS", "PROJECT", "hookimpl", "hookspec"]
 
-#: The entry-point group and pluggy project name.
+#: The pluggy project name: hooks are ``ecf_*`` and the markers ``ecf_spec``/``ecf_impl``.
 PROJECT = "ecf"
+
+#: The entry-point group plugins register in, named after the distribution (``ecf-social-work``).
+ENTRY_POINTS = "ecf_social_work.assessors"
+
+#: The group used before the distribution was named ``ecf-social-work``: still read, with a
+#: warning, until ecf 1.0.
+LEGACY_ENTRY_POINTS = "ecf"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

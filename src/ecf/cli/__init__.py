@@ -364,7 +364,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ecf")
+@click.version_option(package_name="ecf-social-work", prog_name="ecf")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.option(
     "--framework",
