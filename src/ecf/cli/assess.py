@@ -21,10 +21,11 @@ from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from ecf.assessors import Assessment
+    from ecf.errors import Problem
     from ecf.findings import Finding
 
 
@@ -186,9 +187,17 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, required=True, type=COUNCIL)
 @click.option(
-    "--version", "version", help="The framework version to check against (default: current)."
+    "--framework-version",
+    "version",
+    help="The framework version to check against (default: the file's, else the current one).",
 )
-def rules_check(files: tuple[Path, ...], version: str | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "rules-check/1"): each file, its rules, its problems.',
+)
+def rules_check(files: tuple[Path, ...], version: str | None, as_json: bool) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
     from ecf.assessors import get_plugins
     from ecf.errors import EcfError
@@ -200,6 +209,7 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
     # The kinds plugins add: the plugins are imported only when a file uses a kind not built in.
     plugin_kinds: Mapping[str, type[Any]] | None = None
     bad = 0
+    rows: list[dict[str, object]] = []
     for file in files:
         try:
             data = load_toml(file, RuleError)
@@ -217,12 +227,36 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
             rs = load_rules_data(data, registry.get(data_version), file=str(file), kinds=kinds)
         except EcfError as exc:
             bad += 1
+            if as_json:
+                rows.append(_checked(file, None, None, exc.problems))
+                continue
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
         else:
+            if as_json:
+                rows.append(_checked(file, rs.version, len(rs.rules), ()))
+                continue
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+    if as_json:
+        click.echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _checked(
+    file: Path, version: str | None, count: int | None, problems: Iterable[Problem]
+) -> dict[str, object]:
+    """One file of ``ecf rules check --json``."""
+    from ecf.cli import problems_json
+
+    found = problems_json(problems)
+    return {
+        "file": str(file),
+        "valid": not found,
+        "version": version,
+        "rules": count,
+        "problems": found,
+    }
 
 
 def _kinds_used(data: Mapping[str, Any]) -> set[str]:

@@ -143,7 +143,13 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     help="Also check attached files: inside the record's folder, present, sha256 unchanged "
     "(URLs are not fetched, so not checked).",
 )
-def validate(files: tuple[Path, ...], attachments: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "validate/1"): each file, its id, its problems.',
+)
+def validate(files: tuple[Path, ...], attachments: bool, as_json: bool) -> None:
     """Check record files; print every problem, one per line.
 
     Exit 0 when every file is valid, 2 when any is not.  Attached files are read only with
@@ -151,6 +157,9 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
     """
     from ecf.errors import EcfError
 
+    if as_json:
+        _validate_json(files, attachments=attachments)
+        return
     bad = 0
     for file in files:
         try:
@@ -179,6 +188,41 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
             )
     if bad:
         click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _validate_json(files: tuple[Path, ...], *, attachments: bool) -> None:
+    """``ecf validate --json``: one object on stdout, the same exit code as the text output."""
+    from ecf.cli import problems_json
+    from ecf.errors import EcfError, Problem
+
+    rows: list[dict[str, object]] = []
+    for file in files:
+        problems: list[Problem] = []
+        record_id = None
+        try:
+            record = load_valid(file)
+        except EcfError as exc:
+            problems = list(exc.problems)
+        else:
+            record_id = record.id
+            if attachments:
+                from ecf.attachments import check_attachments
+
+                problems = [
+                    p.with_file(file) for p in check_attachments(record, file.resolve().parent)
+                ]
+        rows.append(
+            {
+                "file": str(file),
+                "id": record_id,
+                "valid": not problems,
+                "problems": problems_json(problems),
+            }
+        )
+    invalid = sum(not row["valid"] for row in rows)
+    click.echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
+    if invalid:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
