@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.rules",
             "ecf.plugin_manager",
             "ecf.assessors",
+            "ecf.guidance",
             "ecf.plugins",
             "ecf.plugins.baseline",
             "ecf.testing",

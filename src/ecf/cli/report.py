@@ -21,7 +21,8 @@ from ecf.cli.types import COUNCIL, RECORD
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ecf.status import MilestoneStatus
+    from ecf.assessors import Assessment
+    from ecf.status import MilestoneStatus, Status
 
 
 def _fmt(day: dt.date | None) -> str:
@@ -57,10 +58,14 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     st = status_(record, state().registry, as_of or today(), settings=settings)
     recommendation = None
     gaps = 0
-    if council is not None:
+    assessed = None
+    if council is not None or not as_json:
         from ecf.assessors import assess as assess_
+        from ecf.status import CLOSED
 
-        assessed = assess_(record, state().registry, st.as_of, council=council)
+        if council is not None or st.state not in CLOSED:  # the evidence still needed
+            assessed = assess_(record, state().registry, st.as_of, council=council)
+    if council is not None and assessed is not None:
         recommendation, gaps = assessed.recommendation, assessed.support_gaps
     if as_json:
         extra = (
@@ -102,6 +107,24 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         click.echo(
             "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
         )
+    _guidance(st, assessed, file)
+
+
+def _guidance(st: Status, assessed: Assessment | None, file: Path) -> None:
+    """The evidence still needed, and the command to run next (:func:`ecf.guidance.guide`)."""
+    from ecf.guidance import guide
+
+    shown = str(file)
+    advice = guide(st, assessed, shown if shown.isprintable() and " " not in shown else "FILE")
+    if advice.needed:
+        click.echo()
+        click.echo("Evidence still needed:")
+        for finding in advice.needed:
+            click.echo(f"  - {finding.message}")
+    if advice.command is not None:
+        click.echo()
+        click.echo(f"Try: {advice.command}")
+        click.echo(f"     ({advice.why})")
 
 
 @click.command()
