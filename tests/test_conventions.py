@@ -151,13 +151,9 @@ def test_rules_check_json(tmp_path: Path) -> None:
 
 def test_migrate_dry_run_json(tmp_path: Path) -> None:
     record = new_record(tmp_path / "amira.toml")
-    old = ROOT / "tests" / "fixtures"
-    schema1 = next(iter(sorted(old.glob("**/*schema1*.toml"))), None)
-    files = [str(record)]
-    if schema1 is not None:
-        copy = tmp_path / "old.toml"
-        copy.write_bytes(schema1.read_bytes())
-        files.append(str(copy))
+    copy = tmp_path / "old.toml"
+    copy.write_bytes((ROOT / "tests" / "fixtures" / "schema-1.toml").read_bytes())
+    files = [str(record), str(copy)]
     before = {f: Path(f).read_bytes() for f in files}
     result = run("migrate", "--dry-run", "--json", *files)
     assert result.exit_code == 0, result.output
@@ -172,9 +168,10 @@ def test_migrate_dry_run_json(tmp_path: Path) -> None:
         "written": False,
         "backup": None,
     }
-    if schema1 is not None:
-        assert data["files"][1]["needed"] is True
-        assert data["files"][1]["written"] is False
+    assert data["files"][1]["old_schema"] == 1
+    assert data["files"][1]["needed"] is True
+    assert data["files"][1]["written"] is False
+    assert data["files"][1]["backup"] == str(tmp_path / "old.toml.schema1.bak")
     assert {f: Path(f).read_bytes() for f in files} == before
 
 
