@@ -33,3 +33,10 @@ def registry() -> FrameworkRegistry:
 def baseline(registry: FrameworkRegistry) -> Framework:
     """The national baseline framework."""
     return registry.get(BASELINE)
+
+
+@pytest.fixture(autouse=True)
+def _no_council_or_colour_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's ``ECF_COUNCIL`` or ``NO_COLOR`` must not change what the tests see."""
+    for name in ("ECF_COUNCIL", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)

@@ -365,7 +365,7 @@ def test_plugins_lists_the_baseline(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_rules_check_the_shipped_baseline() -> None:
     result = ok("rules", "check", BASELINE_FILE)
     assert result.stdout == f"{BASELINE_FILE}: ok (baseline-2026.2, 10 rules)\n"
-    ok("rules", "check", BASELINE_FILE, "--version", "baseline-2026")
+    ok("rules", "check", BASELINE_FILE, "--framework-version", "baseline-2026")
 
 
 def test_rules_check_bad_files(tmp_path: Path) -> None:

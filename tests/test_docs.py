@@ -137,4 +137,6 @@ def test_the_environment_variables_are_documented(variable: str) -> None:
 
 
 def test_the_entry_point_group_is_documented() -> None:
-    assert f"[project.entry-points.{hookspecs.PROJECT}]" in section("How a plugin is found")
+    found = section("How a plugin is found")
+    assert f'[project.entry-points."{hookspecs.ENTRY_POINTS}"]' in found
+    assert f"`{hookspecs.LEGACY_ENTRY_POINTS}` group" in found

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 import tomli
+from packaging.requirements import Requirement
 
+from ecf._version import DISTRIBUTION, __version__
 from ecf.assessors import Assessment, Plugins, assess, get_plugins
 from ecf.council import Council, load_council
 from ecf.framework import FrameworkRegistry
+from ecf.hookspecs import ENTRY_POINTS
 from ecf.store import read_record
 from ecf.validation import check_record
 
@@ -41,10 +44,12 @@ EXAMPLES = [
 
 
 def entry_points_declared(folder: str) -> list[importlib.metadata.EntryPoint]:
-    """The ``ecf`` entry points a plugin's ``pyproject.toml`` declares."""
+    """The entry points a plugin's ``pyproject.toml`` declares in ecf's group."""
     data = tomli.loads((PLUGINS / folder / "pyproject.toml").read_text(encoding="utf-8"))
-    group = data["project"]["entry-points"]["ecf"]
-    return [importlib.metadata.EntryPoint(name=n, value=v, group="ecf") for n, v in group.items()]
+    group = data["project"]["entry-points"][ENTRY_POINTS]
+    return [
+        importlib.metadata.EntryPoint(name=n, value=v, group=ENTRY_POINTS) for n, v in group.items()
+    ]
 
 
 @pytest.fixture
@@ -87,8 +92,18 @@ def test_each_plugin_declares_its_entry_point_and_depends_on_ecf(
 ) -> None:
     data = tomli.loads((PLUGINS / folder / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["project"]["name"] == dist
-    assert data["project"]["entry-points"]["ecf"] == {name: module}
-    assert "ecf" in data["project"]["dependencies"]
+    assert data["project"]["entry-points"][ENTRY_POINTS] == {name: module}
+    assert "ecf" not in data["project"]["entry-points"]
+    # ecf under its published name, with a range that admits this version and not the next
+    # minor one (the hook API may change between 0.x minors).
+    (requirement,) = [Requirement(r) for r in data["project"]["dependencies"]]
+    assert requirement.name == DISTRIBUTION
+    assert __version__ in requirement.specifier
+    major, minor, _ = (int(part) for part in __version__.split("."))
+    assert f"{major}.{minor + 1}.0" not in requirement.specifier
+    (testing, _) = [Requirement(r) for r in data["project"]["optional-dependencies"]["test"]]
+    assert testing.name == DISTRIBUTION
+    assert testing.specifier == requirement.specifier
     assert data["build-system"]["build-backend"] == "hatchling.build"
     assert (PLUGINS / folder / "src" / module / "rules.toml").is_file()
     assert (PLUGINS / folder / "README.md").is_file()
@@ -176,3 +191,14 @@ def test_a_council_rule_file_may_use_the_caseload_kind(plugins: Plugins, tmp_pat
     own = [f for f in result.findings if f.assessor == "council:E09000025"]
     assert [(f.rule, f.status) for f in own] == [("strict-ramp", "missed")]
     assert "above 50% of a full caseload of 10 (5 cases)" in own[0].message
+
+
+@pytest.mark.parametrize("folder", ["..", *(folder for folder, *_ in EXAMPLES)])
+def test_the_project_and_each_plugin_carry_the_full_mit_licence(folder: str) -> None:
+    text = (PLUGINS / folder / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n\nCopyright (c) 2026 The ecf developers\n")
+    assert "Permission is hereby granted, free of charge" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in text
+    data = tomli.loads((PLUGINS / folder / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["license"] == "MIT"
+    assert data["project"]["license-files"] == ["LICENSE"]

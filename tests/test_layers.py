@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf._arguments",
         ),
     ),
-    ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items")),
+    ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items", "ecf.project")),
     ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments")),
     (
         "career engine",
@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.plugin_manager",
             "ecf.tuning",
             "ecf.assessors",
+            "ecf.guidance",
             "ecf.plugins",
             "ecf.plugins.baseline",
             "ecf.testing",

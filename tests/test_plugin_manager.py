@@ -19,7 +19,7 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from ecf import cohort
+from ecf import cohort, hookspecs
 from ecf.assessors import AUTOLOAD_ENV, LOAD_ENV, PluginInfo, assess, get_plugins
 from ecf.cli import main
 from ecf.council import Council, StageAssessors
@@ -59,7 +59,13 @@ class Site:
         self.root = root
         self.modules: list[str] = []
 
-    def install(self, dist: str, version: str, plugins: dict[str, str]) -> list[str]:
+    def install(
+        self,
+        dist: str,
+        version: str,
+        plugins: dict[str, str],
+        group: str = hookspecs.ENTRY_POINTS,
+    ) -> list[str]:
         """Install distribution ``dist`` with one entry-point plugin per name; its modules."""
         stem = dist.replace("-", "_")
         info = self.root / f"{stem}-{version}.dist-info"
@@ -67,7 +73,7 @@ class Site:
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
         )
-        lines = ["[ecf]"]
+        lines = [f"[{group}]"]
         modules = []
         for name, source in plugins.items():
             module = f"{stem}_{name}"
@@ -421,3 +427,19 @@ def test_a_council_rule_kind_that_raises_does_not_sink_the_command(
     assert scanned.exit_code == 0, scanned.output
     (row,) = json.loads(scanned.stdout)["records"]
     assert row["reasons"] == ["council:E09000030:rules: error"]
+
+
+def test_a_plugin_in_the_old_ecf_group_runs_with_a_warning_naming_it(
+    site: Site, tmp_path: Path
+) -> None:
+    site.install("ecf-old", "1.0", {"old": GOOD}, group=hookspecs.LEGACY_ENTRY_POINTS)
+    cfg = write_council(tmp_path / "council", "baseline", "old")
+    record = write_records(tmp_path / "records", 1) / "r0.toml"
+    assessed = run("assess", record, "--council", cfg, "--as-of", FINAL.isoformat())
+    assert assessed.exit_code == 0, assessed.output
+    assert "caseload [old 1.0]" in assessed.stdout
+    assert assessed.stderr == (
+        "warning: plugin 'old' (ecf-old (ecf_old_old)) is registered in the deprecated "
+        "entry-point group 'ecf'; register it in 'ecf_social_work.assessors' (the old group "
+        "is read until ecf 1.0)\n"
+    )

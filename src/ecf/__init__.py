@@ -147,7 +147,9 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import version  # noqa: PLC0415
 
-        return version("ecf")
+        from ecf._version import DISTRIBUTION  # noqa: PLC0415
+
+        return version(DISTRIBUTION)
     if name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value

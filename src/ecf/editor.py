@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -750,7 +751,13 @@ class Editor:
         """Check the whole record and write it, if it changed (once, when the block is left)."""
         if self.changed:
             record = ensure_valid(self._record, self._registry, self._today, file=str(self.path))
+            before = len(self._opened.record.history)
             self._opened = store.save(self._opened, record, fresh=self._fresh)
+            # The record id and the actions only: a path or a detail may name the person.
+            actions = ", ".join(e.action for e in record.history[before:])
+            _LOG.info("%s: written (%s)", record.id, actions or "no history entry")
+        else:
+            _LOG.debug("%s: unchanged, not written", self._record.id)
 
     def _entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
         return HistoryEntry(stamp(self._clock), self._by, action, detail, item=item)
@@ -790,6 +797,9 @@ class Editor:
         """Keep a changed record, once it is valid."""
         self._record = ensure_valid(record, self._registry, self._today, file=str(self.path))
         return record
+
+
+_LOG = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager

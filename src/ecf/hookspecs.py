@@ -1,8 +1,9 @@
 """The hooks an ``ecf`` plugin may implement: specs only, each with its docstring.
 
-A plugin is a module (or object) found through the ``ecf`` entry-point group::
+A plugin is a module (or object) found through the ``ecf_social_work.assessors`` entry-point
+group::
 
-    [project.entry-points.ecf]
+    [project.entry-points."ecf_social_work.assessors"]
     my-council = "my_council_plugin"
 
 and implements any of these hooks, marked with :data:`ecf.hookimpl`.  The national baseline is
@@ -32,10 +33,17 @@ if TYPE_CHECKING:
 
     from ecf.findings import Context, Finding
 
-__all__ = ["PROJECT", "hookimpl", "hookspec"]
+__all__ = ["ENTRY_POINTS", "LEGACY_ENTRY_POINTS", "PROJECT", "hookimpl", "hookspec"]
 
-#: The entry-point group and pluggy project name.
+#: The pluggy project name: hooks are ``ecf_*`` and the markers ``ecf_spec``/``ecf_impl``.
 PROJECT = "ecf"
+
+#: The entry-point group plugins register in, named after the distribution (``ecf-social-work``).
+ENTRY_POINTS = "ecf_social_work.assessors"
+
+#: The group used before the distribution was named ``ecf-social-work``: still read, with a
+#: warning, until ecf 1.0.
+LEGACY_ENTRY_POINTS = "ecf"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

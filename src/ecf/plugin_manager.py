@@ -3,7 +3,8 @@
 This module is long because finding plugins from metadata, refusing the malformed ones and
 loading the allowed ones on demand are one piece of state: the plugin manager.
 
-Plugins are found through the ``ecf`` entry-point group (pluggy's model: specs in
+Plugins are found through the ``ecf_social_work.assessors`` entry-point group (and, with a
+warning, the older ``ecf`` group, until ecf 1.0) (pluggy's model: specs in
 :mod:`ecf.hookspecs`, implementations marked with :data:`ecf.hookimpl`).  The national baseline
 is an ordinary plugin, ``baseline``, always available.
 
@@ -32,6 +33,7 @@ import difflib
 import importlib
 import importlib.metadata
 import inspect
+import logging
 import os
 import traceback
 from collections.abc import Mapping
@@ -42,6 +44,7 @@ import attrs
 import pluggy
 
 from ecf import hookspecs
+from ecf._version import DISTRIBUTION
 from ecf.findings import Finding
 from ecf.privacy import check_fields
 from ecf.rules import BUILTIN_KINDS
@@ -61,6 +64,7 @@ __all__ = [
     "call",
     "error_finding",
     "get_plugins",
+    "installed_entry_points",
     "unavailable_finding",
 ]
 
@@ -79,7 +83,9 @@ HOOKS: tuple[str, ...] = tuple(
     )
 )
 #: Why an allowed plugin that no entry point provides did not load.
-NOT_INSTALLED = f"not installed (no entry point of that name in the '{hookspecs.PROJECT}' group)"
+NOT_INSTALLED = (
+    f"not installed (no entry point of that name in the '{hookspecs.ENTRY_POINTS}' group)"
+)
 _PREFIX = f"{hookspecs.PROJECT}_"
 #: Where the import machinery lives: its frames say nothing about where a plugin failed.
 _IMPORTLIB = Path(importlib.__file__ or "").parent
@@ -346,8 +352,8 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     Nothing is imported: each plugin is imported when first needed (see :class:`Plugins`).
 
     Args:
-        entry_points: The entry points to consider (default: the installed ``ecf`` group);
-            tests pass their own.
+        entry_points: The entry points to consider (default: the installed ones, see
+            :func:`installed_entry_points`); tests pass their own.
 
     Returns:
         The manager and, for every plugin found, its name, version and origin; those refused
@@ -356,7 +362,7 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     if entry_points is None:
-        entry_points = importlib.metadata.entry_points(group=hookspecs.PROJECT)
+        entry_points = installed_entry_points()
     only = os.environ.get(LOAD_ENV)
     limit = None if only is None else {n.strip() for n in only.split(",") if n.strip()}
     autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
@@ -384,9 +390,38 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     return Plugins(manager, found)
 
 
+_LOG = logging.getLogger(__name__)
+
+
+def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
+    """The installed plugins' entry points: ecf's group, then the deprecated ``ecf`` group.
+
+    ecf's group is ``ecf_social_work.assessors`` (:data:`ecf.hookspecs.ENTRY_POINTS`).
+    A plugin only in the old group is found, and a warning (logger ``ecf.plugin_manager``) says
+    to move it; one in both groups is found once.  The old group is read until ecf 1.0.
+    """
+    current = list(importlib.metadata.entry_points(group=hookspecs.ENTRY_POINTS))
+    seen = {(ep.name, _origin(ep)) for ep in current}
+    legacy = [
+        ep
+        for ep in importlib.metadata.entry_points(group=hookspecs.LEGACY_ENTRY_POINTS)
+        if (ep.name, _origin(ep)) not in seen and ep.value != _BUILTIN
+    ]
+    for ep in legacy:
+        _LOG.warning(
+            "plugin '%s' (%s) is registered in the deprecated entry-point group '%s'; "
+            "register it in '%s' (the old group is read until ecf 1.0)",
+            ep.name,
+            _origin(ep),
+            hookspecs.LEGACY_ENTRY_POINTS,
+            hookspecs.ENTRY_POINTS,
+        )
+    return current + legacy
+
+
 def _own_dist() -> importlib.metadata.Distribution | None:
     try:
-        return importlib.metadata.distribution("ecf")
+        return importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return None
 

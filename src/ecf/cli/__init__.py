@@ -142,6 +142,18 @@ def dumps(data: object, indent: int = 2) -> str:
     return json.dumps(to_json(data), indent=indent)
 
 
+def problems_json(problems: Any) -> list[dict[str, str | None]]:
+    """Problems (:class:`ecf.errors.Problem`) for a ``--json`` output: each one's parts and line.
+
+    ``error`` is the line the text output prints; the raw value is not a key of its own, so a
+    personal value is never shown (the line shows a value only where the field allows it).
+    """
+    return [
+        {"file": p.file, "path": p.path or None, "message": p.message, "error": str(p)}
+        for p in problems
+    ]
+
+
 class CliError(click.ClickException):
     """A refusal the CLI reports: one ``error:`` line per problem, and its exit code.
 
@@ -363,9 +375,67 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+#: Set and not empty: no colour, unless ``--color`` (https://no-color.org).
+NO_COLOR_ENV = "NO_COLOR"
+
+
+class _EchoHandler:
+    """Marks the one handler the CLI adds to the ``ecf`` logger (added once per process)."""
+
+
+def _setup_logging(verbose: int) -> None:
+    """Log records of the ``ecf`` logger to stderr: warnings, ``-v`` info, ``-vv`` debug.
+
+    Library log messages name record ids, never people (see ``docs/conventions.md``).  The
+    handler writes through ``click.echo`` when a record is emitted, so it follows the current
+    stderr (a test runner swaps it).
+    """
+    import logging
+
+    class Handler(logging.Handler, _EchoHandler):
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+    logger = logging.getLogger("ecf")
+    if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+        logger.addHandler(Handler())
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    logger.setLevel(levels.get(verbose, logging.DEBUG))
+
+
+def _use_council(ctx: click.Context) -> None:
+    """Make ``$ECF_COUNCIL`` or the project file's council every command's ``--council``.
+
+    Through click's ``default_map``: a command's ``--council FILE`` still wins, and commands
+    without the option ignore it (:func:`ecf.project.find_council` says the order).
+    """
+    from pathlib import Path
+
+    from ecf.project import find_council
+
+    council, source = find_council(None, os.environ, Path.cwd())
+    if council is None:
+        return
+    import logging
+
+    logging.getLogger("ecf.cli").info("council file %s (from %s)", council, source)
+    ctx.default_map = {name: {"council_file": str(council)} for name in COMMANDS}
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ecf")
+@click.version_option(package_name="ecf-social-work", prog_name="ecf")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say more on stderr: -v what ecf does (record ids, never names), -vv debugging detail.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help=f"Colour the output (default: on a terminal, unless ${NO_COLOR_ENV} is set).",
+)
 @click.option(
     "--framework",
     "frameworks",
@@ -377,12 +447,27 @@ class LazyGroup(click.Group):
     "--user", help=f"Who is making the change, for the history (default: ${USER_ENV} or login)."
 )
 @click.pass_context
-def main(ctx: click.Context, debug: bool, frameworks: tuple[str, ...], user: str | None) -> None:
+def main(
+    ctx: click.Context,
+    debug: bool,
+    verbose: int,
+    color: bool | None,
+    frameworks: tuple[str, ...],
+    user: str | None,
+) -> None:
     """Track a social worker's early career: ASYE, ECF years 1-2, expert practitioner.
+
+    A council file given once: $ECF_COUNCIL, or `council = "FILE"` in an ecf.toml in this
+    folder or above; --council on a command wins.
 
     Exit codes: 0 success; 2 bad input (nothing is changed); 3 internal error.
     """
     ctx.obj = _State(debug, frameworks, user)
+    if color is None and os.environ.get(NO_COLOR_ENV):
+        color = False
+    ctx.color = color
+    _setup_logging(verbose)
+    _use_council(ctx)
 
 
 def editing(file: Path) -> AbstractContextManager[Editor]:

@@ -21,10 +21,11 @@ from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from ecf.assessors import Assessment
+    from ecf.errors import Problem
     from ecf.findings import Finding
     from ecf.plugin_manager import Plugins
 
@@ -193,7 +194,9 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, type=COUNCIL)
 @click.option(
-    "--version", "version", help="The framework version to check against (default: current)."
+    "--framework-version",
+    "version",
+    help="The framework version to check against (default: the file's, else the current one).",
 )
 @click.option(
     "--council",
@@ -201,7 +204,15 @@ def rules() -> None:
     type=COUNCIL,
     help="Also check a council.toml: its rule files and its [rules.ID] overrides.",
 )
-def rules_check(files: tuple[Path, ...], version: str | None, council_file: Path | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "rules-check/1"): each file, its rules, its problems.',
+)
+def rules_check(
+    files: tuple[Path, ...], version: str | None, council_file: Path | None, as_json: bool
+) -> None:
     """Check rule files before any record is assessed; exit 2 if any is invalid."""
     from ecf.assessors import get_plugins
     from ecf.errors import EcfError
@@ -216,6 +227,7 @@ def rules_check(files: tuple[Path, ...], version: str | None, council_file: Path
     # The kinds plugins add: the plugins are imported only when a file uses a kind not built in.
     plugin_kinds: Mapping[str, type[Any]] | None = None
     bad = 0
+    rows: list[dict[str, object]] = []
     for file in files:
         try:
             data = load_toml(file, RuleError)
@@ -233,18 +245,29 @@ def rules_check(files: tuple[Path, ...], version: str | None, council_file: Path
             rs = load_rules_data(data, registry.get(data_version), file=str(file), kinds=kinds)
         except EcfError as exc:
             bad += 1
+            if as_json:
+                rows.append(_checked(file, None, None, exc.problems))
+                continue
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
         else:
+            if as_json:
+                rows.append(_checked(file, rs.version, len(rs.rules), ()))
+                continue
             click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if council_file is not None:
-        bad += _check_council(council_file, found)
+        bad += _check_council(council_file, found, rows if as_json else None)
+    if as_json:
+        click.echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
-def _check_council(path: Path, found: Plugins) -> int:
-    """Check a council file's rule files and overrides; the number of files that failed."""
+def _check_council(path: Path, found: Plugins, rows: list[dict[str, object]] | None) -> int:
+    """Check a council file's rule files and overrides; the number of files that failed.
+
+    With ``rows`` (``--json``) the result is appended there instead of printed.
+    """
     from ecf.council import load_council
     from ecf.errors import EcfError
     from ecf.rules import load_rules
@@ -258,12 +281,34 @@ def _check_council(path: Path, found: Plugins) -> int:
             load_rules(own, framework, kinds)
         check_council(council, state().registry, found)
     except EcfError as exc:
+        if rows is not None:
+            rows.append(_checked(path, None, None, exc.problems))
+            return 1
         for line in exc.lines():
             click.echo(f"error: {line}", err=True)
         return 1
     count = len(council.overrides)
+    if rows is not None:
+        rows.append(_checked(path, None, None, ()))
+        return 0
     click.echo(f"{path}: ok ({count} rule override{'' if count == 1 else 's'})")
     return 0
+
+
+def _checked(
+    file: Path, version: str | None, count: int | None, problems: Iterable[Problem]
+) -> dict[str, object]:
+    """One file of ``ecf rules check --json``."""
+    from ecf.cli import problems_json
+
+    found = problems_json(problems)
+    return {
+        "file": str(file),
+        "valid": not found,
+        "version": version,
+        "rules": count,
+        "problems": found,
+    }
 
 
 def _kinds_used(data: Mapping[str, Any]) -> set[str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, FTE, editing, fail, state, today
+from ecf.cli import DATE, FTE, complete, editing, fail, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 @click.option("--id", "record_id", required=True, help="The record's id (letters, digits, . _ -).")
 @click.option("--name", required=True, help="The practitioner's name.")
 @click.option("--qualified", required=True, type=DATE, help="Qualification date.")
-@click.option("--stage", required=True, help="The first stage: asye or ecf-1.")
+@click.option(
+    "--stage",
+    required=True,
+    help="The first stage: asye or ecf-1.",
+    shell_complete=complete.stages,
+)
 @click.option("--start", required=True, type=DATE, help="The stage's first day.")
 @click.option(
     "--fte", type=FTE, help="Working pattern from the start, e.g. 0.6 or 3/5 (default 1)."
@@ -134,6 +139,7 @@ def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
     "--kind",
     required=True,
     help="sickness, parental, bereavement, unpaid, career-break, other, annual-leave, training.",
+    shell_complete=complete.absence_kinds,
 )
 @click.option("--from", "first", required=True, type=DATE, help="First day of absence.")
 @click.option("--to", "last", required=True, type=DATE, help="Last day of absence (inclusive).")
@@ -146,7 +152,12 @@ def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
 
 @add.command("evidence")
 @click.argument("file", type=RECORD)
-@click.option("--kind", required=True, help="An evidence kind, e.g. direct-observation.")
+@click.option(
+    "--kind",
+    required=True,
+    help="An evidence kind, e.g. direct-observation.",
+    shell_complete=complete.evidence_kinds,
+)
 @click.option("--date", "when", required=True, type=DATE, help="When it happened or was written.")
 @click.option(
     "--standard",
@@ -180,7 +191,7 @@ def add_evidence(
 
 @add.command("review")
 @click.argument("file", type=RECORD)
-@click.argument("milestone_id")
+@click.argument("milestone_id", shell_complete=complete.milestones)
 @click.option("--date", "when", required=True, type=DATE, help="When the review was held.")
 def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
@@ -196,6 +207,7 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     required=True,
     type=click.Choice(["pass", "progressed", "fail", "extended", "deferred", "withdrawn"]),
     help="What people decided (the framework's outcomes; progressed ends ecf-1 only).",
+    shell_complete=complete.outcomes,
 )
 @click.option(
     "--reason",
@@ -264,7 +276,9 @@ def appeal(
 
 @click.command()
 @click.argument("file", type=RECORD)
-@click.option("--stage", required=True, help="The next stage, e.g. ecf-2.")
+@click.option(
+    "--stage", required=True, help="The next stage, e.g. ecf-2.", shell_complete=complete.stages
+)
 @click.option("--start", required=True, type=DATE, help="Its first day.")
 def advance(file: Path, stage: str, start: dt.date) -> None:
     """Start the next stage after a pass."""
@@ -313,7 +327,7 @@ def rejoin(file: Path, council: str, when: dt.date) -> None:
 
 @click.command()
 @click.argument("file", type=RECORD)
-@click.argument("milestone")
+@click.argument("milestone", shell_complete=complete.milestones)
 @click.option("--due", required=True, type=DATE, help="The date agreed.")
 @click.option("--note", help="Why, or who agreed it (a short note).")
 def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:

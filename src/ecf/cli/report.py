@@ -21,7 +21,8 @@ from ecf.cli.types import COUNCIL, RECORD
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ecf.status import MilestoneStatus
+    from ecf.assessors import Assessment
+    from ecf.status import MilestoneStatus, Status
 
 
 def _fmt(day: dt.date | None) -> str:
@@ -57,10 +58,14 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     st = status_(record, state().registry, as_of or today(), settings=settings)
     recommendation = None
     gaps = 0
-    if council is not None:
+    assessed = None
+    if council is not None or not as_json:
         from ecf.assessors import assess as assess_
+        from ecf.status import CLOSED
 
-        assessed = assess_(record, state().registry, st.as_of, council=council)
+        if council is not None or st.state not in CLOSED:  # the evidence still needed
+            assessed = assess_(record, state().registry, st.as_of, council=council)
+    if council is not None and assessed is not None:
         recommendation, gaps = assessed.recommendation, assessed.support_gaps
     if as_json:
         extra = (
@@ -102,6 +107,24 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         click.echo(
             "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
         )
+    _guidance(st, assessed, file)
+
+
+def _guidance(st: Status, assessed: Assessment | None, file: Path) -> None:
+    """The evidence still needed, and the command to run next (:func:`ecf.guidance.guide`)."""
+    from ecf.guidance import guide
+
+    shown = str(file)
+    advice = guide(st, assessed, shown if shown.isprintable() and " " not in shown else "FILE")
+    if advice.needed:
+        click.echo()
+        click.echo("Evidence still needed:")
+        for finding in advice.needed:
+            click.echo(f"  - {finding.message}")
+    if advice.command is not None:
+        click.echo()
+        click.echo(f"Try: {advice.command}")
+        click.echo(f"     ({advice.why})")
 
 
 @click.command()
@@ -143,7 +166,13 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     help="Also check attached files: inside the record's folder, present, sha256 unchanged "
     "(URLs are not fetched, so not checked).",
 )
-def validate(files: tuple[Path, ...], attachments: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "validate/1"): each file, its id, its problems.',
+)
+def validate(files: tuple[Path, ...], attachments: bool, as_json: bool) -> None:
     """Check record files; print every problem, one per line.
 
     Exit 0 when every file is valid, 2 when any is not.  Attached files are read only with
@@ -151,6 +180,9 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
     """
     from ecf.errors import EcfError
 
+    if as_json:
+        _validate_json(files, attachments=attachments)
+        return
     bad = 0
     for file in files:
         try:
@@ -179,6 +211,41 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
             )
     if bad:
         click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _validate_json(files: tuple[Path, ...], *, attachments: bool) -> None:
+    """``ecf validate --json``: one object on stdout, the same exit code as the text output."""
+    from ecf.cli import problems_json
+    from ecf.errors import EcfError, Problem
+
+    rows: list[dict[str, object]] = []
+    for file in files:
+        problems: list[Problem] = []
+        record_id = None
+        try:
+            record = load_valid(file)
+        except EcfError as exc:
+            problems = list(exc.problems)
+        else:
+            record_id = record.id
+            if attachments:
+                from ecf.attachments import check_attachments
+
+                problems = [
+                    p.with_file(file) for p in check_attachments(record, file.resolve().parent)
+                ]
+        rows.append(
+            {
+                "file": str(file),
+                "id": record_id,
+                "valid": not problems,
+                "problems": problems_json(problems),
+            }
+        )
+    invalid = sum(not row["valid"] for row in rows)
+    click.echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
+    if invalid:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 

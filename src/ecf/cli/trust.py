@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
-def verify(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "verify/1"): each record, intact or its problems.',
+)
+def verify(files: tuple[Path, ...], as_json: bool) -> None:
     """Check that no past history entry or decision of a record was edited or removed by hand.
 
     Exit 0 when every record is intact, 2 when any is not (each problem on one line, naming
@@ -25,6 +31,25 @@ def verify(files: tuple[Path, ...]) -> None:
     from ecf.history import verify as verify_
     from ecf.store import read_record
 
+    if as_json:
+        from ecf.cli import dumps, problems_json
+
+        rows: list[dict[str, object]] = []
+        for file in files:
+            try:
+                record = read_record(file)
+            except EcfError as exc:
+                row: dict[str, object] = {"id": None, "entries": None, "problems": exc.problems}
+            else:
+                found = [p.with_file(file) for p in verify_(record)]
+                row = {"id": record.id, "entries": len(record.history), "problems": found}
+            listed = problems_json(row.pop("problems"))
+            rows.append({"file": str(file), **row, "intact": not listed, "problems": listed})
+        failed = sum(not row["intact"] for row in rows)
+        click.echo(dumps({"schema": "verify/1", "records": rows, "failed": failed}))
+        if failed:
+            raise click.exceptions.Exit(EXIT_BAD_INPUT)
+        return
     bad = 0
     for file in files:
         try:
@@ -49,7 +74,13 @@ def verify(files: tuple[Path, ...]) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
 @click.option("--dry-run", is_flag=True, help="Say what would be migrated; write nothing.")
-def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "migrate/1"): each file, its schema, its backup.',
+)
+def migrate(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
     """Upgrade record files to the current schema, keeping a backup of each.
 
     The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
@@ -58,10 +89,23 @@ def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
     from ecf.migration import migrate as migrate_
 
     shared = state()
+    rows: list[dict[str, object]] = []
     for file in files:
         done = migrate_(
             file, by=shared.user_name(), dry_run=dry_run, registry=shared.registry, today=today()
         )
+        if as_json:
+            rows.append(
+                {
+                    "file": str(file),
+                    "old_schema": done.old_schema,
+                    "new_schema": done.new_schema,
+                    "needed": done.needed,
+                    "written": done.written,
+                    "backup": None if done.backup is None else str(done.backup),
+                }
+            )
+            continue
         if done.backup is None:
             click.echo(f"{file}: already schema {done.old_schema}")
         elif not done.written:
@@ -73,3 +117,7 @@ def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
             click.echo(
                 f"{file}: schema {done.old_schema} to {done.new_schema} (backup {done.backup.name})"
             )
+    if as_json:
+        from ecf.cli import dumps
+
+        click.echo(dumps({"schema": "migrate/1", "dry_run": dry_run, "files": rows}))

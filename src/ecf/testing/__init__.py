@@ -1,6 +1,6 @@
 """Test kit for ecf and its plugins: hypothesis strategies of valid values and records.
 
-Install it with the ``testing`` extra (``pip install 'ecf[testing]'``); it needs
+Install it with the ``testing`` extra (``pip install 'ecf-social-work[testing]'``); it needs
 `hypothesis <https://hypothesis.readthedocs.io>`_, which ``import ecf`` itself never loads.
 
 Example::
@@ -23,7 +23,10 @@ from __future__ import annotations
 try:
     import hypothesis  # noqa: F401 - fail here, with the fix, rather than deep in an import
 except ImportError:  # pragma: no cover - exercised only without the extra installed
-    msg = "ecf.testing needs hypothesis: install the extra with pip install 'ecf[testing]'"
+    msg = (
+        "ecf.testing needs hypothesis: install the extra with "
+        "pip install 'ecf-social-work[testing]'"
+    )
     raise ImportError(msg) from None
 
 from ecf.testing.contract import check_assessor
