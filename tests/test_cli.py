@@ -331,9 +331,10 @@ def test_decide_extended_moves_the_expected_end(rec: Path) -> None:
 
 
 def test_advance_after_a_pass(passed: Path) -> None:
-    assert ok(run("advance", passed, "--stage", "ecf-2", "--start", "2026-09-15")) == (
-        "r1: started ecf-2 on 2026-09-15\n"
-    )
+    out = ok(run("advance", passed, "--stage", "ecf-2", "--start", "2026-09-15"))
+    assert out.startswith("r1: started ecf-2 on 2026-09-15\n")
+    # ECF year 2 is open as ecf-1 is (BASELINE.md): superseded, a warning and no refusal.
+    assert f"warning: {passed}: enrolments[1].stage: 'ecf-2'" in out
     assert load(passed)["enrolments"][-1] == {
         "stage": "ecf-2",
         "start": dt.date(2026, 9, 15),
@@ -468,9 +469,10 @@ def test_frameworks_shows_one_version() -> None:
 def test_frameworks_unknown_version() -> None:
     result = run("frameworks", "--version", "nope")
     assert result.exit_code == 2
-    assert "error: framework: unknown framework version (known: baseline-2026) (got 'nope')" in (
-        result.output
-    )
+    assert (
+        "error: framework: unknown framework version (known: baseline-2026, ecdp-2027) "
+        "(got 'nope')"
+    ) in result.output
 
 
 # --- help ------------------------------------------------------------------------------------
@@ -772,8 +774,8 @@ def test_new_in_a_stage_that_is_not_a_first_stage(tmp_path: Path) -> None:
     assert_refused(result, file, None)
     assert error_lines(result) == [
         (
-            f"error: {file}: stage: 'expert' follows a pass of ecf-2: give the stage it follows as "
-            "a prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
+            f"error: {file}: stage: 'expert' follows a pass of asye or ecf-2: give the stage it "
+            "follows as a prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
         )
     ]
 
@@ -783,7 +785,7 @@ def test_advance_to_an_unknown_stage(passed: Path) -> None:
     result = run("advance", passed, "--stage", "nope", "--start", "2026-09-15")
     assert_refused(result, passed, before)
     assert error_lines(result) == [
-        f"error: {passed}: stage: unknown stage (allowed: ecf-2) (got 'nope')"
+        f"error: {passed}: stage: unknown stage (allowed: ecf-2, expert) (got 'nope')"
     ]
 
 
@@ -884,11 +886,22 @@ def test_advance_after_a_deferral(tmp_path: Path) -> None:
 
 
 def test_advance_from_asye_to_expert(passed: Path) -> None:
-    before = passed.read_bytes()
-    result = run("advance", passed, "--stage", "expert", "--start", "2026-09-15")
-    assert_refused(result, passed, before)
+    # BASELINE.md: expert follows ecf-2, ecdp or asye passed; superseded, so a warning.
+    out = ok(run("advance", passed, "--stage", "expert", "--start", "2026-09-15"))
+    assert out.startswith("r1: started expert on 2026-09-15\n")
+    assert "is superseded" in out
+
+
+def test_advance_from_adults_asye_to_expert(tmp_path: Path) -> None:
+    file = tmp_path / "a.toml"
+    ok(run("new", file, "--id", "a1", "--name", "A", "--qualified", "2025-07-01", "--stage",
+           "asye", "--start", "2025-09-01", "--service", "adults"))  # fmt: skip
+    ok(run("decide", file, "--outcome", "pass", "--date", "2026-09-01", "--by", "Pat"))
+    before = file.read_bytes()
+    result = run("advance", file, "--stage", "expert", "--start", "2026-09-15")
+    assert_refused(result, file, before)
     assert error_lines(result) == [
-        f"error: {passed}: stage: not allowed here (allowed: ecf-2) (got 'expert')"
+        f"error: {file}: stage: not allowed here (allowed: none) (got 'expert')"
     ]
 
 

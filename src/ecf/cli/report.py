@@ -147,7 +147,8 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
     """Check record files; print every problem, one per line.
 
     Exit 0 when every file is valid, 2 when any is not.  Attached files are read only with
-    --attachments.
+    --attachments.  A warning (evidence citing a standard set outside its in-force dates, or a
+    set for another service) is printed and does not make the file invalid.
     """
     from ecf.errors import EcfError
 
@@ -160,6 +161,10 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
+        from ecf.validation import evidence_warnings
+
+        for warning in evidence_warnings(record, state().registry):
+            click.echo(f"warning: {warning.with_file(file)}", err=True)
         if not attachments:
             click.echo(f"{file}: ok ({record.id})")
             continue
