@@ -449,15 +449,18 @@ def test_validate_ok(rec: Path) -> None:
 
 
 def test_frameworks_lists_versions() -> None:
-    out = ok(run("frameworks"))
-    assert out == (
+    lines = ok(run("frameworks")).splitlines()
+    assert lines[0] == (
         "baseline-2026 (current): "
-        "National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)\n"
+        "National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)"
     )
+    assert lines[1] == "  asye: current; open to children at any start, adults at any start"
+    assert "  ecf-1: superseded; open to children at any start" in lines
+    assert lines[5].startswith("ecdp-2027 (new stages from 2027-09-01): ")
 
 
 def test_frameworks_shows_one_version() -> None:
-    lines = ok(run("frameworks", "--version", "baseline-2026")).splitlines()
+    lines = ok(run("frameworks", "--framework-version", "baseline-2026")).splitlines()
     assert "asye: Assessed and supported year in employment (follows qualification)" in lines
     assert "ecf-2: Early Career Framework, year 2 (follows ecf-1, asye)" in lines
     assert "  review-9m: 9-month review, 9 months optional" in lines
@@ -467,7 +470,7 @@ def test_frameworks_shows_one_version() -> None:
 
 
 def test_frameworks_unknown_version() -> None:
-    result = run("frameworks", "--version", "nope")
+    result = run("frameworks", "--framework-version", "nope")
     assert result.exit_code == 2
     assert (
         "error: framework: unknown framework version (known: baseline-2026, ecdp-2027) "

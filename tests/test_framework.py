@@ -248,7 +248,12 @@ def test_baseline_standard_sets(baseline: Framework) -> None:
     assert {"5", "8", "10", "11"} <= confirmed  # FACTS.md 2
     assert sets["kss-cf"].services == ("children",)
     assert adults.services == ("adults",)
-    assert [s.id for s in baseline.standard_sets_for("children")] == ["kss-cf", "pcf", "swe"]
+    assert [s.id for s in baseline.standard_sets_for("children")] == [
+        "kss-cf",
+        "ecs-cf",
+        "pcf",
+        "swe",
+    ]
     assert [s.id for s in baseline.standard_sets_for("adults")] == ["kss-adults", "pcf", "swe"]
     assert {"kss-cf:6", "pcf:7", "swe:3"} <= baseline.standard_ids()
 
@@ -496,9 +501,12 @@ def test_cli_framework_folder_and_listing(tmp_path: Path) -> None:
     write(folder, COUNCIL, "council.toml")
     result = run("--framework", folder, "frameworks")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    versions = [line for line in result.output.splitlines() if not line.startswith("  ")]
+    assert versions == [
         "baseline-2026: National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)",
         "council-2026 (current): Council X, 2026",
+        "ecdp-2027 (new stages from 2027-09-01): "
+        "National baseline from September 2027 (ECDP for child and family; adults' ASYE)",
     ]
 
 
@@ -506,7 +514,7 @@ def test_cli_framework_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ECF_FRAMEWORK_PATH", str(write(tmp_path, COUNCIL, "council.toml")))
-    result = run("frameworks", "--version", "council-2026")
+    result = run("frameworks", "--framework-version", "council-2026")
     assert result.exit_code == 0, result.output
     assert "mentor: Practice mentor (follows expert)" in result.output.splitlines()
 
