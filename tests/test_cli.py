@@ -473,8 +473,7 @@ def test_frameworks_unknown_version() -> None:
     result = run("frameworks", "--framework-version", "nope")
     assert result.exit_code == 2
     assert (
-        "error: framework: unknown framework version (known: baseline-2026, ecdp-2027) "
-        "(got 'nope')"
+        "error: framework: unknown framework version (known: baseline-2026, ecdp-2027) (got 'nope')"
     ) in result.output
 
 

@@ -505,8 +505,10 @@ def test_cli_framework_folder_and_listing(tmp_path: Path) -> None:
     assert versions == [
         "baseline-2026: National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)",
         "council-2026 (current): Council X, 2026",
-        "ecdp-2027 (new stages from 2027-09-01): "
-        "National baseline from September 2027 (ECDP for child and family; adults' ASYE)",
+        (
+            "ecdp-2027 (new stages from 2027-09-01): "
+            "National baseline from September 2027 (ECDP for child and family; adults' ASYE)"
+        ),
     ]
 
 
