@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 REGISTRY = FrameworkRegistry.default()
-FW = "baseline-2026"
 YEAR = funding_year("2026-27")
 QUALIFIED = dt.date(2022, 7, 10)
 START = dt.date(2026, 7, 10)  # exactly 4 years after QUALIFIED

@@ -501,7 +501,7 @@ def test_existing_staff_are_onboarded_in_their_stage_with_prior_stages(
     [
         (
             "expert,2024-09-02,children,E1,,",
-            "row 2: stage: 'expert' follows a pass of ecf-2: give the stage it follows",
+            "row 2: stage: 'expert' follows a pass of asye or ecf-2: give the stage it follows",
         ),
         ("expert,2024-09-02,children,E1,nope:2023-08-30,", "row 2: prior: unknown stage"),
         ("expert,2024-09-02,children,E1,asye:30/08/2023,", "row 2: prior: invalid date"),
