@@ -9,9 +9,15 @@ which either stands alone or ``extends`` another version and replaces or adds en
 Every enrolment in a record pins the framework version it started under, so a later version
 never rewrites a past year.
 
+A stage carries a status (``current`` or ``superseded``) and the start dates it is open to
+(``[[stages.openings]]``, per service); a standard set carries its in-force dates and the set
+it ``succeeds``.  A shipped version with ``in_force_from`` is the one new enrolments starting on
+or after that date pin (``ecdp-2027``: :meth:`FrameworkRegistry.for_start`).
+
 Loading validates the data: duplicate ids, a stage that follows an unknown stage, a milestone
-offset that is not a positive whole number of months; each is reported with the file and the
-entry.
+offset that is not a positive whole number of months, a stage opening after it closes, a
+standard set whose dates overlap its predecessor's; each is reported with the file, the entry
+and the field.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 This module is long because it holds every transition rule (the predicates validation calls
 too) beside the transitions themselves: one place to read what may follow what.
 
-``asye | ecf-1 -> ecf-2 -> expert``: which stage may follow which is the framework's ``follows``
-data, not code, and so is what each outcome does (its ``outcomes``): ``pass`` (and ``progressed``
-from ``ecf-1``) opens the next stages, ``fail`` and ``withdrawn`` end the path, ``extended``
-moves the end date, ``deferred`` keeps the stage open.  Only a recorded decision ends a stage.
+``asye | ecf-1 -> ecf-2 -> expert`` (and ``ecdp -> expert`` from September 2027): which stage
+may follow which is the framework's ``follows`` data, not code, and so are the start dates a
+stage is open to (:func:`closed_to`), its status (:func:`superseded`) and what each outcome
+does (its ``outcomes``): ``pass`` (and ``progressed`` from ``ecf-1``) opens the next stages,
+``fail`` and ``withdrawn`` end the path, ``extended`` moves the end date, ``deferred`` keeps the
+stage open.  Only a recorded decision ends a stage.
 Every function here is pure: it takes a record and returns a new one, or raises
 :class:`~ecf.errors.TransitionError` naming what is allowed instead.
 """
