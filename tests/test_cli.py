@@ -331,9 +331,10 @@ def test_decide_extended_moves_the_expected_end(rec: Path) -> None:
 
 
 def test_advance_after_a_pass(passed: Path) -> None:
-    assert ok(run("advance", passed, "--stage", "ecf-2", "--start", "2026-09-15")) == (
-        "r1: started ecf-2 on 2026-09-15\n"
-    )
+    out = ok(run("advance", passed, "--stage", "ecf-2", "--start", "2026-09-15"))
+    assert out.startswith("r1: started ecf-2 on 2026-09-15\n")
+    # ECF year 2 is open as ecf-1 is (BASELINE.md): superseded, a warning and no refusal.
+    assert f"warning: {passed}: enrolments[1].stage: 'ecf-2'" in out
     assert load(passed)["enrolments"][-1] == {
         "stage": "ecf-2",
         "start": dt.date(2026, 9, 15),
@@ -448,15 +449,18 @@ def test_validate_ok(rec: Path) -> None:
 
 
 def test_frameworks_lists_versions() -> None:
-    out = ok(run("frameworks"))
-    assert out == (
+    lines = ok(run("frameworks")).splitlines()
+    assert lines[0] == (
         "baseline-2026 (current): "
-        "National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)\n"
+        "National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)"
     )
+    assert lines[1] == "  asye: current; open to children at any start, adults at any start"
+    assert "  ecf-1: superseded; open to children at any start" in lines
+    assert lines[5].startswith("ecdp-2027 (new stages from 2027-09-01): ")
 
 
 def test_frameworks_shows_one_version() -> None:
-    lines = ok(run("frameworks", "--version", "baseline-2026")).splitlines()
+    lines = ok(run("frameworks", "--framework-version", "baseline-2026")).splitlines()
     assert "asye: Assessed and supported year in employment (follows qualification)" in lines
     assert "ecf-2: Early Career Framework, year 2 (follows ecf-1, asye)" in lines
     assert "  review-9m: 9-month review, 9 months optional" in lines
@@ -466,11 +470,11 @@ def test_frameworks_shows_one_version() -> None:
 
 
 def test_frameworks_unknown_version() -> None:
-    result = run("frameworks", "--version", "nope")
+    result = run("frameworks", "--framework-version", "nope")
     assert result.exit_code == 2
-    assert "error: framework: unknown framework version (known: baseline-2026) (got 'nope')" in (
-        result.output
-    )
+    assert (
+        "error: framework: unknown framework version (known: baseline-2026, ecdp-2027) (got 'nope')"
+    ) in result.output
 
 
 # --- help ------------------------------------------------------------------------------------
@@ -772,8 +776,8 @@ def test_new_in_a_stage_that_is_not_a_first_stage(tmp_path: Path) -> None:
     assert_refused(result, file, None)
     assert error_lines(result) == [
         (
-            f"error: {file}: stage: 'expert' follows a pass of ecf-2: give the stage it follows as "
-            "a prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
+            f"error: {file}: stage: 'expert' follows a pass of asye or ecf-2: give the stage it "
+            "follows as a prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
         )
     ]
 
@@ -783,7 +787,7 @@ def test_advance_to_an_unknown_stage(passed: Path) -> None:
     result = run("advance", passed, "--stage", "nope", "--start", "2026-09-15")
     assert_refused(result, passed, before)
     assert error_lines(result) == [
-        f"error: {passed}: stage: unknown stage (allowed: ecf-2) (got 'nope')"
+        f"error: {passed}: stage: unknown stage (allowed: ecf-2, expert) (got 'nope')"
     ]
 
 
@@ -884,11 +888,22 @@ def test_advance_after_a_deferral(tmp_path: Path) -> None:
 
 
 def test_advance_from_asye_to_expert(passed: Path) -> None:
-    before = passed.read_bytes()
-    result = run("advance", passed, "--stage", "expert", "--start", "2026-09-15")
-    assert_refused(result, passed, before)
+    # BASELINE.md: expert follows ecf-2, ecdp or asye passed; superseded, so a warning.
+    out = ok(run("advance", passed, "--stage", "expert", "--start", "2026-09-15"))
+    assert out.startswith("r1: started expert on 2026-09-15\n")
+    assert "is superseded" in out
+
+
+def test_advance_from_adults_asye_to_expert(tmp_path: Path) -> None:
+    file = tmp_path / "a.toml"
+    ok(run("new", file, "--id", "a1", "--name", "A", "--qualified", "2025-07-01", "--stage",
+           "asye", "--start", "2025-09-01", "--service", "adults"))  # fmt: skip
+    ok(run("decide", file, "--outcome", "pass", "--date", "2026-09-01", "--by", "Pat"))
+    before = file.read_bytes()
+    result = run("advance", file, "--stage", "expert", "--start", "2026-09-15")
+    assert_refused(result, file, before)
     assert error_lines(result) == [
-        f"error: {passed}: stage: not allowed here (allowed: ecf-2) (got 'expert')"
+        f"error: {file}: stage: not allowed here (allowed: none) (got 'expert')"
     ]
 
 

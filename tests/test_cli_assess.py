@@ -150,7 +150,8 @@ def test_assess_json_ready(tmp_path: Path) -> None:
     by_rule = {f["rule"]: f for f in data["findings"]}
     assert by_rule["annual-reviews"]["status"] == "not-applicable"
     assert by_rule["annual-reviews"]["deadline"] is None
-    assert by_rule["pqs-coverage"]["standards"][:3] == ["kss-cf:1", "kss-cf:10", "kss-cf:2"]
+    # The standards found, in natural order: kss-cf:2 before kss-cf:10 (issue 10 item 8).
+    assert by_rule["pqs-coverage"]["standards"][:3] == ["kss-cf:1", "kss-cf:2", "kss-cf:3"]
 
 
 def test_assess_exits_0_when_not_met(tmp_path: Path) -> None:

@@ -129,9 +129,9 @@ def run(*args: str | Path) -> Result:
 # --- the shipped baseline --------------------------------------------------------------------
 
 
-def test_baseline_is_the_default_and_only_version() -> None:
+def test_baseline_is_the_default_version() -> None:
     registry = FrameworkRegistry.default()
-    assert registry.versions() == ("baseline-2026",)
+    assert registry.versions() == ("baseline-2026", "ecdp-2027")
     assert registry.current == "baseline-2026"
     fw = registry.get()
     assert fw.version == "baseline-2026"
@@ -147,10 +147,10 @@ def test_baseline_stages(baseline: Framework) -> None:
         "asye": ("qualification",),
         "ecf-1": ("qualification",),
         "ecf-2": ("ecf-1", "asye"),
-        "expert": ("ecf-2",),
+        "expert": ("asye", "ecf-2"),  # BASELINE.md: ecf-2, ecdp or asye passed
     }
     assert baseline.next_stages("qualification") == ("asye", "ecf-1")
-    assert baseline.next_stages("asye") == ("ecf-2",)
+    assert baseline.next_stages("asye") == ("ecf-2", "expert")
     assert baseline.next_stages("ecf-1") == ("ecf-2",)
     assert baseline.next_stages("ecf-2") == ("expert",)
     assert baseline.next_stages("expert") == ()
@@ -238,7 +238,7 @@ def test_every_baseline_entry_has_a_boolean_verified() -> None:
 
 def test_baseline_standard_sets(baseline: Framework) -> None:
     sets = {s.id: s for s in baseline.standard_sets}
-    assert list(sets) == ["kss-cf", "kss-adults", "pcf", "swe"]
+    assert list(sets) == ["kss-cf", "ecs-cf", "kss-adults", "pcf", "swe"]
     assert sets["kss-cf"].ids() == tuple(f"kss-cf:{n}" for n in range(1, 11))
     assert sets["pcf"].ids() == tuple(f"pcf:{n}" for n in range(1, 10))
     assert sets["swe"].ids() == tuple(f"swe:{n}" for n in range(1, 7))
@@ -248,7 +248,12 @@ def test_baseline_standard_sets(baseline: Framework) -> None:
     assert {"5", "8", "10", "11"} <= confirmed  # FACTS.md 2
     assert sets["kss-cf"].services == ("children",)
     assert adults.services == ("adults",)
-    assert [s.id for s in baseline.standard_sets_for("children")] == ["kss-cf", "pcf", "swe"]
+    assert [s.id for s in baseline.standard_sets_for("children")] == [
+        "kss-cf",
+        "ecs-cf",
+        "pcf",
+        "swe",
+    ]
     assert [s.id for s in baseline.standard_sets_for("adults")] == ["kss-adults", "pcf", "swe"]
     assert {"kss-cf:6", "pcf:7", "swe:3"} <= baseline.standard_ids()
 
@@ -387,7 +392,7 @@ def test_extends_replaces_one_milestone_set_and_adds_a_stage(tmp_path: Path) -> 
     registry = FrameworkRegistry.default()
     fw = registry.add_file(write(tmp_path, COUNCIL))
     assert registry.current == "council-2026"
-    assert registry.versions() == ("baseline-2026", "council-2026")
+    assert registry.versions() == ("baseline-2026", "council-2026", "ecdp-2027")
     assert (fw.version, fw.title, fw.extends) == (
         "council-2026",
         "Council X, 2026",
@@ -486,7 +491,7 @@ def test_cli_new_pins_the_custom_version(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     assert (
         f"error: {record}: enrolments[0].framework: unknown framework version "
-        "(known: baseline-2026) (got 'council-2026')"
+        "(known: baseline-2026, ecdp-2027) (got 'council-2026')"
     ) in missing.output
 
 
@@ -496,9 +501,14 @@ def test_cli_framework_folder_and_listing(tmp_path: Path) -> None:
     write(folder, COUNCIL, "council.toml")
     result = run("--framework", folder, "frameworks")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    versions = [line for line in result.output.splitlines() if not line.startswith("  ")]
+    assert versions == [
         "baseline-2026: National baseline, 2026 (ASYE, ECF years 1-2, expert practitioner)",
         "council-2026 (current): Council X, 2026",
+        (
+            "ecdp-2027 (new stages from 2027-09-01): "
+            "National baseline from September 2027 (ECDP for child and family; adults' ASYE)"
+        ),
     ]
 
 
@@ -506,7 +516,7 @@ def test_cli_framework_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ECF_FRAMEWORK_PATH", str(write(tmp_path, COUNCIL, "council.toml")))
-    result = run("frameworks", "--version", "council-2026")
+    result = run("frameworks", "--framework-version", "council-2026")
     assert result.exit_code == 0, result.output
     assert "mentor: Practice mentor (follows expert)" in result.output.splitlines()
 

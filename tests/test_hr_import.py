@@ -215,7 +215,8 @@ BAD_ROWS = {
     "digits, '.', '_' or '-', starting with a letter or digit (got '../n-6')",
     "n-7,G,2025-06-01,asye,2026-01-05,pets,,,,\n": "row 8: service: unknown service (known: "
     "children, adults) (got 'pets')",
-    "n-8,H,2099-06-01,asye,2099-09-01,children,,,,\n": f"row 9: qualified: is in the future "
+    # adults: a child and family ASYE starting in 2099 is refused first (the ECDP replaces it)
+    "n-8,H,2099-06-01,asye,2099-09-01,adults,,,,\n": f"row 9: qualified: is in the future "
     f"(today is {TODAY}) (got 2099-06-01)",
     "n-9,I,2025-06-01,asye,2025-05-01,children,,,,\n": "row 10: start: is before qualification "
     "(2025-06-01) (got 2025-05-01)",
@@ -500,7 +501,7 @@ def test_existing_staff_are_onboarded_in_their_stage_with_prior_stages(
     [
         (
             "expert,2024-09-02,children,E1,,",
-            "row 2: stage: 'expert' follows a pass of ecf-2: give the stage it follows",
+            "row 2: stage: 'expert' follows a pass of asye or ecf-2: give the stage it follows",
         ),
         ("expert,2024-09-02,children,E1,nope:2023-08-30,", "row 2: prior: unknown stage"),
         ("expert,2024-09-02,children,E1,asye:30/08/2023,", "row 2: prior: invalid date"),

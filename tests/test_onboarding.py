@@ -47,7 +47,11 @@ def test_year_3_is_onboarded_with_one_command_and_nothing_before_it_counts(
         "new", path, *YEAR_3, "--prior", "asye:2023-08-30", "--prior", "ecf-2:2024-08-29",
         "--prior-note", "ASYE at another council", "--began", TODAY,
     )  # fmt: skip
-    assert (code, out) == (0, f"y3: created {path} in expert from 2024-09-02\n")
+    assert code == 0
+    assert out.startswith(f"y3: created {path} in expert from 2024-09-02\n")
+    # The expert level was dropped in 2025 (FACTS.md 6): a warning, never a refusal.
+    assert f"warning: {path}: enrolments[0].stage: 'expert'" in out
+    assert "is superseded" in out
     record = ecf.read_record(path)
     assert record.prior == (
         PriorStage("asye", dt.date(2023, 8, 30), "ASYE at another council"),
@@ -97,8 +101,8 @@ def test_with_prior_stages_the_record_begins_the_day_it_is_made(tmp_path: Path) 
         (
             (),
             (
-                "stage: 'expert' follows a pass of ecf-2: give the stage it follows as a prior "
-                "stage, passed before the record began (ecf-2:DATE) (got 'expert')"
+                "stage: 'expert' follows a pass of asye or ecf-2: give the stage it follows as a "
+                "prior stage, passed before the record began (ecf-2:DATE) (got 'expert')"
             ),
         ),
         (

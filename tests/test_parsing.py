@@ -175,7 +175,8 @@ def reason(messages: list[str]) -> str:
 def by_command_line(folder: Path, qualified: str, fte: str) -> Outcome:
     """``ecf new --qualified Q --start Q --fte F``: the record written, or why refused."""
     file = folder / "cli.toml"
-    args = ["new", str(file), "--id", "r1", "--name", "A", "--stage", "asye"]
+    # Adults: their ASYE takes any start (a child and family one from 2027-09-01 is refused).
+    args = ["new", str(file), "--id", "r1", "--name", "A", "--stage", "asye", "--service", "adults"]
     args += [f"--qualified={qualified}", f"--start={qualified}", f"--fte={fte}"]
     result = CliRunner().invoke(main, args)
     if result.exit_code != 0:
@@ -196,7 +197,7 @@ def by_hr_import(folder: Path, qualified: str, fte: str) -> Outcome:
     with rows.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        writer.writerow(["r1", "A", qualified, "asye", qualified, "children", fte])
+        writer.writerow(["r1", "A", qualified, "asye", qualified, "adults", fte])
     into = folder / "records"
     into.mkdir(exist_ok=True)
     plan = hr_import.plan_import(rows, into, REGISTRY, as_of=TODAY, entry=_entry, today=TODAY)
@@ -213,7 +214,7 @@ def by_record_file(qualified: str, fte: str) -> Outcome:
         "id": "r1",
         "name": "A",
         "qualified": qualified,
-        "service": "children",
+        "service": "adults",
         "enrolments": [{"stage": "asye", "start": qualified, "framework": "baseline-2026"}],
         "hours": [{"from": qualified, "fte": fte}],
     }

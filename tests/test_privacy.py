@@ -286,7 +286,7 @@ def test_no_error_and_no_output_names_the_person(rec: Path, tmp_path: Path) -> N
         "decide {passed} --outcome fail --date 2026-09-02 --by Someone",
         "decide {rec} --outcome pass --date 2025-08-01 --by Someone",
         "advance {rec} --stage ecf-1 --start 2026-10-01",
-        "advance {passed} --stage expert --start 2026-10-01",
+        "advance {passed} --stage ecdp --start 2026-10-01",  # ecdp opens 2027-09-01
         "leave {rec} --date 2025-01-01 --reason resigned",
         "new {rec} --id r2 --name {name} --qualified 2025-06-01 --stage asye --start 2025-09-01",
         (

@@ -48,7 +48,8 @@ D = dt.date
 DAY = dt.timedelta(days=1)
 
 # BASELINE.md, written out here rather than read from the framework data under test.
-NEXT = {"qualification": ("asye", "ecf-1"), "asye": ("ecf-2",), "ecf-1": ("ecf-2",)}
+# BASELINE.md's path: expert follows ecf-2 or asye passed (and ecdp, in ecdp-2027).
+NEXT = {"qualification": ("asye", "ecf-1"), "asye": ("ecf-2", "expert"), "ecf-1": ("ecf-2",)}
 NEXT |= {"ecf-2": ("expert",), "expert": ()}
 CHILDREN_ONLY = frozenset({"ecf-1", "ecf-2", "expert"})
 ALIASES = {"ASYE": "asye", "ECF year 2": "ecf-2", "expert practitioner": "expert"}
@@ -625,7 +626,7 @@ def test_advancing_without_a_pass_is_refused_saying_what_allows_it() -> None:
     with pytest.raises(TransitionError, match="'asye' has 'deferred' on 2026-09-01; only a pass"):
         advance(deferred, "ecf-2", D(2026, 10, 1), REGISTRY, ENTRY)
     assert allowed_next(deferred, REGISTRY) == ()
-    assert allowed_next(decided(deferred, "pass", D(2026, 10, 1)), REGISTRY) == ("ecf-2",)
+    assert allowed_next(decided(deferred, "pass", D(2026, 10, 1)), REGISTRY) == ("ecf-2", "expert")
 
 
 def test_an_extension_must_move_the_end_later_and_then_moves_it() -> None:
@@ -651,17 +652,20 @@ def test_an_extension_must_move_the_end_later_and_then_moves_it() -> None:
 
 def test_a_legacy_asye_pass_leads_to_ecf_2() -> None:
     passed = decided(started("asye"), "pass", D(2026, 9, 10))
-    assert allowed_next(passed, REGISTRY) == ("ecf-2",)
+    assert allowed_next(passed, REGISTRY) == ("ecf-2", "expert")
     moved = advance(passed, "ecf-2", D(2026, 10, 1), REGISTRY, ENTRY)
     assert moved.current == Enrolment("ecf-2", D(2026, 10, 1), "baseline-2026")
     assert check_record(moved, REGISTRY, TODAY) == []
 
 
-def test_asye_straight_to_expert_is_refused_listing_what_is_allowed() -> None:
+def test_asye_passed_leads_to_expert_and_an_unknown_stage_is_refused_listing_what_is_allowed() -> (
+    None
+):
+    # BASELINE.md: expert follows ecf-2, ecdp or asye passed.
     passed = decided(started("asye"), "pass", D(2026, 9, 10))
-    with pytest.raises(TransitionError, match=r"not allowed here \(allowed: ecf-2\)"):
-        advance(passed, "expert", D(2026, 10, 1), REGISTRY, ENTRY)
-    with pytest.raises(TransitionError, match=r"unknown stage \(allowed: ecf-2\)"):
+    moved = advance(passed, "expert", D(2026, 10, 1), REGISTRY, ENTRY)
+    assert check_record(moved, REGISTRY, TODAY) == []
+    with pytest.raises(TransitionError, match=r"unknown stage \(allowed: ecf-2, expert\)"):
         advance(passed, "ecf-3", D(2026, 10, 1), REGISTRY, ENTRY)
 
 

@@ -550,7 +550,9 @@ class Editor:
             start: Its first day.
 
         Returns:
-            The new enrolment, under the registry's current framework.
+            The new enrolment, under the framework version in force on ``start``
+            (:meth:`~ecf.framework.FrameworkRegistry.for_start`).  A superseded stage is not
+            refused: :func:`ecf.progression.superseded` gives the warning to show.
 
         Raises:
             TransitionError: the current stage has no pass, ``stage`` does not follow it, or
@@ -929,7 +931,7 @@ def create(
         id: The record's id (letters, digits, ``.``, ``_``, ``-``).
         name: The practitioner's name.
         qualified: The qualification date.
-        stage: The first stage: ``asye`` or ``ecf-1``.
+        stage: The first stage: ``asye``, ``ecdp`` (from 2027-09-01) or ``ecf-1``.
         start: The stage's first day.
         by: Who creates the record, for its first history entry.
         fte: The working pattern from the start (default: full time).
@@ -944,8 +946,8 @@ def create(
             prior learning): a later first stage needs the stage it follows among them.  With
             prior stages and no ``began``, the record begins today (if the stage started
             earlier), so nothing from before it is overdue.
-        registry: The frameworks; the stage starts under the current version (default:
-            :meth:`FrameworkRegistry.default`).
+        registry: The frameworks; the stage starts under the version in force on ``start``
+            (:meth:`FrameworkRegistry.for_start`; default: :meth:`FrameworkRegistry.default`).
         today: The date the checks take as today (default: the local date).
         clock: Gives the time of the history entry (default: :func:`utc_now`).
 
@@ -954,7 +956,9 @@ def create(
 
     Raises:
         ConflictError: the file exists already; it is not replaced.
-        TransitionError: the stage is not a first stage, or starts before qualification.
+        TransitionError: the stage is not a first stage, is closed to the service on ``start``
+            (a child and family ``asye`` from 2027-09-01: the refusal names ``ecdp``), or starts
+            before qualification.
         RecordError: a bad value; nothing is written.
     """
     file = arguments.file_name(path)

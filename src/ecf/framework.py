@@ -9,9 +9,15 @@ which either stands alone or ``extends`` another version and replaces or adds en
 Every enrolment in a record pins the framework version it started under, so a later version
 never rewrites a past year.
 
+A stage carries a status (``current`` or ``superseded``) and the start dates it is open to
+(``[[stages.openings]]``, per service); a standard set carries its in-force dates and the set
+it ``succeeds``.  A shipped version with ``in_force_from`` is the one new enrolments starting on
+or after that date pin (``ecdp-2027``: :meth:`FrameworkRegistry.for_start`).
+
 Loading validates the data: duplicate ids, a stage that follows an unknown stage, a milestone
-offset that is not a positive whole number of months; each is reported with the file and the
-entry.
+offset that is not a positive whole number of months, a stage opening after it closes, a
+standard set whose dates overlap its predecessor's; each is reported with the file, the entry
+and the field.
 """
 
 from __future__ import annotations
@@ -39,18 +45,24 @@ __all__ = [
     "Framework",
     "FrameworkRegistry",
     "MilestoneDef",
+    "Opening",
     "OutcomeDef",
     "ReasonCode",
     "ReviewCadence",
     "Service",
     "StageDef",
+    "StageStatus",
     "Standard",
     "StandardSet",
     "load_framework_data",
+    "natural_key",
 ]
 
 Service = Literal["children", "adults"]
 SERVICES: tuple[Service, ...] = ("children", "adults")
+
+#: A stage's status: ``superseded`` stages stay open, but a new enrolment in one is warned.
+StageStatus = Literal["current", "superseded"]
 
 #: The pseudo-stage a first stage follows.
 QUALIFICATION = "qualification"
@@ -94,12 +106,43 @@ class MilestoneDef:
 
 
 @attrs.frozen
+class Opening:
+    """When a stage is open to new enrolments, for some of its services (a ``[[stages.openings]]``).
+
+    A stage with no opening for a service takes new enrolments of it whenever they start; one
+    with openings for it takes those that start within one of them.
+
+    Attributes:
+        services: The services it is for (default: every service).
+        open_from: The first start date it takes (None: no earliest).
+        open_until: The last start date it takes (None: no latest).
+        replaced_by: The stage that takes the enrolments it no longer takes, named in a refusal
+            (the child and family ``asye`` is replaced by ``ecdp`` from September 2027).
+    """
+
+    services: tuple[Service, ...] = SERVICES
+    open_from: dt.date | None = None
+    open_until: dt.date | None = None
+    replaced_by: str | None = None
+    verified: bool = True
+    source: str = ""
+
+    def takes(self, start: dt.date) -> bool:
+        """Whether a stage starting on ``start`` falls within this opening."""
+        return (self.open_from is None or start >= self.open_from) and (
+            self.open_until is None or start <= self.open_until
+        )
+
+
+@attrs.frozen
 class StageDef:
-    """A stage of the early career path (``asye``, ``ecf-1``, ``ecf-2``, ``expert``).
+    """A stage of the early career path (``asye``, ``ecf-1``, ``ecf-2``, ``ecdp``, ``expert``).
 
     Attributes:
         follows: The stages whose pass leads here; ``qualification`` for a first stage.
         aliases: Other names for the stage (ECF, SWIP, ECDP): accepted wherever a stage id is.
+        status: ``current``, or ``superseded`` (still open: a new enrolment is warned).
+        openings: The start dates it takes new enrolments for, per service (none: always).
     """
 
     id: str
@@ -108,8 +151,19 @@ class StageDef:
     milestones: tuple[MilestoneDef, ...] = ()
     aliases: tuple[str, ...] = ()
     services: tuple[Service, ...] = SERVICES
+    status: StageStatus = "current"
+    openings: tuple[Opening, ...] = ()
     verified: bool = True
     source: str = ""
+
+    def openings_for(self, service: str) -> tuple[Opening, ...]:
+        """The openings that apply to a service."""
+        return tuple(o for o in self.openings if service in o.services)
+
+    def takes(self, service: str, start: dt.date) -> bool:
+        """Whether a new enrolment of ``service`` starting on ``start`` falls in an opening."""
+        mine = self.openings_for(service)
+        return not mine or any(o.takes(start) for o in mine)
 
     def milestone(self, milestone_id: str) -> MilestoneDef | None:
         """The milestone with this id, or None."""
@@ -164,18 +218,57 @@ class Standard:
 
 @attrs.frozen
 class StandardSet:
-    """A set of standards (PQS/KSS, PCF, Social Work England)."""
+    """A set of standards (PQS/KSS, PCF, Social Work England, the early career standards).
+
+    Attributes:
+        in_force_from: The first day the set is in force (None: since ever).
+        in_force_until: The last day it is in force (None: still in force).
+        succeeds: The set it replaces (``ecs-cf`` succeeds ``kss-cf``): it comes into force
+            after that one's last day, and a stage spanning the change may evidence either.
+    """
 
     id: str
     title: str
     standards: tuple[Standard, ...]
     services: tuple[Service, ...] = SERVICES
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+    succeeds: str | None = None
     verified: bool = True
     source: str = ""
 
     def ids(self) -> tuple[str, ...]:
         """The full ids of the standards in this set (``kss-cf:1``)."""
         return tuple(f"{self.id}:{s.id}" for s in self.standards)
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Whether the set is in force on ``day``."""
+        return self.in_force_during(day, day)
+
+    def in_force_during(self, first: dt.date, last: dt.date) -> bool:
+        """Whether the set is in force on some day from ``first`` to ``last``."""
+        return (self.in_force_from is None or last >= self.in_force_from) and (
+            self.in_force_until is None or first <= self.in_force_until
+        )
+
+    def dates(self) -> str:
+        """Its in-force dates for people: ``from 2027-04-01``, ``until 2027-03-31``, or ``""``."""
+        parts = [
+            f"{word} {day}"
+            for word, day in (("from", self.in_force_from), ("until", self.in_force_until))
+            if day is not None
+        ]
+        return " ".join(parts)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders the numbers in a text by value: ``kss-cf:2`` before ``kss-cf:10``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part
+    )
 
 
 @attrs.frozen
@@ -322,6 +415,8 @@ class Framework:
             ``calendar`` (:data:`ReviewCadence`); a council's setting replaces it.
         cpd: Social Work England's CPD per registration year (the ``[cpd]`` table; a file
             without one has the national baseline's).
+        in_force_from: A shipped version with this date is the one new enrolments starting on
+            or after it pin (``ecdp-2027``: 2027-09-01); see :meth:`FrameworkRegistry.for_start`.
         extends: The version this one was built on, if any.
         file: The file it was loaded from.
     """
@@ -338,6 +433,7 @@ class Framework:
     cpd: CpdRules = CpdRules()
     pause_threshold_days: int = 28
     review_cadence: ReviewCadence = "pro-rata"
+    in_force_from: dt.date | None = None
     extends: str | None = None
     file: str | None = None
     _stages: dict[str, StageDef] = attrs.field(init=False, repr=False, eq=False)
@@ -394,13 +490,23 @@ class Framework:
         """The standard sets that apply to a service."""
         return tuple(s for s in self.standard_sets if service in s.services)
 
+    def standard_set(self, set_id: str) -> StandardSet | None:
+        """The standard set with this id, or None."""
+        return next((s for s in self.standard_sets if s.id == set_id), None)
+
+    def set_of(self, standard_id: str) -> StandardSet | None:
+        """The set a standard id belongs to (``kss-cf`` for ``kss-cf:6``), or None."""
+        return self.standard_set(standard_id.partition(":")[0])
+
 
 _LISTS = ("stages", "evidence_kinds", "absence_kinds", "standard_sets", "outcomes", "reason_codes")
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """Child entries replace base entries with the same id; new ones are added at the end."""
-    merged = {k: v for k, v in base.items() if k not in ("version", "title", "extends")}
+    merged = {
+        k: v for k, v in base.items() if k not in ("version", "title", "extends", "in_force_from")
+    }
     for key, value in child.items():
         if key in _LISTS and isinstance(value, list) and isinstance(base.get(key), list):
             by_id = {e.get("id"): e for e in base[key] if isinstance(e, dict)}
@@ -463,6 +569,8 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
             )
     for i, sset in enumerate(fw.standard_sets):
         dupes(sset.standards, f"standard_sets[{i}].standards")
+    problems.extend(_check_openings(fw, known, file))
+    problems.extend(_check_standard_dates(fw, file))
     problems.extend(_check_decision_data(fw, known, file))
     problems.extend(_check_cpd(fw.cpd, file))
     if fw.pause_threshold_days <= 0:
@@ -476,6 +584,76 @@ def _check(fw: Framework, file: str | None) -> list[Problem]:
         )
     if not fw.next_stages(QUALIFICATION):
         problems.append(Problem(f"no stage follows '{QUALIFICATION}'", "stages", None, file))
+    return problems
+
+
+def _check_openings(fw: Framework, stages: set[str], file: str | None) -> list[Problem]:
+    """Each stage's openings: none opens after it closes; a replacing stage is one of the file's."""
+    problems: list[Problem] = []
+    for i, stage in enumerate(fw.stages):
+        for j, opening in enumerate(stage.openings):
+            path = f"stages[{i}].openings[{j}]"
+            first, last = opening.open_from, opening.open_until
+            if first is not None and last is not None and first > last:
+                problems.append(
+                    Problem(
+                        f"opens after it closes (open_until {last})",
+                        f"{path}.open_from",
+                        first,
+                        file,
+                    )
+                )
+            if opening.replaced_by is not None and opening.replaced_by not in stages:
+                problems.append(
+                    Problem(
+                        f"unknown stage (known: {', '.join(sorted(stages))})",
+                        f"{path}.replaced_by",
+                        opening.replaced_by,
+                        file,
+                    )
+                )
+    return problems
+
+
+def _check_standard_dates(fw: Framework, file: str | None) -> list[Problem]:
+    """In-force dates: none starts after it ends; a successor starts after its predecessor ends."""
+    problems: list[Problem] = []
+    for i, sset in enumerate(fw.standard_sets):
+        path = f"standard_sets[{i}]"
+        first, last = sset.in_force_from, sset.in_force_until
+        if first is not None and last is not None and first > last:
+            problems.append(
+                Problem(
+                    f"comes into force after it ends (in_force_until {last})",
+                    f"{path}.in_force_from",
+                    first,
+                    file,
+                )
+            )
+        if sset.succeeds is None:
+            continue
+        before = fw.standard_set(sset.succeeds)
+        if before is None or before.id == sset.id:
+            known = ", ".join(s.id for s in fw.standard_sets if s.id != sset.id)
+            problems.append(
+                Problem(
+                    f"unknown standard set (known: {known})",
+                    f"{path}.succeeds",
+                    sset.succeeds,
+                    file,
+                )
+            )
+        elif first is None or before.in_force_until is None or first <= before.in_force_until:
+            ends = before.in_force_until or "never (no in_force_until)"
+            problems.append(
+                Problem(
+                    f"overlaps the set it succeeds: '{before.id}' is in force until {ends}; "
+                    "a successor comes into force after its predecessor's last day",
+                    f"{path}.in_force_from",
+                    first,
+                    file,
+                )
+            )
     return problems
 
 
@@ -612,6 +790,7 @@ class FrameworkRegistry:
     _raw: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     _loaded: dict[str, Framework] = attrs.field(factory=dict)
     current: str = "baseline-2026"
+    _chosen: bool = False
 
     @classmethod
     def default(cls, extra: list[Path] | None = None) -> FrameworkRegistry:
@@ -647,11 +826,34 @@ class FrameworkRegistry:
         self._loaded.pop(version, None)
         fw = self.get(version)
         self.current = version
+        self._chosen = True
         return fw
 
     def versions(self) -> tuple[str, ...]:
         """The known versions."""
         return tuple(sorted(self._files))
+
+    def for_start(self, start: dt.date) -> Framework:
+        """The framework a new enrolment starting on ``start`` pins.
+
+        A file added by path (``--framework``, ``ECF_FRAMEWORK_PATH``) is used for every new
+        enrolment, as :attr:`current`.  Otherwise the shipped version in force on ``start``: the
+        one with the latest ``in_force_from`` on or before it (``ecdp-2027`` from 2027-09-01),
+        else :attr:`current` (``baseline-2026``).
+
+        Raises:
+            FrameworkError: when a version's file is invalid.
+        """
+        if self._chosen:
+            return self.get()
+        dated = [
+            fw
+            for fw in (self.get(v) for v in self.versions())
+            if fw.in_force_from is not None and fw.in_force_from <= start
+        ]
+        if not dated:
+            return self.get()
+        return max(dated, key=lambda fw: (fw.in_force_from or start, fw.version))
 
     def _data(self, version: str) -> dict[str, Any]:
         if version not in self._raw:

@@ -3,10 +3,12 @@
 This module is long because it holds every transition rule (the predicates validation calls
 too) beside the transitions themselves: one place to read what may follow what.
 
-``asye | ecf-1 -> ecf-2 -> expert``: which stage may follow which is the framework's ``follows``
-data, not code, and so is what each outcome does (its ``outcomes``): ``pass`` (and ``progressed``
-from ``ecf-1``) opens the next stages, ``fail`` and ``withdrawn`` end the path, ``extended``
-moves the end date, ``deferred`` keeps the stage open.  Only a recorded decision ends a stage.
+``asye | ecf-1 -> ecf-2 -> expert`` (and ``ecdp -> expert`` from September 2027): which stage
+may follow which is the framework's ``follows`` data, not code, and so are the start dates a
+stage is open to (:func:`closed_to`), its status (:func:`superseded`) and what each outcome
+does (its ``outcomes``): ``pass`` (and ``progressed`` from ``ecf-1``) opens the next stages,
+``fail`` and ``withdrawn`` end the path, ``extended`` moves the end date, ``deferred`` keeps the
+stage open.  Only a recorded decision ends a stage.
 Every function here is pure: it takes a record and returns a new one, or raises
 :class:`~ecf.errors.TransitionError` naming what is allowed instead.
 """
@@ -20,7 +22,7 @@ import attrs
 
 from ecf.employment import closed_at, refuse_if_closed
 from ecf.errors import FrameworkError, Problem, TransitionError
-from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
+from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, Opening, StageDef
 from ecf.items import in_force
 from ecf.records import (
     SCHEMA_VERSION,
@@ -50,6 +52,7 @@ __all__ = [
     "advance",
     "allowed_next",
     "born_before_overlap_rule",
+    "closed_to",
     "closes",
     "decide",
     "ended_on",
@@ -70,6 +73,7 @@ __all__ = [
     "stage_state",
     "stages_after",
     "starts_after",
+    "superseded",
     "takes_until",
     "timeline_for",
 ]
@@ -105,6 +109,47 @@ def may_follow(fw: Framework, previous: str, stage: str) -> bool:
 def open_to(stage: StageDef, service: str) -> bool:
     """Whether ``stage`` is open to a record's service (ECF years are children's services only)."""
     return service in stage.services
+
+
+def _window(opening: Opening) -> str:
+    first, last = opening.open_from, opening.open_until
+    if first is not None and last is not None:
+        return f"from {first} to {last}"
+    if first is not None:
+        return f"on or after {first}"
+    return f"on or before {last}" if last is not None else "on any date"
+
+
+def closed_to(stage: StageDef, service: str, start: dt.date) -> str | None:
+    """Why ``stage`` takes no new enrolment of ``service`` starting on ``start``; None if it does.
+
+    A stage's openings are framework data (the child and family ``asye`` takes stages starting
+    on or before 2027-08-31; ``ecdp`` those starting on or after 2027-09-01).  The refusal names
+    the stage that replaces a closed one.
+    """
+    if stage.takes(service, start):
+        return None
+    mine = stage.openings_for(service)
+    windows = "; or ".join(_window(o) for o in mine)
+    reason = f"'{stage.id}' for {service} is open to stages starting {windows}"
+    after = [o.replaced_by for o in mine if o.replaced_by and o.open_until and start > o.open_until]
+    return reason + (f": '{after[0]}' replaces it (use stage '{after[0]}')" if after else "")
+
+
+def superseded(fw: Framework, stage_id: str) -> Problem | None:
+    """A warning for a new enrolment in a superseded stage (never a refusal), or None.
+
+    A superseded stage (``ecf-1``, ``expert``) stays open for records and local programmes.
+    """
+    stage = fw.stage(stage_id)
+    if stage is None or stage.status != "superseded":
+        return None
+    return Problem(
+        f"'{stage.id}' ({stage.title}) is superseded in {fw.version}: it stays open for records "
+        "and local programmes, but is no longer a national stage",
+        "stage",
+        stage.id,
+    )
 
 
 def stages_after(fw: Framework, previous: str, service: str) -> tuple[str, ...]:
@@ -381,13 +426,16 @@ def stage_state(record: Record, timeline: StageTimeline, as_of: dt.date, fw: Fra
     return "in-progress"
 
 
-def allowed_next(record: Record, registry: FrameworkRegistry) -> tuple[str, ...]:
+def allowed_next(
+    record: Record, registry: FrameworkRegistry, start: dt.date | None = None
+) -> tuple[str, ...]:
     """The stages that may start now, open to the record's service.
 
     First stages before any enrolment; after a pass of the current stage, its successors;
-    nothing otherwise (and nothing after the practitioner left).
+    nothing otherwise (and nothing after the practitioner left).  With ``start``, under the
+    framework a stage starting then pins (:meth:`~ecf.framework.FrameworkRegistry.for_start`).
     """
-    fw = registry.get()
+    fw = registry.get() if start is None else registry.for_start(start)
     current = record.current
     if record.left is not None:
         return ()
@@ -416,7 +464,10 @@ def new_record(
     employed_from: dt.date | None = None,
     prior: tuple[PriorStage, ...] = (),
 ) -> Record:
-    """A new record enrolled in its first stage under the registry's current framework.
+    """A new record enrolled in its first stage under the framework in force on ``start``.
+
+    The enrolment pins :meth:`~ecf.framework.FrameworkRegistry.for_start`'s version (``ecdp-2027``
+    for a stage starting on or after 2027-09-01, unless a framework file was added by path).
 
     The practitioner is employed at ``council`` from ``employed_from`` (default: the stage's
     start).  ``prior`` holds the stages passed before the record began, which a later first
@@ -427,15 +478,21 @@ def new_record(
 
     Raises:
         TransitionError: when the stage cannot begin a record with these prior stages (the
-            refusal says which prior stage is missing), or starts before qualification or
+            refusal says which prior stage is missing), is closed to the service on ``start``
+            (the refusal names the stage that replaces it), or starts before qualification or
             before the last prior stage was passed.
     """
-    fw = registry.get()
+    fw = registry.for_start(start)
     allowed = first_stages(fw, prior)  # (whether it is open to the service: validation says)
     known = fw.stage(stage)
     if known is not None and known.id not in allowed:
         raise TransitionError([Problem(missing_prior(fw, known.id), "stage", stage)])
+    if known is None:
+        _refuse_unknown_yet(registry, stage, start)
     stage_def = _stage(fw, stage, allowed)
+    closed = closed_to(stage_def, service, start)
+    if closed is not None:
+        raise TransitionError([Problem(closed, "stage", stage)])
     if start < qualified:
         raise TransitionError([Problem(f"is before qualification ({qualified})", "start", start)])
     last_prior = max((p.passed for p in prior), default=None)
@@ -459,6 +516,24 @@ def new_record(
         hours=(PatternChange(start, fte),) if fte is not None else (),
     )
     return record.changed(entry)
+
+
+def _refuse_unknown_yet(registry: FrameworkRegistry, stage: str, start: dt.date) -> None:
+    """Refuse a stage that a later shipped version opens, saying from when (``ecdp``)."""
+    for version in registry.versions():
+        later = registry.get(version)
+        found = later.stage(stage)
+        if found is not None and later.in_force_from is not None and start < later.in_force_from:
+            raise TransitionError(
+                [
+                    Problem(
+                        f"'{found.id}' starts with {later.version}, for stages starting on or "
+                        f"after {later.in_force_from}",
+                        "stage",
+                        stage,
+                    )
+                ]
+            )
 
 
 def _made_after(start: dt.date, entry: HistoryEntry) -> dt.date | None:
@@ -605,15 +680,16 @@ def _check_outcome_and_reason(fw: Framework, decision: Decision) -> None:
 def advance(
     record: Record, stage: str, start: dt.date, registry: FrameworkRegistry, entry: HistoryEntry
 ) -> Record:
-    """Start the next stage after a pass, under the registry's current framework.
+    """Start the next stage after a pass, under the framework in force on ``start``.
 
     Raises:
-        TransitionError: when the current stage has no pass, or ``stage`` does not follow it, or
-            ``start`` is not after the current stage's start.
+        TransitionError: when the current stage has no pass, or ``stage`` does not follow it, is
+            closed to the record's service on ``start``, or ``start`` is not after the current
+            stage's start.
     """
     refuse_if_closed(record)
     current = record.current
-    fw = registry.get()
+    fw = registry.for_start(start)
     if current is None:
         raise TransitionError(
             [Problem("the record has no stage yet to follow on from", "stage", stage)]
@@ -635,7 +711,12 @@ def advance(
                 )
             ]
         )
-    stage_def = _stage(fw, stage, allowed_next(record, registry))
+    if fw.stage(stage) is None:
+        _refuse_unknown_yet(registry, stage, start)
+    stage_def = _stage(fw, stage, allowed_next(record, registry, start))
+    closed = closed_to(stage_def, record.service, start)
+    if closed is not None:
+        raise TransitionError([Problem(closed, "stage", stage)])
     if start <= ended_on(before, record, current):  # never overlapping, whatever the schema
         raise TransitionError(
             [

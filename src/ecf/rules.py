@@ -61,7 +61,7 @@ from ecf.findings import (
     Recommendation,
     recommend,
 )
-from ecf.framework import SERVICES, Framework
+from ecf.framework import SERVICES, Framework, StandardSet, natural_key
 from ecf.limits import load_toml
 from ecf.records import Evidence, HeldMilestone  # noqa: TC001
 from ecf.timeline import Period, judged_windows
@@ -290,7 +290,13 @@ class CountRule(RuleBase):
 
 @attrs.frozen
 class CoverageRule(RuleBase):
-    """Every standard of the given sets evidenced at least ``min`` times, by a deadline."""
+    """Every standard of the given sets evidenced at least ``min`` times, by a deadline.
+
+    Only the sets for the record's service that are in force during the stage (from its start
+    to the deadline) count.  A set named stands for its successors too: the set that
+    ``succeeds`` it (``kss-cf`` until 2027-03-31, then ``ecs-cf``) replaces it, and a stage
+    spanning the change is covered by either.
+    """
 
     kind: ClassVar[str] = "coverage"
     id: str
@@ -299,20 +305,36 @@ class CoverageRule(RuleBase):
     by: str = "end"
 
     def evaluate(self, ctx: Context, results: Mapping[str, Finding]) -> Finding:  # noqa: ARG002
-        """Count citations of each standard in the record's service's sets."""
+        """Count citations of each standard in the record's service's sets in force."""
         deadline = ctx.due(self.by)
-        sets = [s for s in ctx.framework.standard_sets_for(ctx.record.service) if s.id in self.sets]
-        wanted = [sid for s in sets for sid in s.ids()]
+        last = deadline or ctx.timeline.expected_end
+        named = _with_successors(ctx.framework, self.sets)
+        sets = [
+            s
+            for s in ctx.framework.standard_sets_for(ctx.record.service)
+            if s.id in named and s.in_force_during(ctx.enrolment.start, last)
+        ]
         used = [e for e in ctx.evidence() if deadline is None or e.date <= deadline]
-        counts = {sid: sum(sid in e.standards for e in used) for sid in wanted}
-        short = [sid for sid, n in counts.items() if n < self.min]
+        candidates = {sid for s in sets for sid in s.ids()}
+        counts = {sid: sum(sid in e.standards for e in used) for sid in candidates}
+        chosen: list[StandardSet] = []
+        others: list[str] = []
+        for chain in _successions(sets):
+            ranked = sorted(chain, key=lambda s: _coverage_rank(s, counts, self.min), reverse=True)
+            chosen.append(ranked[0])
+            others.extend(
+                f"{s.id}: {_covered(s, counts, self.min)} of {len(s.standards)}" for s in ranked[1:]
+            )
+        wanted = [sid for s in chosen for sid in s.ids()]
+        short = [sid for sid in wanted if counts[sid] < self.min]
         status = _status(bool(wanted) and not short, deadline, ctx.as_of)
         if not wanted:
             status = "not-applicable"
         covered = len(wanted) - len(short)
+        either = f" (or {', '.join(others)})" if others else ""
         message = (
-            f"{covered} of {len(wanted)} standards of {', '.join(s.id for s in sets)} evidenced "
-            f"at least {self.min} time{'s' if self.min > 1 else ''} "
+            f"{covered} of {len(wanted)} standards of {', '.join(s.id for s in chosen)}{either} "
+            f"evidenced at least {self.min} time{'s' if self.min > 1 else ''} "
             f"{_by_text(ctx, self.by, deadline)}"
             + (f"; not yet: {', '.join(short)}" if short else "")
         )
@@ -325,10 +347,49 @@ class CoverageRule(RuleBase):
             status,
             message,
             evidence=_ids(citing),
-            standards=tuple(sorted(wanted)),
+            # The standards it found evidenced, in their natural order (kss-cf:2 before :10).
+            standards=tuple(sorted((sid for sid, n in counts.items() if n), key=natural_key)),
             deadline=deadline,
             behind=behind,
         )
+
+
+def _with_successors(fw: Framework, names: Iterable[str]) -> set[str]:
+    """The set ids named, and every set that succeeds one of them (``ecs-cf`` for ``kss-cf``)."""
+    found = set(names)
+    while more := {s.id for s in fw.standard_sets if s.succeeds in found} - found:
+        found |= more
+    return found
+
+
+def _covered(sset: StandardSet, counts: Mapping[str, int], least: int) -> int:
+    return sum(counts[sid] >= least for sid in sset.ids())
+
+
+def _coverage_rank(
+    sset: StandardSet, counts: Mapping[str, int], least: int
+) -> tuple[bool, float, dt.date]:
+    """Complete first, then the larger share covered, then the later set (the one in force)."""
+    covered = _covered(sset, counts, least)
+    share = covered / len(sset.standards) if sset.standards else 0.0
+    return covered == len(sset.standards), share, sset.in_force_from or dt.date.min
+
+
+def _successions(sets: list[StandardSet]) -> list[list[StandardSet]]:
+    """The sets grouped by succession (``kss-cf`` then ``ecs-cf``), in the order given."""
+    by_id = {s.id: s for s in sets}
+
+    def root(sset: StandardSet) -> str:
+        seen = {sset.id}
+        while sset.succeeds in by_id and sset.succeeds not in seen:
+            sset = by_id[sset.succeeds]
+            seen.add(sset.id)
+        return sset.id
+
+    chains: dict[str, list[StandardSet]] = {}
+    for sset in sets:
+        chains.setdefault(root(sset), []).append(sset)
+    return list(chains.values())
 
 
 @attrs.frozen
@@ -801,6 +862,19 @@ def _check_refs(
     return out
 
 
+def _for_framework(rules: list[Any], declared: object, framework: Framework) -> list[Any]:
+    """The rules that can apply under ``framework``.
+
+    A rule file is checked in full against the framework version it declares (``ecf rules
+    check`` does so).  Judged under another version, a rule only for stages that version does
+    not have never applies there, and is left out: the ECDP's rules (``ecdp-2027``) beside a
+    ``baseline-2026`` ASYE.
+    """
+    if declared == framework.version:
+        return rules
+    return [r for r in rules if not r.stages or any(framework.stage(s) for s in r.stages)]
+
+
 def load_rules_data(
     data: dict[str, Any],
     framework: Framework,
@@ -860,6 +934,7 @@ def load_rules_data(
                 )
                 for p in exc.problems
             )
+    rules = _for_framework(rules, data.get("framework"), framework)
     ids: set[str] = set()
     for i, rule in enumerate(rules):
         if rule.id in ids:

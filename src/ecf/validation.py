@@ -12,6 +12,7 @@ functions that change a record obey, so a file edited by hand is held to the sam
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
 from ecf.items import PREFIXES, id_attr, item_ids
 from ecf.progression import (
     born_before_overlap_rule,
+    closed_to,
     closes,
     ended_on,
     ends_path,
@@ -49,8 +51,9 @@ from ecf.records import (
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Iterable
 
-__all__ = ["check_record", "ensure_valid"]
+__all__ = ["check_record", "ensure_valid", "evidence_warnings"]
 
 #: The smallest working pattern: at 1/100 FTE a 36-month stage takes 300 years.
 MIN_FTE = Fraction(1, 100)
@@ -181,6 +184,8 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
+            elif (closed := closed_to(stage, record.service, enrolment.start)) is not None:
+                out.append(Problem(closed, f"{path}.start", enrolment.start))
         if (
             fw is not None
             and i + 1 < len(record.enrolments)
@@ -686,6 +691,60 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
             out.append(
                 Problem("is before the previous entry", f"history[{i}].at", record.history[i].at)
             )
+    return out
+
+
+def evidence_warnings(
+    record: Record, registry: FrameworkRegistry, only: Iterable[str] | None = None
+) -> list[Problem]:
+    """Warnings, never refusals, about the standards a record's evidence cites.
+
+    A citation of a standard set outside its in-force dates on the evidence's date (``kss-cf``
+    after 2027-03-31, ``ecs-cf`` before 2027-04-01), or of a set for another service (``kss-cf``
+    on an adults record), is kept: people may have reasons (a piece written against the old
+    standards in the month of the change).  Each warning names the field path and the standard.
+
+    Args:
+        record: The record.
+        registry: The frameworks its enrolments pin (a version that does not load is skipped:
+            :func:`check_record` reports it).
+        only: The evidence ids to look at (default: every piece).
+
+    Returns:
+        One :class:`~ecf.errors.Problem` per warning, in field order.
+    """
+    frameworks: list[Framework] = []
+    for enrolment in reversed(record.enrolments):
+        with contextlib.suppress(EcfError):
+            frameworks.append(registry.get(enrolment.framework))
+    wanted = None if only is None else set(only)
+    out: list[Problem] = []
+    for i, ev in enumerate(record.evidence):
+        if wanted is not None and ev.id not in wanted:
+            continue
+        for j, std in enumerate(ev.standards):
+            sset = next((s for fw in frameworks if (s := fw.set_of(std)) is not None), None)
+            if sset is None:
+                continue
+            path = f"evidence[{i}].standards[{j}]"
+            if not sset.in_force_on(ev.date):
+                out.append(
+                    Problem(
+                        f"'{sset.id}' is in force {sset.dates()}, not on {ev.date}: kept, "
+                        "but check the standards in force then",
+                        path,
+                        std,
+                    )
+                )
+            if record.service not in sset.services:
+                out.append(
+                    Problem(
+                        f"'{sset.id}' is a standard set for {' and '.join(sset.services)} "
+                        f"services, not {record.service}: kept, but check the set",
+                        path,
+                        std,
+                    )
+                )
     return out
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from fractions import Fraction
 
-    from ecf.records import AppealOutcome, Outcome, PriorStage, Role
+    from ecf.records import AppealOutcome, Outcome, PriorStage, Record, Role
 
 
 @click.command()
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 @click.option(
     "--stage",
     required=True,
-    help="The first stage: asye or ecf-1.",
+    help="The first stage: asye, ecdp or ecf-1.",
     shell_complete=complete.stages,
 )
 @click.option("--start", required=True, type=DATE, help="The stage's first day.")
@@ -115,6 +115,7 @@ def new(
         today=today(),
     )
     click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
+    _warn_superseded(file, record, 0)
 
 
 @click.group()
@@ -187,6 +188,10 @@ def add_evidence(
             kind, when, standards=standards, by=by, note=note, attach=attach
         )
     click.echo(evidence.id)
+    from ecf.validation import evidence_warnings
+
+    for warning in evidence_warnings(editor.record, state().registry, only=[evidence.id]):
+        click.echo(f"warning: {warning.with_file(file)}", err=True)
 
 
 @add.command("review")
@@ -285,6 +290,19 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
     with editing(file) as editor:
         enrolment = editor.advance(stage, start)
     click.echo(f"{editor.record.id}: started {enrolment.stage} on {enrolment.start}")
+    _warn_superseded(file, editor.record, len(editor.record.enrolments) - 1)
+
+
+def _warn_superseded(file: Path, record: Record, index: int) -> None:
+    """A ``warning:`` line when the new enrolment is in a superseded stage (never a refusal)."""
+    from ecf.errors import Problem
+    from ecf.progression import superseded
+
+    enrolment = record.enrolments[index]
+    warning = superseded(state().registry.get(enrolment.framework), enrolment.stage)
+    if warning is not None:
+        moved = Problem(warning.message, f"enrolments[{index}].stage", warning.value, str(file))
+        click.echo(f"warning: {moved}", err=True)
 
 
 @click.command()

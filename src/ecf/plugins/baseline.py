@@ -1,6 +1,7 @@
 """The national baseline assessor: an ordinary plugin, registered through the ``ecf`` entry point.
 
-Its rules are data, in ecf's own rule language (``ecf/data/rules/baseline-2026.toml``).  In
+Its rules are data, in ecf's own rule language (``ecf/data/rules/baseline-2026.toml``, and
+``ecdp-2027.toml`` for the ECDP).  In
 Python it adds only what a council's settings switch on: the completion deadline
 (``completion_months``), which the rule language has no kind for because it concerns a
 decision, not evidence.
@@ -28,11 +29,17 @@ RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
 ECF_FIELDS: frozenset[str] = frozenset()
 
 
+#: The shipped rule files judged by default: the 2026 baseline's, and the ECDP's (its rules are
+#: left out under a framework without the ``ecdp`` stage).
+DEFAULT_RULES = ("baseline-2026", "ecdp-2027")
+
+
 @hookimpl
 def ecf_rule_files(settings: Mapping[str, Any]) -> Iterable[Path]:
-    """The baseline rule set (``settings["rules"]`` names another shipped version)."""
-    version = str(settings.get("rules", "baseline-2026"))
-    return [RULES / f"{version}.toml"]
+    """The baseline rule sets (``settings["rules"]`` names another shipped version instead)."""
+    if "rules" in settings:
+        return [RULES / f"{settings['rules']}.toml"]
+    return [RULES / f"{version}.toml" for version in DEFAULT_RULES]
 
 
 @hookimpl
