@@ -120,16 +120,14 @@ def cohort(
     from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
-    if with_gaps and council_file is None:
-        msg = "--support-gaps needs --council: support gaps come from the assessors"
-        raise click.UsageError(msg)
+    shared = state()
+    wanted = _checked_filters(stages, states, recommendations, council_file, with_gaps=with_gaps)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)  # checked here, once, before any worker starts
     if council is not None:
         from ecf.assessors import get_plugins
 
         warn_unavailable(council, get_plugins())  # once; each record's row names it too
-    shared = state()
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()
     files = cohort_.record_files(folder)
@@ -156,11 +154,11 @@ def cohort(
         if cohort_.matches(
             r,
             as_of=when,
-            stage=stages,
-            state=states,
+            stage=wanted.stage,
+            state=wanted.state,
             council=councils,
             team=teams,
-            recommendation=recommendations,
+            recommendation=wanted.recommendation,
             due_within=due_within,
             overdue=overdue,
             assessor=assessor,
@@ -169,26 +167,106 @@ def cohort(
     ]
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
         click.echo(f"note: no record has this assessor on {when}", err=True)
+    described = _described(
+        wanted.describe(),
+        councils=councils,
+        teams=teams,
+        due_within=due_within,
+        overdue=overdue,
+        with_gaps=with_gaps,
+        assessor=assessor,
+    )
+    if described and fmt in ("csv", "jsonl"):
+        click.echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
     data = [to_json(r) for r in chosen]
     columns = COLUMNS
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "json":
-        click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
+        filtered = {"filters": described or None, "matched": len(chosen)}
+        click.echo(
+            dumps({"as_of": when.isoformat(), "summary": summary, **filtered, "records": data})
+        )
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
     elif fmt == "csv":
         click.echo(export.csv_text(data, columns), nl=False)
     else:
-        _print_cohort(summary, data, when)
+        _print_cohort(summary, data, when, (described, len(chosen)))
     if failures:
         click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
-def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
+def _print_headline(head: Any, transfers: int) -> None:
+    """The workforce headline: eligible n of N, CPD-ready n of N, leavers by stage."""
+    not_covered = head.in_post - head.agency_judged
+    covered = f" ({not_covered} more not covered by the agency rules)" if not_covered else ""
+    click.echo(
+        f"Agency eligible: {head.agency_eligible} of {head.agency_judged} in post in child and "
+        f"family work{covered}"
+    )
+    click.echo(f"CPD ready: {head.cpd_ready} of {head.in_post} in post")
+    stages = ", ".join(f"{k} {v}" for k, v in head.leavers_by_stage.items()) or "none"
+    moved = f"; moved council: {transfers}" if transfers else ""
+    click.echo(f"Leavers: {head.leavers} of {head.total} (by stage: {stages}){moved}")
+
+
+def _checked_filters(
+    stages: tuple[str, ...],
+    states: tuple[str, ...],
+    recommendations: tuple[str, ...],
+    council_file: Path | None,
+    *,
+    with_gaps: bool,
+) -> Any:
+    """The filters as the data spells them, checked before any file is read.
+
+    A value no row can have is an error listing the values allowed, never an empty report.
+    """
+    from ecf.filters import check_filters
+
+    if with_gaps and council_file is None:
+        msg = "--support-gaps needs --council: support gaps come from the assessors"
+        raise click.UsageError(msg)
+    return check_filters(
+        state().registry,
+        stage=stages,
+        state=states,
+        recommendation=recommendations,
+        has_council=council_file is not None,
+    )
+
+
+def _described(
+    checked: str,
+    *,
+    councils: tuple[str, ...],
+    teams: tuple[str, ...],
+    due_within: int | None,
+    overdue: bool,
+    with_gaps: bool,
+    assessor: str | None,
+) -> str:
+    """Every filter given, in words (``stage asye; overdue``); ``""`` when none is.
+
+    The assessor's name is not repeated: it is a colleague's name, and the caller typed it.
+    """
+    parts = [checked] if checked else []
+    parts += [f"council {', '.join(councils)}"] if councils else []
+    parts += [f"team {', '.join(teams)}"] if teams else []
+    parts += [f"due within {due_within} days"] if due_within is not None else []
+    parts += ["overdue"] if overdue else []
+    parts += ["with support gaps"] if with_gaps else []
+    parts += ["the assessor given"] if assessor is not None else []
+    return "; ".join(parts)
+
+
+def _print_cohort(
+    summary: Any, data: list[dict[str, Any]], when: dt.date, filtered: tuple[str, int]
+) -> None:
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
     click.echo(f"{summary.total} records as of {when}: {stages}")
@@ -198,6 +276,9 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
         recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
         click.echo(f"Recommendations: {recs}")
         click.echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
+    described, matched = filtered
+    if described:
+        click.echo(f"Filters: {described}: {matched} of {summary.total} records shown")
     click.echo()
     shown = [
         "id",
@@ -279,9 +360,13 @@ def workforce(
         for line in failure.lines():
             click.echo(f"error: {line}", err=True)
     rows: list[dict[str, Any]] = []
+    agencies: list[wf.AgencyEligibility] = []
+    cpds: list[wf.CpdReadiness] = []
     for record in loaded.records:
         agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
         cpd = wf.cpd_readiness(record, when, registry)
+        agencies.append(agency)
+        cpds.append(cpd)
         rows.append(
             {
                 "id": record.id if key is None else export.pseudonym(key, record.id),
@@ -295,12 +380,14 @@ def workforce(
             }
         )
     kept = wf.retention(loaded.records)
+    head = wf.headline(loaded.records, agencies, cpds, when)
     if fmt == "json":
         click.echo(
             dumps(
                 {
                     "as_of": when.isoformat(),
                     "agency_rules": rules,
+                    "headline": head,
                     "records": rows,
                     "retention": kept,
                 }
@@ -310,12 +397,10 @@ def workforce(
         click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
     else:
         click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        _print_headline(head, kept.transfers)
         for row in rows:
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
             click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
-        stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
-        moved = f"; moved council: {kept.transfers}" if kept.transfers else ""
-        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages}){moved}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
