@@ -65,17 +65,37 @@ class Filters:
     state: tuple[str, ...] = ()
     recommendation: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        """``stage asye, ecf-1; state in-progress``, or ``""`` when no filter is given."""
-        return "; ".join(
+    def describe(
+        self,
+        *,
+        councils: Iterable[str] = (),
+        teams: Iterable[str] = (),
+        due_within: int | None = None,
+        overdue: bool = False,
+        with_gaps: bool = False,
+        assessor: str | None = None,
+    ) -> str:
+        """These filters and the others given, in words, for a report's summary.
+
+        ``stage asye, ecf-1; state in-progress; overdue``, or ``""`` when no filter is given.
+        The assessor's name is not repeated: it is a colleague's name, and the caller typed it.
+        """
+        parts = [
             f"{name} {', '.join(values)}"
             for name, values in (
                 ("stage", self.stage),
                 ("state", self.state),
                 ("recommendation", self.recommendation),
+                ("council", tuple(councils)),
+                ("team", tuple(teams)),
             )
             if values
-        )
+        ]
+        parts += [f"due within {due_within} days"] if due_within is not None else []
+        parts += ["overdue"] if overdue else []
+        parts += ["with support gaps"] if with_gaps else []
+        parts += ["the assessor given"] if assessor is not None else []
+        return "; ".join(parts)
 
 
 def _named(

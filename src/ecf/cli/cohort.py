@@ -17,6 +17,7 @@ from ecf.cli import (
     today,
     warn_unavailable,
 )
+from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
 from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
@@ -49,11 +50,18 @@ COLUMNS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "jsonl"]),
+    type=click.Choice(["table", "csv", "json", "jsonl", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx: a workbook on standard output (needs ecf[xlsx]).",
 )
-@click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
+@click.option("--excel", is_flag=True, help=EXCEL_HELP)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    help="Only these stages (repeatable; an id or alias, any case).",
+)
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
 @click.option("--council-code", "councils", multiple=True, help="Only records of these councils.")
 @click.option("--team", "teams", multiple=True, help="Only these teams (the records' extra.team).")
@@ -93,6 +101,7 @@ def cohort(
     council_file: Path | None,
     as_of: dt.date | None,
     fmt: str,
+    excel: bool,
     stages: tuple[str, ...],
     states: tuple[str, ...],
     councils: tuple[str, ...],
@@ -120,6 +129,7 @@ def cohort(
     from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
+    fmt = table_format(fmt, excel=excel)
     shared = state()
     wanted = _checked_filters(stages, states, recommendations, council_file, with_gaps=with_gaps)
     key = export.read_key(key_file) if pseudonymise else None
@@ -167,8 +177,7 @@ def cohort(
     ]
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
         click.echo(f"note: no record has this assessor on {when}", err=True)
-    described = _described(
-        wanted.describe(),
+    described = wanted.describe(
         councils=councils,
         teams=teams,
         due_within=due_within,
@@ -176,7 +185,7 @@ def cohort(
         with_gaps=with_gaps,
         assessor=assessor,
     )
-    if described and fmt in ("csv", "jsonl"):
+    if described and fmt in ("csv", "jsonl", "xlsx"):
         click.echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
     data = [to_json(r) for r in chosen]
     columns = COLUMNS
@@ -191,8 +200,8 @@ def cohort(
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
-    elif fmt == "csv":
-        click.echo(export.csv_text(data, columns), nl=False)
+    elif fmt in SPREADSHEET_FORMATS:
+        write_rows(data, columns, fmt, excel=excel, sheet="cohort")
     else:
         _print_cohort(summary, data, when, (described, len(chosen)))
     if failures:
@@ -238,30 +247,6 @@ def _checked_filters(
         recommendation=recommendations,
         has_council=council_file is not None,
     )
-
-
-def _described(
-    checked: str,
-    *,
-    councils: tuple[str, ...],
-    teams: tuple[str, ...],
-    due_within: int | None,
-    overdue: bool,
-    with_gaps: bool,
-    assessor: str | None,
-) -> str:
-    """Every filter given, in words (``stage asye; overdue``); ``""`` when none is.
-
-    The assessor's name is not repeated: it is a colleague's name, and the caller typed it.
-    """
-    parts = [checked] if checked else []
-    parts += [f"council {', '.join(councils)}"] if councils else []
-    parts += [f"team {', '.join(teams)}"] if teams else []
-    parts += [f"due within {due_within} days"] if due_within is not None else []
-    parts += ["overdue"] if overdue else []
-    parts += ["with support gaps"] if with_gaps else []
-    parts += ["the assessor given"] if assessor is not None else []
-    return "; ".join(parts)
 
 
 def _print_cohort(
@@ -327,10 +312,12 @@ def _cell(value: object) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx: a workbook on standard output (needs ecf[xlsx]).",
 )
+@click.option("--excel", is_flag=True, help=EXCEL_HELP)
 @click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def workforce(
@@ -339,6 +326,7 @@ def workforce(
     as_of: dt.date | None,
     agency_rules: str | None,
     fmt: str,
+    excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
 ) -> None:
@@ -350,6 +338,7 @@ def workforce(
     from ecf import export
     from ecf import workforce as wf
 
+    fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
     rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
@@ -393,8 +382,8 @@ def workforce(
                 }
             )
         )
-    elif fmt == "csv":
-        click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+    elif fmt in SPREADSHEET_FORMATS:
+        write_rows(rows, list(rows[0]) if rows else ["id"], fmt, excel=excel, sheet="workforce")
     else:
         click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
         _print_headline(head, kept.transfers)
