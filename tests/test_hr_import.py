@@ -325,7 +325,7 @@ def test_missing_columns_are_reported_once(folder: Path, tmp_path: Path) -> None
         (
             f"error: {rows}: missing columns: qualified, start, service "
             "(the columns are id, name, qualified, stage, start, service, council, swe, fte, "
-            "team, prior, registered)"
+            "team, prior, registered, left, leaving_reason)"
         )
     ]
     assert result.stdout == ""

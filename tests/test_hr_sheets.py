@@ -453,7 +453,11 @@ def test_the_library_plan_with_a_mapping(folder: Path) -> None:
     )
     assert plan.count("create") == len(GOOD)
     assert plan.bad_rows == tuple(BAD)
-    assert plan.notes == ("row 5 repeats row 3 exactly: counted once",)
+    assert plan.repeated == (5,)
+    assert plan.notes == (
+        f"columns in {MAPPING} not in the file: Leaving Date, Leaving Reason Code",
+        "row 5 repeats row 3 exactly: counted once",
+    )
     text = hr_import.error_rows_csv(plan)
     assert next(csv.reader(io.StringIO(text)))[-1] == "error"
     with pytest.raises(EcfError):
@@ -466,3 +470,63 @@ def test_a_copy_of_the_fixture_is_unchanged_by_the_import(tmp_path: Path, folder
     before = copy.read_bytes()
     run("import", copy, "--into", folder, "--mapping", MAPPING, "--apply", "--skip-bad")
     assert copy.read_bytes() == before
+
+
+# --- leavers ----------------------------------------------------------------------------------
+
+
+def test_a_later_export_with_leaving_dates_closes_the_records(folder: Path, tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8").splitlines()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join(lines[:8]) + "\n", encoding="utf-8")
+    assert run("import", clean, "--into", folder, "--mapping", MAPPING, "--apply").exit_code == 0
+    later = tmp_path / "later.csv"
+    later.write_text(
+        lines[0]
+        + ",Leaving Date,Leaving Reason Code\n"
+        + lines[2]
+        + ",31/10/2026,res\n"  # the code in any case
+        + lines[3]
+        + ",,\n",
+        encoding="utf-8",
+    )
+    dry = run("import", later, "--into", folder, "--mapping", MAPPING)
+    assert dry.exit_code == 0, dry.output
+    assert (
+        f"row 2: E0042: update {folder / 'E0042.toml'}: left: - -> 2026-10-31 "
+        "(reason not shown: special data)"
+    ) in dry.stdout.splitlines()
+    assert run("import", later, "--into", folder, "--mapping", MAPPING, "--apply").exit_code == 0
+    left = read_record(folder / "E0042.toml").left
+    assert left is not None
+    assert (left.date, left.reason) == (dt.date(2026, 10, 31), "resigned")
+    assert read_record(folder / "E0043.toml").left is None
+    again = run("import", later, "--into", folder, "--mapping", MAPPING)
+    assert again.exit_code == 0
+    assert "0 to update, 2 unchanged" in again.stdout
+
+
+def test_leaving_rows_that_cannot_be_taken_are_row_errors(folder: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "hr.csv"
+    rows.write_text(
+        "id,name,qualified,stage,start,service,left,leaving_reason\n"
+        "x1,A,2025-07-01,asye,2025-09-01,children,31/10/2026,resigned\n"
+        "x2,B,2025-07-01,asye,2025-09-01,children,,resigned\n"
+        "x3,C,2025-07-01,asye,2025-09-01,children,31/02/2026,\n",
+        encoding="utf-8",
+    )
+    result = run("import", rows, "--into", folder)
+    assert result.exit_code == 2
+    assert errors(result) == [
+        (
+            f"error: {rows}: row 2: left: no record holds this id, and a new record cannot begin "
+            "closed: import the row without the leaving date first, or leave this practitioner out "
+            "(got 2026-10-31)"
+        ),
+        f"error: {rows}: row 3: leaving_reason: a leaving reason needs the leaving date (left)",
+        (
+            f"error: {rows}: row 4: left: impossible date: no such day, read as day/month/year "
+            "(got '31/02/2026')"
+        ),
+    ]
+    assert "resigned" not in result.output  # a leaving reason is special data

@@ -60,6 +60,7 @@ from ecf.fields import shown_in_errors
 from ecf.filters import stage_named, stage_names
 from ecf.framework import SERVICES, Framework, FrameworkRegistry, Service
 from ecf.parsing import SHEET_DATE_FORMAT, ParseError, parse_sheet_date, parse_sheet_fte
+from ecf.progression import leave as leave_record
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, PriorStage, Record
 from ecf.sources import load
@@ -102,6 +103,8 @@ COLUMNS = (
     "team",
     "prior",
     "registered",
+    "left",
+    "leaving_reason",
 )
 #: The columns a file must have.
 REQUIRED = ("id", "name", "qualified", "stage", "start", "service")
@@ -112,7 +115,15 @@ PLAN_SCHEMA = "import-plan/1"
 #: The column the error file adds to the failed rows.
 ERROR_COLUMN = "error"
 #: Where each import column's value sits in a record, for deciding whether an error may show it.
-_RECORD_PATH = {"team": "extra.team", "start": "enrolments.start", "stage": "enrolments.stage"}
+_RECORD_PATH = {
+    "team": "extra.team",
+    "start": "enrolments.start",
+    "stage": "enrolments.stage",
+    "left": "left.date",
+    "leaving_reason": "left.reason",
+}
+#: The reason recorded for a leaving date that comes without one.
+LEFT_UNSAID = "left (HR import: no reason given)"
 
 Kind = Literal["create", "update", "unchanged"]
 
@@ -134,6 +145,8 @@ class Row:
     team: str | None = None
     prior: tuple[PriorStage, ...] = ()
     registered: dt.date | None = None
+    left: dt.date | None = None
+    leaving_reason: str | None = None
 
 
 @attrs.frozen
@@ -214,10 +227,12 @@ class ImportPlan:
         bad_rows: The numbers of the rows with a problem; they have no action.
         ignored_columns: Columns of the file the import does not read.
         warnings: Files in the folder that could not be read, so no row can match them.
-        notes: Rows counted once: a row that repeats an earlier one exactly.
+        notes: Rows counted once (a row that repeats an earlier one exactly), and optional
+            columns the mapping names that the file does not have.
         header: The file's header row as read.
         failed: The bad rows as read, with their problems (for :func:`error_rows_csv`).
         mapping: The mapping file used, or None.
+        repeated: The rows counted once: each repeats an earlier row exactly.
     """
 
     source: str
@@ -230,6 +245,7 @@ class ImportPlan:
     header: tuple[str, ...] = ()
     failed: tuple[FailedRow, ...] = ()
     mapping: str | None = None
+    repeated: tuple[int, ...] = ()
 
     def count(self, kind: Kind) -> int:
         """How many rows do this."""
@@ -390,6 +406,12 @@ def _parse_row(
         if value.get("registered")
         else None
     )
+    left = _date(value["left"], "left", out, date_format) if value.get("left") else None
+    reason = value.get("leaving_reason") or None
+    if reason is not None:
+        reason = mapping.value("leaving_reason", reason) if mapping is not None else reason
+        if left is None and not value.get("left"):
+            out.append(Problem("a leaving reason needs the leaving date (left)", "leaving_reason"))
     if out or qualified is None or start is None or stage_def is None:
         return None, out
     return (
@@ -407,6 +429,8 @@ def _parse_row(
             team=value.get("team") or None,
             prior=prior,
             registered=registered,
+            left=left,
+            leaving_reason=reason,
         ),
         out,
     )
@@ -532,6 +556,13 @@ def _create(
     entry: Callable[[str, str], HistoryEntry],
     source_name: str,
 ) -> Action:
+    if row.left is not None:
+        raise _refuse(
+            "no record holds this id, and a new record cannot begin closed: import the row "
+            "without the leaving date first, or leave this practitioner out",
+            "left",
+            row.left,
+        )
     try:
         record = new_record(
             id=row.id,
@@ -637,18 +668,31 @@ def _update(
         )
     if mismatches:
         raise _RowFailed(mismatches)
+    if row.left is not None and old.left is not None and row.left != old.left.date:
+        raise _refuse(
+            f"differs from the leaving date in {path} ({old.left.date}); the import never "
+            "changes it: fix the row (or ecf rejoin, then import)",
+            "left",
+            row.left,
+        )
     changes, fields = _changes(old, row, as_of)
-    if not changes:
+    leaving = row.left is not None and old.left is None
+    if not changes and not leaving:
         return Action(row.number, row.id, "unchanged", path, old, opened=opened)
     if old.left is not None:
         raise _refuse(
             f"the practitioner left on {old.left.date}; {path} is closed to changes "
             f"(would change: {', '.join(c.field for c in changes)})"
         )
-    detail = f"{source_name} row {row.number}: " + ", ".join(
-        f"fte {_shown(row.fte)} from {as_of}" if c.field == "fte" else c.field for c in changes
-    )
-    changed = old.changed(entry(ACTION, detail), **fields)
+    changed = old
+    if changes:
+        detail = f"{source_name} row {row.number}: " + ", ".join(
+            f"fte {_shown(row.fte)} from {as_of}" if c.field == "fte" else c.field for c in changes
+        )
+        changed = old.changed(entry(ACTION, detail), **fields)
+    if row.left is not None and leaving:
+        changed = _leave(changed, row, source_name, entry)
+        changes.append(Change("left", "-", f"{row.left} (reason not shown: special data)"))
     return Action(
         row.number,
         row.id,
@@ -658,6 +702,24 @@ def _update(
         tuple(changes),
         opened,
     )
+
+
+def _leave(
+    record: Record, row: Row, source_name: str, entry: Callable[[str, str], HistoryEntry]
+) -> Record:
+    """The record closed on the row's leaving date, as ``ecf leave`` closes it."""
+    assert row.left is not None  # noqa: S101 - called only for a row with a leaving date
+    try:
+        return leave_record(
+            record,
+            row.left,
+            row.leaving_reason or LEFT_UNSAID,
+            entry("leave", f"{source_name} row {row.number}: left on {row.left}"),
+        )
+    except EcfError as exc:
+        raise _RowFailed(
+            [attrs.evolve(p, path="left") if p.path == "date" else p for p in exc.problems]
+        ) from exc
 
 
 def plan_import(
@@ -721,7 +783,8 @@ def plan_import(
             problems[number] = found
         if row is not None:
             parsed.append(row)
-    repeats, notes = _duplicates(rows_of, cells_of, columns, header, problems)
+    repeats, repeated = _duplicates(rows_of, cells_of, columns, header, problems)
+    notes = [*_absent(mapping, columns), *repeated]
     folder = _Folder.scan(root, registry)
     actions: list[Action] = []
     for row in parsed:
@@ -763,7 +826,16 @@ def plan_import(
         header=tuple(header),
         failed=bad,
         mapping=mapping.source if mapping is not None else None,
+        repeated=tuple(sorted(repeats)),
     )
+
+
+def _absent(mapping: Mapping | None, columns: dict[str, int]) -> list[str]:
+    """A note naming the optional columns the mapping names that the file does not have."""
+    absent = [c for c, f in (mapping.columns.items() if mapping else ()) if f not in columns]
+    if mapping is None or not absent:
+        return []
+    return [f"columns in {mapping.source} not in the file: {', '.join(absent)}"]
 
 
 def _at_column(problem: Problem, named: dict[str, str]) -> Problem:
@@ -865,7 +937,7 @@ def plan_json(plan: ImportPlan) -> dict[str, object]:
             "update": plan.count("update"),
             "unchanged": plan.count("unchanged"),
             "bad_rows": len(plan.bad_rows),
-            "repeated_rows": len(plan.notes),
+            "repeated_rows": len(plan.repeated),
         },
         "actions": [
             {

@@ -244,7 +244,7 @@ def import_command(
     if errors_out is not None:
         _write(errors_out, hr_import.error_rows_csv(plan).encode("utf-8"))
         click.echo(f"{errors_out}: {len(plan.failed)} bad rows to fix and import again", err=True)
-    repeated = f", {len(plan.notes)} repeated rows counted once" if plan.notes else ""
+    repeated = f", {len(plan.repeated)} repeated rows counted once" if plan.repeated else ""
     counts = (
         f"{plan.count('create')} to create, {plan.count('update')} to update, "
         f"{plan.count('unchanged')} unchanged, {len(plan.bad_rows)} bad rows{repeated}"
