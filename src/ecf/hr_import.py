@@ -4,8 +4,14 @@ This module is long because an import is one plan: reading the CSV, matching row
 working out each change and writing it share the row numbers every error names.
 
 Each row of the CSV is one practitioner: ``id, name, qualified, stage, start, service`` are
-required columns; ``council, swe, fte, team, prior, registered`` are optional ones (a missing
-column or an empty cell leaves that field as it is).  Other columns are ignored.  A row whose id
+required columns; ``council, swe, fte, team, prior, registered, left, leaving_reason`` are
+optional ones (a missing column or an empty cell leaves that field as it is).  Other columns
+are ignored.  A mapping file (:mod:`ecf.hr_mapping`) names the columns and values as an HR
+system exports them (``Employee ID``, ``NQSW``).  Values are read as HR writes them: dates
+ISO or day first (``02/02/2026``; another layout with ``date_format``), stages by id or alias
+in any case (``Asye``, ``ECF-1``), an FTE as ``0.6``, ``3/5``, ``60%`` or ``22.5 of 37
+hours``.  A row that repeats an earlier one exactly is counted once (a note says so); rows of
+one id that differ are all bad.  A row whose id
 has no record file in the folder creates ``FOLDER/<id>.toml`` in its stage; a row whose id has
 one (found as ``FOLDER/<id>.toml`` or as any file in the folder holding that id) updates it:
 
@@ -16,11 +22,15 @@ one (found as ``FOLDER/<id>.toml`` or as any file in the folder holding that id)
   is a transfer: ``ecf transfer``);
 * a different ``fte`` adds a working-pattern change from the as-of date;
 * ``qualified``, ``service``, ``stage``, ``start`` and ``prior`` must match the record: the
-  import never rewrites the path of stages, so a difference is an error for that row.
+  import never rewrites the path of stages, so a difference is an error for that row;
+* a ``left`` date closes an open record as ``ecf leave`` does, with ``leaving_reason`` (special
+  data: never shown); a new record cannot begin closed.
 
 :func:`plan_import` reads and checks everything and writes nothing; :func:`apply` writes the
 plan, each file atomically (``store.create`` / ``store.save``), refusing a file that changed
 since the plan read it.  Row numbers are the spreadsheet's: the header is row 1.
+:func:`error_rows_csv` gives the bad rows back with an ``error`` column, to fix and import
+again; :func:`plan_json` the plan as JSON (``import-plan/1``).
 
 Example::
 

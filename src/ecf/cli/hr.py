@@ -194,8 +194,9 @@ def import_command(
     """Create and update records from an HR export (CSV); a dry run unless --apply.
 
     Columns: id, name, qualified, stage, start, service (required); council, swe, fte, team,
-    prior, registered (optional: an empty cell changes nothing); --mapping names them as the
-    export does, and translates its stage, service and council values.  Dates are YYYY-MM-DD
+    prior, registered, left, leaving_reason (optional: an empty cell changes nothing);
+    --mapping names them as the export does, and translates its stage, service, council and
+    leaving reason values (docs/hr-import.md).  Dates are YYYY-MM-DD
     or DD/MM/YYYY (or --date-format); stages by id or alias in any case; an FTE as 0.6, 3/5,
     60% or "22.5 of 37 hours".  A row repeating an earlier one exactly is counted once; rows
     of one id that differ are all bad.  Existing staff start in their stage with the stages
@@ -203,7 +204,8 @@ def import_command(
     name, swe, registered and team; a different fte adds a working-pattern change from
     --as-of.  A row whose qualified, service, stage, start or prior differs from the record is
     an error: the import never rewrites the path of stages (nor moves a practitioner between
-    councils: ecf transfer).  Row numbers are the spreadsheet's (the header is row 1).
+    councils: ecf transfer); a left date closes the record, as ecf leave.  Row numbers are the
+    spreadsheet's (the header is row 1).
 
     --errors-out writes the bad rows as read, with an error column, even on a dry run: fix
     them in the spreadsheet and import that file again.
