@@ -530,3 +530,31 @@ def test_leaving_rows_that_cannot_be_taken_are_row_errors(folder: Path, tmp_path
         ),
     ]
     assert "resigned" not in result.output  # a leaving reason is special data
+
+
+def test_a_repeated_bad_row_is_one_bad_row(folder: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "hr.csv"
+    line = "x1,A,31/02/2025,asye,01/09/2025,children\n"
+    rows.write_text("id,name,qualified,stage,start,service\n" + line + line, encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    result = run("import", rows, "--into", folder, "--errors-out", bad)
+    assert result.exit_code == 2
+    assert errors(result) == [
+        (
+            f"error: {rows}: row 2: qualified: impossible date: no such day, read as "
+            "day/month/year (got '31/02/2025')"
+        )
+    ]
+    assert len(read_csv(bad)) == 2  # the header and the one row
+
+
+def test_the_error_file_never_replaces_the_export_or_the_mapping(
+    folder: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copy(EXPORT, tmp_path / "export.csv"))
+    before = copy.read_bytes()
+    for target in (copy, MAPPING):
+        result = run("import", copy, "--into", folder, "--mapping", MAPPING, "--errors-out", target)
+        assert result.exit_code == 2
+        assert "--errors-out must not be the export or the mapping file" in result.output
+    assert copy.read_bytes() == before

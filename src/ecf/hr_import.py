@@ -898,6 +898,7 @@ def _duplicates(
         if not differ:
             for number in numbers[1:]:
                 repeats.add(number)
+                problems.pop(number, None)  # the first row's problems stand for both
                 notes.append(f"row {number} repeats row {numbers[0]} exactly: counted once")
             continue
         shown = ", ".join(header[columns[f]].strip() or f for f in differ)

@@ -216,6 +216,12 @@ def import_command(
     from ecf import hr_import
     from ecf.hr_mapping import load_mapping
 
+    if errors_out is not None and errors_out.resolve() in (
+        rows.resolve(),
+        mapping and mapping.resolve(),
+    ):
+        msg = "--errors-out must not be the export or the mapping file: it would replace it"
+        raise click.UsageError(msg)
     shared = state()
     now = today()
     mapped = load_mapping(mapping, shared.registry, hr_import.COLUMNS) if mapping else None
