@@ -141,7 +141,12 @@ def check_filters(
     """
     problems: list[Problem] = []
     stages: list[str] = []
-    frameworks = [registry.get(v) for v in registry.versions()]
+    frameworks = [registry.get()]  # the current version first: it names the stages allowed
+    for version in registry.versions():
+        try:
+            frameworks.append(registry.get(version))
+        except EcfError:  # an invalid version file fails where it is used, not in a filter
+            continue
     for value in stage:
         found = next((s for fw in frameworks if (s := stage_named(fw, value)) is not None), None)
         if found is None:
