@@ -648,7 +648,7 @@ def test_cohort_jsonl(folder: Path) -> None:
         (["--overdue"], ["b-south"]),
         (["--due-within", "11"], ["a-north", "b-south"]),
         (["--due-within", "10"], []),
-        (["--recommendation", "ready"], []),
+        # --recommendation without --council is an error now: tests/test_filters.py
     ],
 )
 def test_cohort_filters(folder: Path, options: list[str], expected: list[str]) -> None:

@@ -254,7 +254,13 @@ def _complete(args: list[str], incomplete: str) -> list[str]:
 
 
 def test_completion_offers_the_framework_s_values() -> None:
-    assert _complete(["advance", "x.toml", "--stage"], "") == ["asye", "ecdp", "ecf-1", "ecf-2", "expert"]
+    assert _complete(["advance", "x.toml", "--stage"], "") == [
+        "asye",
+        "ecdp",
+        "ecf-1",
+        "ecf-2",
+        "expert",
+    ]
     assert _complete(["new", "x.toml", "--stage"], "ecf") == ["ecf-1", "ecf-2"]
     assert "review-3m" in _complete(["agree", "x.toml"], "rev")
     assert "final-review" in _complete(["add", "review", "x.toml"], "")

@@ -202,13 +202,14 @@ def test_a_record_found_by_file_name_or_id(folder: Path, tmp_path: Path) -> None
 
 BAD_ROWS = {
     "n-1,A,2025-06-31,asye,2026-01-05,children,,,,\n": "row 2: qualified: invalid date, "
-    "expected YYYY-MM-DD (got '2025-06-31')",
+    "expected YYYY-MM-DD or DD/MM/YYYY (got '2025-06-31')",
     "n-2,B,2025-06-01,asye,2026-01-05,children,,,1.5,\n": "row 3: fte: FTE must be more than 0 "
     "and at most 1 (got '1.5')",
-    "n-3,C,2025-06-01,asye,2026-01-05,children,,,half,\n": "row 4: fte: invalid FTE, expected a "
-    "number such as 0.6 or 3/5 (got 'half')",
+    "n-3,C,2025-06-01,asye,2026-01-05,children,,,half,\n": "row 4: fte: invalid FTE, expected "
+    "0.6, 3/5, 60% or 22.5 of 37 hours (got 'half')",
     "n-4,D,2025-06-01,year-one,2026-01-05,children,,,,\n": "row 5: stage: unknown stage (known: "
-    "asye, ecf-1, ecf-2, expert) (got 'year-one')",
+    "asye (ASYE), ecf-1 (ECF year 1, SWIP year 1, ECDP year 1), ecf-2 (ECF year 2, SWIP year 2, "
+    "ECDP year 2), expert (expert practitioner)) (got 'year-one')",
     "n-5,E,2025-06-01,asye,2026-01-05,children,,12345,,\n": "row 6: swe: a Social Work England "
     "number is 'SW' followed by digits (not shown: personal data)",
     "../n-6,F,2025-06-01,asye,2026-01-05,children,,,,\n": "row 7: id: an id is 1-64 letters, "
@@ -242,7 +243,10 @@ def test_every_bad_row_is_named_and_nothing_is_written(folder: Path, tmp_path: P
                 message,
                 lines,
             )
-        assert f"error: {rows}: row 13: start: must not be empty (YYYY-MM-DD) (got '')" in lines
+        assert (
+            f"error: {rows}: row 13: start: must not be empty (YYYY-MM-DD or DD/MM/YYYY) (got '')"
+            in lines
+        )
         assert len(lines) == len(BAD_ROWS) + 1
         assert snapshot(folder) == before
         assert "row 14: n-001: create" in result.stdout  # the good row is shown, not written
@@ -296,13 +300,19 @@ def test_stage_start_qualified_or_service_of_an_update_must_match(
     assert snapshot(folder) == before
 
 
-def test_duplicate_ids_are_bad_rows(folder: Path, tmp_path: Path) -> None:
+def test_conflicting_duplicate_ids_are_bad_rows(folder: Path, tmp_path: Path) -> None:
     rows = csv_file(tmp_path, NEW, PH2, NEW.replace("North", "South"))
     result = run("import", rows, "--into", folder, "--apply", "--skip-bad")
     assert result.exit_code == 2, result.output  # bad rows, and nothing else to write
     assert errors(result) == [
-        f"error: {rows}: row 2: id: duplicate id: also in row 4 (got 'n-001')",
-        f"error: {rows}: row 4: id: duplicate id: also in row 2 (got 'n-001')",
+        (
+            f"error: {rows}: row 2: id: duplicate id: also in row 4, with other values in: team "
+            "(got 'n-001')"
+        ),
+        (
+            f"error: {rows}: row 4: id: duplicate id: also in row 2, with other values in: team "
+            "(got 'n-001')"
+        ),
     ]
     assert not (folder / "n-001.toml").exists()
     assert "row 3: ph-0002: unchanged" in result.stdout
@@ -316,7 +326,7 @@ def test_missing_columns_are_reported_once(folder: Path, tmp_path: Path) -> None
         (
             f"error: {rows}: missing columns: qualified, start, service "
             "(the columns are id, name, qualified, stage, start, service, council, swe, fte, "
-            "team, prior, registered)"
+            "team, prior, registered, left, leaving_reason)"
         )
     ]
     assert result.stdout == ""
@@ -328,7 +338,7 @@ def test_missing_columns_are_reported_once(folder: Path, tmp_path: Path) -> None
         (b"", "empty file: expected a header row"),
         (b"id,name\xff\n", "not UTF-8 text (byte 7)"),
         (b'id,name,"qualified\n', "not valid CSV"),
-        (b"id,id,name,qualified,stage,start,service\n", "column 'id' appears more than once"),
+        (b"id,id,name,qualified,stage,start,service\n", "column 'id': it appears more than once"),
     ],
 )
 def test_unreadable_files(folder: Path, tmp_path: Path, content: bytes, message: str) -> None:
@@ -504,7 +514,8 @@ def test_existing_staff_are_onboarded_in_their_stage_with_prior_stages(
             "row 2: stage: 'expert' follows a pass of asye or ecf-2: give the stage it follows",
         ),
         ("expert,2024-09-02,children,E1,nope:2023-08-30,", "row 2: prior: unknown stage"),
-        ("expert,2024-09-02,children,E1,asye:30/08/2023,", "row 2: prior: invalid date"),
+        ("expert,2024-09-02,children,E1,asye:2023-02-31,", "row 2: prior: invalid date"),
+        ("expert,2024-09-02,children,E1,asye:31/02/2023,", "row 2: prior: impossible date"),
         ("asye,2024-09-02,children,E1,,2099-01-01", "row 2: registered: is in the future"),
     ],
 )

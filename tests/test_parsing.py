@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,12 +29,14 @@ from ecf import hr_import
 from ecf.cli import main
 from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
-from ecf.parsing import FTE_RANGE, ParseError, parse_date, parse_fte
+from ecf.parsing import FTE_RANGE, ParseError, parse_date, parse_fte, parse_sheet_date
 from ecf.records import HistoryEntry, record_from_dict
 from ecf.store import read_record
 from ecf.validation import check_record
 
 REGISTRY = FrameworkRegistry.default()
+#: A day-first date as a spreadsheet writes it (dd/mm/yyyy): read by the HR import only.
+UK_DATE = re.compile(r"\d{1,2}([/.-])\d{1,2}\1\d+")
 REGISTRY.current = "baseline-2026"
 TODAY = dt.date.today()  # noqa: DTZ011 - the CLI uses the local date too
 HEADER = ["id", "name", "qualified", "stage", "start", "service", "fte"]
@@ -266,7 +269,7 @@ def test_an_fte_is_read_alike_by_file_command_line_and_hr_import(fte: str) -> No
             "command line": by_command_line(folder, "2025-06-02", fte),
             "HR import": by_hr_import(folder, "2025-06-02", fte),
         }
-    assert len(set(outcomes.values())) == 1, outcomes
+    assert len(set(outcomes.values())) == 1, outcomes  # no percentage or hours form generated
 
 
 @AGREE
@@ -279,6 +282,17 @@ def test_a_date_is_read_alike_by_file_command_line_and_hr_import(qualified: str)
             "command line": by_command_line(folder, qualified, "3/5"),
             "HR import": by_hr_import(folder, qualified, "3/5"),
         }
+    if UK_DATE.fullmatch(qualified.strip()):
+        # A spreadsheet's day-first date: only an HR export writes one, and the import reads it
+        # as parse_sheet_date does (tests/test_hr_sheets.py); the record file and the command
+        # line keep to ISO.
+        assert outcomes["record file"] == outcomes["command line"] == "not a date", outcomes
+        try:
+            expected: object = (parse_sheet_date(qualified), Fraction(3, 5))
+        except ParseError:
+            expected = "not a date"
+        assert outcomes["HR import"] == expected, outcomes
+        return
     assert len(set(outcomes.values())) == 1, outcomes
 
 
@@ -320,6 +334,6 @@ def test_the_hr_import_refuses_a_huge_exponent_at_once(tmp_path: Path) -> None:
         pytest.fail("ecf import still hangs on an FTE of 1e999999999")
     assert done.returncode == 2, done.stderr
     assert (
-        f"error: {rows}: row 2: fte: invalid FTE, expected a number such as 0.6 or 3/5 "
+        f"error: {rows}: row 2: fte: invalid FTE, expected 0.6, 3/5, 60% or 22.5 of 37 hours "
         "(got '1e999999999')"
     ) in done.stderr.splitlines()

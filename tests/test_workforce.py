@@ -452,6 +452,17 @@ def test_workforce_text(folder: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "5 records as of 2025-10-30; agency rules statutory-2024"
+    # The headline (issue 12, item 6): who is in post (4: "gone" left), of whom the agency
+    # rules cover 3 ("adult" is not child and family work); CPD of those in post; leavers.
+    assert lines[1:4] == [
+        (
+            "Agency eligible: 1 of 3 in post in child and family work (1 more not covered by the "
+            "agency rules)"
+        ),
+        "CPD ready: 0 of 4 in post",
+        "Leavers: 1 of 5 (by stage: asye 1)",
+    ]
+    lines = lines[3:]
     assert lines[1] == (
         "  adult: agency n/a (the agency rules cover child and family work only); CPD not ready"
     )
@@ -464,7 +475,6 @@ def test_workforce_text(folder: Path) -> None:
     assert lines[4].startswith("  late: agency not yet (")
     assert lines[5].startswith("  paused: agency not yet (")
     assert "reached on 2025-10-31" in lines[5]
-    assert lines[-1] == "Leavers: 1 of 5 (by stage: asye 1)"
 
 
 def test_workforce_json(folder: Path) -> None:
@@ -482,6 +492,15 @@ def test_workforce_json(folder: Path) -> None:
     assert rows["late"]["agency_from"] == "2027-05-01"
     assert rows["late"]["cpd_ready"] is True
     assert rows["eligible"]["cpd_ready"] is False
+    assert data["headline"] == {
+        "total": 5,
+        "in_post": 4,
+        "agency_judged": 3,
+        "agency_eligible": 2,
+        "cpd_ready": 1,
+        "leavers": 1,
+        "leavers_by_stage": {"asye": 1},
+    }
     assert data["retention"] == {
         "total": 5,
         "leavers": 1,

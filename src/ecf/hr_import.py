@@ -4,8 +4,14 @@ This module is long because an import is one plan: reading the CSV, matching row
 working out each change and writing it share the row numbers every error names.
 
 Each row of the CSV is one practitioner: ``id, name, qualified, stage, start, service`` are
-required columns; ``council, swe, fte, team, prior, registered`` are optional ones (a missing
-column or an empty cell leaves that field as it is).  Other columns are ignored.  A row whose id
+required columns; ``council, swe, fte, team, prior, registered, left, leaving_reason`` are
+optional ones (a missing column or an empty cell leaves that field as it is).  Other columns
+are ignored.  A mapping file (:mod:`ecf.hr_mapping`) names the columns and values as an HR
+system exports them (``Employee ID``, ``NQSW``).  Values are read as HR writes them: dates
+ISO or day first (``02/02/2026``; another layout with ``date_format``), stages by id or alias
+in any case (``Asye``, ``ECF-1``), an FTE as ``0.6``, ``3/5``, ``60%`` or ``22.5 of 37
+hours``.  A row that repeats an earlier one exactly is counted once (a note says so); rows of
+one id that differ are all bad.  A row whose id
 has no record file in the folder creates ``FOLDER/<id>.toml`` in its stage; a row whose id has
 one (found as ``FOLDER/<id>.toml`` or as any file in the folder holding that id) updates it:
 
@@ -16,11 +22,15 @@ one (found as ``FOLDER/<id>.toml`` or as any file in the folder holding that id)
   is a transfer: ``ecf transfer``);
 * a different ``fte`` adds a working-pattern change from the as-of date;
 * ``qualified``, ``service``, ``stage``, ``start`` and ``prior`` must match the record: the
-  import never rewrites the path of stages, so a difference is an error for that row.
+  import never rewrites the path of stages, so a difference is an error for that row;
+* a ``left`` date closes an open record as ``ecf leave`` does, with ``leaving_reason`` (special
+  data: never shown); a new record cannot begin closed.
 
 :func:`plan_import` reads and checks everything and writes nothing; :func:`apply` writes the
 plan, each file atomically (``store.create`` / ``store.save``), refusing a file that changed
 since the plan read it.  Row numbers are the spreadsheet's: the header is row 1.
+:func:`error_rows_csv` gives the bad rows back with an ``error`` column, to fix and import
+again; :func:`plan_json` the plan as JSON (``import-plan/1``).
 
 Example::
 
@@ -44,6 +54,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -54,8 +65,12 @@ import attrs
 from ecf._convert import fraction_to_toml
 from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
+from ecf.export import safe_cell
+from ecf.fields import shown_in_errors
+from ecf.filters import stage_named, stage_names
 from ecf.framework import SERVICES, Framework, FrameworkRegistry, Service
-from ecf.parsing import DATE_FORMAT, ParseError, parse_date, parse_fte
+from ecf.parsing import SHEET_DATE_FORMAT, ParseError, parse_sheet_date, parse_sheet_fte
+from ecf.progression import leave as leave_record
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, PriorStage, Record
 from ecf.sources import load
@@ -66,6 +81,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Iterator
 
+    from ecf.hr_mapping import Mapping
     from ecf.records import HistoryEntry
 
 __all__ = [
@@ -74,10 +90,13 @@ __all__ = [
     "Action",
     "Applied",
     "Change",
+    "FailedRow",
     "ImportPlan",
     "Row",
     "apply",
+    "error_rows_csv",
     "plan_import",
+    "plan_json",
 ]
 
 #: The columns the import reads, in the order an export usually has them.
@@ -94,11 +113,27 @@ COLUMNS = (
     "team",
     "prior",
     "registered",
+    "left",
+    "leaving_reason",
 )
 #: The columns a file must have.
 REQUIRED = ("id", "name", "qualified", "stage", "start", "service")
 #: The action written in the history of every record the import creates or changes.
 ACTION = "import"
+#: The name and version of the plan's JSON (``ecf import --json``).
+PLAN_SCHEMA = "import-plan/1"
+#: The column the error file adds to the failed rows.
+ERROR_COLUMN = "error"
+#: Where each import column's value sits in a record, for deciding whether an error may show it.
+_RECORD_PATH = {
+    "team": "extra.team",
+    "start": "enrolments.start",
+    "stage": "enrolments.stage",
+    "left": "left.date",
+    "leaving_reason": "left.reason",
+}
+#: The reason recorded for a leaving date that comes without one.
+LEFT_UNSAID = "left (HR import: no reason given)"
 
 Kind = Literal["create", "update", "unchanged"]
 
@@ -120,6 +155,8 @@ class Row:
     team: str | None = None
     prior: tuple[PriorStage, ...] = ()
     registered: dt.date | None = None
+    left: dt.date | None = None
+    leaving_reason: str | None = None
 
 
 @attrs.frozen
@@ -175,6 +212,21 @@ class Action:
 
 
 @attrs.frozen
+class FailedRow:
+    """A row with a problem, as it was read, for the error file HR fixes and imports again.
+
+    Attributes:
+        number: The row's number in the spreadsheet (the header is row 1).
+        cells: The row's cells as read.
+        problems: What is wrong with it, each naming the column as the file names it.
+    """
+
+    number: int
+    cells: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+@attrs.frozen
 class ImportPlan:
     """Everything an import would do, and every problem found; nothing is written yet.
 
@@ -185,6 +237,12 @@ class ImportPlan:
         bad_rows: The numbers of the rows with a problem; they have no action.
         ignored_columns: Columns of the file the import does not read.
         warnings: Files in the folder that could not be read, so no row can match them.
+        notes: Rows counted once (a row that repeats an earlier one exactly), and optional
+            columns the mapping names that the file does not have.
+        header: The file's header row as read.
+        failed: The bad rows as read, with their problems (for :func:`error_rows_csv`).
+        mapping: The mapping file used, or None.
+        repeated: The rows counted once: each repeats an earlier row exactly.
     """
 
     source: str
@@ -193,6 +251,11 @@ class ImportPlan:
     bad_rows: tuple[int, ...] = ()
     ignored_columns: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    failed: tuple[FailedRow, ...] = ()
+    mapping: str | None = None
+    repeated: tuple[int, ...] = ()
 
     def count(self, kind: Kind) -> int:
         """How many rows do this."""
@@ -213,6 +276,12 @@ class Applied:
 def _read_csv(path: Path, source: str) -> Iterator[tuple[int, list[str]]]:
     """Each line of the CSV with its spreadsheet row number (1 for the header)."""
     try:
+        with path.open("rb") as raw:
+            magic = raw.read(4)
+        if magic == b"PK\x03\x04":
+            raise EcfError(
+                [Problem("a spreadsheet workbook, not CSV: save it as 'CSV UTF-8'", file=source)]
+            )
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, strict=True)
             try:
@@ -227,14 +296,42 @@ def _read_csv(path: Path, source: str) -> Iterator[tuple[int, list[str]]]:
         raise EcfError([Problem(f"cannot read: {exc.strerror}", file=source)]) from exc
 
 
-def _header(cells: list[str], source: str) -> tuple[dict[str, int], tuple[str, ...]]:
+def _fields_of_header(cells: list[str], mapping: Mapping | None) -> list[str | None]:
+    """The import column each header cell fills: by the mapping, else by its own name."""
+    mapped = {mapping.field_of(c) for c in cells} if mapping is not None else set()
+    fields: list[str | None] = []
+    for cell in cells:
+        field = mapping.field_of(cell) if mapping is not None else None
+        if field is None:
+            name = cell.strip().lower()
+            # A column named as ecf names it is read too, unless the mapping fills that field.
+            field = name if name in COLUMNS and name not in mapped else None
+        fields.append(field)
+    return fields
+
+
+def _header(
+    cells: list[str], source: str, mapping: Mapping | None = None
+) -> tuple[dict[str, int], tuple[str, ...]]:
     """The index of each known column, and the columns ignored; missing ones are an error."""
-    names = [c.strip().lower() for c in cells]
+    fields = _fields_of_header(cells, mapping)
     problems: list[Problem] = []
-    for name in sorted({n for n in names if n in COLUMNS and names.count(n) > 1}):
-        problems.append(Problem(f"column '{name}' appears more than once", file=source))
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
+    for field in sorted({f for f in fields if f is not None and fields.count(f) > 1}):
+        written = [cells[i].strip() for i, f in enumerate(fields) if f == field]
+        where = f"columns {', '.join(repr(w) for w in written)} all fill" if mapping else "column"
+        problems.append(Problem(f"{where} '{field}': it appears more than once", file=source))
+    missing = [c for c in REQUIRED if c not in fields]
+    if missing and mapping is not None:
+        for field in missing:
+            column = mapping.column_for(field)
+            why = (
+                f"missing column '{column}' (mapped to {field} in {mapping.source})"
+                if column is not None
+                else f"no column for {field}: {mapping.source} maps none, and there is no "
+                f"column named {field}"
+            )
+            problems.append(Problem(why, file=source))
+    elif missing:
         problems.append(
             Problem(
                 f"missing columns: {', '.join(missing)} (the columns are {', '.join(COLUMNS)})",
@@ -244,17 +341,21 @@ def _header(cells: list[str], source: str) -> tuple[dict[str, int], tuple[str, .
     if problems:
         raise EcfError(problems)
     ignored = tuple(
-        n or f"(column {i + 1} has no name)" for i, n in enumerate(names) if n not in COLUMNS
+        c.strip() or f"(column {i + 1} has no name)"
+        for i, (c, f) in enumerate(zip(cells, fields, strict=True))
+        if f is None
     )
-    return {n: i for i, n in enumerate(names) if n in COLUMNS}, ignored
+    return {f: i for i, f in enumerate(fields) if f is not None}, ignored
 
 
-def _date(value: str, column: str, out: list[Problem]) -> dt.date | None:
+def _date(
+    value: str, column: str, out: list[Problem], date_format: str | None = None
+) -> dt.date | None:
     if not value:
-        out.append(Problem(f"must not be empty ({DATE_FORMAT})", column, value))
+        out.append(Problem(f"must not be empty ({SHEET_DATE_FORMAT})", column, value))
         return None
     try:
-        return parse_date(value)
+        return parse_sheet_date(value, date_format)
     except ParseError as exc:
         out.append(Problem(exc.message, column, exc.value))
         return None
@@ -262,18 +363,27 @@ def _date(value: str, column: str, out: list[Problem]) -> dt.date | None:
 
 def _fte(value: str, out: list[Problem]) -> Fraction | None:
     try:
-        return parse_fte(value, in_range=True)
+        return parse_sheet_fte(value)
     except ParseError as exc:  # "1e999999999" too: refused at once, never made exact
         out.append(Problem(exc.message, "fte", exc.value))
         return None
 
 
 def _parse_row(
-    number: int, cells: list[str], columns: dict[str, int], registry: FrameworkRegistry
+    number: int,
+    cells: list[str],
+    columns: dict[str, int],
+    registry: FrameworkRegistry,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
 ) -> tuple[Row | None, list[Problem]]:
     """A row's values, checked one by one; every problem in the row is reported."""
     out: list[Problem] = []
     value = {c: (cells[i].strip() if i < len(cells) else "") for c, i in columns.items()}
+    if mapping is not None:
+        for field in ("stage", "service", "council"):
+            if value.get(field):
+                value[field] = mapping.value(field, value[field])
     record_id = value["id"]
     if not RECORD_ID.fullmatch(record_id):
         out.append(
@@ -285,15 +395,13 @@ def _parse_row(
         )
     if not value["name"]:
         out.append(Problem("must not be empty", "name", value["name"]))
-    qualified = _date(value["qualified"], "qualified", out)
-    start = _date(value["start"], "start", out)
+    qualified = _date(value["qualified"], "qualified", out, date_format)
+    start = _date(value["start"], "start", out, date_format)
     fw = registry.get()
-    stage_def = fw.stage(value["stage"])
+    stage_def = stage_named(fw, value["stage"])
     if stage_def is None:
-        out.append(
-            Problem(f"unknown stage (known: {', '.join(fw.stage_ids())})", "stage", value["stage"])
-        )
-    service = value["service"].lower()
+        out.append(Problem(f"unknown stage (known: {stage_names(fw)})", "stage", value["stage"]))
+    service = value["service"].strip().lower()
     if service not in SERVICES:
         out.append(
             Problem(f"unknown service (known: {', '.join(SERVICES)})", "service", value["service"])
@@ -302,8 +410,18 @@ def _parse_row(
     if swe is not None and not SWE_NUMBER.fullmatch(swe):
         out.append(Problem("a Social Work England number is 'SW' followed by digits", "swe", swe))
     fte = _fte(value["fte"], out) if value.get("fte") else None
-    prior = _prior(value.get("prior", ""), fw, out)
-    registered = _date(value["registered"], "registered", out) if value.get("registered") else None
+    prior = _prior(value.get("prior", ""), fw, out, mapping, date_format)
+    registered = (
+        _date(value["registered"], "registered", out, date_format)
+        if value.get("registered")
+        else None
+    )
+    left = _date(value["left"], "left", out, date_format) if value.get("left") else None
+    reason = value.get("leaving_reason") or None
+    if reason is not None:
+        reason = mapping.value("leaving_reason", reason) if mapping is not None else reason
+        if left is None and not value.get("left"):
+            out.append(Problem("a leaving reason needs the leaving date (left)", "leaving_reason"))
     if out or qualified is None or start is None or stage_def is None:
         return None, out
     return (
@@ -321,26 +439,36 @@ def _parse_row(
             team=value.get("team") or None,
             prior=prior,
             registered=registered,
+            left=left,
+            leaving_reason=reason,
         ),
         out,
     )
 
 
-def _prior(cell: str, fw: Framework, out: list[Problem]) -> tuple[PriorStage, ...]:
+def _prior(
+    cell: str,
+    fw: Framework,
+    out: list[Problem],
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+) -> tuple[PriorStage, ...]:
     """Stages passed before the record began: ``asye:2024-08-30``, several split by ``;``."""
     found: list[PriorStage] = []
     for part in (p.strip() for p in cell.split(";")):
         if not part:
             continue
         name, _, day = part.partition(":")
-        stage = fw.stage(name.strip())
+        if mapping is not None:
+            name = mapping.value("stage", name)
+        stage = stage_named(fw, name)
         if stage is None:
-            known = ", ".join(fw.stage_ids())
+            known = stage_names(fw)
             out.append(
                 Problem(f"unknown stage (known: {known}), as in asye:2024-08-30", "prior", part)
             )
             continue
-        passed = _date(day.strip(), "prior", out)
+        passed = _date(day.strip(), "prior", out, date_format)
         if passed is not None:
             found.append(PriorStage(stage.id, passed))
     return tuple(found)
@@ -438,6 +566,13 @@ def _create(
     entry: Callable[[str, str], HistoryEntry],
     source_name: str,
 ) -> Action:
+    if row.left is not None:
+        raise _refuse(
+            "no record holds this id, and a new record cannot begin closed: import the row "
+            "without the leaving date first, or leave this practitioner out",
+            "left",
+            row.left,
+        )
     try:
         record = new_record(
             id=row.id,
@@ -543,18 +678,31 @@ def _update(
         )
     if mismatches:
         raise _RowFailed(mismatches)
+    if row.left is not None and old.left is not None and row.left != old.left.date:
+        raise _refuse(
+            f"differs from the leaving date in {path} ({old.left.date}); the import never "
+            "changes it: fix the row (or ecf rejoin, then import)",
+            "left",
+            row.left,
+        )
     changes, fields = _changes(old, row, as_of)
-    if not changes:
+    leaving = row.left is not None and old.left is None
+    if not changes and not leaving:
         return Action(row.number, row.id, "unchanged", path, old, opened=opened)
     if old.left is not None:
         raise _refuse(
             f"the practitioner left on {old.left.date}; {path} is closed to changes "
             f"(would change: {', '.join(c.field for c in changes)})"
         )
-    detail = f"{source_name} row {row.number}: " + ", ".join(
-        f"fte {_shown(row.fte)} from {as_of}" if c.field == "fte" else c.field for c in changes
-    )
-    changed = old.changed(entry(ACTION, detail), **fields)
+    changed = old
+    if changes:
+        detail = f"{source_name} row {row.number}: " + ", ".join(
+            f"fte {_shown(row.fte)} from {as_of}" if c.field == "fte" else c.field for c in changes
+        )
+        changed = old.changed(entry(ACTION, detail), **fields)
+    if row.left is not None and leaving:
+        changed = _leave(changed, row, source_name, entry)
+        changes.append(Change("left", "-", f"{row.left} (reason not shown: special data)"))
     return Action(
         row.number,
         row.id,
@@ -566,6 +714,24 @@ def _update(
     )
 
 
+def _leave(
+    record: Record, row: Row, source_name: str, entry: Callable[[str, str], HistoryEntry]
+) -> Record:
+    """The record closed on the row's leaving date, as ``ecf leave`` closes it."""
+    assert row.left is not None  # noqa: S101 - called only for a row with a leaving date
+    try:
+        return leave_record(
+            record,
+            row.left,
+            row.leaving_reason or LEFT_UNSAID,
+            entry("leave", f"{source_name} row {row.number}: left on {row.left}"),
+        )
+    except EcfError as exc:
+        raise _RowFailed(
+            [attrs.evolve(p, path="left") if p.path == "date" else p for p in exc.problems]
+        ) from exc
+
+
 def plan_import(
     rows_file: str | os.PathLike[str],
     into: str | os.PathLike[str],
@@ -574,19 +740,26 @@ def plan_import(
     as_of: dt.date,
     entry: Callable[[str, str], HistoryEntry],
     today: dt.date | None = None,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
 ) -> ImportPlan:
     """Read an HR export and work out what it would change in a folder; writes nothing.
 
     Args:
-        rows_file: The CSV file (UTF-8, with a header row).
+        rows_file: The CSV file (UTF-8, with a header row; a byte order mark is read too).
         into: The folder of record files; new records are created in it as ``<id>.toml``.
         registry: The frameworks; new records start under its current version.
         as_of: The first day of a working-pattern change that a different ``fte`` adds.
         entry: Makes the history entry of a change from an action and a detail.
         today: Dates after this are in the future (default: today).
+        mapping: The export's column names and values (:func:`ecf.hr_mapping.load_mapping`).
+        date_format: A strptime layout for dates other than ISO and ``dd/mm/yyyy`` (default:
+            the mapping's, if any).
 
     Returns:
-        The plan: one action per good row, one problem per thing wrong in a bad row.
+        The plan: one action per good row, one problem per thing wrong in a bad row (naming
+        the column as the file names it), and a note for each row that repeats an earlier
+        one exactly (counted once).
 
     Raises:
         EcfError: when the file cannot be read, is not CSV, or lacks a required column, or
@@ -598,29 +771,34 @@ def plan_import(
     if not root.is_dir():
         raise EcfError([Problem("not a folder", file=str(root))])
     today = today or dt.date.today()  # noqa: DTZ011 - the local date
+    date_format = date_format or (mapping.date_format if mapping is not None else None)
     lines = _read_csv(path, source)
     first = next(lines, None)
     if first is None:
         raise EcfError([Problem("empty file: expected a header row", file=source)])
-    columns, ignored = _header(first[1], source)
+    header = first[1]
+    columns, ignored = _header(header, source, mapping)
     parsed: list[Row] = []
     problems: dict[int, list[Problem]] = {}
+    cells_of: dict[int, list[str]] = {}
     rows_of: dict[str, list[int]] = {}
     for number, cells in lines:
         if not any(c.strip() for c in cells):
             continue  # a blank line, or an empty spreadsheet row
+        cells_of[number] = cells
         if columns["id"] < len(cells) and cells[columns["id"]].strip():
             rows_of.setdefault(cells[columns["id"]].strip(), []).append(number)
-        row, found = _parse_row(number, cells, columns, registry)
+        row, found = _parse_row(number, cells, columns, registry, mapping, date_format)
         if found:
             problems[number] = found
         if row is not None:
             parsed.append(row)
-    _flag_duplicates(rows_of, problems)
+    repeats, repeated = _duplicates(rows_of, cells_of, columns, header, problems)
+    notes = [*_absent(mapping, columns), *repeated]
     folder = _Folder.scan(root, registry)
     actions: list[Action] = []
     for row in parsed:
-        if row.number in problems:
+        if row.number in problems or row.number in repeats:
             continue
         target, exists, refusal = folder.locate(row.id)
         try:
@@ -634,35 +812,180 @@ def plan_import(
             problems[row.number] = failed.problems
         else:
             actions.append(action)
-    where = {n: f"{source}: row {n}" for n in problems}
+    named = {f: header[i].strip() or f for f, i in columns.items()}
+    bad = tuple(
+        FailedRow(n, tuple(cells_of[n]), tuple(_at_column(p, named) for p in problems[n]))
+        for n in sorted(problems)
+    )
     return ImportPlan(
         source=source,
         actions=tuple(actions),
         problems=tuple(
-            attrs.evolve(p, file=f"{where[n]}: {p.file}" if p.file else where[n])
-            for n in sorted(problems)
-            for p in problems[n]
+            attrs.evolve(p, file=": ".join(w for w in (f"{source}: row {f.number}", p.file) if w))
+            for f in bad
+            for p in f.problems
         ),
-        bad_rows=tuple(sorted(problems)),
+        bad_rows=tuple(f.number for f in bad),
         ignored_columns=ignored,
         warnings=tuple(  # an unreadable FOLDER/<id>.toml of a row is that row's problem
             Problem(f"cannot be read, so no row can match it: {probs[0].message}", file=str(p))
             for p, probs in folder.unreadable.items()
             if p not in {root / f"{r.id}.toml" for r in parsed}
         ),
+        notes=tuple(notes),
+        header=tuple(header),
+        failed=bad,
+        mapping=mapping.source if mapping is not None else None,
+        repeated=tuple(sorted(repeats)),
     )
 
 
-def _flag_duplicates(rows_of: dict[str, list[int]], problems: dict[int, list[Problem]]) -> None:
-    """Every row whose id is also another row's is a problem: which one is right is unknown."""
-    for record_id, numbers in rows_of.items():
+def _absent(mapping: Mapping | None, columns: dict[str, int]) -> list[str]:
+    """A note naming the optional columns the mapping names that the file does not have."""
+    absent = [c for c, f in (mapping.columns.items() if mapping else ()) if f not in columns]
+    if mapping is None or not absent:
+        return []
+    return [f"columns in {mapping.source} not in the file: {', '.join(absent)}"]
+
+
+def _at_column(problem: Problem, named: dict[str, str]) -> Problem:
+    """A row's problem under the column's name in the file, its value hidden if personal.
+
+    Whether a value may be shown is decided by the record field it fills (``name`` is
+    personal), before the path becomes the file's own column name (``Full Name``), which the
+    classification of fields does not know.
+    """
+    if problem.path not in named:
+        return problem
+    value = problem.value
+    message = problem.message
+    record_path = _RECORD_PATH.get(problem.path, problem.path)
+    if value is not None and not shown_in_errors(record_path, value):
+        value = None
+        message += " (not shown: personal data)"
+    return attrs.evolve(problem, path=named[problem.path], message=message, value=value)
+
+
+def _duplicates(
+    rows_of: dict[str, list[int]],
+    cells_of: dict[int, list[str]],
+    columns: dict[str, int],
+    header: list[str],
+    problems: dict[int, list[Problem]],
+) -> tuple[set[int], list[str]]:
+    """Rows sharing an id: exact repeats are counted once, with a note; others are all bad.
+
+    Two rows repeat each other when every column the import reads holds the same text (outer
+    spaces aside); then the first stands for both.  Rows of one id that differ are each a
+    problem naming the other rows and the columns that differ (never their values): which
+    one is right is unknown.
+
+    Returns:
+        The numbers of the repeats (left out of the plan), and one note per repeat.
+    """
+    repeats: set[int] = set()
+    notes: list[str] = []
+
+    def values(number: int) -> dict[str, str]:
+        cells = cells_of[number]
+        return {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
+
+    for numbers in rows_of.values():
         if len(numbers) < 2:  # noqa: PLR2004 - a duplicate is two or more
             continue
+        first = values(numbers[0])
+        differ = [f for f in columns if any(values(n)[f] != first[f] for n in numbers[1:])]
+        if not differ:
+            for number in numbers[1:]:
+                repeats.add(number)
+                problems.pop(number, None)  # the first row's problems stand for both
+                notes.append(f"row {number} repeats row {numbers[0]} exactly: counted once")
+            continue
+        shown = ", ".join(header[columns[f]].strip() or f for f in differ)
         for number in numbers:
             others = ", ".join(str(n) for n in numbers if n != number)
             problems.setdefault(number, []).append(
-                Problem(f"duplicate id: also in row {others}", "id", record_id)
+                Problem(
+                    f"duplicate id: also in row {others}, with other values in: {shown}",
+                    "id",
+                    values(number)["id"],
+                )
             )
+    return repeats, notes
+
+
+def error_rows_csv(plan: ImportPlan) -> str:
+    """The bad rows as CSV, as they were read, with an ``error`` column saying what is wrong.
+
+    HR fixes the rows in a spreadsheet and imports this file again (with the same mapping): the
+    ``error`` column is not read by the import, and an ``error`` column already there (a file
+    imported before) is replaced, not repeated.  The error text names columns, never a
+    personal value.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    keep = [i for i, c in enumerate(plan.header) if c.strip().lower() != ERROR_COLUMN]
+    writer.writerow([plan.header[i] for i in keep] + [ERROR_COLUMN])
+    for row in plan.failed:
+        cells = [row.cells[i] if i < len(row.cells) else "" for i in keep]
+        writer.writerow([*cells, safe_cell("; ".join(str(p) for p in row.problems))])
+    return out.getvalue()
+
+
+def plan_json(plan: ImportPlan) -> dict[str, object]:
+    """The plan as JSON-ready data (``ecf import --json``): no personal value in it.
+
+    The top-level ``schema`` key names the shape (``import-plan/1``).  Each action gives its
+    row, id, kind, file and changes (a personal one as ``changed`` only); each problem its row,
+    column, message and the value when it may be shown.
+    """
+    return {
+        "schema": PLAN_SCHEMA,
+        "source": plan.source,
+        "mapping": plan.mapping,
+        "counts": {
+            "create": plan.count("create"),
+            "update": plan.count("update"),
+            "unchanged": plan.count("unchanged"),
+            "bad_rows": len(plan.bad_rows),
+            "repeated_rows": len(plan.repeated),
+        },
+        "actions": [
+            {
+                "row": a.row,
+                "id": a.id,
+                "kind": a.kind,
+                "path": str(a.path),
+                "changes": [
+                    {"field": c.field, "old": None, "new": None, "personal": True}
+                    if c.personal
+                    else {"field": c.field, "old": c.old, "new": c.new, "personal": False}
+                    for c in a.changes
+                ],
+            }
+            for a in plan.actions
+        ],
+        "problems": [
+            {
+                "row": row.number,
+                "column": p.path or None,
+                "message": p.message,
+                "value": None
+                if p.value is None or not shown_in_errors(p.path, p.value)
+                else _text(p.value),
+                "text": str(p),
+            }
+            for row in plan.failed
+            for p in row.problems
+        ],
+        "notes": list(plan.notes),
+        "ignored_columns": list(plan.ignored_columns),
+        "warnings": [str(w) for w in plan.warnings],
+    }
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def apply(plan: ImportPlan, *, skip_bad: bool = False) -> Applied:

@@ -15,7 +15,18 @@ import datetime as dt
 import re
 from fractions import Fraction
 
-__all__ = ["DATE_FORMAT", "FTE_FORMAT", "FTE_RANGE", "ParseError", "parse_date", "parse_fte"]
+__all__ = [
+    "DATE_FORMAT",
+    "FTE_FORMAT",
+    "FTE_RANGE",
+    "SHEET_DATE_FORMAT",
+    "SHEET_FTE_FORMAT",
+    "ParseError",
+    "parse_date",
+    "parse_fte",
+    "parse_sheet_date",
+    "parse_sheet_fte",
+]
 
 #: What a date looks like, in every message about one.
 DATE_FORMAT = "YYYY-MM-DD"
@@ -24,6 +35,19 @@ FTE_FORMAT = "a number such as 0.6 or 3/5"
 #: The message for an FTE outside (0, 1].
 FTE_RANGE = "FTE must be more than 0 and at most 1"
 
+#: What a date in a spreadsheet may look like, in every message about one.
+SHEET_DATE_FORMAT = "YYYY-MM-DD or DD/MM/YYYY"
+#: What an FTE in a spreadsheet may look like, in every message about one.
+SHEET_FTE_FORMAT = "0.6, 3/5, 60% or 22.5 of 37 hours"
+
+#: A UK date as spreadsheets write it: day, month, year, with ``/``, ``-`` or ``.`` between.
+_UK_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d+)")
+#: A percentage: ``60%``, ``60 %``, ``62.5%``.
+_PERCENT = re.compile(r"(.+?)\s*%")
+#: Hours of contract hours: ``22.5 of 37 hours``, ``22.5/37 hrs``, ``22.5 of 37``.
+_HOURS = re.compile(
+    r"(.+?)\s*(?:of\s*(.+?)\s*(?:hours|hrs)?|/\s*(.+?)\s*(?:hours|hrs))", re.IGNORECASE
+)
 #: The exponent of a number: one of 1000 or more would take minutes (and gigabytes) to make exact.
 _EXPONENT = re.compile(r"[eE]\s*[+-]?\s*([\d_]+)")
 #: The most digits an exponent may have: ``1e999`` is made exact at once, ``1e9999`` is refused.
@@ -113,3 +137,82 @@ def _fraction(text: str, value: object) -> Fraction:
         return Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
         raise _invalid("FTE", FTE_FORMAT, value) from None
+
+
+def parse_sheet_date(value: str, date_format: str | None = None) -> dt.date:
+    """A date as an HR export writes it: ISO (``2026-01-05``) or UK (``05/01/2026``).
+
+    A UK date is day first, always: ``05/01/2026`` is 5 January.  Its year has four digits, so
+    that ``05/01/26`` (which century?) is refused as ambiguous rather than guessed; a day or
+    month out of range (``31/02/2026``, or a US ``12/31/2026``) is refused as impossible.
+
+    Args:
+        value: The cell, as text.
+        date_format: A :func:`~datetime.datetime.strptime` format for any other layout
+            (``%d %b %Y``); when given, only it (and ISO) is read.
+
+    Raises:
+        ParseError: not a date in any accepted layout, ambiguous, or impossible.
+    """
+    text = value.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    if date_format is not None:
+        try:
+            return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 - a date only
+        except ValueError:
+            raise _invalid("date", f"{date_format} or {DATE_FORMAT}", value) from None
+    match = _UK_DATE.fullmatch(text)
+    if match is None:
+        raise _invalid("date", SHEET_DATE_FORMAT, value)
+    day, _, month, year = match.groups()
+    if len(year) != 4:  # noqa: PLR2004 - a four-digit year
+        raise ParseError(
+            f"ambiguous date: give the year in four digits ({SHEET_DATE_FORMAT})",
+            value,
+            inline=f"ambiguous date {value!r}: give the year in four digits",
+        )
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise ParseError(
+            "impossible date: no such day, read as day/month/year",
+            value,
+            inline=f"impossible date {value!r}: read as day {day}, month {month}, year {year}",
+        ) from None
+
+
+def parse_sheet_fte(value: str) -> Fraction:
+    """An FTE as an HR export writes it, exactly, in (0, 1].
+
+    Accepted: what :func:`parse_fte` accepts (``0.6``, ``3/5``), a percentage (``60%``), and
+    hours of contract hours (``22.5 of 37 hours``, ``22.5/37 hrs``: 45/74).
+
+    Raises:
+        ParseError: none of these, a contract of no hours, or out of range.
+    """
+    text = value.strip()
+    percent = _PERCENT.fullmatch(text)
+    try:
+        if percent is not None:
+            fte = _fraction(percent.group(1), value) / 100
+        else:
+            try:
+                fte = _fraction(text, value)
+            except ParseError:
+                hours = _HOURS.fullmatch(text)
+                if hours is None:
+                    raise
+                worked, contract = (_fraction(h, value) for h in hours.groups() if h)
+                if contract <= 0:
+                    raise ParseError("contract hours must be more than 0", value) from None
+                fte = worked / contract
+    except ParseError as exc:
+        if exc.message.startswith("invalid FTE"):
+            raise _invalid("FTE", SHEET_FTE_FORMAT, value) from None
+        raise
+    if not 0 < fte <= 1:
+        raise ParseError(FTE_RANGE, value)
+    return fte

@@ -47,9 +47,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AgencyEligibility",
     "CpdReadiness",
+    "Headline",
     "Retention",
     "agency_eligibility",
     "cpd_readiness",
+    "headline",
     "registration_year",
     "retention",
 ]
@@ -314,3 +316,55 @@ def retention(
     return Retention(
         total, leavers, dict(sorted(by_stage.items())), dict(sorted(reasons.items())), moves
     )
+
+
+@attrs.frozen
+class Headline:
+    """The counts a workforce report opens with: eligible n of N, CPD-ready n of N, leavers.
+
+    Attributes:
+        total: The records counted.
+        in_post: Those who had not left by the date: the N of the two rates below.
+        agency_judged: Those in post whom the agency rules cover (child and family work).
+        agency_eligible: Of those, the ones eligible on the date.
+        cpd_ready: Those in post ready for this registration year's renewal (or owing none).
+        leavers: Those who left, on or before the date.
+        leavers_by_stage: The leavers by the stage they were in when they left.
+    """
+
+    total: int
+    in_post: int
+    agency_judged: int
+    agency_eligible: int
+    cpd_ready: int
+    leavers: int
+    leavers_by_stage: dict[str, int]
+
+
+def headline(
+    records: Iterable[Record],
+    agency: Iterable[AgencyEligibility],
+    cpd: Iterable[CpdReadiness],
+    as_of: dt.date,
+) -> Headline:
+    """The headline counts of a cohort, from each record's agency and CPD results.
+
+    Args:
+        records: The records.
+        agency: Each record's :func:`agency_eligibility`, in the same order.
+        cpd: Each record's :func:`cpd_readiness`, in the same order.
+        as_of: The date: who had left by then is not in post.
+    """
+    total = in_post = judged = eligible = ready = 0
+    counted: list[Record] = []
+    for record, agency_of, cpd_of in zip(records, agency, cpd, strict=True):
+        total += 1
+        if record.left is not None and record.left.date <= as_of:
+            counted.append(record)
+            continue
+        in_post += 1
+        judged += agency_of.eligible is not None
+        eligible += agency_of.eligible is True
+        ready += cpd_of.ready
+    gone = retention(counted, until=as_of)
+    return Headline(total, in_post, judged, eligible, ready, gone.leavers, gone.by_stage)

@@ -17,6 +17,7 @@ from ecf.cli import (
     today,
     warn_unavailable,
 )
+from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
 from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
@@ -49,11 +50,18 @@ COLUMNS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "jsonl"]),
+    type=click.Choice(["table", "csv", "json", "jsonl", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
 )
-@click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
+@click.option("--excel", is_flag=True, help=EXCEL_HELP)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    help="Only these stages (repeatable; an id or alias, any case).",
+)
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
 @click.option("--council-code", "councils", multiple=True, help="Only records of these councils.")
 @click.option("--team", "teams", multiple=True, help="Only these teams (the records' extra.team).")
@@ -93,6 +101,7 @@ def cohort(
     council_file: Path | None,
     as_of: dt.date | None,
     fmt: str,
+    excel: bool,
     stages: tuple[str, ...],
     states: tuple[str, ...],
     councils: tuple[str, ...],
@@ -120,16 +129,15 @@ def cohort(
     from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
-    if with_gaps and council_file is None:
-        msg = "--support-gaps needs --council: support gaps come from the assessors"
-        raise click.UsageError(msg)
+    fmt = table_format(fmt, excel=excel)
+    shared = state()
+    wanted = _checked_filters(stages, states, recommendations, council_file, with_gaps=with_gaps)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)  # checked here, once, before any worker starts
     if council is not None:
         from ecf.assessors import get_plugins
 
         warn_unavailable(council, get_plugins())  # once; each record's row names it too
-    shared = state()
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()
     files = cohort_.record_files(folder)
@@ -156,11 +164,11 @@ def cohort(
         if cohort_.matches(
             r,
             as_of=when,
-            stage=stages,
-            state=states,
+            stage=wanted.stage,
+            state=wanted.state,
             council=councils,
             team=teams,
-            recommendation=recommendations,
+            recommendation=wanted.recommendation,
             due_within=due_within,
             overdue=overdue,
             assessor=assessor,
@@ -169,26 +177,81 @@ def cohort(
     ]
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
         click.echo(f"note: no record has this assessor on {when}", err=True)
+    described = wanted.describe(
+        councils=councils,
+        teams=teams,
+        due_within=due_within,
+        overdue=overdue,
+        with_gaps=with_gaps,
+        assessor=assessor,
+    )
+    if described and fmt in ("csv", "jsonl", "xlsx"):
+        click.echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
     data = [to_json(r) for r in chosen]
     columns = COLUMNS
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "json":
-        click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
+        filtered = {"filters": described or None, "matched": len(chosen)}
+        click.echo(
+            dumps({"as_of": when.isoformat(), "summary": summary, **filtered, "records": data})
+        )
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
-    elif fmt == "csv":
-        click.echo(export.csv_text(data, columns), nl=False)
+    elif fmt in SPREADSHEET_FORMATS:
+        write_rows(data, columns, fmt, excel=excel, sheet="cohort")
     else:
-        _print_cohort(summary, data, when)
+        _print_cohort(summary, data, when, (described, len(chosen)))
     if failures:
         click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
-def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
+def _print_headline(head: Any, transfers: int) -> None:
+    """The workforce headline: eligible n of N, CPD-ready n of N, leavers by stage."""
+    not_covered = head.in_post - head.agency_judged
+    covered = f" ({not_covered} more not covered by the agency rules)" if not_covered else ""
+    click.echo(
+        f"Agency eligible: {head.agency_eligible} of {head.agency_judged} in post in child and "
+        f"family work{covered}"
+    )
+    click.echo(f"CPD ready: {head.cpd_ready} of {head.in_post} in post")
+    stages = ", ".join(f"{k} {v}" for k, v in head.leavers_by_stage.items()) or "none"
+    moved = f"; moved council: {transfers}" if transfers else ""
+    click.echo(f"Leavers: {head.leavers} of {head.total} (by stage: {stages}){moved}")
+
+
+def _checked_filters(
+    stages: tuple[str, ...],
+    states: tuple[str, ...],
+    recommendations: tuple[str, ...],
+    council_file: Path | None,
+    *,
+    with_gaps: bool,
+) -> Any:
+    """The filters as the data spells them, checked before any file is read.
+
+    A value no row can have is an error listing the values allowed, never an empty report.
+    """
+    from ecf.filters import check_filters
+
+    if with_gaps and council_file is None:
+        msg = "--support-gaps needs --council: support gaps come from the assessors"
+        raise click.UsageError(msg)
+    return check_filters(
+        state().registry,
+        stage=stages,
+        state=states,
+        recommendation=recommendations,
+        has_council=council_file is not None,
+    )
+
+
+def _print_cohort(
+    summary: Any, data: list[dict[str, Any]], when: dt.date, filtered: tuple[str, int]
+) -> None:
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
     click.echo(f"{summary.total} records as of {when}: {stages}")
@@ -198,6 +261,9 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
         recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
         click.echo(f"Recommendations: {recs}")
         click.echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
+    described, matched = filtered
+    if described:
+        click.echo(f"Filters: {described}: {matched} of {summary.total} records shown")
     click.echo()
     shown = [
         "id",
@@ -246,10 +312,12 @@ def _cell(value: object) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
 )
+@click.option("--excel", is_flag=True, help=EXCEL_HELP)
 @click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def workforce(
@@ -258,6 +326,7 @@ def workforce(
     as_of: dt.date | None,
     agency_rules: str | None,
     fmt: str,
+    excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
 ) -> None:
@@ -269,6 +338,7 @@ def workforce(
     from ecf import export
     from ecf import workforce as wf
 
+    fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
     rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
@@ -279,9 +349,13 @@ def workforce(
         for line in failure.lines():
             click.echo(f"error: {line}", err=True)
     rows: list[dict[str, Any]] = []
+    agencies: list[wf.AgencyEligibility] = []
+    cpds: list[wf.CpdReadiness] = []
     for record in loaded.records:
         agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
         cpd = wf.cpd_readiness(record, when, registry)
+        agencies.append(agency)
+        cpds.append(cpd)
         rows.append(
             {
                 "id": record.id if key is None else export.pseudonym(key, record.id),
@@ -295,27 +369,27 @@ def workforce(
             }
         )
     kept = wf.retention(loaded.records)
+    head = wf.headline(loaded.records, agencies, cpds, when)
     if fmt == "json":
         click.echo(
             dumps(
                 {
                     "as_of": when.isoformat(),
                     "agency_rules": rules,
+                    "headline": head,
                     "records": rows,
                     "retention": kept,
                 }
             )
         )
-    elif fmt == "csv":
-        click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+    elif fmt in SPREADSHEET_FORMATS:
+        write_rows(rows, list(rows[0]) if rows else ["id"], fmt, excel=excel, sheet="workforce")
     else:
         click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        _print_headline(head, kept.transfers)
         for row in rows:
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
             click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
-        stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
-        moved = f"; moved council: {kept.transfers}" if kept.transfers else ""
-        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages}){moved}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

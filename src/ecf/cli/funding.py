@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, state, today
+from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -45,10 +46,12 @@ COLUMNS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
 )
+@click.option("--excel", is_flag=True, help=EXCEL_HELP)
 @click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def funding(
@@ -57,6 +60,7 @@ def funding(
     data_file: Path | None,
     as_of: dt.date | None,
     fmt: str,
+    excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
 ) -> None:
@@ -69,6 +73,7 @@ def funding(
     from ecf._convert import to_json
     from ecf.sources import load
 
+    fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
     when = as_of or today()
     data = (
@@ -98,8 +103,8 @@ def funding(
                 }
             )
         )
-    elif fmt == "csv":
-        click.echo(export.csv_text(rows, COLUMNS), nl=False)
+    elif fmt in SPREADSHEET_FORMATS:
+        write_rows(rows, COLUMNS, fmt, excel=excel, sheet="funding")
     else:
         _print_table(rows, data.year, when)
     if loaded.failures:

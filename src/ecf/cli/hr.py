@@ -7,12 +7,21 @@ share (error handling, the shared state, the date type, "today") come from ``ecf
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, state, today
+from ecf.cli import (
+    DATE,
+    EXIT_BAD_INPUT,
+    EXIT_SOME_FAILED,
+    council_config,
+    dumps,
+    state,
+    today,
+)
 from ecf.cli.types import COUNCIL
 
 if TYPE_CHECKING:
@@ -156,45 +165,101 @@ def calendar_command(
 @click.option(
     "--as-of", type=DATE, help="The first day of a changed FTE's new pattern (default: today)."
 )
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A mapping file (TOML): the export's column names and values (docs/hr-import.md).",
+)
+@click.option(
+    "--date-format",
+    help="A strptime layout for dates other than YYYY-MM-DD and DD/MM/YYYY, such as '%d %b %Y'.",
+)
+@click.option(
+    "--errors-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the bad rows to this CSV with an added error column, to fix and import again.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def import_command(
-    rows: Path, into: Path, apply_: bool, skip_bad: bool, as_of: dt.date | None
+    rows: Path,
+    into: Path,
+    apply_: bool,
+    skip_bad: bool,
+    as_of: dt.date | None,
+    mapping: Path | None,
+    date_format: str | None,
+    errors_out: Path | None,
+    as_json: bool,
 ) -> None:
     """Create and update records from an HR export (CSV); a dry run unless --apply.
 
     Columns: id, name, qualified, stage, start, service (required); council, swe, fte, team,
-    prior, registered (optional: an empty cell changes nothing).  Existing staff start in their
-    stage with the stages passed before in prior (asye:2024-08-30; several split by ;).  An
-    update may change the name, swe, registered and team; a different fte adds a
-    working-pattern change from --as-of.  A row whose qualified, service, stage, start or prior
-    differs from the record is an error: the import never rewrites the path of stages (nor
-    moves a practitioner between councils: ecf transfer).  Row numbers are the spreadsheet's
-    (the header is row 1).
+    prior, registered, left, leaving_reason (optional: an empty cell changes nothing);
+    --mapping names them as the export does, and translates its stage, service, council and
+    leaving reason values (docs/hr-import.md).  Dates are YYYY-MM-DD
+    or DD/MM/YYYY (or --date-format); stages by id or alias in any case; an FTE as 0.6, 3/5,
+    60% or "22.5 of 37 hours".  A row repeating an earlier one exactly is counted once; rows
+    of one id that differ are all bad.  Existing staff start in their stage with the stages
+    passed before in prior (asye:2024-08-30; several split by ;).  An update may change the
+    name, swe, registered and team; a different fte adds a working-pattern change from
+    --as-of.  A row whose qualified, service, stage, start or prior differs from the record is
+    an error: the import never rewrites the path of stages (nor moves a practitioner between
+    councils: ecf transfer); a left date closes the record, as ecf leave.  Row numbers are the
+    spreadsheet's (the header is row 1).
+
+    --errors-out writes the bad rows as read, with an error column, even on a dry run: fix
+    them in the spreadsheet and import that file again.
 
     Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
     """
     from ecf import hr_import
+    from ecf.hr_mapping import load_mapping
 
+    if errors_out is not None and errors_out.resolve() in (
+        rows.resolve(),
+        mapping and mapping.resolve(),
+    ):
+        msg = "--errors-out must not be the export or the mapping file: it would replace it"
+        raise click.UsageError(msg)
     shared = state()
     now = today()
+    mapped = load_mapping(mapping, shared.registry, hr_import.COLUMNS) if mapping else None
     plan = hr_import.plan_import(
-        rows, into, shared.registry, as_of=as_of or now, entry=shared.entry, today=now
+        rows,
+        into,
+        shared.registry,
+        as_of=as_of or now,
+        entry=shared.entry,
+        today=now,
+        mapping=mapped,
+        date_format=date_format,
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)
         click.echo(f"note: {rows}: columns not imported: {ignored}", err=True)
+    for note in plan.notes:
+        click.echo(f"note: {rows}: {note}", err=True)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for action in plan.actions:
-        click.echo(action.describe())
+    if as_json:
+        click.echo(dumps(hr_import.plan_json(plan)))
+    else:
+        for action in plan.actions:
+            click.echo(action.describe())
     for problem in plan.problems:
         click.echo(f"error: {problem}", err=True)
+    if errors_out is not None:
+        _write(errors_out, hr_import.error_rows_csv(plan).encode("utf-8"))
+        click.echo(f"{errors_out}: {len(plan.failed)} bad rows to fix and import again", err=True)
+    repeated = f", {len(plan.repeated)} repeated rows counted once" if plan.repeated else ""
     counts = (
         f"{plan.count('create')} to create, {plan.count('update')} to update, "
-        f"{plan.count('unchanged')} unchanged, {len(plan.bad_rows)} bad rows"
+        f"{plan.count('unchanged')} unchanged, {len(plan.bad_rows)} bad rows{repeated}"
     )
+    report = functools.partial(click.echo, err=as_json)  # stdout holds only the JSON
     if not apply_:
-        click.echo(f"dry run: {counts}; nothing written (add --apply to write)")
+        report(f"dry run: {counts}; nothing written (add --apply to write)")
         if plan.problems:
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
@@ -211,9 +276,9 @@ def import_command(
     updated = len(applied.written) - created
     skipped = f", skipped {len(plan.bad_rows)} bad rows" if plan.bad_rows else ""
     refused = f", {len(applied.failures)} refused" if applied.failures else ""
-    click.echo(
+    report(
         f"created {created}, updated {updated}, {plan.count('unchanged')} unchanged"
-        f"{skipped}{refused}"
+        f"{skipped}{refused}{repeated}"
     )
     if plan.problems or applied.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED if applied.written else EXIT_BAD_INPUT)
