@@ -49,9 +49,15 @@ COLUMNS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "jsonl"]),
+    type=click.Choice(["table", "csv", "json", "jsonl", "html"]),
     default="table",
     show_default=True,
+    help="html: one page with the summary, charts and a sortable table (see --out).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format html: write the page to this file (replaced atomically).",
 )
 @click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
@@ -93,6 +99,7 @@ def cohort(
     council_file: Path | None,
     as_of: dt.date | None,
     fmt: str,
+    out: Path | None,
     stages: tuple[str, ...],
     states: tuple[str, ...],
     councils: tuple[str, ...],
@@ -120,9 +127,7 @@ def cohort(
     from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
-    if with_gaps and council_file is None:
-        msg = "--support-gaps needs --council: support gaps come from the assessors"
-        raise click.UsageError(msg)
+    _check_options(with_gaps=with_gaps, council=council_file, fmt=fmt, out=out)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)  # checked here, once, before any worker starts
     if council is not None:
@@ -174,7 +179,9 @@ def cohort(
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
-    if fmt == "json":
+    if fmt == "html":
+        _write_html(folder, chosen, summary, when, council, key, out)
+    elif fmt == "json":
         click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
     elif fmt == "jsonl":
         for line in export.json_lines(data):
@@ -186,6 +193,46 @@ def cohort(
     if failures:
         click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
+
+
+def _check_options(*, with_gaps: bool, council: Path | None, fmt: str, out: Path | None) -> None:
+    """Refuse options that do not go together."""
+    if with_gaps and council is None:
+        msg = "--support-gaps needs --council: support gaps come from the assessors"
+        raise click.UsageError(msg)
+    if out is not None and fmt != "html":
+        msg = "--out is for --format html (the other formats go to standard output)"
+        raise click.UsageError(msg)
+
+
+def _write_html(
+    folder: Path,
+    chosen: list[Any],
+    summary: Any,
+    when: dt.date,
+    council: Any,
+    key: bytes | None,
+    out: Path | None,
+) -> None:
+    """The cohort picture: the chosen rows, and their milestones due by month."""
+    from ecf import html_cohort
+    from ecf.cli.html import write_page
+    from ecf.sources import load_folder
+
+    registry = state().registry
+    wanted = {r.id for r in chosen}
+    loaded = load_folder(folder, registry, today())  # the failures were reported by the scan
+    due = html_cohort.due_dates(
+        (r for r in loaded.records if r.id in wanted),
+        registry,
+        when,
+        settings=council.settings if council else None,
+    )
+    title = f"Cohort: {folder.resolve().name}" if key is None else "Cohort"
+    page = html_cohort.cohort_view(chosen, summary, when, due=due, key=key, title=title)
+    write_page(out, html_cohort.render_cohort(page))
+    if out is not None:
+        click.echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
 
 
 def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
