@@ -60,8 +60,10 @@ PALETTE: dict[str, str] = {
     "projected": "#aed6f1",
     "paused": "#7f8c8d",
     "part-time": "#f5b041",
-    "held": "#1e8449",
+    "held": "#1b2631",
     "agreed": "#8e44ad",
+    "decision": "#34495e",
+    "appeal": "#8e44ad",
 }
 _CYCLE = ("#2e86c1", "#27ae60", "#e67e22", "#8e44ad", "#16a085", "#c0392b", "#7f8c8d")
 
@@ -108,7 +110,7 @@ class Label:
 
 @attrs.frozen
 class Marker:
-    """A milestone on a timeline: a circle (held), a ring (due) or a diamond (agreed)."""
+    """A point on a timeline: a dot (held), ring (due), diamond (agreed), square (decision)."""
 
     x: float
     y: float
@@ -244,7 +246,8 @@ class Lane:
     spans: tuple[tuple[dt.date, dt.date, str, str], ...] = ()
     """(first day, last day, series, tooltip): drawn in order, later ones on top."""
     points: tuple[tuple[dt.date, str, str, str], ...] = ()
-    """(day, shape, series, tooltip): ``held`` circle, ``due`` ring, ``agreed`` diamond."""
+    """(day, shape, series, tooltip): ``held`` dot, ``due`` ring, ``agreed`` diamond, ``decision``
+    square."""
 
 
 def timeline(
@@ -254,9 +257,11 @@ def timeline(
     *,
     today: dt.date,
     width: float = 900,
-    legend: Sequence[str] = (),
 ) -> Chart:
-    """Lanes of spans and milestones on one date axis, with a line at ``today``."""
+    """Lanes of spans and milestones on one date axis, with a line at ``today``.
+
+    The legend names the series drawn, in the order of :data:`PALETTE`.
+    """
     days = [d for lane in lanes for s in lane.spans for d in s[:2]]
     days += [p[0] for lane in lanes for p in lane.points]
     if not days:
@@ -299,7 +304,10 @@ def timeline(
             markers.append(Marker(x(day), y + lane_h / 2, shape, colour(series), tip))
     lines.append(Line(x(today), top - 4, x(today), height - 4, "today"))
     labels.append(Label(x(today), height + 8, f"as of {today.isoformat()}", "middle", "today"))
-    keys = tuple((s, colour(s)) for s in legend)
+    drawn = {s[2] for lane in lanes for s in lane.spans} | {
+        p[2] for lane in lanes for p in lane.points
+    }
+    keys = tuple((s, colour(s)) for s in _series([("", dict.fromkeys(drawn, 1))]))
     return Chart(
         name,
         title,

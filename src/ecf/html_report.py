@@ -7,6 +7,9 @@ decisions and appeals, and whether the history verifies.  The page loads nothing
 network (its style sheet is inline, its charts are inline SVG) and prints to PDF from a
 browser (print CSS).
 
+This module is long because the page's view model is one small frozen class per table the
+page shows, read together with the function that fills them all.
+
 Pure functions: :func:`record_view` turns a record into a :class:`RecordPage` (plain values),
 and :func:`render_record` renders it with the package's Jinja2 templates, escaping every
 value.  What the page shows of a person is what the page needs: the practitioner's name and
@@ -284,6 +287,11 @@ def _lanes(
                 kind = "overdue" if m.overdue else "due"
                 shape = "agreed" if m.agreed is not None else "due"
                 points.append((m.due, shape, kind, f"{m.title} due {m.due}"))
+        points.extend(
+            (d.date, "decision", "decision", f"decision: {d.outcome} on {d.date}")
+            for d in record.decisions_for(row.stage)
+            if d.date <= as_of
+        )
         lanes.append(_charts.Lane(f"{row.stage} ({row.framework})", tuple(spans), tuple(points)))
     hours = [h for h in record.hours if h.retracted is None]
     if hours:
@@ -401,14 +409,8 @@ def record_view(
     nxt = st.next
     shown_id = record.id if key is None else pseudonym(key, record.id)
     lanes = _lanes(record, stages, as_of)
-    legend = ("in-progress", "projected", "paused", "part-time", "held", "due", "overdue")
-    chart = _charts.timeline(
-        "timeline",
-        "Stages, pauses, part-time periods and milestones",
-        lanes,
-        today=as_of,
-        legend=legend,
-    )
+    title = "Stages, pauses, part-time periods, milestones and decisions"
+    chart = _charts.timeline("timeline", title, lanes, today=as_of)
     return RecordPage(
         id=shown_id,
         name=None if key is not None else record.name,
