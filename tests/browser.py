@@ -66,30 +66,36 @@ class Browser:
             os.dup2(reading, 3)
             os.dup2(writing, 4)
 
-        self._process = subprocess.Popen(
-            [
-                executable,
-                "--headless",
-                "--no-sandbox",  # tests may run as root (CI); the pages are our own files
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-extensions",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--hide-scrollbars",
-                "--remote-debugging-pipe",
-                f"--user-data-dir={self._profile.name}",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,  # Chromium logs dbus and GPU noise there
-            close_fds=False,  # os.pipe() descriptors are not inherited; 3 and 4 are, by dup2
-            preexec_fn=plumb,  # noqa: PLW1509 - the one way to place the pipe on fds 3 and 4
-        )
+        try:
+            self._process = subprocess.Popen(
+                [
+                    executable,
+                    "--headless",
+                    "--no-sandbox",  # tests may run as root (CI); the pages are our own files
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-extensions",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--no-default-browser-check",
+                    "--hide-scrollbars",
+                    "--remote-debugging-pipe",
+                    f"--user-data-dir={self._profile.name}",
+                    "about:blank",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,  # Chromium logs dbus and GPU noise there
+                close_fds=False,  # os.pipe() descriptors are not inherited; 3 and 4 are, by dup2
+                preexec_fn=plumb,  # noqa: PLW1509 - the one way to place the pipe on fds 3 and 4
+            )
+        except OSError:
+            for fd in (to_browser_r, self._to_browser, self._from_browser, from_browser_w):
+                os.close(fd)
+            self._profile.cleanup()
+            raise
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
