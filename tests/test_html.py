@@ -117,6 +117,15 @@ def test_pseudonymised_no_names(record_file: Path, registry: FrameworkRegistry) 
         assert name not in text
     assert pseudonym(KEY, "ph-0901") in text
     assert "pseudonymised" in text
+    # the view itself holds no name either, for a library caller with a template of its own
+    page = html_report.record_view(
+        read_valid(record_file, registry, AS_OF), registry, AS_OF, key=KEY
+    )
+    assert page.name is None
+    assert page.assessor is None
+    assert [e.by for e in page.evidence] == [None, None, None]
+    assert [d.by for d in page.decisions] == [None]
+    assert [a.by for a in page.appeals] == [None]
 
 
 def test_the_published_due_dates(tmp_path: Path, registry: FrameworkRegistry) -> None:
