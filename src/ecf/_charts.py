@@ -303,7 +303,9 @@ def timeline(
         for day, shape, series, tip in lane.points:
             markers.append(Marker(x(day), y + lane_h / 2, shape, colour(series), tip))
     lines.append(Line(x(today), top - 4, x(today), height - 4, "today"))
-    labels.append(Label(x(today), height + 8, f"as of {today.isoformat()}", "middle", "today"))
+    # the label stays inside the chart when today is near an edge
+    edge = "end" if x(today) > width - 60 else "start" if x(today) < left + 60 else "middle"
+    labels.append(Label(x(today), height + 8, f"as of {today.isoformat()}", edge, "today"))
     drawn = {s[2] for lane in lanes for s in lane.spans} | {
         p[2] for lane in lanes for p in lane.points
     }

@@ -55,7 +55,11 @@ def write_page(out: Path | None, text: str) -> None:
     is_flag=True,
     help="Replace the id with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY); no names.",
 )
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The file holding the pseudonymisation key.",
+)
 def report(
     file: Path,
     out: Path | None,
