@@ -9,22 +9,25 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecf import _charts, html_cohort, html_report
 from ecf.cli import main
 from ecf.cohort import CohortRow, summarise
 from ecf.export import pseudonym
+from ecf.framework import FrameworkRegistry
 from ecf.sources import read_valid
+from ecf.testing.strategies import records
 from test_html_browser import NAME, scratch_record
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ecf.framework import FrameworkRegistry
+    from ecf.records import Record
 
 AS_OF = dt.date(2026, 1, 10)
 KEY = b"k" * 32
@@ -360,3 +363,30 @@ def test_timeline_stays_inside(spans: list[tuple[dt.date, int]], today: dt.date)
         assert 0 <= marker.x <= chart.width
     today_line = [line for line in chart.lines if line.kind == "today"]
     assert len(today_line) == (1 if spans else 0)
+
+
+# --- any valid record --------------------------------------------------------------------------
+
+REGISTRY = FrameworkRegistry.default()
+TODAY = dt.date(2026, 11, 30)
+
+
+@settings(max_examples=40)
+@given(
+    records(REGISTRY, TODAY, max_evidence=8),
+    st.text(alphabet="<>&\"' sScript/=", min_size=1, max_size=20),
+    st.integers(0, 900),
+)
+def test_any_record_renders_escaped(record: Record, name: str, days: int) -> None:
+    record = attrs.evolve(record, name=f"<script>{name}")
+    first = record.enrolments[0].start
+    as_of = min(first + dt.timedelta(days=days), TODAY)
+    page = html_report.record_view(record, REGISTRY, as_of)
+    text = html_report.render_record(page)
+    assert "<script" not in text  # the record page has no script, and the name is escaped
+    assert "&lt;script&gt;" in text
+    assert all(len(row.cells) == len(page.evidence_ids) for row in page.grid)
+    assert len(page.stages) == len(record.enrolments)
+    _inside(page.chart)
+    hidden = html_report.render_record(html_report.record_view(record, REGISTRY, as_of, key=KEY))
+    assert "&lt;script&gt;" not in hidden  # pseudonymised: no name at all
