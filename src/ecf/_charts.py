@@ -4,9 +4,10 @@ A chart here is a frozen value: boxes, lines and labels placed in a view box.  T
 (``ecf/templates/_charts.html.j2``) turn them into ``<svg>`` elements, with Jinja2 escaping
 every label, so no text is ever written into markup by hand.  Generated rather than taken from
 a charting library: the pages need three kinds of chart (stacked bars across, stacked columns
-by month, a timeline of lanes), which take about 200 lines, no dependency and a few kilobytes
-of SVG; the charting libraries measured write 10 to 30 times that, and some load scripts from
-the network by default.
+by month, a timeline of lanes), which take about 250 lines and no dependency.  Measured on the
+same stacked bar chart (4 rows, 3 series): pygal writes 19.8 KB of SVG and, by default, links
+its tooltip script from the network, which these pages must never do; this module and its
+template write 2.4 KB.  A vendored JavaScript library would weigh more than a page's data.
 """
 
 from __future__ import annotations
