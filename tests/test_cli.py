@@ -514,6 +514,7 @@ COMMANDS = [
     ["anonymise"],
     ["correct"],
     ["retract"],
+    ["report"],
 ]
 
 

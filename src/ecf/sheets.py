@@ -7,8 +7,9 @@ rows already end in CRLF, :func:`ecf.export.csv_text`).
 :func:`xlsx_bytes` writes one worksheet with openpyxl, kept as the optional extra
 ``ecf-social-work[xlsx]`` (``pip install 'ecf-social-work[xlsx]'``): openpyxl rather than
 XlsxWriter because it is typed (typeshed's ``types-openpyxl``, so ``mypy --strict`` checks the
-calls) and one library both writes the workbook here and reads it back in the tests; its write-only mode streams rows, so a
-large cohort does not build the sheet in memory.  A dated cell (``2026-02-02``) is an Excel
+calls) and one library both writes the workbook here and reads it back in the tests; its
+write-only mode streams rows, so a large cohort does not build the sheet in memory.  A dated
+cell (``2026-02-02``) is an Excel
 date, a number a number, a list its items joined by ``; ``; every text cell is stored as text,
 never as a formula, whatever it starts with (``=``, ``+``, ``-``, ``@``); a control character
 XML cannot hold becomes U+FFFD, and a line ends in a line feed.

@@ -245,6 +245,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.record:rejoin",
         "Reopen the record of a practitioner who left and came back.",
     ),
+    "report": (
+        "ecf.cli.html:report",
+        "Write a record's progress as one HTML page, for the practitioner, assessor and panel.",
+    ),
     "retract": (
         "ecf.cli.record:retract",
         "Withdraw one item recorded in error: it stays, marked, and counts for nothing.",

@@ -50,12 +50,20 @@ COLUMNS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "jsonl", "xlsx"]),
+    type=click.Choice(["table", "csv", "json", "jsonl", "xlsx", "html"]),
     default="table",
     show_default=True,
-    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
+    help=(
+        "xlsx: a workbook on standard output (needs ecf-social-work[xlsx]); html: one page with"
+        " the summary, charts and a sortable table (see --out)."
+    ),
 )
 @click.option("--excel", is_flag=True, help=EXCEL_HELP)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format html: write the page to this file (replaced atomically).",
+)
 @click.option(
     "--stage",
     "stages",
@@ -102,6 +110,7 @@ def cohort(
     as_of: dt.date | None,
     fmt: str,
     excel: bool,
+    out: Path | None,
     stages: tuple[str, ...],
     states: tuple[str, ...],
     councils: tuple[str, ...],
@@ -126,10 +135,9 @@ def cohort(
     from ecf import cohort as cohort_
     from ecf import export
     from ecf._convert import to_json
-    from ecf.agreements import same_name
     from ecf.cache import default_cache_dir
 
-    fmt = table_format(fmt, excel=excel)
+    fmt = _check_out(fmt=table_format(fmt, excel=excel), out=out)
     shared = state()
     wanted = _checked_filters(stages, states, recommendations, council_file, with_gaps=with_gaps)
     key = export.read_key(key_file) if pseudonymise else None
@@ -175,8 +183,7 @@ def cohort(
             support_gaps=with_gaps,
         )
     ]
-    if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
-        click.echo(f"note: no record has this assessor on {when}", err=True)
+    _note_unknown_assessor(every, assessor, when)
     described = wanted.describe(
         councils=councils,
         teams=teams,
@@ -192,7 +199,9 @@ def cohort(
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
-    if fmt == "json":
+    if fmt == "html":
+        _write_html(folder, chosen, summary, when, council, key, out)
+    elif fmt == "json":
         filtered = {"filters": described or None, "matched": len(chosen)}
         click.echo(
             dumps({"as_of": when.isoformat(), "summary": summary, **filtered, "records": data})
@@ -247,6 +256,52 @@ def _checked_filters(
         recommendation=recommendations,
         has_council=council_file is not None,
     )
+
+
+def _note_unknown_assessor(every: list[Any], assessor: str | None, when: dt.date) -> None:
+    """Say so when no record has the ``--assessor`` asked for (the filter is not an error)."""
+    from ecf.agreements import same_name
+
+    if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
+        click.echo(f"note: no record has this assessor on {when}", err=True)
+
+
+def _check_out(*, fmt: str, out: Path | None) -> str:
+    """The format, once ``--out`` is known to go with it (only ``--format html`` takes it)."""
+    if out is not None and fmt != "html":
+        msg = "--out is for --format html (the other formats go to standard output)"
+        raise click.UsageError(msg)
+    return fmt
+
+
+def _write_html(
+    folder: Path,
+    chosen: list[Any],
+    summary: Any,
+    when: dt.date,
+    council: Any,
+    key: bytes | None,
+    out: Path | None,
+) -> None:
+    """The cohort picture: the chosen rows, and their milestones due by month."""
+    from ecf import html_cohort
+    from ecf.cli.html import write_page
+    from ecf.sources import load_folder
+
+    registry = state().registry
+    wanted = {r.id for r in chosen}
+    loaded = load_folder(folder, registry, today())  # the failures were reported by the scan
+    due = html_cohort.due_dates(
+        (r for r in loaded.records if r.id in wanted),
+        registry,
+        when,
+        settings=council.settings if council else None,
+    )
+    title = f"Cohort: {folder.resolve().name}" if key is None else "Cohort"
+    page = html_cohort.cohort_view(chosen, summary, when, due=due, key=key, title=title)
+    write_page(out, html_cohort.render_cohort(page))
+    if out is not None:
+        click.echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
 
 
 def _print_cohort(
