@@ -126,7 +126,7 @@ def test_xlsx_without_openpyxl_says_how_to_install_it(monkeypatch: pytest.Monkey
         == "error: --format xlsx needs openpyxl: pip install 'ecf-social-work[xlsx]'\n"
     )
     assert result.stdout == ""
-    with pytest.raises(EcfError, match=r"ecf\[xlsx\]"):
+    with pytest.raises(EcfError, match=r"ecf-social-work\[xlsx\]"):
         sheets.xlsx_bytes([], ["id"], "t")
 
 

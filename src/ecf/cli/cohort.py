@@ -1,4 +1,9 @@
-"""The cohort commands: cohort (who is where, what is due) and workforce figures."""
+"""The cohort commands: cohort (who is where, what is due) and workforce figures.
+
+This module is long because ``ecf cohort`` is the widest command: filters checked before any
+file is read, six output formats (table, CSV, JSON, JSON Lines, xlsx, the HTML page) and the
+workforce figures that share its scan; each helper is small and local to the command it serves.
+"""
 
 from __future__ import annotations
 
