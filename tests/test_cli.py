@@ -510,6 +510,7 @@ COMMANDS = [
     ["anonymise"],
     ["correct"],
     ["retract"],
+    ["schema"],
 ]
 
 

@@ -246,6 +246,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "List the assessor plugins: installed, allowed, version, origin, and load failures.",
     ),
     "rules": ("ecf.cli.assess:rules", "Work with rule files in ecf's TOML rule language."),
+    "schema": (
+        "ecf.cli.schema:schema",
+        "Print the JSON Schema of a JSON output (or of record files: record); list them.",
+    ),
     "status": (
         "ecf.cli.report:status",
         "Show the current stage, what is overdue, what is next, and every milestone.",

@@ -175,7 +175,18 @@ def cohort(
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "json":
-        click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
+        from ecf.schemas import tag
+
+        click.echo(
+            dumps(
+                {
+                    "schema": tag("cohort"),
+                    "as_of": when.isoformat(),
+                    "summary": summary,
+                    "records": data,
+                }
+            )
+        )
     elif fmt == "jsonl":
         for line in export.json_lines(data):
             click.echo(line)
@@ -296,9 +307,12 @@ def workforce(
         )
     kept = wf.retention(loaded.records)
     if fmt == "json":
+        from ecf.schemas import tag
+
         click.echo(
             dumps(
                 {
+                    "schema": tag("workforce"),
                     "as_of": when.isoformat(),
                     "agency_rules": rules,
                     "records": rows,
