@@ -77,6 +77,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.export",
             "ecf.subject_access",
             "ecf.hr_import",
+            "ecf.database",
         ),
     ),
     ("cli", ("ecf.cli", "ecf.cli.*", "ecf.__main__")),

@@ -210,7 +210,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": (
         "ecf.cli.privacy:export",
-        "Everything held about the person in a record, for a subject access request.",
+        "Export a record for a subject access request, or a folder as a reporting database.",
     ),
     "frameworks": (
         "ecf.cli.report:frameworks",
