@@ -511,6 +511,7 @@ COMMANDS = [
     ["correct"],
     ["retract"],
     ["schema"],
+    ["census"],
 ]
 
 

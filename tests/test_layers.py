@@ -78,6 +78,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.subject_access",
             "ecf.hr_import",
             "ecf.database",
+            "ecf.census",
         ),
     ),
     ("cli", ("ecf.cli", "ecf.cli.*", "ecf.__main__")),

@@ -196,6 +196,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.hr:calendar_command",
         "Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.",
     ),
+    "census": (
+        "ecf.cli.census:census",
+        "The children's social work workforce census: one CSV row per worker in the year.",
+    ),
     "cohort": (
         "ecf.cli.cohort:cohort",
         "Report on every record under FOLDER: who is where, what is due, who is at risk.",
