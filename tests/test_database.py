@@ -8,6 +8,7 @@ import asyncio
 import collections
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -278,6 +279,18 @@ def test_it_refuses_to_replace_a_file_that_is_not_its_database(tmp_path: Path) -
     assert run("export", EXAMPLES / "records", "--format", "sqlite", "--out", other).exit_code == 2
     assert other.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "report.db"]  # no temp file
+
+
+def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    refused = run("export", EXAMPLES / "records", "--format", "sqlite", "--out", fifo)
+    assert refused.exit_code == 2
+    assert "pipe.db: is not a regular file; give a file name for the database" in refused.output
+    assert fifo.is_fifo()
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    assert run("export", EXAMPLES / "records", "--format", "sqlite", "--out", folder).exit_code == 2
 
 
 def test_it_replaces_its_own_database_whole(tmp_path: Path) -> None:

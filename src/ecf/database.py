@@ -30,6 +30,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -509,16 +510,24 @@ class _Rows:
 
 
 def _check_target(path: Path) -> None:
-    """Refuse to replace anything but a database ecf wrote (a missing file is fine)."""
+    """Refuse to replace anything but a database ecf wrote (a missing file is fine).
+
+    A folder, a FIFO or a device is refused before it is opened (opening a FIFO would wait for
+    a writer forever).
+    """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise EcfError(
+                [
+                    Problem(
+                        "is not a regular file; give a file name for the database", file=str(path)
+                    )
+                ]
+            )
         with path.open("rb") as fh:
             header = fh.read(len(_SQLITE_HEADER))
     except FileNotFoundError:
         return
-    except IsADirectoryError:
-        raise EcfError(
-            [Problem("is a folder; give a file name for the database", file=str(path))]
-        ) from None
     except OSError as exc:
         raise EcfError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
     ours = False

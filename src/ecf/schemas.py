@@ -20,19 +20,19 @@ import json
 from importlib import resources
 from typing import Any
 
+import attrs
+
 from ecf.errors import EcfError, Problem
 
 __all__ = ["SCHEMAS", "Schema", "load", "names", "tag"]
 
 
+@attrs.frozen
 class Schema:
     """One schema of :data:`SCHEMAS`: its version and the output it describes."""
 
-    __slots__ = ("describes", "version")
-
-    def __init__(self, version: int, describes: str) -> None:
-        self.version = version
-        self.describes = describes
+    version: int
+    describes: str
 
 
 #: Every schema ecf ships: name -> version and what it describes (one line each).
