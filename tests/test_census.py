@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
 
 from ecf import census, export
 from ecf.census import CensusError, census_rows, census_year, load_census_data
 from ecf.cli import main
 from ecf.records import Record, record_from_dict
+from ecf.testing import records
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "src" / "ecf" / "data" / "census" / "2026.toml"
@@ -394,3 +396,26 @@ def test_an_unknown_year_or_mismatched_data_is_exit_2(folder: Path, tmp_path: Pa
     mismatch = run("census", folder, "--year", "2026", "--data", other)
     assert mismatch.exit_code == 2
     assert "--data is for the census year 2027, not 2026" in mismatch.output
+
+
+# Properties, over any valid record (ecf.testing.records).
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@settings(max_examples=100)
+@given(rec=records(today=TODAY))
+def test_every_row_is_within_its_year_and_employment(rec: Record) -> None:
+    year = YEAR
+    for row in census_rows([rec], year):
+        assert row.start_date <= year.last_day
+        assert row.leaving_date is None or year.first_day <= row.leaving_date <= year.last_day
+        assert (row.fte_at_reference is not None) is row.in_post_at_reference
+        assert row.leaving_date is None or row.leaving_reason is not None
+        end = row.leaving_date or year.last_day
+        spell = (end - max(row.start_date, year.first_day)).days + 1
+        # Absences do not overlap (a valid record), so their days fit in the spell.
+        assert 0 <= sum(row.days_absent.values()) <= spell
+        assert set(row.days_absent) == {c.id for c in year.absence_categories}
+        if rec.service == "adults":
+            pytest.fail("an adults' practitioner in the children's census")

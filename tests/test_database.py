@@ -12,16 +12,20 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ecf
 from ecf import database, export
 from ecf.cli import main
+from ecf.testing import records
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -376,3 +380,21 @@ def test_it_opens_in_datasette(cohort_db: tuple[Path, Path]) -> None:
     assert len(overview) == 150
     assert gaps["facet_results"]["team"]["results"]
     assert findings["facet_results"]["rule"]["results"]
+
+
+@settings(max_examples=20)
+@given(st.lists(records(today=dt.date(2026, 11, 24)), max_size=4, unique_by=lambda r: r.id))
+def test_any_valid_records_make_a_consistent_database(recs: list[ecf.Record]) -> None:
+    registry = ecf.FrameworkRegistry.default()
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "c.db"
+        counts = database.write_database(recs, out, registry, dt.date(2026, 11, 24))
+        assert query(out, "PRAGMA foreign_key_check") == []
+        assert query(out, "SELECT count(*) FROM record_overview") == [(len(recs),)]
+        assert counts["enrolments"] == sum(len(r.enrolments) for r in recs)
+        assert counts["evidence"] == sum(len(r.evidence) for r in recs)
+        assert counts["absences"] == sum(len(r.absences) for r in recs)
+        held = query(out, "SELECT count(*) FROM milestones WHERE held IS NOT NULL")[0][0]
+        assert held <= sum(len(r.milestones) for r in recs)
+        current = query(out, "SELECT count(*) FROM enrolments WHERE current = 1")
+        assert current == [(len(recs),)]

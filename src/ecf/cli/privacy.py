@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.argument("file", metavar="FILE|FOLDER", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--subject-access",
     is_flag=True,
