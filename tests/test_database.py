@@ -398,3 +398,21 @@ def test_any_valid_records_make_a_consistent_database(recs: list[ecf.Record]) ->
         assert held <= sum(len(r.milestones) for r in recs)
         current = query(out, "SELECT count(*) FROM enrolments WHERE current = 1")
         assert current == [(len(recs),)]
+
+
+def test_a_council_plugin_that_did_not_load_is_warned_once_and_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ECF_DISABLE_PLUGIN_AUTOLOAD")
+    monkeypatch.setenv("ECF_LOAD_PLUGINS", "baseline")  # the caseload plugin is not loaded
+    out = tmp_path / "c.db"
+    council = EXAMPLES / "councils" / "caseload.toml"
+    result = run(
+        "export", EXAMPLES / "councils" / "records", "--format", "sqlite", "--out", out,
+        "--council", council, "--as-of", AS_OF,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("allows plugin 'caseload', which did not load") == 1
+    found = query(out, "SELECT rule, status FROM findings WHERE assessor = 'caseload'")
+    assert found == [("caseload:not-loaded", "error")]
+    assert query(out, "SELECT recommendation FROM status") == [("at-risk",)]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import EXIT_SOME_FAILED, council_config, state, today
+from ecf.cli import EXIT_SOME_FAILED, council_config, state, today, warn_unavailable
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -32,13 +32,21 @@ def sqlite_export(
         raise click.UsageError("--format sqlite takes a folder of records")
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
+    plugins = None
+    if council is not None:
+        from ecf.assessors import get_plugins
+
+        plugins = get_plugins()
+        warn_unavailable(council, plugins)  # once; each record's findings name it too
     registry = state().registry
     when = as_of or today()
     loaded = load_folder(folder, registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
             click.echo(f"error: {line}", err=True)
-    counts = write_database(loaded.records, out, registry, when, council=council, key=key)
+    counts = write_database(
+        loaded.records, out, registry, when, council=council, plugins=plugins, key=key
+    )
     shown = ", ".join(
         f"{counts[t]} {t.replace('_', ' ')}"
         for t in ("enrolments", "milestones", "evidence", "findings", "funding")
