@@ -515,6 +515,8 @@ COMMANDS = [
     ["correct"],
     ["retract"],
     ["report"],
+    ["schema"],
+    ["census"],
 ]
 
 

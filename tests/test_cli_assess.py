@@ -239,6 +239,7 @@ def test_assess_diff_json(tmp_path: Path) -> None:
     new = proposed(tmp_path)
     data = as_json(ok("assess", path, "--rules", new, "--diff", "--json", "--as-of", FINAL))
     assert data == {
+        "schema": "assess-diff/1",
         "id": "r1",
         "before": "ready",
         "after": "at-risk",
@@ -334,7 +335,7 @@ def test_status_with_a_council_shows_the_recommendation(tmp_path: Path) -> None:
 def test_plugins_lists_the_baseline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ECF_LOAD_PLUGINS", raising=False)
     monkeypatch.setenv("ECF_DISABLE_PLUGIN_AUTOLOAD", "1")
-    rows = as_json(ok("plugins", "--json"))
+    rows = as_json(ok("plugins", "--json"))["plugins"]
     baseline = next(r for r in rows if r["name"] == "baseline")
     assert baseline == {
         "name": "baseline",
@@ -356,7 +357,7 @@ def test_plugins_lists_the_baseline(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     )
     assert text[-1] == "(without --council, only 'baseline' is allowed)"
     none = write_council(tmp_path, COUNCIL.replace('plugins = ["baseline"]', "plugins = []"))
-    rows = as_json(ok("plugins", "--council", none, "--json"))
+    rows = as_json(ok("plugins", "--council", none, "--json"))["plugins"]
     assert next(r for r in rows if r["name"] == "baseline")["allowed"] is False
     listed = ok("plugins", "--council", none).stdout
     assert "): not allowed [ecf_assess, ecf_rule_files]" in listed

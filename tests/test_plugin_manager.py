@@ -182,7 +182,7 @@ def test_the_commands_import_only_what_the_council_allows(site: Site, tmp_path: 
     listed = run("plugins", "--json")
     assert listed.exit_code == 0, listed.output
     assert site.imported(sneaky)
-    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    rows = {r["name"]: r for r in json.loads(listed.stdout)["plugins"]}
     assert rows["sneaky"]["loaded"] is False
     assert rows["sneaky"]["error"].startswith("failed to import: RuntimeError at ")
     assert PERSONAL not in listed.stdout
@@ -328,7 +328,7 @@ def test_the_plugins_command_shows_the_refusal(site: Site) -> None:
     site.install(
         "ecf-typo", "1.0", {"typo": GOOD_SOURCE + "\n\ndef ecf_asess(context):\n    pass\n"}
     )
-    rows = {r["name"]: r for r in json.loads(run("plugins", "--json").stdout)}
+    rows = {r["name"]: r for r in json.loads(run("plugins", "--json").stdout)["plugins"]}
     assert rows["typo"]["loaded"] is False
     assert rows["typo"]["error"] == (
         f"refused: plugin 'typo' defines 'ecf_asess' (did you mean 'ecf_assess'?), "

@@ -208,6 +208,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.hr:calendar_command",
         "Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.",
     ),
+    "census": (
+        "ecf.cli.census:census",
+        "The children's social work workforce census: one CSV row per worker in the year.",
+    ),
     "cohort": (
         "ecf.cli.cohort:cohort",
         "Report on every record under FOLDER: who is where, what is due, who is at risk.",
@@ -222,7 +226,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": (
         "ecf.cli.privacy:export",
-        "Everything held about the person in a record, for a subject access request.",
+        "Export a record for a subject access request, or a folder as a reporting database.",
     ),
     "frameworks": (
         "ecf.cli.report:frameworks",
@@ -262,6 +266,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "List the assessor plugins: installed, allowed, version, origin, and load failures.",
     ),
     "rules": ("ecf.cli.assess:rules", "Work with rule files in ecf's TOML rule language."),
+    "schema": (
+        "ecf.cli.schema:schema",
+        "Print the JSON Schema of a JSON output (or of record files: record); list them.",
+    ),
     "status": (
         "ecf.cli.report:status",
         "Show the current stage, what is overdue, what is next, and every milestone.",

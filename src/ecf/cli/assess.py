@@ -81,9 +81,12 @@ def assess(
         return
     changes = what_if(current, after)
     if as_json:
+        from ecf.schemas import tag
+
         click.echo(
             dumps(
                 {
+                    "schema": tag("assess-diff"),
                     "id": record.id,
                     "before": current.recommendation,
                     "after": after.recommendation,
@@ -107,7 +110,10 @@ _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "
 
 def _print_assessment(result: Assessment, as_json: bool) -> None:
     if as_json:
-        click.echo(dumps(result))
+        from ecf._convert import to_json
+        from ecf.schemas import tag
+
+        click.echo(dumps({"schema": tag("assess"), **to_json(result)}))
         return
     click.echo(
         f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
@@ -173,7 +179,9 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
             }
         )
     if as_json:
-        click.echo(dumps(rows, indent=2))
+        from ecf.schemas import tag
+
+        click.echo(dumps({"schema": tag("plugins"), "plugins": rows}, indent=2))
         return
     for row in rows:
         state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"

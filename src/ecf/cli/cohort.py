@@ -207,9 +207,19 @@ def cohort(
     if fmt == "html":
         _write_html(folder, chosen, summary, when, council, key, out)
     elif fmt == "json":
+        from ecf.schemas import tag
+
         filtered = {"filters": described or None, "matched": len(chosen)}
         click.echo(
-            dumps({"as_of": when.isoformat(), "summary": summary, **filtered, "records": data})
+            dumps(
+                {
+                    "schema": tag("cohort"),
+                    "as_of": when.isoformat(),
+                    "summary": summary,
+                    **filtered,
+                    "records": data,
+                }
+            )
         )
     elif fmt == "jsonl":
         for line in export.json_lines(data):
@@ -431,9 +441,12 @@ def workforce(
     kept = wf.retention(loaded.records)
     head = wf.headline(loaded.records, agencies, cpds, when)
     if fmt == "json":
+        from ecf.schemas import tag
+
         click.echo(
             dumps(
                 {
+                    "schema": tag("workforce"),
                     "as_of": when.isoformat(),
                     "agency_rules": rules,
                     "headline": head,

@@ -93,9 +93,12 @@ def funding(
                 row["id"] = export.pseudonym(key, record.id)
             rows.append(row)
     if fmt == "json":
+        from ecf.schemas import tag
+
         click.echo(
             dumps(
                 {
+                    "schema": tag("funding"),
                     "year": data.year,
                     "as_of": when.isoformat(),
                     "claims": "not tracked",

@@ -15,17 +15,23 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("file", type=RECORD)
+@click.argument("file", metavar="FILE|FOLDER", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--subject-access",
     is_flag=True,
-    required=True,
-    help="Export everything held about the person (the only kind of export for now).",
+    help="Export everything held about the person in the record FILE.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["sqlite"]),
+    help="sqlite: the records under the folder FILE as a reporting database (needs --out).",
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the JSON to this new file (atomically; an existing file is never replaced).",
+    help="Write to this file (atomically; subject access: a new file; sqlite: a new file or a "
+    "database ecf wrote before).",
 )
 @click.option(
     "--as-of",
@@ -38,20 +44,47 @@ if TYPE_CHECKING:
     type=COUNCIL,
     help="A council.toml: its assessors judge the record (default: the national baseline).",
 )
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="sqlite: replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY); drop names.",
+)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def export(
     file: Path,
-    subject_access: bool,  # noqa: ARG001 - required: the only kind of export for now
+    subject_access: bool,
+    fmt: str | None,
     out: Path | None,
     as_of: dt.date | None,
     council_file: Path | None,
+    pseudonymise: bool,
+    key_file: Path | None,
 ) -> None:
-    """Everything held about the person in a record, for a subject access request.
+    """Export a record for a subject access request, or a folder as a reporting database.
 
-    One readable JSON object: the whole record as held, the category of each field it holds
-    (personal, special, career), and what ecf computes about the person: status, timeline, and
-    the assessors' findings and recommendation.  It holds personal data: without --out it goes
-    to standard output; with --out it is written to a new file only its owner may read.
+    --subject-access FILE: one readable JSON object: the whole record as held, the category of
+    each field it holds (personal, special, career), and what ecf computes about the person:
+    status, timeline, and the assessors' findings and recommendation.  It holds personal data:
+    without --out it goes to standard output; with --out it is written to a new file only its
+    owner may read.
+
+    --format sqlite FOLDER --out FILE.db: every record under the folder as long-format SQLite
+    tables with keys, indexes and a view of one row per record (docs/sqlite.md); no
+    practitioner's name.  Exit 1 when some records could not be read (the rest is written).
     """
+    if fmt == "sqlite":
+        from ecf.cli.database import sqlite_export
+
+        if subject_access:
+            raise click.UsageError("--subject-access and --format sqlite are separate exports")
+        sqlite_export(file, out, as_of, council_file, pseudonymise, key_file)
+        return
+    if not subject_access:
+        raise click.UsageError("choose an export: --subject-access FILE or --format sqlite FOLDER")
+    if pseudonymise or key_file is not None:
+        raise click.UsageError("--pseudonymise is for --format sqlite")
+    if file.is_dir():
+        raise click.UsageError("--subject-access takes a record file, not a folder")
     import json
 
     from ecf.store import atomic_write

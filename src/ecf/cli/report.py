@@ -74,7 +74,9 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
             if recommendation is None
             else {"recommendation": recommendation, "support_gaps": gaps}
         )
-        click.echo(dumps({**to_json(st), **extra}))
+        from ecf.schemas import tag
+
+        click.echo(dumps({"schema": tag("status"), **to_json(st), **extra}))
         return
     click.echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
@@ -145,7 +147,9 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     council = council_config(council_file)
     items = events(record, state().registry, settings=council.settings if council else None)
     if as_json:
-        click.echo(dumps({"id": record.id, "events": items}))
+        from ecf.schemas import tag
+
+        click.echo(dumps({"schema": tag("timeline"), "id": record.id, "events": items}))
         return
     click.echo(f"{record.id}: timeline")
     now = today()

@@ -1,0 +1,656 @@
+"""The reporting database: a cohort as long-format SQLite tables, for Power BI, Excel and SQL.
+
+``ecf export DIR --format sqlite --out cohort.db`` writes one table per kind of fact (records,
+enrolments, prior stages, employment, working patterns, absences, evidence and its standards,
+milestones with their due, agreed and held dates, decisions, appeals, assignments, findings,
+funding), each with its primary key, foreign keys to ``records`` (and to ``enrolments`` and
+``evidence`` where an item belongs to one), indexes on what a workforce team filters by, and
+views: ``record_overview`` (one row per record: where each practitioner stands) and
+``support_gaps`` (the employer's support findings missed).  ``docs/sqlite.md`` documents every
+table and the queries a workforce team asks.
+
+What it never holds: the practitioner's name, their registration number, free-text notes, and
+attachment references.  Colleagues' names (assessors, supervisors) are kept for the queries
+"who is overdue by assessor", except when pseudonymised: ids then become keyed hashes
+(:func:`ecf.export.pseudonym`, the same as the other exports, so tables join across exports),
+colleagues' names and leaving reasons are left out, and an absence kind that reveals health
+becomes a neutral kind with the same effect on due dates (:func:`ecf.privacy.neutral_absence_kind`).
+
+The file is written atomically: built in a temporary file beside the target, then renamed over
+it, so a reader never sees half a database; an existing file is replaced only when it is a
+database ecf wrote (its ``ecf_export`` table says so), never another file.
+
+This module is long because the layout is declared here, table by table, next to the code that
+fills it: a column added in one place and not the other would be found by reading one page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import stat
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecf._version import __version__
+from ecf.assessors import assess
+from ecf.errors import EcfError, Problem
+from ecf.export import pseudonym
+from ecf.funding import FundingError, funding_for, funding_year, year_of
+from ecf.items import item_ids
+from ecf.privacy import neutral_absence_kind
+from ecf.progression import framework_for, stage_state, timeline_for
+from ecf.status import CLOSED, MilestoneStatus, status
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ecf.assessors import Assessment, Plugins
+    from ecf.council import Council
+    from ecf.framework import FrameworkRegistry
+    from ecf.funding import FundingYear
+    from ecf.records import Record
+
+__all__ = ["DATABASE_VERSION", "TABLES", "VIEWS", "write_database"]
+
+#: The layout's version (the ``ecf_export`` table holds it); it changes when a query would break.
+DATABASE_VERSION = 1
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: Every table, in creation order (a table's foreign keys name tables above it).
+TABLES: dict[str, str] = {
+    "ecf_export": """
+        key TEXT PRIMARY KEY,
+        value TEXT
+    """,
+    "records": """
+        record_id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        council TEXT,
+        team TEXT,
+        qualified TEXT NOT NULL,
+        registered TEXT,
+        began TEXT,
+        left_date TEXT,
+        left_reason TEXT
+    """,
+    "enrolments": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        stage TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        start TEXT NOT NULL,
+        framework TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expected_end TEXT NOT NULL,
+        current INTEGER NOT NULL CHECK (current IN (0, 1)),
+        PRIMARY KEY (record_id, stage)
+    """,
+    "status": """
+        record_id TEXT PRIMARY KEY REFERENCES records(record_id),
+        stage TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expected_end TEXT NOT NULL,
+        next_milestone TEXT,
+        next_due TEXT,
+        overdue INTEGER NOT NULL,
+        assessor TEXT,
+        recommendation TEXT NOT NULL,
+        support_gaps INTEGER NOT NULL,
+        FOREIGN KEY (record_id, stage) REFERENCES enrolments(record_id, stage)
+    """,
+    "prior_stages": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        stage TEXT NOT NULL,
+        passed TEXT NOT NULL,
+        PRIMARY KEY (record_id, stage)
+    """,
+    "employment": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        item_id TEXT NOT NULL,
+        council TEXT,
+        from_date TEXT NOT NULL,
+        to_date TEXT,
+        PRIMARY KEY (record_id, item_id)
+    """,
+    "working_patterns": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        item_id TEXT NOT NULL,
+        from_date TEXT NOT NULL,
+        fte REAL NOT NULL,
+        fte_exact TEXT NOT NULL,
+        retracted INTEGER NOT NULL CHECK (retracted IN (0, 1)),
+        PRIMARY KEY (record_id, item_id)
+    """,
+    "absences": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_day TEXT NOT NULL,
+        last_day TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        kind_pauses INTEGER,
+        counts_as_service INTEGER,
+        retracted INTEGER NOT NULL CHECK (retracted IN (0, 1)),
+        PRIMARY KEY (record_id, item_id)
+    """,
+    "evidence": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        evidence_id TEXT NOT NULL,
+        stage TEXT,
+        kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        retracted INTEGER NOT NULL CHECK (retracted IN (0, 1)),
+        PRIMARY KEY (record_id, evidence_id)
+    """,
+    "evidence_standards": """
+        record_id TEXT NOT NULL,
+        evidence_id TEXT NOT NULL,
+        standard TEXT NOT NULL,
+        standard_set TEXT NOT NULL,
+        PRIMARY KEY (record_id, evidence_id, standard),
+        FOREIGN KEY (record_id, evidence_id) REFERENCES evidence(record_id, evidence_id)
+    """,
+    "milestones": """
+        record_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        milestone TEXT NOT NULL,
+        title TEXT NOT NULL,
+        months INTEGER,
+        optional INTEGER NOT NULL CHECK (optional IN (0, 1)),
+        computed_due TEXT,
+        agreed_due TEXT,
+        due TEXT,
+        held TEXT,
+        overdue INTEGER NOT NULL CHECK (overdue IN (0, 1)),
+        before_record INTEGER NOT NULL CHECK (before_record IN (0, 1)),
+        PRIMARY KEY (record_id, stage, milestone),
+        FOREIGN KEY (record_id, stage) REFERENCES enrolments(record_id, stage)
+    """,
+    "decisions": """
+        record_id TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        date TEXT NOT NULL,
+        reason TEXT,
+        until TEXT,
+        corrects TEXT,
+        in_force INTEGER NOT NULL CHECK (in_force IN (0, 1)),
+        PRIMARY KEY (record_id, decision_id),
+        FOREIGN KEY (record_id, stage) REFERENCES enrolments(record_id, stage)
+    """,
+    "appeals": """
+        record_id TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        lodged TEXT NOT NULL,
+        outcome TEXT,
+        date TEXT,
+        PRIMARY KEY (record_id, seq),
+        FOREIGN KEY (record_id, decision_id) REFERENCES decisions(record_id, decision_id)
+    """,
+    "assignments": """
+        record_id TEXT NOT NULL REFERENCES records(record_id),
+        item_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        name TEXT,
+        from_date TEXT NOT NULL,
+        to_date TEXT,
+        PRIMARY KEY (record_id, item_id)
+    """,
+    "findings": """
+        finding_id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        assessor TEXT NOT NULL,
+        version TEXT NOT NULL,
+        category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        deadline TEXT,
+        behind INTEGER NOT NULL CHECK (behind IN (0, 1)),
+        message TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        FOREIGN KEY (record_id, stage) REFERENCES enrolments(record_id, stage)
+    """,
+    "funding": """
+        funding_id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        year TEXT NOT NULL,
+        scheme TEXT,
+        payment TEXT,
+        eligible INTEGER CHECK (eligible IN (0, 1)),
+        amount_gbp INTEGER,
+        claimable_from TEXT,
+        reason TEXT NOT NULL,
+        verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+        FOREIGN KEY (record_id, stage) REFERENCES enrolments(record_id, stage)
+    """,
+}
+
+#: Indexes on what a workforce team filters and groups by.
+INDEXES: tuple[str, ...] = (
+    "CREATE INDEX enrolments_current ON enrolments(current, stage, state)",
+    "CREATE INDEX milestones_due ON milestones(due, overdue)",
+    "CREATE INDEX evidence_kind ON evidence(kind, date)",
+    "CREATE INDEX evidence_standards_standard ON evidence_standards(standard)",
+    "CREATE INDEX absences_kind ON absences(kind, first_day)",
+    "CREATE INDEX assignments_role ON assignments(role, name)",
+    "CREATE INDEX findings_rule ON findings(rule, status, category)",
+    "CREATE INDEX findings_record ON findings(record_id, stage)",
+    "CREATE INDEX decisions_outcome ON decisions(outcome, date)",
+    "CREATE INDEX funding_payment ON funding(payment, eligible)",
+    "CREATE INDEX records_team ON records(council, team)",
+)
+
+#: The views: one row per record, and the support gaps with each record's team.
+VIEWS: dict[str, str] = {
+    "record_overview": """
+        SELECT r.record_id, r.service, r.council, r.team, r.qualified, r.left_date,
+               s.stage, e.start AS stage_start, e.framework, s.state, s.expected_end,
+               s.next_milestone, s.next_due, s.overdue, s.assessor, s.recommendation,
+               s.support_gaps,
+               (SELECT count(*) FROM findings f
+                 WHERE f.record_id = s.record_id AND f.category = 'practitioner'
+                   AND f.status = 'missed') AS findings_missed,
+               (SELECT count(*) FROM evidence v
+                 WHERE v.record_id = s.record_id AND v.stage = s.stage
+                   AND v.retracted = 0) AS evidence_items
+          FROM records r
+          JOIN status s ON s.record_id = r.record_id
+          JOIN enrolments e ON e.record_id = s.record_id AND e.stage = s.stage
+    """,
+    "support_gaps": """
+        SELECT f.record_id, r.council, r.team, f.stage, f.rule, f.assessor, f.deadline,
+               f.message
+          FROM findings f JOIN records r ON r.record_id = f.record_id
+         WHERE f.category = 'support' AND f.status = 'missed'
+    """,
+}
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+class _Rows:
+    """The rows of every table for a cohort, record by record."""
+
+    def __init__(
+        self,
+        registry: FrameworkRegistry,
+        as_of: dt.date,
+        council: Council | None,
+        plugins: Plugins | None,
+        key: bytes | None,
+        funding: FundingYear | None,
+    ) -> None:
+        self.registry = registry
+        self.as_of = as_of
+        self.council = council
+        self.plugins = plugins
+        self.key = key
+        self.funding = funding
+        self.tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+
+    def rid(self, record: Record) -> str:
+        return record.id if self.key is None else pseudonym(self.key, record.id)
+
+    def name(self, name: str | None) -> str | None:
+        return None if self.key is not None else name
+
+    def add(self, record: Record) -> None:
+        rid = self.rid(record)
+        settings = self.council.settings if self.council else None
+        team = record.extra.get("team")
+        self.tables["records"].append(
+            (
+                rid,
+                record.service,
+                record.council,
+                team if isinstance(team, str) else None,
+                _iso(record.qualified),
+                _iso(record.registered),
+                _iso(record.began_on),
+                _iso(record.left.date) if record.left else None,
+                record.left.reason if record.left and self.key is None else None,
+            )
+        )
+        current = status(record, self.registry, self.as_of, settings=settings)
+        for seq, enrolment in enumerate(record.enrolments, 1):
+            fw = framework_for(enrolment, self.registry, settings)
+            tl = timeline_for(record, enrolment, self.registry, self.as_of, framework=fw)
+            state = stage_state(record, tl, self.as_of, fw)
+            is_current = enrolment.stage == current.stage
+            self.tables["enrolments"].append(
+                (
+                    rid,
+                    enrolment.stage,
+                    seq,
+                    _iso(enrolment.start),
+                    enrolment.framework,
+                    state,
+                    _iso(tl.expected_end),
+                    int(is_current),
+                )
+            )
+            for ms in tl.milestones:
+                shown = MilestoneStatus.of(ms, self.as_of, record.began)
+                overdue = shown.overdue and state not in CLOSED
+                self.tables["milestones"].append(
+                    (
+                        rid,
+                        enrolment.stage,
+                        ms.id,
+                        ms.title,
+                        ms.months,
+                        int(ms.optional),
+                        _iso(ms.computed),
+                        _iso(ms.agreed),
+                        _iso(ms.due),
+                        _iso(shown.held),
+                        int(overdue),
+                        int(shown.before_record),
+                    )
+                )
+        for prior in record.prior:
+            self.tables["prior_stages"].append((rid, prior.stage, _iso(prior.passed)))
+        self._items(record, rid)
+        result = assess(
+            record, self.registry, self.as_of, council=self.council, plugins=self.plugins
+        )
+        nxt = current.next
+        self.tables["status"].append(
+            (
+                rid,
+                current.stage,
+                current.state,
+                _iso(current.expected_end),
+                nxt.id if nxt else None,
+                _iso(nxt.due) if nxt else None,
+                len(current.overdue),
+                self.name(current.assessor),
+                result.recommendation,
+                result.support_gaps,
+            )
+        )
+        self._findings(record, rid, result)
+
+    def _items(self, record: Record, rid: str) -> None:
+        frameworks = [self.registry.get(v) for v in {e.framework for e in record.enrolments}]
+        periods = record.periods()
+        for item_id, period in zip(item_ids(periods, "em"), periods, strict=True):
+            self.tables["employment"].append(
+                (rid, item_id, period.council, _iso(period.from_), _iso(period.to))
+            )
+        for item_id, change in zip(item_ids(record.hours, "hr"), record.hours, strict=True):
+            fte = change.fte
+            self.tables["working_patterns"].append(
+                (
+                    rid,
+                    item_id,
+                    _iso(change.from_),
+                    float(fte),
+                    f"{fte.numerator}/{fte.denominator}",
+                    int(change.retracted is not None),
+                )
+            )
+        for item_id, absence in zip(item_ids(record.absences, "ab"), record.absences, strict=True):
+            kind = absence.kind
+            if self.key is not None:
+                kind = neutral_absence_kind(kind, frameworks)
+            known = next((k for fw in frameworks if (k := fw.absence_kind(kind))), None)
+            self.tables["absences"].append(
+                (
+                    rid,
+                    item_id,
+                    kind,
+                    _iso(absence.first),
+                    _iso(absence.last),
+                    absence.days,
+                    _bool(known.pauses if known else None),
+                    _bool(known.counts_as_service if known else None),
+                    int(absence.retracted is not None),
+                )
+            )
+        starts = [(e.start, e.stage) for e in record.enrolments]
+        for evidence in record.evidence:
+            stage = next((s for start, s in reversed(starts) if start <= evidence.date), None)
+            self.tables["evidence"].append(
+                (
+                    rid,
+                    evidence.id,
+                    stage,
+                    evidence.kind,
+                    _iso(evidence.date),
+                    int(evidence.retracted is not None),
+                )
+            )
+            for standard in dict.fromkeys(evidence.standards):
+                self.tables["evidence_standards"].append(
+                    (rid, evidence.id, standard, standard.partition(":")[0])
+                )
+        refs = item_ids(record.decisions, "dec")
+        corrected = {d.corrects for d in record.decisions if d.corrects is not None}
+        for index, (ref, decision) in enumerate(zip(refs, record.decisions, strict=True)):
+            self.tables["decisions"].append(
+                (
+                    rid,
+                    ref,
+                    decision.stage,
+                    decision.outcome,
+                    _iso(decision.date),
+                    decision.reason,
+                    _iso(decision.until),
+                    refs[decision.corrects] if decision.corrects is not None else None,
+                    int(index not in corrected),
+                )
+            )
+        for seq, appeal in enumerate(record.appeals, 1):
+            self.tables["appeals"].append(
+                (rid, appeal.decision, seq, _iso(appeal.lodged), appeal.outcome, _iso(appeal.date))
+            )
+        people = record.assignments
+        for item_id, person in zip(item_ids(people, "as"), people, strict=True):
+            self.tables["assignments"].append(
+                (
+                    rid,
+                    item_id,
+                    person.role,
+                    self.name(person.name),
+                    _iso(person.from_),
+                    _iso(person.to),
+                )
+            )
+
+    def _findings(self, record: Record, rid: str, result: Assessment) -> None:
+        for finding in result.findings:
+            self.tables["findings"].append(
+                (
+                    None,
+                    rid,
+                    result.stage,
+                    finding.rule,
+                    finding.assessor,
+                    finding.version,
+                    finding.category,
+                    finding.status,
+                    _iso(finding.deadline),
+                    int(finding.behind),
+                    finding.message,
+                    "; ".join(finding.evidence),
+                )
+            )
+        if self.funding is None:
+            return
+        for item in funding_for(record, self.funding, self.as_of):
+            self.tables["funding"].append(
+                (
+                    None,
+                    rid,
+                    item.stage,
+                    self.funding.year,
+                    item.scheme,
+                    item.payment,
+                    _bool(item.eligible),
+                    item.amount_gbp,
+                    _iso(item.claimable_from),
+                    item.reason,
+                    int(item.verified),
+                )
+            )
+
+
+def _check_target(path: Path) -> None:
+    """Refuse to replace anything but a database ecf wrote (a missing file is fine).
+
+    A folder, a FIFO or a device is refused before it is opened (opening a FIFO would wait for
+    a writer forever).
+    """
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise EcfError(
+                [
+                    Problem(
+                        "is not a regular file; give a file name for the database", file=str(path)
+                    )
+                ]
+            )
+        with path.open("rb") as fh:
+            header = fh.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise EcfError([Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
+    ours = False
+    if header == _SQLITE_HEADER:
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as db:
+                found = db.execute("SELECT value FROM ecf_export WHERE key = 'format'").fetchone()
+                ours = found is not None and found[0] == "ecf-export"
+        except sqlite3.Error:
+            ours = False
+    if not ours:
+        raise EcfError(
+            [
+                Problem(
+                    "exists and is not a database ecf wrote; not replaced (remove it or "
+                    "choose another --out)",
+                    file=str(path),
+                )
+            ]
+        )
+
+
+def write_database(
+    records: Sequence[Record],
+    path: str | os.PathLike[str],
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    *,
+    council: Council | None = None,
+    plugins: Plugins | None = None,
+    key: bytes | None = None,
+    funding: FundingYear | None = None,
+    generated: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Write the cohort's reporting database to ``path``, atomically.
+
+    Args:
+        records: Valid records (one per id).
+        path: The database file: a new file, or a database ecf wrote before (replaced whole).
+        registry: The frameworks.
+        as_of: The date statuses, overdue milestones and findings are as of.
+        council: A council's configuration: its settings apply to the dates, its assessors
+            judge (default: the national baseline).
+        plugins: The plugin manager (default: the installed plugins).
+        key: Pseudonymise with this key: ids become keyed hashes, colleagues' names and leaving
+            reasons are left out, health-revealing absence kinds become neutral ones.
+        funding: The funding year to list (default: the year of ``as_of``, if ecf has it).
+        generated: When the export was made (default: now, UTC), kept in ``ecf_export``.
+
+    Returns:
+        The number of rows written to each table.
+
+    Raises:
+        EcfError: the target is not a database ecf wrote, it cannot be written, or a record's
+            framework is unknown; nothing is written then.
+    """
+    target = Path(path)
+    _check_target(target)
+    if funding is None:
+        with contextlib.suppress(FundingError):
+            funding = funding_year(year_of(as_of))
+    rows = _Rows(registry, as_of, council, plugins, key, funding)
+    for record in records:
+        rows.add(record)
+    made = generated or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows.tables["ecf_export"] = [
+        ("format", "ecf-export"),
+        ("version", str(DATABASE_VERSION)),
+        ("ecf", __version__),
+        ("as_of", as_of.isoformat()),
+        ("generated", made.isoformat()),
+        ("council", council.code if council else None),
+        ("pseudonymised", "yes" if key is not None else "no"),
+        ("funding_year", funding.year if funding else None),
+        ("records", str(len(records))),
+    ]
+    _write(target, rows.tables)
+    return {name: len(values) for name, values in rows.tables.items()}
+
+
+def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
+    folder = target.parent if str(target.parent) else Path()
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise EcfError(
+            [Problem(f"cannot write in {folder}: {exc.strerror}", file=str(target))]
+        ) from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with contextlib.closing(sqlite3.connect(tmp)) as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = DELETE")
+            with db:
+                for name, columns in TABLES.items():
+                    db.execute(f"CREATE TABLE {name} ({columns.strip()})")
+                    values = tables[name]
+                    if values:
+                        marks = ", ".join("?" * len(values[0]))
+                        db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
+                for index in INDEXES:
+                    db.execute(index)
+                for name, query in VIEWS.items():
+                    db.execute(f"CREATE VIEW {name} AS {query.strip()}")
+            problems = db.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:  # pragma: no cover - a bug in this module, not bad input
+                msg = f"foreign keys broken: {problems[:3]}"
+                raise RuntimeError(msg)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        tmp.replace(target)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise EcfError([Problem(f"cannot write the database: {reason}", file=str(target))]) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
