@@ -506,6 +506,8 @@ COMMANDS = [
     ["import"],
     ["verify"],
     ["migrate"],
+    ["keys"],
+    ["keys", "new"],
     ["export"],
     ["anonymise"],
     ["correct"],

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.parsing",
             "ecf._convert",
             "ecf._arguments",
+            "ecf.signing",
         ),
     ),
     ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items")),

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ecf import _arguments as arguments
-from ecf import store
+from ecf import signing, store
 from ecf.editor import local_today, naming, registry_or_default, stamp, utc_now
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
-from ecf.history import upgrade
+from ecf.history import sign, upgrade
 from ecf.records import SCHEMA_VERSION, HistoryEntry
 from ecf.validation import ensure_valid
 
@@ -105,6 +105,8 @@ def migrate(
                 stamp(clock or utc_now), author, "migrate", f"schema {old} to {SCHEMA_VERSION}"
             )
         upgraded = ensure_valid(upgrade(opened.record, entry), frameworks, day, file=str(file))
+        with naming(file):
+            upgraded = sign(upgraded, len(upgraded.history) - 1, signing.current_key())
         backup = file.with_name(f"{file.name}.schema{old}.bak")
         if dry_run:
             return Migration(file, old, SCHEMA_VERSION, backup, written=False)

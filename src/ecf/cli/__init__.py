@@ -266,6 +266,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.trust:migrate",
         "Upgrade record files to the current schema, keeping a backup of each.",
     ),
+    "keys": (
+        "ecf.cli.trust:keys",
+        "Make and use the Ed25519 keys that sign every history entry written.",
+    ),
     "workforce": (
         "ecf.cli.cohort:workforce",
         "Workforce figures: agency eligibility, CPD readiness, and leavers by stage.",
@@ -376,13 +380,25 @@ class LazyGroup(click.Group):
 @click.option(
     "--user", help=f"Who is making the change, for the history (default: ${USER_ENV} or login)."
 )
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="Sign every history entry written with this Ed25519 private key "
+    "(default: $ECF_SIGNING_KEY; `ecf keys new` makes one).",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool, frameworks: tuple[str, ...], user: str | None) -> None:
+def main(
+    ctx: click.Context, debug: bool, frameworks: tuple[str, ...], user: str | None, key: str | None
+) -> None:
     """Track a social worker's early career: ASYE, ECF years 1-2, expert practitioner.
 
     Exit codes: 0 success; 2 bad input (nothing is changed); 3 internal error.
     """
     ctx.obj = _State(debug, frameworks, user)
+    if key is not None:
+        from ecf.signing import using
+
+        ctx.with_resource(using(key))
 
 
 def editing(file: Path) -> AbstractContextManager[Editor]:
