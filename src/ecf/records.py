@@ -538,11 +538,6 @@ def digest(value: object) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-#: The fields of a history entry its own seal leaves out: the seal itself, the link to the entry
-#: before (set again when entries are signed) and the signature's.
-_UNSEALED = ("state", "prev", "key", "sig")
-
-
 def content_seal(record: Record, entry: HistoryEntry) -> str:
     """The seal a history entry holds (``state``): the record's whole content, and the entry.
 
@@ -552,7 +547,9 @@ def content_seal(record: Record, entry: HistoryEntry) -> str:
     ``state``, ``prev``, ``key`` and ``sig``, written as canonical JSON (as :func:`digest`
     does), hashed with sha256 in full: ``sha256:`` and 64 hex digits.
     """
-    own = attrs.evolve(entry, **dict.fromkeys(_UNSEALED))
+    # Left out: the seal itself, the link to the entry before (set again when entries are
+    # signed) and the signature's fields.
+    own = attrs.evolve(entry, state=None, prev=None, key=None, sig=None)
     content = attrs.evolve(record, history=())
     return "sha256:" + hashlib.sha256(canonical({"entry": own, "record": content})).hexdigest()
 

@@ -65,8 +65,10 @@ def verify(files: tuple[Path, ...], public_keys: tuple[str, ...]) -> None:
 def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
     """Upgrade record files to the current schema, keeping a backup of each.
 
-    The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
-    never replaced.  A file already current is left alone.
+    The backup is FILE.schemaN.bak beside it (N: the schema it had), written before the
+    record as one recoverable step: an existing backup (or a link planted as its name) is
+    never replaced nor followed, and a migration killed between its two writes is finished by
+    running it again.  A file already current is left alone.
     """
     from ecf.migration import migrate as migrate_
 
