@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items")),
-    ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments")),
+    ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments", "ecf.tombstones")),
     (
         "career engine",
         (
@@ -67,7 +67,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.testing.strategies",
         ),
     ),
-    ("workflows over files", ("ecf.editor", "ecf.migration", "ecf.sources")),
+    (
+        "workflows over files",
+        ("ecf.editor", "ecf.migration", "ecf.sources", "ecf.anonymisation"),
+    ),
     (
         "reports and exchanges",
         (

@@ -94,7 +94,7 @@ FIELDS: dict[str, Category] = {
     "decisions.outcome": "career",
     "decisions.date": "career",
     "decisions.by": "personal",
-    "decisions.panel": "career",
+    "decisions.panel": "personal",
     "decisions.until": "career",
     "decisions.corrects": "career",
     "decisions.id": "career",

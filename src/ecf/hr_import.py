@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ecf import tombstones
 from ecf._convert import fraction_to_toml
 from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
@@ -574,6 +575,7 @@ def plan_import(
     as_of: dt.date,
     entry: Callable[[str, str], HistoryEntry],
     today: dt.date | None = None,
+    include_anonymised: bool = False,
 ) -> ImportPlan:
     """Read an HR export and work out what it would change in a folder; writes nothing.
 
@@ -584,6 +586,9 @@ def plan_import(
         as_of: The first day of a working-pattern change that a different ``fte`` adds.
         entry: Makes the history entry of a change from an action and a detail.
         today: Dates after this are in the future (default: today).
+        include_anonymised: Create a record for a row whose id (or registration number) the
+            folder's tombstone holds (:mod:`ecf.tombstones`): a person anonymised there.  By
+            default such a row is skipped, with a warning naming its row only.
 
     Returns:
         The plan: one action per good row, one problem per thing wrong in a bad row.
@@ -619,10 +624,20 @@ def plan_import(
     _flag_duplicates(rows_of, problems)
     folder = _Folder.scan(root, registry)
     actions: list[Action] = []
+    skipped: list[Problem] = []
     for row in parsed:
         if row.number in problems:
             continue
         target, exists, refusal = folder.locate(row.id)
+        if not exists and not include_anonymised and tombstones.anonymised(root, row.id, row.swe):
+            skipped.append(
+                Problem(
+                    f"row {row.number}: a person anonymised in this folder: not created again "
+                    "(--include-anonymised to create it)",
+                    file=source,
+                )
+            )
+            continue
         try:
             if refusal is not None:
                 raise _refuse(refusal, "id", row.id)
@@ -649,7 +664,8 @@ def plan_import(
             Problem(f"cannot be read, so no row can match it: {probs[0].message}", file=str(p))
             for p, probs in folder.unreadable.items()
             if p not in {root / f"{r.id}.toml" for r in parsed}
-        ),
+        )
+        + tuple(skipped),
     )
 
 

@@ -156,8 +156,18 @@ def calendar_command(
 @click.option(
     "--as-of", type=DATE, help="The first day of a changed FTE's new pattern (default: today)."
 )
+@click.option(
+    "--include-anonymised",
+    is_flag=True,
+    help="Create a record for a row of a person anonymised earlier (default: skip the row).",
+)
 def import_command(
-    rows: Path, into: Path, apply_: bool, skip_bad: bool, as_of: dt.date | None
+    rows: Path,
+    into: Path,
+    apply_: bool,
+    skip_bad: bool,
+    as_of: dt.date | None,
+    include_anonymised: bool,
 ) -> None:
     """Create and update records from an HR export (CSV); a dry run unless --apply.
 
@@ -168,7 +178,8 @@ def import_command(
     working-pattern change from --as-of.  A row whose qualified, service, stage, start or prior
     differs from the record is an error: the import never rewrites the path of stages (nor
     moves a practitioner between councils: ecf transfer).  Row numbers are the spreadsheet's
-    (the header is row 1).
+    (the header is row 1).  A row of a person anonymised in the folder (ecf anonymise) is
+    skipped with a warning, unless --include-anonymised.
 
     Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
@@ -178,7 +189,13 @@ def import_command(
     shared = state()
     now = today()
     plan = hr_import.plan_import(
-        rows, into, shared.registry, as_of=as_of or now, entry=shared.entry, today=now
+        rows,
+        into,
+        shared.registry,
+        as_of=as_of or now,
+        entry=shared.entry,
+        today=now,
+        include_anonymised=include_anonymised,
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)
