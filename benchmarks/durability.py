@@ -75,12 +75,23 @@ def migrate_kills(folder: Path, kills: int, seed: int) -> dict[str, int]:
     original = FIXTURE.read_bytes()
     command = [sys.executable, "-c", "from ecf.cli import main; main()", "migrate"]
     landed = {"before the backup": 0, "between the writes": 0, "after the record": 0, "done": 0}
+    calibration = folder / "calibration.toml"
+    calibration.write_bytes(original)
+    start = time.perf_counter()
+    subprocess.run([*command, str(calibration)], capture_output=True, check=True)
+    whole = time.perf_counter() - start  # one migrate, Python's start included
     for i in range(kills):
         file = folder / f"m{i}.toml"
         file.write_bytes(original)
         backup = file.with_name(f"{file.name}.schema2.bak")
         process = subprocess.Popen([*command, str(file)], stdout=subprocess.DEVNULL)
-        time.sleep(draw.uniform(0.05, 0.6))
+        if i % 2:  # half at a random moment of the run, half on sight of the backup
+            time.sleep(draw.uniform(0.5 * whole, 1.1 * whole))
+        else:
+            deadline = time.perf_counter() + 5 * whole
+            while not backup.exists() and time.perf_counter() < deadline:
+                time.sleep(0.0005)
+            time.sleep(draw.uniform(0, 0.005))
         process.kill()
         code = process.wait()
         data = file.read_bytes()
@@ -161,7 +172,7 @@ def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=500)
     parser.add_argument("--writers", type=int, default=2)
-    parser.add_argument("--migrate-kills", type=int, default=100)
+    parser.add_argument("--migrate-kills", type=int, default=60)
     parser.add_argument("--appends", type=int, default=200)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--dir", type=Path, default=None)
