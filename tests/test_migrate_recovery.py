@@ -12,6 +12,8 @@ followed.
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 import sys
@@ -116,6 +118,24 @@ def test_a_full_disk_on_the_record_write_changes_nothing(
     assert old.read_bytes() == original
     assert not list(old.parent.glob("*.bak")), "the backup made is removed again"
     assert not list(old.parent.glob(".*.tmp"))
+    monkeypatch.undo()
+    assert run("migrate", old).exit_code == 0
+
+
+def test_a_full_disk_on_the_backup_write_changes_nothing(
+    old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = old.read_bytes()
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("ecf.migration.tempfile.mkstemp", full)
+    result = run("migrate", old)
+    assert result.exit_code == 2
+    assert "cannot write the backup: No space left" in result.output
+    assert old.read_bytes() == original
+    assert not list(old.parent.glob("*.bak"))
     monkeypatch.undo()
     assert run("migrate", old).exit_code == 0
 

@@ -57,6 +57,7 @@ found before the migration it finds after.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import attrs
@@ -252,7 +253,20 @@ def verify(record: Record, public_keys: Iterable[PublicKey] | None = None) -> li
                     entry.detail,
                 )
             )
-    return out
+    return sorted(out, key=_entry_order)
+
+
+_ENTRY = re.compile(r"history\[(\d+)\]")
+
+
+def _entry_order(problem: Problem) -> tuple[int, int]:
+    """Where a problem goes in :func:`verify`'s list: the history's first, entry by entry.
+
+    So the first problem names the first entry that no longer holds; those of the record's
+    items (a decision edited by hand) follow, in the order found.
+    """
+    found = _ENTRY.match(problem.path)
+    return (0, int(found.group(1))) if found else (1, 0)
 
 
 def _seals(record: Record) -> list[Problem]:
