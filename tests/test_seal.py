@@ -255,6 +255,16 @@ def test_a_change_through_ecf_after_a_hand_edit_never_hides_it(rec: Path) -> Non
     assert [p.path for p in problems] == [f"history[{before}].hand_edited"]
 
 
+def test_a_command_on_a_record_changed_by_hand_warns(rec: Path) -> None:
+    tamper(rec, TAMPERS["absences: last day"])
+    result = run("add", "evidence", rec, "--kind", "written-report", "--date", "2025-11-05")
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output
+    assert "changed by hand" in result.output
+    quiet = run("add", "evidence", rec, "--kind", "written-report", "--date", "2025-11-06")
+    assert "warning:" not in quiet.output
+
+
 def test_an_entry_without_a_seal_after_sealed_ones_is_found(rec: Path) -> None:
     doc = tomlkit.parse(rec.read_text(encoding="utf-8"))
     del doc["history"][-1]["state"]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from contextlib import AbstractContextManager
     from fractions import Fraction
     from pathlib import Path
@@ -407,10 +408,25 @@ def editing(file: Path) -> AbstractContextManager[Editor]:
     Who (``--user``), the frameworks (``--framework``) and today's date come from the command
     line; the transaction (lock, read, check, write atomically) is the library's.
     """
+    import contextlib
+
     from ecf.editor import edit
 
     shared = state()
-    return edit(file, by=shared.user_name(), registry=shared.registry, today=today())
+
+    @contextlib.contextmanager
+    def warned() -> Iterator[Editor]:
+        with edit(file, by=shared.user_name(), registry=shared.registry, today=today()) as editor:
+            before = len(editor.record.history)
+            yield editor
+        if any(e.hand_edited for e in editor.record.history[before:]):
+            click.echo(
+                f"warning: {file}: the record had been changed by hand since its last entry "
+                "(not through ecf); this change says so, and `ecf verify` reports it",
+                err=True,
+            )
+
+    return warned()
 
 
 def load_valid(file: Path) -> Record:
