@@ -510,6 +510,8 @@ COMMANDS = [
     ["import"],
     ["verify"],
     ["migrate"],
+    ["keys"],
+    ["keys", "new"],
     ["export"],
     ["anonymise"],
     ["correct"],
@@ -953,7 +955,9 @@ def test_file_changed_between_read_and_write(rec: Path, monkeypatch: pytest.Monk
     )
     assert result.stdout == ""
     # No temporary file left (the hidden lock file beside a record stays, as lock files do).
-    assert sorted(p.name for p in rec.parent.iterdir()) == [f".{rec.name}.lock", rec.name]
+    assert sorted(p.name for p in rec.parent.iterdir()) == sorted(
+        [ecf.store.lock_path(rec).name, rec.name]
+    )
 
 
 def test_new_onto_an_existing_file(rec: Path) -> None:

@@ -203,7 +203,9 @@ def test_an_exception_in_the_block_writes_nothing(rec: Path) -> None:
     with pytest.raises(_StopError):
         change_then_fail()
     assert rec.read_bytes() == before
-    assert sorted(p.name for p in rec.parent.iterdir()) == [f".{rec.name}.lock", rec.name]
+    assert sorted(p.name for p in rec.parent.iterdir()) == sorted(
+        [ecf.store.lock_path(rec).name, rec.name]
+    )
 
 
 def test_an_unchanged_record_is_not_written(rec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,7 +532,9 @@ def test_a_failed_migration_leaves_no_backup(
     with pytest.raises(ecf.ConflictError):
         ecf.migrate(path, by=USER)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".old.toml.lock", "old.toml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [ecf.store.lock_path(path).name, "old.toml"]
+    )
 
 
 # --- (g) anonymise ------------------------------------------------------------------------------

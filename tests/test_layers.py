@@ -33,10 +33,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf._arguments",
             "ecf._charts",
             "ecf.schemas",
+            "ecf.signing",
         ),
     ),
     ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items", "ecf.project")),
-    ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments")),
+    ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments", "ecf.tombstones")),
     (
         "career engine",
         (
@@ -70,7 +71,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.testing.strategies",
         ),
     ),
-    ("workflows over files", ("ecf.editor", "ecf.migration", "ecf.sources")),
+    (
+        "workflows over files",
+        ("ecf.editor", "ecf.migration", "ecf.sources", "ecf.anonymisation"),
+    ),
     (
         "reports and exchanges",
         (

@@ -315,7 +315,8 @@ def test_new_sections_go_before_history(hand: Path) -> None:
     for section in ("[[absences]]", "[[evidence]]", "[[decisions]]", "[[history]]"):
         assert f"\n\n{section}\n" in text  # a blank line before every table, old or new
     chained = digest(opened.record.history[-1])
-    assert text.rstrip().endswith(f'action = "edit"\nprev = "{chained}"')
+    sealed = record.history[-1].state
+    assert text.rstrip().endswith(f'action = "edit"\nprev = "{chained}"\nstate = "{sealed}"')
     assert read_record(hand) == record  # parses back to the same record
 
 

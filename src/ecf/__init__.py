@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecf._convert import to_json as to_json
+    from ecf.anonymisation import Anonymised as Anonymised
+    from ecf.anonymisation import anonymise_file as anonymise_file
     from ecf.assessors import Assessment as Assessment
     from ecf.assessors import assess as assess
     from ecf.assessors import what_if as what_if
@@ -118,6 +120,8 @@ _WHERE: dict[str, str] = {
     "stage_timeline": "ecf.timeline",
     "status": "ecf.status",
     # changing records: the one way
+    "Anonymised": "ecf.anonymisation",
+    "anonymise_file": "ecf.anonymisation",
     "Editor": "ecf.editor",
     "Migration": "ecf.migration",
     "create": "ecf.editor",

@@ -132,6 +132,33 @@ class RecordCache:
             return None
         return record if isinstance(record, Record) else None
 
+    def forget(self, record_id: str) -> int:
+        """Remove every cached version of the record with this id (``ecf anonymise``).
+
+        Entries that cannot be read back (another version's, or damaged) go too: they may hold
+        it.  Deleted pages are overwritten (``secure_delete``) and the write-ahead log emptied,
+        so the personal data does not linger in the cache's files.
+
+        Returns:
+            How many cached versions of the record were removed.
+        """
+        if self.db is None:
+            return 0
+        try:
+            digests = [str(row[0]) for row in self.db.execute("SELECT digest FROM records")]
+            gone = [
+                d for d in digests if (found := self.lookup(d)) is None or found.id == record_id
+            ]
+            self.db.execute("PRAGMA secure_delete = ON")
+            with self.db:
+                for d in gone:
+                    self.db.execute("DELETE FROM records WHERE digest = ?", (d,))
+                    self.db.execute("DELETE FROM files WHERE digest = ?", (d,))
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            return 0
+        return len(gone)
+
     def store(self, entries: Iterable[tuple[str, Identity, str, bytes | None]]) -> None:
         """Write ``(path, identity, digest, pickled record or None)`` in one transaction."""
         if self.db is None:

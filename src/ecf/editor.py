@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from ecf import _arguments as arguments
-from ecf import agreements, attachments, store
+from ecf import agreements, attachments, signing, store
 from ecf.appeals import close_appeal, lodge_appeal
 from ecf.employment import refuse_if_closed
 from ecf.employment import rejoin as rejoin_record
 from ecf.employment import transfer as transfer_record
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
 from ecf.framework import SERVICES, FrameworkRegistry, Service
+from ecf.history import sign
 from ecf.items import PREFIXES, find, id_attr, next_id, with_ids
 from ecf.items import correct as correct_item
 from ecf.items import retract as retract_item
@@ -78,6 +79,7 @@ from ecf.records import (
     PriorStage,
     Record,
     Role,
+    content_seal,
     decision_by_ref,
     decision_ref,
     digest,
@@ -174,7 +176,17 @@ class Editor:
             as written).
     """
 
-    __slots__ = ("_by", "_clock", "_closed", "_fresh", "_opened", "_record", "_registry", "_today")
+    __slots__ = (
+        "_by",
+        "_clock",
+        "_closed",
+        "_fresh",
+        "_key",
+        "_opened",
+        "_record",
+        "_registry",
+        "_today",
+    )
 
     def __init__(
         self,
@@ -193,6 +205,7 @@ class Editor:
         self._clock = clock
         self._fresh = False
         self._closed = False
+        self._key = signing.current_key()
 
     @property
     def path(self) -> Path:
@@ -754,7 +767,9 @@ class Editor:
         if self.changed:
             record = ensure_valid(self._record, self._registry, self._today, file=str(self.path))
             before = len(self._opened.record.history)
+            record = sign(record, before, self._key)
             self._opened = store.save(self._opened, record, fresh=self._fresh)
+            self._record = record
             # The record id and the actions only: a path or a detail may name the person.
             actions = ", ".join(e.action for e in record.history[before:])
             _LOG.info("%s: written (%s)", record.id, actions or "no history entry")
@@ -860,9 +875,20 @@ def _ids(items: tuple[T, ...], field: str) -> tuple[T, ...]:
 
 
 def _employment_ids(record: Record) -> Record:
-    """The record with every employment period's id stored (a new period gets the next)."""
+    """The record with every employment period's id stored (a new period gets the next).
+
+    Storing the ids completes the change the last history entry records, so that entry's seal
+    is made again for the record with them (:func:`ecf.records.content_seal`).
+    """
     periods = _ids(record.employment, "employment")
-    return record if periods == record.employment else attrs.evolve(record, employment=periods)
+    if periods == record.employment:
+        return record
+    stored = attrs.evolve(record, employment=periods)
+    if not stored.history or stored.history[-1].state is None:
+        return stored
+    last = stored.history[-1]
+    resealed = attrs.evolve(last, state=content_seal(stored, last))
+    return attrs.evolve(stored, history=(*stored.history[:-1], resealed))
 
 
 def write_planned(
@@ -879,6 +905,9 @@ def write_planned(
         RecordError: the write failed; nothing is changed.
     """
     file = arguments.file_name(path)
+    with naming(file):
+        since = 0 if opened is None else len(opened.record.history)
+        record = sign(record, since, signing.current_key())
     with store.locked(file), naming(file):
         if opened is None:
             store.create(file, record)
@@ -993,6 +1022,7 @@ def create(
         )
         record = _employment_ids(record)
         ensure_valid(record, frameworks, day, file=str(file))
+        record = sign(record, 0, signing.current_key())
     with store.locked(file):
         store.create(file, record)
     return record

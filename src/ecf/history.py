@@ -20,33 +20,63 @@ newest value instead.  So:
 * the old value is not lost: its digest stays in the chain (``replaces``), and the entry's
   detail holds it unless it is personal (:mod:`ecf.items`).
 
-What the file alone cannot show: the *last* entries removed together with what they added (a
-chain has nothing after its end to break).  Keep record files in version control, or sign
-them, if that matters (``SECURITY.md``).
+**Every byte sealed** (chain version 3, :data:`SEALED`): each entry also seals the whole record
+as its change left it (``state``, :func:`ecf.records.content_seal`): identity, enrolments,
+prior stages, employment, hours, absences, evidence, milestones, agreed dates, assignments,
+decisions, appeals, ``extra``, everything but the history, with the entry's own fields.  So:
+
+* any change to the record's content not made through ecf no longer matches the last entry's
+  seal, and :func:`verify` names that entry;
+* a change made through ecf after a hand edit does not hide it: its entry says the content it
+  found did not hold the seal before (``hand_edited``), and :func:`verify` names it for ever;
+* once an entry is sealed, every later one must be: an entry without a seal after one with it
+  was written by hand.
+
+Entries written before chain version 3 have no seal and verify as they always did.
+
+**Signed history** (:mod:`ecf.signing`): with a council's Ed25519 key, every entry written is
+signed (``key``, ``sig``: the signature of the whole entry, its seal and its link included).
+``verify(record, public_keys=[...])`` then checks each signature, asks every entry after the
+first signed one to be signed, and the last entry to be: a chain rewritten consistently, digests
+and seals recomputed, no longer carries valid signatures.
+
+What the file alone cannot show: the *last* entries removed together with what they added,
+the content put back as the remaining last entry sealed it (a chain has nothing after its end
+to break; a signature proves who wrote an entry, not that no entry came after).  Keep record
+files in version control if that matters (``SECURITY.md``).
 
 Records of every older schema load forever; :func:`upgrade` (``ecf migrate``) brings one to the
 current schema: a schema-1 record's history is chained and the decisions it already holds are
 sealed in one ``migrate`` entry; a schema-2 record gains only that entry (schema 3 added fields,
-all optional).
+all optional).  The ``migrate`` entry seals the whole content, schema-1 evidence included.
+``migrate`` never seals what it cannot verify: a history that is chained already (whatever its
+``schema_version`` says: setting ``schema_version = 1`` by hand is an edit like any other) is
+not chained again and its decisions are not sealed again, so every problem :func:`verify`
+found before the migration it finds after.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import attrs
 
 from ecf.errors import Problem
 from ecf.items import KINDS, items_of
-from ecf.records import SCHEMA_VERSION, HistoryEntry, Record, digest
+from ecf.records import SCHEMA_VERSION, HistoryEntry, Record, canonical, content_seal, digest
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
-__all__ = ["seal", "upgrade", "verify"]
+    from ecf.signing import PublicKey, SigningKey
+
+__all__ = ["chained", "seal", "sign", "signed_bytes", "upgrade", "verify"]
 
 #: The first schema whose history is chained (tamper-evident).
 CHAINED = 2
+#: The chain version whose entries seal the record's whole content (``state``) and may be signed.
+SEALED = 3
 #: Actions whose entry's ``item`` is the digest of a decision.
 DECISION_ACTIONS = frozenset({"decide"})
 #: Actions whose entry's ``item`` is the digest of an evidence item or a held milestone.
@@ -80,16 +110,18 @@ def upgrade(record: Record, entry: HistoryEntry) -> Record:
     """
     if record.schema_version >= SCHEMA_VERSION:
         return record
-    if record.schema_version >= CHAINED:
-        base = attrs.evolve(record, schema_version=SCHEMA_VERSION)
-        return base.changed(
+    if record.schema_version >= CHAINED or chained(record):
+        # Chained already: never chained or sealed again, so what verify() finds stays found
+        # (``changed`` notes a content that no longer holds its last seal).
+        return record.changed(
             attrs.evolve(
                 entry, detail=entry.detail or f"schema {record.schema_version} to {SCHEMA_VERSION}"
-            )
+            ),
+            schema_version=SCHEMA_VERSION,
         )
-    chained: list[HistoryEntry] = []
+    links: list[HistoryEntry] = []
     for old in record.history:
-        chained.append(attrs.evolve(old, prev=digest(chained[-1]) if chained else None))
+        links.append(attrs.evolve(old, prev=digest(links[-1]) if links else None))
     sealed = attrs.evolve(
         entry,
         detail=entry.detail
@@ -97,15 +129,52 @@ def upgrade(record: Record, entry: HistoryEntry) -> Record:
         f"{len(record.decisions)} decisions sealed",
         item=seal(record.decisions),
     )
-    base = attrs.evolve(record, schema_version=SCHEMA_VERSION, history=tuple(chained))
+    base = attrs.evolve(record, schema_version=SCHEMA_VERSION, history=tuple(links))
     return base.changed(sealed)
 
 
-def verify(record: Record) -> list[Problem]:
-    """Every sign that the record's history or decisions were changed by hand.
+def chained(record: Record) -> bool:
+    """Whether any history entry carries a digest: the history was chained by ecf already."""
+    return any(
+        e.prev or e.item or e.state or e.sig or e.replaces or e.hand_edited for e in record.history
+    )
+
+
+def signed_bytes(entry: HistoryEntry) -> bytes:
+    """What an entry's signature signs: the whole entry but ``sig``, as canonical JSON."""
+    return canonical(attrs.evolve(entry, sig=None))
+
+
+def sign(record: Record, since: int, key: SigningKey | None) -> Record:
+    """The record with its history entries from ``since`` on signed with ``key``.
+
+    Each entry is linked again to the one before (whose digest its signature changed), then
+    signed; its seal (``state``) does not cover the link or the signature, so it still holds.
+    ``key`` None: the record as it is.
+    """
+    if key is None or since >= len(record.history):
+        return record
+    history = list(record.history[:since])
+    for entry in record.history[since:]:
+        linked = attrs.evolve(
+            entry, prev=digest(history[-1]) if history else None, key=key.fingerprint, sig=None
+        )
+        history.append(attrs.evolve(linked, sig=key.sign(signed_bytes(linked))))
+    return attrs.evolve(record, history=tuple(history))
+
+
+def verify(record: Record, public_keys: Iterable[PublicKey] | None = None) -> list[Problem]:
+    """Every sign that the record's history, decisions or content were changed by hand.
+
+    Args:
+        record: The record as read.
+        public_keys: The keys whose signatures prove the history (``ecf verify --public-key``):
+            then every signature must verify with one of them, every entry after the first
+            signed one must be signed, and so must the last.  None: signatures are not checked.
 
     Returns:
-        One problem per broken link, unmatched decision or missing item; empty when intact.
+        One problem per broken link, unmatched decision, missing item, broken seal or
+        signature, in the order of the history; empty when intact.
     """
     if record.schema_version < CHAINED:
         return [
@@ -118,6 +187,9 @@ def verify(record: Record) -> list[Problem]:
         ]
     out: list[Problem] = []
     history = record.history
+    out.extend(_seals(record))
+    if public_keys is not None:
+        out.extend(_signatures(history, {k.fingerprint: k for k in public_keys}))
     for i, entry in enumerate(history):
         expected = digest(history[i - 1]) if i else None
         if entry.prev != expected:
@@ -179,6 +251,101 @@ def verify(record: Record) -> list[Problem]:
                     "holds as this entry left it",
                     f"history[{i}]",
                     entry.detail,
+                )
+            )
+    return sorted(out, key=_entry_order)
+
+
+_ENTRY = re.compile(r"history\[(\d+)\]")
+
+
+def _entry_order(problem: Problem) -> tuple[int, int]:
+    """Where a problem goes in :func:`verify`'s list: the history's first, entry by entry.
+
+    So the first problem names the first entry that no longer holds; those of the record's
+    items (a decision edited by hand) follow, in the order found.
+    """
+    found = _ENTRY.match(problem.path)
+    return (0, int(found.group(1))) if found else (1, 0)
+
+
+def _seals(record: Record) -> list[Problem]:
+    """The problems with the content seals (chain version 3): see the module's docstring."""
+    out: list[Problem] = []
+    history = record.history
+    first = next((i for i, e in enumerate(history) if e.state is not None), None)
+    if first is None:
+        return out
+    for i in range(first, len(history)):
+        entry = history[i]
+        if entry.state is None:
+            out.append(
+                Problem(
+                    "this entry has no seal, although an entry before it has: added or edited "
+                    "by hand",
+                    f"history[{i}].state",
+                    entry.action,
+                )
+            )
+        if entry.hand_edited is not None:
+            where = f"history[{i - 1}]" if i else "the entry before"
+            out.append(
+                Problem(
+                    f"the record this change found had been changed by hand since {where} "
+                    "sealed it (not through ecf)",
+                    f"history[{i}].hand_edited",
+                    entry.action,
+                )
+            )
+    last = history[-1]
+    if last.state is not None and last.state != content_seal(record, last):
+        out.append(
+            Problem(
+                "the record is not as this entry sealed it: its content (identity, stages, "
+                "hours, absences, evidence, milestones, decisions...) or this entry was "
+                "changed by hand since",
+                f"history[{len(history) - 1}].state",
+                last.action,
+            )
+        )
+    return out
+
+
+def _signatures(history: Sequence[HistoryEntry], keys: dict[str, PublicKey]) -> list[Problem]:
+    """The problems with the signatures, checked with ``keys`` (by fingerprint)."""
+    out: list[Problem] = []
+    first = next((i for i, e in enumerate(history) if e.sig is not None), None)
+    if first is None:
+        return [
+            Problem(
+                "no entry is signed: the history cannot be proved with a public key",
+                "history",
+                len(history),
+            )
+        ]
+    for i in range(first, len(history)):
+        entry = history[i]
+        if entry.sig is None:
+            out.append(
+                Problem(
+                    "this entry is not signed, although an entry before it is: added or "
+                    "rewritten without the key",
+                    f"history[{i}].sig",
+                    entry.action,
+                )
+            )
+            continue
+        key = keys.get(entry.key or "")
+        if key is None:
+            out.append(
+                Problem("signed by a key not given (--public-key)", f"history[{i}].key", entry.key)
+            )
+        elif not key.verifies(signed_bytes(entry), entry.sig):
+            out.append(
+                Problem(
+                    "the signature does not match: this entry was rewritten since it was signed",
+                    f"history[{i}].sig",
+                    entry.action,
                 )
             )
     return out

@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ecf import tombstones
 from ecf._convert import fraction_to_toml
 from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
@@ -742,6 +743,7 @@ def plan_import(
     today: dt.date | None = None,
     mapping: Mapping | None = None,
     date_format: str | None = None,
+    include_anonymised: bool = False,
 ) -> ImportPlan:
     """Read an HR export and work out what it would change in a folder; writes nothing.
 
@@ -755,6 +757,9 @@ def plan_import(
         mapping: The export's column names and values (:func:`ecf.hr_mapping.load_mapping`).
         date_format: A strptime layout for dates other than ISO and ``dd/mm/yyyy`` (default:
             the mapping's, if any).
+        include_anonymised: Create a record for a row whose id (or registration number) the
+            folder's tombstone holds (:mod:`ecf.tombstones`): a person anonymised there.  By
+            default such a row is skipped, with a warning naming its row only.
 
     Returns:
         The plan: one action per good row, one problem per thing wrong in a bad row (naming
@@ -778,29 +783,25 @@ def plan_import(
         raise EcfError([Problem("empty file: expected a header row", file=source)])
     header = first[1]
     columns, ignored = _header(header, source, mapping)
-    parsed: list[Row] = []
-    problems: dict[int, list[Problem]] = {}
-    cells_of: dict[int, list[str]] = {}
-    rows_of: dict[str, list[int]] = {}
-    for number, cells in lines:
-        if not any(c.strip() for c in cells):
-            continue  # a blank line, or an empty spreadsheet row
-        cells_of[number] = cells
-        if columns["id"] < len(cells) and cells[columns["id"]].strip():
-            rows_of.setdefault(cells[columns["id"]].strip(), []).append(number)
-        row, found = _parse_row(number, cells, columns, registry, mapping, date_format)
-        if found:
-            problems[number] = found
-        if row is not None:
-            parsed.append(row)
+    parsed, problems, cells_of, rows_of = _read_rows(lines, columns, registry, mapping, date_format)
     repeats, repeated = _duplicates(rows_of, cells_of, columns, header, problems)
     notes = [*_absent(mapping, columns), *repeated]
     folder = _Folder.scan(root, registry)
     actions: list[Action] = []
+    skipped: list[Problem] = []
     for row in parsed:
         if row.number in problems or row.number in repeats:
             continue
         target, exists, refusal = folder.locate(row.id)
+        if not exists and not include_anonymised and tombstones.anonymised(root, row.id, row.swe):
+            skipped.append(
+                Problem(
+                    f"row {row.number}: a person anonymised in this folder: not created again "
+                    "(--include-anonymised to create it)",
+                    file=source,
+                )
+            )
+            continue
         try:
             if refusal is not None:
                 raise _refuse(refusal, "id", row.id)
@@ -831,13 +832,40 @@ def plan_import(
             Problem(f"cannot be read, so no row can match it: {probs[0].message}", file=str(p))
             for p, probs in folder.unreadable.items()
             if p not in {root / f"{r.id}.toml" for r in parsed}
-        ),
+        )
+        + tuple(skipped),
         notes=tuple(notes),
         header=tuple(header),
         failed=bad,
         mapping=mapping.source if mapping is not None else None,
         repeated=tuple(sorted(repeats)),
     )
+
+
+def _read_rows(
+    lines: Iterable[tuple[int, list[str]]],
+    columns: dict[str, int],
+    registry: FrameworkRegistry,
+    mapping: Mapping | None,
+    date_format: str | None,
+) -> tuple[list[Row], dict[int, list[Problem]], dict[int, list[str]], dict[str, list[int]]]:
+    """Every non-blank row parsed: the rows, each bad row's problems, the cells, rows by id."""
+    parsed: list[Row] = []
+    problems: dict[int, list[Problem]] = {}
+    cells_of: dict[int, list[str]] = {}
+    rows_of: dict[str, list[int]] = {}
+    for number, cells in lines:
+        if not any(c.strip() for c in cells):
+            continue  # a blank line, or an empty spreadsheet row
+        cells_of[number] = cells
+        if columns["id"] < len(cells) and cells[columns["id"]].strip():
+            rows_of.setdefault(cells[columns["id"]].strip(), []).append(number)
+        row, found = _parse_row(number, cells, columns, registry, mapping, date_format)
+        if found:
+            problems[number] = found
+        if row is not None:
+            parsed.append(row)
+    return parsed, problems, cells_of, rows_of
 
 
 def _absent(mapping: Mapping | None, columns: dict[str, int]) -> list[str]:

@@ -1,32 +1,43 @@
 """Upgrading a record file to the current schema (``ecf migrate``), keeping a backup.
 
 The upgrade itself is pure (:func:`ecf.history.upgrade`); this is the workflow around it, under
-the record's lock: the file's bytes as read are copied to ``FILE.schemaN.bak``, then the
-upgraded record is written atomically, and the backup is removed again if that write fails.
+the record's lock, as one recoverable step:
+
+1. the file's bytes as read are written to ``FILE.schemaN.bak``: a temporary file created
+   exclusively (``O_EXCL``, never through a link), fsynced, then linked to its name (which
+   fails when anything holds it, a planted symbolic link included) and the folder fsynced;
+2. the upgraded record is written atomically over the file (:func:`ecf.store.save`).
+
+A failed second write (a full disk) removes the backup again: nothing on disk changed.  A kill
+between the two leaves the backup and the old file, byte for byte the same: run ``ecf
+migrate`` again and it finishes (the backup is kept), as every other command asks.  A kill in
+the middle of either write leaves only a temporary file, which the next writer of the record
+removes under its lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import shutil
+import os
+import stat
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from ecf import _arguments as arguments
-from ecf import store
+from ecf import signing, store
 from ecf.editor import local_today, naming, registry_or_default, stamp, utc_now
 from ecf.errors import ConflictError, EcfError, Problem, RecordError
-from ecf.history import upgrade
+from ecf.history import sign, upgrade
 from ecf.records import SCHEMA_VERSION, HistoryEntry
 from ecf.validation import ensure_valid
 
 if TYPE_CHECKING:
     import datetime as dt
-    import os
     from collections.abc import Callable
-    from pathlib import Path
 
     from ecf.framework import FrameworkRegistry
     from ecf.store import RecordFile
@@ -105,47 +116,119 @@ def migrate(
                 stamp(clock or utc_now), author, "migrate", f"schema {old} to {SCHEMA_VERSION}"
             )
         upgraded = ensure_valid(upgrade(opened.record, entry), frameworks, day, file=str(file))
+        with naming(file):
+            upgraded = sign(upgraded, len(upgraded.history) - 1, signing.current_key())
         backup = file.with_name(f"{file.name}.schema{old}.bak")
         if dry_run:
             return Migration(file, old, SCHEMA_VERSION, backup, written=False)
-        _write_backup(opened, backup)
+        made = _write_backup(opened, backup)
         try:
             store.save(opened, upgraded)
         except EcfError:
-            backup.unlink(missing_ok=True)  # ours, just made: nothing on disk changes
+            if made:
+                backup.unlink(missing_ok=True)  # ours, just made: nothing on disk changes
             raise
         return Migration(file, old, SCHEMA_VERSION, backup, written=True)
 
 
-def _write_backup(opened: RecordFile, backup: Path) -> None:
-    """Write the bytes ``opened`` was read from to a new ``backup`` (never replaced).
+def _conflict(file: Path, message: str) -> ConflictError:
+    return ConflictError([Problem(message, file=str(file))])
+
+
+def _read_nofollow(path: Path) -> bytes | None:
+    """The bytes of an existing backup, never through a link; None when there is none.
 
     Raises:
-        ConflictError: the backup exists, or the record changed on disk since it was read.
+        ConflictError: the name is a link, or not a regular file (a FIFO, a folder...).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        if path.is_symlink():  # a dangling link: open() said no such file
+            raise _conflict(path, "is a link, not a backup; not followed nor replaced") from None
+        return None
+    except OSError as exc:
+        raise _conflict(path, "is a link, not a backup; not followed nor replaced") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _conflict(path, "is not a regular file; not replaced")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_backup(opened: RecordFile, backup: Path) -> bool:
+    """Write the bytes ``opened`` was read from to a new ``backup``, or find them there.
+
+    The backup is written as the record is: a temporary file (created exclusively, never
+    through a link), fsynced, then linked to its name, which fails if anything holds the name
+    (a planted link included), and the folder fsynced.  A backup holding exactly these bytes
+    is what a migration interrupted after its first write left: it is kept, and the migration
+    finishes.
+
+    Returns:
+        Whether the backup was made now (False: an interrupted migration's was found).
+
+    Raises:
+        ConflictError: another backup holds the name (or a link, or not a regular file), or
+            the record changed on disk since it was read.
         RecordError: the record cannot be read again, or the backup cannot be written.
     """
     file = opened.path
-    exists = ConflictError(
-        [Problem(f"a backup {backup.name} exists already; not replaced", file=str(file))]
-    )
-    if backup.exists() or backup.is_symlink():
-        raise exists
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise RecordError([Problem(f"cannot read: {exc.strerror}", file=str(file))]) from exc
     if hashlib.sha256(data).hexdigest() != opened.digest:
-        raise ConflictError(
-            [
-                Problem(
-                    "changed on disk since it was read; not written, run the command again",
-                    file=str(file),
-                )
-            ]
+        raise _conflict(
+            file, "changed on disk since it was read; not written, run the command again"
         )
+    found = _read_nofollow(backup)
+    if found is not None:
+        if found == data:
+            return False  # an interrupted migration's backup: finish it
+        raise _conflict(file, f"a backup {backup.name} exists already; not replaced")
+    folder = file.parent if str(file.parent) else Path()
     try:
-        store.atomic_write(backup, data, expect_digest=None)  # refuses to replace a file
-    except ConflictError:
-        raise exists from None
-    with contextlib.suppress(OSError):  # as a copy keeps them: the mode and times of the file
-        shutil.copystat(file, backup)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise RecordError(
+            [Problem(f"cannot write the backup: {exc.strerror}", file=str(file))]
+        ) from exc
+    tmp = Path(tmp_name)
+    try:
+        try:
+            st = file.stat()
+            os.fchmod(fd, st.st_mode & 0o7777)  # as a copy keeps them: the file's mode and times
+            os.write(fd, data)
+            os.fsync(fd)
+            os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, backup)  # never follows, never replaces: fails if the name is taken
+        except FileExistsError:
+            raise _conflict(file, f"a backup {backup.name} exists already; not replaced") from None
+        _fsync_folder(folder)
+    except OSError as exc:
+        raise RecordError(
+            [Problem(f"cannot write the backup: {exc.strerror}", file=str(file))]
+        ) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the backup's new name durable (as :func:`ecf.store.atomic_write` does its own)."""
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -58,7 +58,7 @@ import attrs
 
 from ecf.fields import CATEGORIES, FIELDS, FILE_KEYS, Category, category, shown_in_errors
 from ecf.history import seal
-from ecf.records import Record, digest, record_to_dict
+from ecf.records import Record, content_seal, digest, record_to_dict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -309,7 +309,13 @@ def _rechain(old: Record, new: Record) -> Record:
         prev = entry.prev
         if i and prev is not None and prev == digest(old.history[i - 1]):
             prev = digest(chained[-1])
-        chained.append(attrs.evolve(entry, item=item, prev=prev))
+        # A signature no longer matches an entry stripped of who and what: it goes (the
+        # anonymise entry, signed in turn, says who stripped it).
+        chained.append(attrs.evolve(entry, item=item, prev=prev, key=None, sig=None))
+    last = old.history[-1] if old.history else None
+    # The last seal, recomputed for the stripped record only where it held before.
+    if chained and last is not None and last.state and content_seal(old, last) == last.state:
+        chained[-1] = attrs.evolve(chained[-1], state=content_seal(new, chained[-1]))
     return attrs.evolve(new, history=tuple(chained))
 
 

@@ -55,6 +55,8 @@ __all__ = [
     "PriorStage",
     "Record",
     "Role",
+    "canonical",
+    "content_seal",
     "decision_by_ref",
     "decision_ref",
     "digest",
@@ -242,6 +244,15 @@ class HistoryEntry:
         ref: The stable id of the item a ``correct`` or ``retract`` entry changed (``ev-001``).
         replaces: The digest of that item before the change: from then on the record holds
             it as ``item`` records (:mod:`ecf.history`).
+        state: The seal of the whole record after this change (:func:`content_seal`): every
+            field but the history, and this entry's own what, when and who; ``ecf verify``
+            checks that the record still holds it.  Entries written before the seal (chain
+            version 2) have none.
+        hand_edited: Set when the record this change found did not hold the seal of the entry
+            before (it was changed by hand): that entry's seal of the content as found, so a
+            later change never hides a hand edit (``ecf verify`` reports it for ever).
+        key: The fingerprint of the Ed25519 key that signed this entry (:mod:`ecf.signing`).
+        sig: The signature of this entry (all of it but ``sig``), base64.
     """
 
     at: dt.datetime
@@ -252,6 +263,10 @@ class HistoryEntry:
     prev: str | None = None
     ref: str | None = None
     replaces: str | None = None
+    state: str | None = None
+    hand_edited: str | None = None
+    key: str | None = None
+    sig: str | None = None
 
 
 @attrs.frozen
@@ -468,9 +483,28 @@ class Record:
         return fte
 
     def changed(self, entry: HistoryEntry, **fields: Any) -> Record:
-        """A copy with ``fields`` replaced and ``entry`` appended to the history, chained."""
-        chained = attrs.evolve(entry, prev=digest(self.history[-1]) if self.history else None)
-        return attrs.evolve(self, history=(*self.history, chained), **fields)
+        """A copy with ``fields`` replaced and ``entry`` appended to the history, chained.
+
+        The entry seals the whole record as it is after the change (``state``,
+        :func:`content_seal`).  When this record no longer holds the seal of its last entry
+        (it was changed by hand since), the entry says so (``hand_edited``), so that the new
+        seal never makes a hand edit look as if it had been made through ecf.
+        """
+        last = self.history[-1] if self.history else None
+        found = None
+        if last is not None and last.state is not None and content_seal(self, last) != last.state:
+            found = content_seal(self, last)
+        new = attrs.evolve(self, **fields)
+        sealed = attrs.evolve(
+            entry,
+            prev=digest(last) if last is not None else None,
+            hand_edited=entry.hand_edited or found,
+            state=None,
+            key=None,
+            sig=None,
+        )
+        sealed = attrs.evolve(sealed, state=content_seal(new, sealed))
+        return attrs.evolve(new, history=(*self.history, sealed))
 
 
 _DECISION_REF = re.compile(r"dec-([1-9][0-9]{0,5})")
@@ -502,6 +536,32 @@ def digest(value: object) -> str:
     """
     text = json.dumps(unstructure(value), sort_keys=True, default=_iso, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def content_seal(record: Record, entry: HistoryEntry) -> str:
+    """The seal a history entry holds (``state``): the record's whole content, and the entry.
+
+    Everything the record holds but its history (identity, enrolments, prior stages,
+    employment, hours, absences, evidence, milestones, agreed dates, assignments, decisions,
+    appeals, the date left, ``extra``, the schema version), and the entry's own fields but
+    ``state``, ``prev``, ``key`` and ``sig``, written as canonical JSON (as :func:`digest`
+    does), hashed with sha256 in full: ``sha256:`` and 64 hex digits.
+    """
+    # Left out: the seal itself, the link to the entry before (set again when entries are
+    # signed) and the signature's fields.
+    own = attrs.evolve(entry, state=None, prev=None, key=None, sig=None)
+    content = attrs.evolve(record, history=())
+    return "sha256:" + hashlib.sha256(canonical({"entry": own, "record": content})).hexdigest()
+
+
+def canonical(value: object) -> bytes:
+    """A value as canonical JSON bytes (sorted keys, dates in ISO 8601): what digests hash."""
+    if isinstance(value, dict):
+        value = {k: unstructure(v) for k, v in value.items()}
+    else:
+        value = unstructure(value)
+    text = json.dumps(value, sort_keys=True, default=_iso, separators=(",", ":"))
+    return text.encode("utf-8")
 
 
 def _iso(value: object) -> str:

@@ -399,7 +399,17 @@ LOCK_TIMEOUT_ENV = "ECF_LOCK_TIMEOUT"
 
 
 def lock_path(path: Path) -> Path:
-    """The lock file that guards a record file: hidden, beside it."""
+    """The lock file that guards a record file: hidden, beside it, named without its name.
+
+    A record file is often named after the person; its lock is named by a digest of the
+    file's name instead, so that a lock file left behind never names anyone (``ecf
+    anonymise`` removes it, and :func:`legacy_lock_path`'s, too).
+    """
+    return path.parent / f".ecf-{hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]}.lock"
+
+
+def legacy_lock_path(path: Path) -> Path:
+    """The lock file ecf named after the record file before it was named by a digest."""
     return path.parent / f".{path.name}.lock"
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from contextlib import AbstractContextManager
     from fractions import Fraction
     from pathlib import Path
@@ -290,6 +291,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecf.cli.trust:migrate",
         "Upgrade record files to the current schema, keeping a backup of each.",
     ),
+    "keys": (
+        "ecf.cli.trust:keys",
+        "Make and use the Ed25519 keys that sign every history entry written.",
+    ),
     "workforce": (
         "ecf.cli.cohort:workforce",
         "Workforce figures: agency eligibility, CPD readiness, and leavers by stage.",
@@ -458,6 +463,12 @@ def _use_council(ctx: click.Context) -> None:
 @click.option(
     "--user", help=f"Who is making the change, for the history (default: ${USER_ENV} or login)."
 )
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="Sign every history entry written with this Ed25519 private key "
+    "(default: $ECF_SIGNING_KEY; `ecf keys new` makes one).",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -466,6 +477,7 @@ def main(
     color: bool | None,
     frameworks: tuple[str, ...],
     user: str | None,
+    key: str | None,
 ) -> None:
     """Track a social worker's early career: ASYE, ECF years 1-2, expert practitioner.
 
@@ -480,6 +492,10 @@ def main(
     ctx.color = color
     _setup_logging(verbose)
     _use_council(ctx)
+    if key is not None:
+        from ecf.signing import using
+
+        ctx.with_resource(using(key))
 
 
 def editing(file: Path) -> AbstractContextManager[Editor]:
@@ -488,10 +504,25 @@ def editing(file: Path) -> AbstractContextManager[Editor]:
     Who (``--user``), the frameworks (``--framework``) and today's date come from the command
     line; the transaction (lock, read, check, write atomically) is the library's.
     """
+    import contextlib
+
     from ecf.editor import edit
 
     shared = state()
-    return edit(file, by=shared.user_name(), registry=shared.registry, today=today())
+
+    @contextlib.contextmanager
+    def warned() -> Iterator[Editor]:
+        with edit(file, by=shared.user_name(), registry=shared.registry, today=today()) as editor:
+            before = len(editor.record.history)
+            yield editor
+        if any(e.hand_edited for e in editor.record.history[before:]):
+            click.echo(
+                f"warning: {file}: the record had been changed by hand since its last entry "
+                "(not through ecf); this change says so, and `ecf verify` reports it",
+                err=True,
+            )
+
+    return warned()
 
 
 def load_valid(file: Path) -> Record:

@@ -180,6 +180,11 @@ def calendar_command(
     help="Write the bad rows to this CSV with an added error column, to fix and import again.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@click.option(
+    "--include-anonymised",
+    is_flag=True,
+    help="Create a record for a row of a person anonymised earlier (default: skip the row).",
+)
 def import_command(
     rows: Path,
     into: Path,
@@ -190,6 +195,7 @@ def import_command(
     date_format: str | None,
     errors_out: Path | None,
     as_json: bool,
+    include_anonymised: bool,
 ) -> None:
     """Create and update records from an HR export (CSV); a dry run unless --apply.
 
@@ -208,7 +214,8 @@ def import_command(
     spreadsheet's (the header is row 1).
 
     --errors-out writes the bad rows as read, with an error column, even on a dry run: fix
-    them in the spreadsheet and import that file again.
+    them in the spreadsheet and import that file again.  A row of a person anonymised in the
+    folder (ecf anonymise) is skipped with a warning, unless --include-anonymised.
 
     Exit 0 when every row is good; 2 when any row is bad (nothing is written, unless --apply
     --skip-bad); 1 when --apply --skip-bad wrote the good rows but some were bad or refused.
@@ -234,6 +241,7 @@ def import_command(
         today=now,
         mapping=mapped,
         date_format=date_format,
+        include_anonymised=include_anonymised,
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, council_config, editing, load_valid, state, today
+from ecf.cli import DATE, council_config, load_valid, state, today
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     "fmt",
     type=click.Choice(["sqlite"]),
     help="sqlite: the records under the folder FILE as a reporting database (needs --out).",
+)
+@click.option(
+    "--id",
+    "record_id",
+    help="With a folder: the person's id; every record and backup holding it is exported.",
 )
 @click.option(
     "--out",
@@ -54,6 +59,7 @@ def export(
     file: Path,
     subject_access: bool,
     fmt: str | None,
+    record_id: str | None,
     out: Path | None,
     as_of: dt.date | None,
     council_file: Path | None,
@@ -64,9 +70,11 @@ def export(
 
     --subject-access FILE: one readable JSON object: the whole record as held, the category of
     each field it holds (personal, special, career), and what ecf computes about the person:
-    status, timeline, and the assessors' findings and recommendation.  It holds personal data:
-    without --out it goes to standard output; with --out it is written to a new file only its
-    owner may read.
+    status, timeline, and the assessors' findings and recommendation.  --subject-access FOLDER
+    --id ID: every record file and every backup (FILE.schemaN.bak) under it holding the
+    person's id, and the other files whose text holds it.  It holds personal data: without
+    --out it goes to standard output; with --out it is written to a new file only its owner
+    may read.
 
     --format sqlite FOLDER --out FILE.db: every record under the folder as long-format SQLite
     tables with keys, indexes and a view of one row per record (docs/sqlite.md); no
@@ -77,33 +85,51 @@ def export(
 
         if subject_access:
             raise click.UsageError("--subject-access and --format sqlite are separate exports")
+        if record_id is not None:
+            raise click.UsageError("--id is for --subject-access FOLDER")
         sqlite_export(file, out, as_of, council_file, pseudonymise, key_file)
         return
     if not subject_access:
         raise click.UsageError("choose an export: --subject-access FILE or --format sqlite FOLDER")
     if pseudonymise or key_file is not None:
         raise click.UsageError("--pseudonymise is for --format sqlite")
-    if file.is_dir():
-        raise click.UsageError("--subject-access takes a record file, not a folder")
     import json
 
+    from ecf.cli import fail
     from ecf.store import atomic_write
     from ecf.subject_access import subject_access as subject_access_
+    from ecf.subject_access import subject_access_folder
 
-    record = load_valid(file)
-    data = subject_access_(
-        record,
-        state().registry,
-        as_of or today(),
-        council=council_config(council_file),
-        source=file.read_text(encoding="utf-8"),
-    )
+    if file.is_dir():
+        if not record_id:
+            fail([f"{file}: a folder: give the person's id with --id"])
+        data = subject_access_folder(
+            file,
+            record_id,
+            state().registry,
+            as_of or today(),
+            council=council_config(council_file),
+        )
+        found = len(data["records"]) + len(data["backups"])
+        subject = f"{record_id} ({found} files)"
+    else:
+        record = load_valid(file)
+        if record_id is not None and record_id != record.id:
+            fail([f"{file}: holds record {record.id}, not --id {record_id}"])
+        data = subject_access_(
+            record,
+            state().registry,
+            as_of or today(),
+            council=council_config(council_file),
+            source=file.read_text(encoding="utf-8"),
+        )
+        subject = record.id
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
         return
     atomic_write(out, text.encode("utf-8"), expect_digest=None)
-    click.echo(f"{record.id}: subject access export written to {out}")
+    click.echo(f"{subject}: subject access export written to {out}")
 
 
 @click.command()
@@ -116,14 +142,26 @@ def export(
 def anonymise(file: Path, reason: str) -> None:
     """Strip the personal data from a record, keeping the career facts, and record why.
 
-    The name becomes "anonymised"; the registration number, notes, attachments, authors, the
-    council's own [extra] fields and who made each change are removed; absences that reveal
-    health become neutral ones with the same effect on due dates; the id is replaced by a random
-    one.  Stages, dates, decisions' outcomes, evidence kinds and standards, and milestones stay.
-    The history records the reason, who and when, and stays verifiable.  The file's comments
-    go too.  Not touched: the file's name (rename it if it identifies the person), the files
-    its evidence referred to, and backups of it (FILE.schemaN.bak): remove them yourself.
+    The name becomes "anonymised"; the registration number, notes, panels, attachments,
+    authors, the council's own [extra] fields and who made each change are removed; absences
+    that reveal health become neutral ones with the same effect on due dates; the id is
+    replaced by a random one.  Stages, dates, decisions' outcomes, evidence kinds and
+    standards, and milestones stay.  The history records the reason, who and when, and stays
+    verifiable.  The file's comments go too.  Around the file: a file named after the person
+    is renamed to <new id>.toml; its backups (FILE.schemaN.bak) and lock files are removed;
+    the record cache forgets it; the folder's tombstone (.ecf-anonymised, digests only) keeps
+    `ecf import` from creating the person again.  A symbolic link, or a file with other hard
+    links, is refused.  Not touched: the files its evidence referred to.
     """
-    with editing(file) as editor:
-        editor.anonymise(reason)
-    click.echo(f"{editor.record.id}: personal data removed from {file}; career facts kept")
+    from ecf.anonymisation import anonymise_file
+
+    shared = state()
+    done = anonymise_file(
+        file, reason=reason, by=shared.user_name(), registry=shared.registry, today=today()
+    )
+    renamed = f", renamed to {done.path}" if done.path != done.was else ""
+    click.echo(f"{done.id}: personal data removed from {file}{renamed}; career facts kept")
+    for gone in done.removed:
+        click.echo(f"{done.id}: removed {gone}")
+    if done.cached:
+        click.echo(f"{done.id}: the record cache forgot {done.cached} cached versions")

@@ -16,21 +16,33 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=RECORD)
 @click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="An Ed25519 public key (ecf keys new): every entry after the first signed one must be "
+    "signed by one of the keys given.  Repeat for a record that changed hands.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
     help='One JSON object ("schema": "verify/1"): each record, intact or its problems.',
 )
-def verify(files: tuple[Path, ...], as_json: bool) -> None:
+def verify(files: tuple[Path, ...], public_keys: tuple[str, ...], as_json: bool) -> None:
     """Check that no past history entry or decision of a record was edited or removed by hand.
 
-    Exit 0 when every record is intact, 2 when any is not (each problem on one line, naming
-    the entry).
+    Every entry seals the record's whole content as its change left it: any change not made
+    through ecf is reported at the entry whose seal it broke.  With --public-key, the
+    signatures prove that no entry was rewritten, even consistently.  Exit 0 when every
+    record is intact, 2 when any is not (each problem on one line, naming the entry).
     """
     from ecf.errors import EcfError
     from ecf.history import verify as verify_
+    from ecf.signing import load_public_key
     from ecf.store import read_record
 
+    keys = [load_public_key(k) for k in public_keys] if public_keys else None
     if as_json:
         from ecf.cli import dumps, problems_json
 
@@ -41,7 +53,7 @@ def verify(files: tuple[Path, ...], as_json: bool) -> None:
             except EcfError as exc:
                 row: dict[str, object] = {"id": None, "entries": None, "problems": exc.problems}
             else:
-                found = [p.with_file(file) for p in verify_(record)]
+                found = [p.with_file(file) for p in verify_(record, keys)]
                 row = {"id": record.id, "entries": len(record.history), "problems": found}
             listed = problems_json(row.pop("problems"))
             rows.append({"file": str(file), **row, "intact": not listed, "problems": listed})
@@ -59,13 +71,14 @@ def verify(files: tuple[Path, ...], as_json: bool) -> None:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
-        problems = verify_(record)
+        problems = verify_(record, keys)
         if problems:
             bad += 1
             for problem in problems:
                 click.echo(f"error: {problem.with_file(file)}", err=True)
         else:
-            click.echo(f"{file}: intact ({record.id}, {len(record.history)} entries)")
+            signed = " and signed" if keys is not None else ""
+            click.echo(f"{file}: intact{signed} ({record.id}, {len(record.history)} entries)")
     if bad:
         click.echo(f"{bad} of {len(files)} records failed verification", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
@@ -83,8 +96,10 @@ def verify(files: tuple[Path, ...], as_json: bool) -> None:
 def migrate(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
     """Upgrade record files to the current schema, keeping a backup of each.
 
-    The backup is FILE.schemaN.bak beside it (N: the schema it had); an existing backup is
-    never replaced.  A file already current is left alone.
+    The backup is FILE.schemaN.bak beside it (N: the schema it had), written before the
+    record as one recoverable step: an existing backup (or a link planted as its name) is
+    never replaced nor followed, and a migration killed between its two writes is finished by
+    running it again.  A file already current is left alone.
     """
     from ecf.migration import migrate as migrate_
 
@@ -121,3 +136,28 @@ def migrate(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
         from ecf.cli import dumps
 
         click.echo(dumps({"schema": "migrate/1", "dry_run": dry_run, "files": rows}))
+
+
+@click.group()
+def keys() -> None:
+    """Make and use the Ed25519 keys that sign every history entry written."""
+
+
+@keys.command("new")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="The folder to write ecf-signing.key (owner-only) and ecf-signing.pub to.",
+)
+def keys_new(out: str) -> None:
+    """Make an Ed25519 key pair: the private key signs, the public key verifies.
+
+    Keep ecf-signing.key to the council (it is written owner-only, 0600); give
+    ecf-signing.pub to whoever checks a record (`ecf verify --public-key`).  Sign with
+    `ecf --key FILE ...` or $ECF_SIGNING_KEY.  Existing files are never replaced.
+    """
+    from ecf.signing import new_key_pair
+
+    private, public, fingerprint = new_key_pair(out)
+    click.echo(f"{fingerprint}: private key {private} (keep it), public key {public} (share it)")
