@@ -341,7 +341,7 @@ def test_a_bad_record_is_reported_and_the_rest_written(tmp_path: Path) -> None:
         (["--format", "sqlite", "--subject-access", "--out", "x.db"], "separate exports"),
         ([], "choose an export: --subject-access FILE or --format sqlite FOLDER"),
         (["--subject-access", "--pseudonymise"], "--pseudonymise is for --format sqlite"),
-        (["--subject-access"], "--subject-access takes a record file, not a folder"),
+        (["--subject-access"], "a folder: give the person's id with --id"),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:

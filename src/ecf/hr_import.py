@@ -80,7 +80,7 @@ from ecf.validation import check_record
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from ecf.hr_mapping import Mapping
     from ecf.records import HistoryEntry
