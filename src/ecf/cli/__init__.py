@@ -230,7 +230,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Export a record for a subject access request, or a folder as a reporting database.",
     ),
     "frameworks": (
-        "ecf.cli.report:frameworks",
+        "ecf.cli.frameworks:frameworks",
         "List the framework versions, or the stages and milestones of one.",
     ),
     "funding": (
