@@ -500,6 +500,8 @@ COMMANDS = [
     ["agree"],
     ["assign"],
     ["cohort"],
+    ["cache"],
+    ["cache", "clear"],
     ["workforce"],
     ["funding"],
     ["calendar"],

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -142,6 +143,38 @@ def dumps(data: object, indent: int = 2) -> str:
     return json.dumps(to_json(data), indent=indent)
 
 
+#: What must not reach a terminal as it is: C0 controls but tab and newline (a carriage return
+#: only before a newline, as CSV ends its lines), DEL, C1 controls, and the bidirectional
+#: overrides and isolates that reorder what a person sees ("Trojan Source").
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    r"|\r(?!\n)"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # noqa: PLR2004 - a byte
+
+
+def escape(text: str) -> str:
+    r"""``text`` with every control character shown as an escape (``\x1b``), never obeyed.
+
+    A council code, a note or a file name may hold a terminal escape sequence; printed as it is,
+    it could retitle the window, hide a line or rewrite what a person reads.  Tab and newline
+    stay, and a carriage return before a newline.
+    """
+    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print one message as :func:`click.echo` does, control characters escaped (:func:`escape`).
+
+    Every command prints through this, so nothing it reads reaches the terminal as a control.
+    """
+    click.echo(escape(str(message)), err=err, nl=nl)
+
+
 class CliError(click.ClickException):
     """A refusal the CLI reports: one ``error:`` line per problem, and its exit code.
 
@@ -157,7 +190,7 @@ class CliError(click.ClickException):
     def show(self, file: Any = None) -> None:
         """Print one ``error:`` line per problem on standard error."""
         for line in self.lines:
-            click.echo(f"error: {line}", err=True, file=file)
+            click.echo(escape(f"error: {line}"), err=True, file=file)
 
 
 def fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -191,6 +224,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assign": (
         "ecf.cli.record:assign",
         "Name the practitioner's assessor, supervisor or coordinator from a date on.",
+    ),
+    "cache": (
+        "ecf.cli.cache:cache",
+        "Work with the cohort cache of parsed records (data only, owner-only).",
     ),
     "calendar": (
         "ecf.cli.hr:calendar_command",
@@ -422,7 +459,7 @@ def warn_unavailable(council: Council | None, plugins: Plugins) -> None:
     if council is None:
         return
     for info in plugins.unavailable(council.plugins):
-        click.echo(
+        echo(
             f"warning: council {council.code} allows plugin '{info.name}', which did not load: "
             f"{info.error}; its findings are missing, so recommendations are at-risk",
             err=True,

@@ -13,6 +13,7 @@ from ecf.cli import (
     EXIT_SOME_FAILED,
     council_config,
     dumps,
+    echo,
     state,
     today,
     warn_unavailable,
@@ -110,8 +111,9 @@ def cohort(
     """Report on every record under FOLDER: who is where, what is due, who is at risk.
 
     Each bad file is reported once on stderr with its path and reason; the rest is processed.
-    Parsed records are cached by content (in $ECF_CACHE_DIR or ~/.cache/ecf, owner-only), so
-    an unchanged file is not parsed again.  Exit 0 when every record was read, 1 when any
+    Parsed records are cached by content (in $ECF_CACHE_DIR or the platform's cache folder,
+    owner-only, data only; `ecf cache clear` empties it), so an unchanged file is not parsed
+    again.  Exit 0 when every record was read, 1 when any
     failed, 2 on bad options.
     """
     from ecf import cohort as cohort_
@@ -148,7 +150,7 @@ def cohort(
         every, failures = cohort_.scan(files, options, workers=workers)
     for failure in failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     summary = cohort_.summarise(every, when, failed=len(failures))
     chosen = [
         r
@@ -168,37 +170,37 @@ def cohort(
         )
     ]
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
-        click.echo(f"note: no record has this assessor on {when}", err=True)
+        echo(f"note: no record has this assessor on {when}", err=True)
     data = [to_json(r) for r in chosen]
     columns = COLUMNS
     if key is not None:
         data = [export.pseudonymise(d, key) for d in data]
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "json":
-        click.echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
+        echo(dumps({"as_of": when.isoformat(), "summary": summary, "records": data}))
     elif fmt == "jsonl":
         for line in export.json_lines(data):
-            click.echo(line)
+            echo(line)
     elif fmt == "csv":
-        click.echo(export.csv_text(data, columns), nl=False)
+        echo(export.csv_text(data, columns), nl=False)
     else:
         _print_cohort(summary, data, when)
     if failures:
-        click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
+        echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
 def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> None:
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
-    click.echo(f"{summary.total} records as of {when}: {stages}")
-    click.echo(f"States: {states}")
-    click.echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
+    echo(f"{summary.total} records as of {when}: {stages}")
+    echo(f"States: {states}")
+    echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
     if summary.by_recommendation:
         recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
-        click.echo(f"Recommendations: {recs}")
-        click.echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
-    click.echo()
+        echo(f"Recommendations: {recs}")
+        echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
+    echo()
     shown = [
         "id",
         "council",
@@ -217,7 +219,7 @@ def _print_cohort(summary: Any, data: list[dict[str, Any]], when: dt.date) -> No
     table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
     widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
     for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _cell(value: object) -> str:
@@ -277,7 +279,7 @@ def workforce(
     loaded = cohort_.load_folder(folder, registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     rows: list[dict[str, Any]] = []
     for record in loaded.records:
         agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
@@ -296,7 +298,7 @@ def workforce(
         )
     kept = wf.retention(loaded.records)
     if fmt == "json":
-        click.echo(
+        echo(
             dumps(
                 {
                     "as_of": when.isoformat(),
@@ -307,15 +309,15 @@ def workforce(
             )
         )
     elif fmt == "csv":
-        click.echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+        echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
     else:
-        click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        echo(f"{len(rows)} records as of {when}; agency rules {rules}")
         for row in rows:
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
-            click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
+            echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
         stages = ", ".join(f"{k} {v}" for k, v in kept.by_stage.items()) or "none"
         moved = f"; moved council: {kept.transfers}" if kept.transfers else ""
-        click.echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages}){moved}")
+        echo(f"Leavers: {kept.leavers} of {kept.total} (by stage: {stages}){moved}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
