@@ -360,7 +360,10 @@ class LazyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:
+            exc.message = escape(exc.message)  # click prints it: an option's value, escaped
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except EcfError as exc:
             if _debug(ctx):

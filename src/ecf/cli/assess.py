@@ -11,6 +11,7 @@ from ecf.cli import (
     EXIT_BAD_INPUT,
     council_config,
     dumps,
+    echo,
     fail,
     load_valid,
     state,
@@ -79,7 +80,7 @@ def assess(
         return
     changes = what_if(current, after)
     if as_json:
-        click.echo(
+        echo(
             dumps(
                 {
                     "id": record.id,
@@ -90,14 +91,14 @@ def assess(
             )
         )
         return
-    click.echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
+    echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
     for change in changes:
         before = change.before.status if change.before else "(no rule)"
         now = change.after.status if change.after else "(no rule)"
         text = (
             change.after.message if change.after else change.before.message if change.before else ""
         )
-        click.echo(f"  {change.rule}: {before} -> {now}  {text}")
+        echo(f"  {change.rule}: {before} -> {now}  {text}")
 
 
 _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "error": "ERR"}
@@ -105,18 +106,18 @@ _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "
 
 def _print_assessment(result: Assessment, as_json: bool) -> None:
     if as_json:
-        click.echo(dumps(result))
+        echo(dumps(result))
         return
-    click.echo(
+    echo(
         f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
     )
-    click.echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
+    echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
     order = {"error": 0, "missed": 1, "pending": 2, "met": 3, "not-applicable": 4}
     ranked = sorted(result.findings, key=lambda f: (order[f.status], not f.behind))
     _print_findings([f for f in ranked if f.category != "support"])
     support = [f for f in ranked if f.category == "support"]
     if any(f.status != "not-applicable" for f in support):
-        click.echo(
+        echo(
             f"Support for the employer ({result.support_gaps} support "
             f"gap{'' if result.support_gaps == 1 else 's'}; never the practitioner's failure):"
         )
@@ -129,11 +130,11 @@ def _print_findings(findings: list[Finding]) -> None:
             continue
         behind = " (behind pace)" if f.behind else ""
         source = f"{f.assessor} {f.version}".strip()  # no version: a plugin not installed
-        click.echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}")
+        echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}")
         if f.evidence:
-            click.echo(f"      evidence: {', '.join(f.evidence)}")
+            echo(f"      evidence: {', '.join(f.evidence)}")
         if f.standards:
-            click.echo(f"      standards: {', '.join(f.standards)}")
+            echo(f"      standards: {', '.join(f.standards)}")
 
 
 @click.command()
@@ -165,7 +166,7 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
             }
         )
     if as_json:
-        click.echo(dumps(rows, indent=2))
+        echo(dumps(rows, indent=2))
         return
     for row in rows:
         state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
@@ -173,9 +174,9 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
         hooks = f" [{', '.join(row['hooks'])}]" if row["hooks"] else ""
         version = f" {row['version']}" if row["version"] else ""
         origin = f" ({row['origin']})" if row["origin"] else ""
-        click.echo(f"{row['name']}{version}{origin}: {state}{why}{hooks}")
+        echo(f"{row['name']}{version}{origin}: {state}{why}{hooks}")
     if council is None:
-        click.echo("(without --council, only 'baseline' is allowed)")
+        echo("(without --council, only 'baseline' is allowed)")
 
 
 @click.group()
@@ -218,9 +219,9 @@ def rules_check(files: tuple[Path, ...], version: str | None) -> None:
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
         else:
-            click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+            echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

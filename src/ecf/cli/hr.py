@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, state, today
+from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, echo, state, today
 from ecf.cli.types import COUNCIL
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def calendar_command(
 
         records = tuple(r for r in records if same_name(assessor_on(r, when), assessor))
         if not records:
-            click.echo(f"note: no record has this assessor on {when}", err=True)
+            echo(f"note: no record has this assessor on {when}", err=True)
     items = [
         item
         for record in records
@@ -121,18 +121,18 @@ def calendar_command(
     text = ical.calendar(items, stamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
     for failure in failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     data = text.encode("utf-8")
     summary = f"{len(items)} events from {len(records)} records, {when} to "
     summary += f"{when + dt.timedelta(days=days)}"
     if out is None:
-        click.echo(data, nl=False)
-        click.echo(summary, err=True)
+        echo(data, nl=False)
+        echo(summary, err=True)
     else:
         _write(out, data)
-        click.echo(f"{out}: {summary}")
+        echo(f"{out}: {summary}")
     if failures:
-        click.echo(f"{len(failures)} records could not be read", err=True)
+        echo(f"{len(failures)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
@@ -182,36 +182,36 @@ def import_command(
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)
-        click.echo(f"note: {rows}: columns not imported: {ignored}", err=True)
+        echo(f"note: {rows}: columns not imported: {ignored}", err=True)
     for warning in plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     for action in plan.actions:
-        click.echo(action.describe())
+        echo(action.describe())
     for problem in plan.problems:
-        click.echo(f"error: {problem}", err=True)
+        echo(f"error: {problem}", err=True)
     counts = (
         f"{plan.count('create')} to create, {plan.count('update')} to update, "
         f"{plan.count('unchanged')} unchanged, {len(plan.bad_rows)} bad rows"
     )
     if not apply_:
-        click.echo(f"dry run: {counts}; nothing written (add --apply to write)")
+        echo(f"dry run: {counts}; nothing written (add --apply to write)")
         if plan.problems:
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
     if plan.problems and not skip_bad:
-        click.echo(
+        echo(
             f"{counts}; nothing written: fix the bad rows, or add --skip-bad to write the rest",
             err=True,
         )
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     applied = hr_import.apply(plan, skip_bad=skip_bad)
     for failure in applied.failures:
-        click.echo(f"error: {failure}", err=True)
+        echo(f"error: {failure}", err=True)
     created = sum(1 for a in applied.written if a.kind == "create")
     updated = len(applied.written) - created
     skipped = f", skipped {len(plan.bad_rows)} bad rows" if plan.bad_rows else ""
     refused = f", {len(applied.failures)} refused" if applied.failures else ""
-    click.echo(
+    echo(
         f"created {created}, updated {updated}, {plan.count('unchanged')} unchanged"
         f"{skipped}{refused}"
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, council_config, editing, load_valid, state, today
+from ecf.cli import DATE, council_config, echo, editing, load_valid, state, today
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
@@ -67,10 +67,10 @@ def export(
     )
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     atomic_write(out, text.encode("utf-8"), expect_digest=None)
-    click.echo(f"{record.id}: subject access export written to {out}")
+    echo(f"{record.id}: subject access export written to {out}")
 
 
 @click.command()
@@ -93,4 +93,4 @@ def anonymise(file: Path, reason: str) -> None:
     """
     with editing(file) as editor:
         editor.anonymise(reason)
-    click.echo(f"{editor.record.id}: personal data removed from {file}; career facts kept")
+    echo(f"{editor.record.id}: personal data removed from {file}; career facts kept")

@@ -12,6 +12,7 @@ from ecf.cli import (
     EXIT_BAD_INPUT,
     council_config,
     dumps,
+    echo,
     load_valid,
     state,
     today,
@@ -68,28 +69,28 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
             if recommendation is None
             else {"recommendation": recommendation, "support_gaps": gaps}
         )
-        click.echo(dumps({**to_json(st), **extra}))
+        echo(dumps({**to_json(st), **extra}))
         return
-    click.echo(
+    echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
         f"framework {st.framework}"
     )
-    click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
     if st.assessor is not None:
-        click.echo(f"Assessor: {st.assessor}")
+        echo(f"Assessor: {st.assessor}")
     if recommendation is not None:
-        click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+        echo(f"Recommendation: {recommendation} (see `ecf assess`)")
         if gaps:
-            click.echo(f"Support gaps (the employer's, not the practitioner's): {gaps}")
+            echo(f"Support gaps (the employer's, not the practitioner's): {gaps}")
     if st.appeal is not None:
-        click.echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
+        echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
     if st.appeal_until is not None:
-        click.echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
+        echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
     for ms in st.overdue:
         click.secho(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
     nxt = st.next
     if nxt is not None:
-        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
+        echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
     rows = [("milestone", "due", "held", "")]
     for ms in st.milestones:
         flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
@@ -97,11 +98,9 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         flag = flag or ("before the record" if ms.before_record and ms.held is None else "")
         rows.append((ms.id, _due(ms), _fmt(ms.held), flag))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    click.echo()
+    echo()
     for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
-        )
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip())
 
 
 @click.command()
@@ -121,9 +120,9 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     council = council_config(council_file)
     items = events(record, state().registry, settings=council.settings if council else None)
     if as_json:
-        click.echo(dumps({"id": record.id, "events": items}))
+        echo(dumps({"id": record.id, "events": items}))
         return
-    click.echo(f"{record.id}: timeline")
+    echo(f"{record.id}: timeline")
     now = today()
     for event in items:
         stage = f"[{event.stage}] " if event.stage else ""
@@ -132,7 +131,7 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
             if not event.done and event.date < now and "optional" not in event.text
             else ""
         )
-        click.echo(f"  {event.date}  {stage}{event.text}{late}")
+        echo(f"  {event.date}  {stage}{event.text}{late}")
 
 
 @click.command()
@@ -158,27 +157,27 @@ def validate(files: tuple[Path, ...], attachments: bool) -> None:
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
             continue
         if not attachments:
-            click.echo(f"{file}: ok ({record.id})")
+            echo(f"{file}: ok ({record.id})")
             continue
         from ecf.attachments import check_attachments, is_url
 
         problems = check_attachments(record, file.resolve().parent)
         for problem in problems:
-            click.echo(f"error: {problem.with_file(file)}", err=True)
+            echo(f"error: {problem.with_file(file)}", err=True)
         refs = [e.attachment.ref for e in record.evidence if e.attachment is not None]
         urls = sum(is_url(ref) for ref in refs)
         if problems:
             bad += 1
         else:
-            click.echo(
+            echo(
                 f"{file}: ok ({record.id}; {len(refs) - urls} attached files checked, "
                 f"{urls} URLs not checked)"
             )
     if bad:
-        click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        echo(f"{bad} of {len(files)} files invalid", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
@@ -191,18 +190,18 @@ def frameworks(version: str | None) -> None:
         for v in registry.versions():
             fw = registry.get(v)
             mark = " (current)" if v == registry.current else ""
-            click.echo(f"{v}{mark}: {fw.title}")
+            echo(f"{v}{mark}: {fw.title}")
         return
     fw = registry.get(version)
     for stage in fw.stages:
         follows = ", ".join(stage.follows)
-        click.echo(f"{stage.id}: {stage.title} (follows {follows})")
+        echo(f"{stage.id}: {stage.title} (follows {follows})")
         for ms in stage.milestones:
             at = f"{ms.months} months" if ms.months else "no due date"
             flags = " optional" if ms.optional else ""
             flags += "" if ms.verified else " (unverified)"
-            click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")
-    click.echo("outcomes:")
+            echo(f"  {ms.id}: {ms.title}, {at}{flags}")
+    echo("outcomes:")
     for outcome in fw.outcomes:
         does = [
             name
@@ -217,12 +216,12 @@ def frameworks(version: str | None) -> None:
         only = f" (only {', '.join(outcome.stages)})" if outcome.stages else ""
         reasons = ", ".join(fw.reasons_for(outcome.id))
         need = f"; --reason {'required' if outcome.reason_required else 'one of'}: {reasons}"
-        click.echo(
+        echo(
             f"  {outcome.id}{only}: {', '.join(does) or 'keeps the stage open'}"
             + (need if reasons else "")
         )
     window = fw.appeal_window
-    click.echo(
+    echo(
         f"appeal window: {window.working_days} working days after the decision, "
         f"{window.holidays} bank holidays not counted"
     )

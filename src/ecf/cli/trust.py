@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import EXIT_BAD_INPUT, state, today
+from ecf.cli import EXIT_BAD_INPUT, echo, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
@@ -32,17 +32,17 @@ def verify(files: tuple[Path, ...]) -> None:
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
             continue
         problems = verify_(record)
         if problems:
             bad += 1
             for problem in problems:
-                click.echo(f"error: {problem.with_file(file)}", err=True)
+                echo(f"error: {problem.with_file(file)}", err=True)
         else:
-            click.echo(f"{file}: intact ({record.id}, {len(record.history)} entries)")
+            echo(f"{file}: intact ({record.id}, {len(record.history)} entries)")
     if bad:
-        click.echo(f"{bad} of {len(files)} records failed verification", err=True)
+        echo(f"{bad} of {len(files)} records failed verification", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
@@ -63,13 +63,13 @@ def migrate(files: tuple[Path, ...], dry_run: bool) -> None:
             file, by=shared.user_name(), dry_run=dry_run, registry=shared.registry, today=today()
         )
         if done.backup is None:
-            click.echo(f"{file}: already schema {done.old_schema}")
+            echo(f"{file}: already schema {done.old_schema}")
         elif not done.written:
-            click.echo(
+            echo(
                 f"{file}: would migrate schema {done.old_schema} to {done.new_schema} "
                 f"(backup {done.backup.name})"
             )
         else:
-            click.echo(
+            echo(
                 f"{file}: schema {done.old_schema} to {done.new_schema} (backup {done.backup.name})"
             )
