@@ -361,7 +361,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
-            exc.message = escape(exc.message)  # click prints it: an option's value, escaped
+            # click prints it (an option's value, say), escaped; click types message Final
+            exc.message = escape(exc.message)  # type: ignore[misc]
             raise
         except (click.exceptions.Exit, click.Abort):
             raise
