@@ -15,7 +15,7 @@ import sqlite3
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import pytest
@@ -136,10 +136,10 @@ def test_an_unchanged_file_is_not_even_read(
     reads: list[str] = []
     real = ecf.limits.read_limited
 
-    def counting(path: Path, error: type[EcfError]) -> bytes:
+    def counting(path: Path, error: type[EcfError], **how: Any) -> bytes:
         if path.is_relative_to(root):  # record files only, not the framework's
             reads.append(str(path))
-        return real(path, error)
+        return real(path, error, **how)
 
     monkeypatch.setattr(ecf.limits, "read_limited", counting)
     assert scan(root, cache) == want
@@ -173,10 +173,10 @@ def test_a_touched_but_identical_file_is_found_by_its_content(
     reads: list[str] = []
     real = ecf.limits.read_limited
 
-    def counting(path: Path, error: type[EcfError]) -> bytes:
+    def counting(path: Path, error: type[EcfError], **how: Any) -> bytes:
         if path.is_relative_to(root):  # record files only, not the framework's
             reads.append(str(path))
-        return real(path, error)
+        return real(path, error, **how)
 
     monkeypatch.setattr(ecf.limits, "read_limited", counting)
     parses.clear()
@@ -504,10 +504,10 @@ def test_a_fresh_file_is_not_trusted_by_its_identity(
     reads: list[str] = []
     real = ecf.limits.read_limited
 
-    def counting(path: Path, error: type[EcfError]) -> bytes:
+    def counting(path: Path, error: type[EcfError], **how: Any) -> bytes:
         if path.is_relative_to(root):
             reads.append(str(path))
-        return real(path, error)
+        return real(path, error, **how)
 
     monkeypatch.setattr(ecf.limits, "read_limited", counting)
     assert scan(root, cache) == want

@@ -7,6 +7,8 @@ a timeout, so that a regression fails instead of hanging the suite.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ecf import limits
 from ecf.cli import escape, main
+from ecf.errors import RecordError
+from ecf.parsing import ParseError, parse_date
+from ecf.store import parse_record, read_record
 
 ECF = [sys.executable, "-m", "ecf"]
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -62,9 +68,9 @@ def run(
         ("E09\x1b]0;owned\x07X", "E09\\x1b]0;owned\\x07X"),
         ("a\rb", "a\\x0db"),
         ("csv,row\r\n", "csv,row\r\n"),
-        ("\x9b31m", "\\x9b31m"),
+        ("\x9b31m", "\\u009b31m"),
         ("abc\u202edef", "abc\\u202edef"),
-        ("\x7f\x00", "\\x7f\\x00"),
+        ("\x7f\x00", "\\u007f\\x00"),
     ],
 )
 def test_escape(text: str, shown: str) -> None:
@@ -76,7 +82,7 @@ def test_a_terminal_escape_in_a_council_code_is_shown_not_obeyed(tmp_path: Path)
     folder.mkdir()
     hostile = RECORD.replace('"E09000030"', '"E09\\u001b]0;owned\\u0007X"')
     (folder / "a.toml").write_text(hostile, encoding="utf-8")
-    for args in (["cohort", str(folder)], ["cohort", str(folder), "--format", "csv"]):
+    for args in (["cohort", str(folder)], ["cohort", str(folder), "--stage", "asye"]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.stderr
         assert "\x1b" not in result.stdout
@@ -97,3 +103,241 @@ def test_a_terminal_escape_in_an_option_value_is_shown_not_obeyed(tmp_path: Path
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr
     assert "\\x1b[2J" in result.stderr
+
+
+# --- inputs that cannot hang: FIFOs, devices, folders, link loops, huge files ---------------
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A records folder: one good record, and every kind of file that is not one."""
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "a-good.toml").write_text(RECORD, encoding="utf-8")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(records / "b-fifo.toml")
+    (records / "c-loop1.toml").symlink_to("c-loop2.toml")
+    (records / "c-loop2.toml").symlink_to("c-loop1.toml")
+    if Path("/dev/zero").exists():
+        (records / "d-zero.toml").symlink_to("/dev/zero")
+    return records
+
+
+@needs_fifo
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cohort", "{folder}", "--no-cache"],
+        ["cohort", "{folder}"],
+        ["workforce", "{folder}"],
+        ["calendar", "{folder}", "--out", "{tmp}/out.ics"],
+        ["funding", "{folder}", "--year", "2026-27"],
+        ["validate", "{folder}/a-good.toml", "{folder}/b-fifo.toml", "{folder}/c-loop1.toml"],
+    ],
+    ids=["cohort-no-cache", "cohort", "workforce", "calendar", "funding", "validate"],
+)
+def test_a_folder_of_hostile_files_never_hangs(
+    folder: Path, tmp_path: Path, command: list[str]
+) -> None:
+    args = [a.format(folder=folder, tmp=tmp_path) for a in command]
+    result = run(*args)  # a hang fails here after 10 s
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert result.returncode in (1, 2), result.stderr
+    errors = result.stderr
+    assert f"{folder}/b-fifo.toml: is a named pipe (FIFO), not a record file" in errors
+    assert f"{folder}/c-loop1.toml: cannot read: Too many levels of symbolic links" in errors
+    if command[0] != "validate":
+        assert f"{folder}/d-zero.toml: is a character device, not a record file" in errors
+        assert "ph-1" in result.stdout or (tmp_path / "out.ics").exists()  # the good one ran
+
+
+@needs_fifo
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status", "{fifo}"],
+        ["timeline", "{fifo}"],
+        ["assess", "{fifo}"],
+        ["verify", "{fifo}"],
+        ["add", "hours", "{fifo}", "--from", "2026-06-01", "--fte", "0.5"],
+        ["rules", "check", "{fifo}"],
+        ["import", "{fifo}", "--into", "{tmp}"],
+        ["status", "{good}", "--council", "{fifo}"],
+        ["assess", "{good}", "--rules", "{fifo}"],
+        ["--framework", "{fifo}", "status", "{good}"],
+        ["cohort", "{tmp}", "--pseudonymise", "--key-file", "{fifo}"],
+        ["status", "/dev/zero"],
+        ["rules", "check", "/dev/zero"],
+        ["import", "/dev/zero", "--into", "{tmp}"],
+    ],
+)
+def test_a_fifo_or_a_device_as_any_input_is_a_clear_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    fifo = tmp_path / "input.toml"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.toml"
+    good.write_text(RECORD, encoding="utf-8")
+    args = [a.format(fifo=fifo, tmp=tmp_path, good=good) for a in command]
+    result = run(*args)  # a hang fails here after 10 s
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert ("is a named pipe (FIFO)" in result.stderr) or (
+        "is a character device" in result.stderr
+    ), result.stderr
+
+
+def test_a_folder_named_like_a_record_is_walked_not_read(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    (records / "inner.toml").mkdir(parents=True)
+    (records / "inner.toml" / "a.toml").write_text(RECORD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["cohort", str(records), "--format", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    assert '"ph-1"' in result.stdout
+
+
+def test_a_folder_given_as_a_record_file_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(RecordError, match=r"dir\.toml: is a folder, not a record file"):
+        read_record(folder)
+
+
+def test_rules_check_does_not_read_a_huge_file(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: 300 MB that cost no disk
+    result = run("rules", "check", str(huge))
+    assert result.returncode == 2
+    assert "too large: 314,572,800 bytes or more, the limit is 2,097,152" in result.stderr
+
+
+def test_the_safe_open_refuses_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as fh:
+        fh.truncate(10 * 1024 * 1024)
+    reads: list[int] = []
+    real = os.read
+
+    def counting(fd: int, n: int) -> bytes:
+        reads.append(n)
+        return real(fd, n)
+
+    monkeypatch.setattr(os, "read", counting)
+    with pytest.raises(RecordError, match="too large"):
+        limits.read_limited(huge, RecordError)
+    assert reads == []
+
+
+# --- dates in a sane range, options and environment in range ------------------------------
+
+
+def test_a_date_far_in_the_future_is_one_failure_not_a_crash(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "a.toml").write_text(RECORD, encoding="utf-8")
+    far = RECORD.replace('id = "ph-1"', 'id = "ph-2"').replace(
+        "start = 2026-02-02", "start = 9999-12-31"
+    )
+    (records / "b.toml").write_text(far, encoding="utf-8")
+    for command in (
+        ["cohort", str(records)],
+        ["workforce", str(records)],
+        ["calendar", str(records), "--out", str(tmp_path / "c.ics")],
+        ["funding", str(records), "--year", "2026-27"],
+    ):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, (command, result.stderr)
+        assert (
+            f"{records}/b.toml: enrolments[0].start: out of range: a date from 1950-01-01 to "
+            "2100-12-31 is expected (got 9999-12-31)"
+        ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("day", "ok"),
+    [("1949-12-31", False), ("1950-01-01", True), ("2100-12-31", True), ("2101-01-01", False)],
+)
+def test_the_date_range_everywhere(day: str, *, ok: bool) -> None:
+
+    for given in (day, dt.date.fromisoformat(day)):
+        if ok:
+            assert parse_date(given) == dt.date.fromisoformat(day)
+        else:
+            with pytest.raises(ParseError, match="out of range"):
+                parse_date(given)
+
+
+def test_a_history_time_out_of_range_is_refused() -> None:
+
+    raw = (
+        RECORD + '\n[[history]]\nat = 9999-12-31T23:59:59Z\nby = "x"\naction = "new"\ndetail = ""\n'
+    )
+    with pytest.raises(RecordError, match=r"history\[0\]\.at: out of range"):
+        parse_record(raw.encode(), Path("r.toml"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cohort", "{folder}", "--due-within", "99999999999"],
+        ["cohort", "{folder}", "--due-within", "-1"],
+        ["cohort", "{folder}", "--as-of", "9999-12-31"],
+        ["calendar", "{folder}", "--days", "999999999"],
+        ["calendar", "{folder}", "--days", "-5"],
+        ["calendar", "{folder}", "--as-of", "0001-01-01"],
+        ["status", "{folder}/a.toml", "--as-of", "2101-01-01"],
+        ["workforce", "{folder}", "--as-of", "9999-12-31"],
+        [
+            "add",
+            "absence",
+            "{folder}/a.toml",
+            "--kind",
+            "sickness",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "9999-12-31",
+        ],
+    ],
+)
+def test_out_of_range_options_exit_2(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "a.toml").write_text(RECORD, encoding="utf-8")
+    before = (tmp_path / "a.toml").read_bytes()
+    result = CliRunner().invoke(main, [a.format(folder=tmp_path) for a in command])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "internal error" not in result.stderr
+    assert (tmp_path / "a.toml").read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "1e308", "inf", "soon", "-inf"])
+def test_a_lock_timeout_out_of_range_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    record = tmp_path / "a.toml"
+    record.write_text(RECORD, encoding="utf-8")
+    before = record.read_bytes()
+    monkeypatch.setenv("ECF_LOCK_TIMEOUT", value)
+    result = CliRunner().invoke(
+        main, ["add", "hours", str(record), "--from", "2026-06-01", "--fte", "0.5"]
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "$ECF_LOCK_TIMEOUT: expected a number of seconds from 0 to 86,400" in result.stderr
+    assert record.read_bytes() == before
+
+
+def test_a_file_size_limit_out_of_range_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "a.toml"
+    record.write_text(RECORD, encoding="utf-8")
+    monkeypatch.setenv("ECF_MAX_FILE_BYTES", "-1")
+    result = CliRunner().invoke(main, ["status", str(record)])
+    assert result.exit_code == 2, result.stderr
+    assert "$ECF_MAX_FILE_BYTES: expected a whole number of bytes" in result.stderr

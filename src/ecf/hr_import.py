@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ecf import limits
 from ecf._convert import fraction_to_toml
 from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
@@ -213,7 +214,9 @@ class Applied:
 def _read_csv(path: Path, source: str) -> Iterator[tuple[int, list[str]]]:
     """Each line of the CSV with its spreadsheet row number (1 for the header)."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with limits.open_text(  # a regular file, never a pipe; measured before it is read
+            path, EcfError, limit=limits.MAX_TABLE_BYTES, encoding="utf-8-sig"
+        ) as fh:
             reader = csv.reader(fh, strict=True)
             try:
                 yield from enumerate(reader, start=1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -68,7 +69,7 @@ def read_bytes(path: Path) -> bytes:
         RecordError: the file is missing, a folder, unreadable or too large.
     """
     try:
-        return limits.read_limited(path, RecordError)
+        return limits.read_limited(path, RecordError, what="a record file")
     except OSError as exc:
         raise unreadable(path, exc) from None
 
@@ -369,7 +370,7 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
             tmp.unlink()
         else:
             try:
-                current = path.read_bytes()
+                current = limits.read_limited(path, RecordError, what="a record file")
                 tmp.chmod(path.stat().st_mode & 0o7777)
             except FileNotFoundError:
                 raise ConflictError(
@@ -398,6 +399,37 @@ LOCK_TIMEOUT = 10.0
 LOCK_TIMEOUT_ENV = "ECF_LOCK_TIMEOUT"
 
 
+#: The longest wait ``$ECF_LOCK_TIMEOUT`` may ask for (a day).
+MAX_LOCK_TIMEOUT = 86_400.0
+
+
+def lock_timeout() -> float:
+    """``$ECF_LOCK_TIMEOUT`` (seconds, 0 to a day), else :data:`LOCK_TIMEOUT`.
+
+    Raises:
+        RecordError: the variable is not a number in that range (``nan``, ``-1``, ``1e308``):
+            a setting that is wrong is said (exit 2), not ignored nor obeyed.
+    """
+    given = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not given:
+        return LOCK_TIMEOUT
+    try:
+        value = float(given)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_LOCK_TIMEOUT:  # nan and infinities too
+        raise RecordError(
+            [
+                Problem(
+                    f"${LOCK_TIMEOUT_ENV}: expected a number of seconds from 0 to "
+                    f"{MAX_LOCK_TIMEOUT:,.0f}",
+                    value=given[:40],
+                )
+            ]
+        )
+    return value
+
+
 def lock_path(path: Path) -> Path:
     """The lock file that guards a record file: hidden, beside it."""
     return path.parent / f".{path.name}.lock"
@@ -416,10 +448,7 @@ def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterat
 
     path = Path(path)
     if timeout is None:
-        try:
-            timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, LOCK_TIMEOUT))
-        except ValueError:
-            timeout = LOCK_TIMEOUT
+        timeout = lock_timeout()
     guard = filelock.FileLock(lock_path(path), timeout=timeout)
     try:
         # A short poll keeps waiting writers fair: at filelock's default (50 ms) a writer in a

@@ -45,6 +45,10 @@ EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
+#: The most days an option such as ``--days`` or ``--due-within`` may span (a hundred years):
+#: more would carry a date past the calendar (exit 2, not an internal error).
+MAX_DAYS = 36_525
+
 #: Who made a change, for the record's history (default: the login name).
 USER_ENV = "ECF_USER"
 
@@ -153,8 +157,12 @@ _CONTROL = re.compile(
 
 
 def _escaped(match: re.Match[str]) -> str:
+    r"""``\x1b`` for a C0 control; ``\u009b`` from DEL on, which JSON reads back.
+
+    A JSON text never holds a raw C0 control, but may hold these (``ensure_ascii=False``).
+    """
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # noqa: PLR2004 - a byte
+    return f"\\x{code:02x}" if code < 0x7F else f"\\u{code:04x}"  # noqa: PLR2004 - DEL
 
 
 def escape(text: str) -> str:
@@ -167,12 +175,28 @@ def escape(text: str) -> str:
     return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
 
 
-def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+def echo(message: object = "", *, err: bool = False, nl: bool = True, data: bool = False) -> None:
     """Print one message as :func:`click.echo` does, control characters escaped (:func:`escape`).
 
     Every command prints through this, so nothing it reads reaches the terminal as a control.
+
+    Args:
+        message: What to print; bytes (an iCalendar file) are UTF-8.
+        err: On standard error.
+        nl: End with a newline.
+        data: A file's content (CSV, iCalendar): escaped only on a terminal, so that a pipe or
+            a redirection receives the data byte for byte (a quoted CSV cell may hold a
+            carriage return).
     """
-    click.echo(escape(str(message)), err=err, nl=nl)
+    stream = sys.stderr if err else sys.stdout
+    raw = data and not (stream is not None and stream.isatty())
+    if isinstance(message, bytes):
+        if raw:
+            click.echo(message, err=err, nl=nl)
+            return
+        message = message.decode("utf-8", "replace")
+    text = str(message)
+    click.echo(text if raw else escape(text), err=err, nl=nl)
 
 
 class CliError(click.ClickException):

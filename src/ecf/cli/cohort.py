@@ -11,6 +11,7 @@ import click
 from ecf.cli import (
     DATE,
     EXIT_SOME_FAILED,
+    MAX_DAYS,
     council_config,
     dumps,
     echo,
@@ -63,7 +64,7 @@ COLUMNS = [
 )
 @click.option(
     "--due-within",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     help="Only those with a milestone due within N days.",
 )
 @click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
@@ -182,7 +183,7 @@ def cohort(
         for line in export.json_lines(data):
             echo(line)
     elif fmt == "csv":
-        echo(export.csv_text(data, columns), nl=False)
+        echo(export.csv_text(data, columns), nl=False, data=True)
     else:
         _print_cohort(summary, data, when)
     if failures:
@@ -309,7 +310,7 @@ def workforce(
             )
         )
     elif fmt == "csv":
-        echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False)
+        echo(export.csv_text(rows, list(rows[0]) if rows else ["id"]), nl=False, data=True)
     else:
         echo(f"{len(rows)} records as of {when}; agency rules {rules}")
         for row in rows:

@@ -99,7 +99,7 @@ def funding(
             )
         )
     elif fmt == "csv":
-        echo(export.csv_text(rows, COLUMNS), nl=False)
+        echo(export.csv_text(rows, COLUMNS), nl=False, data=True)
     else:
         _print_table(rows, data.year, when)
     if loaded.failures:

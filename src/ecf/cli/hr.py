@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, EXIT_BAD_INPUT, EXIT_SOME_FAILED, council_config, echo, state, today
+from ecf.cli import (
+    DATE,
+    EXIT_BAD_INPUT,
+    EXIT_SOME_FAILED,
+    MAX_DAYS,
+    council_config,
+    echo,
+    state,
+    today,
+)
 from ecf.cli.types import COUNCIL
 
 if TYPE_CHECKING:
@@ -48,7 +57,7 @@ def _write(out: Path, data: bytes) -> None:
 @click.option("--as-of", type=DATE, help="The first day of the calendar (default: today).")
 @click.option(
     "--days",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     default=365,
     show_default=True,
     help="How many days after --as-of to include.",
@@ -126,7 +135,7 @@ def calendar_command(
     summary = f"{len(items)} events from {len(records)} records, {when} to "
     summary += f"{when + dt.timedelta(days=days)}"
     if out is None:
-        echo(data, nl=False)
+        echo(data, nl=False, data=True)
         echo(summary, err=True)
     else:
         _write(out, data)

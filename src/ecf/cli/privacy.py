@@ -54,7 +54,7 @@ def export(
     """
     import json
 
-    from ecf.store import atomic_write
+    from ecf.store import atomic_write, read_bytes
     from ecf.subject_access import subject_access as subject_access_
 
     record = load_valid(file)
@@ -63,11 +63,11 @@ def export(
         state().registry,
         as_of or today(),
         council=council_config(council_file),
-        source=file.read_text(encoding="utf-8"),
+        source=read_bytes(file).decode("utf-8"),
     )
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        echo(text, nl=False)
+        echo(text, nl=False, data=True)
         return
     atomic_write(out, text.encode("utf-8"), expect_digest=None)
     echo(f"{record.id}: subject access export written to {out}")
