@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecf import limits
 from ecf.cli import escape, main
@@ -266,12 +268,12 @@ def test_a_date_far_in_the_future_is_one_failure_not_a_crash(tmp_path: Path) -> 
 )
 def test_the_date_range_everywhere(day: str, *, ok: bool) -> None:
 
-    for given in (day, dt.date.fromisoformat(day)):
+    for value in (day, dt.date.fromisoformat(day)):
         if ok:
-            assert parse_date(given) == dt.date.fromisoformat(day)
+            assert parse_date(value) == dt.date.fromisoformat(day)
         else:
             with pytest.raises(ParseError, match="out of range"):
-                parse_date(given)
+                parse_date(value)
 
 
 def test_a_history_time_out_of_range_is_refused() -> None:
@@ -341,3 +343,179 @@ def test_a_file_size_limit_out_of_range_exits_2(
     result = CliRunner().invoke(main, ["status", str(record)])
     assert result.exit_code == 2, result.stderr
     assert "$ECF_MAX_FILE_BYTES: expected a whole number of bytes" in result.stderr
+
+
+# --- errors never show a personal value ---------------------------------------------------
+
+MARK = "Secretname"
+#: A record whose every personal and special field holds the planted value.
+PLANTED = f"""\
+schema_version = 3
+id = "ph-7"
+name = "Zoe {MARK}"
+qualified = 2025-07-10
+service = "children"
+swe = "SW{MARK}"
+council = "E09000030"
+
+[[enrolments]]
+stage = "asye"
+start = 2026-02-02
+framework = "baseline-2026"
+
+[[hours]]
+from = 2026-02-02
+fte = 1
+
+[[absences]]
+kind = "sickness"
+first = 2026-03-02
+last = 2026-03-05
+
+[[evidence]]
+id = "ev-001"
+kind = "direct-observation"
+date = 2026-03-18
+standards = ["kss-cf:1"]
+by = "M. {MARK}"
+note = "visit to the {MARK} family"
+
+[[assignments]]
+role = "assessor"
+name = "R. {MARK}"
+from = 2026-02-02
+
+[extra]
+team = "{MARK} team"
+"""
+
+#: Ways a hand edit or a hostile hand breaks the record, each putting the planted value where
+#: an error would see it: a wrong type, an unknown kind, a one-bracket typo...
+BREAKS: dict[str, tuple[str, str]] = {
+    "one-bracket evidence": ("[[evidence]]", "[evidence]"),
+    "one-bracket assignments": ("[[assignments]]", "[assignments]"),
+    "unknown absence kind": ('kind = "sickness"', f'kind = "chemotherapy {MARK}"'),
+    "name an array": (f'name = "Zoe {MARK}"', f'name = ["Zoe {MARK}"]'),
+    "name a table": (f'name = "Zoe {MARK}"', f'name = {{ first = "Zoe {MARK}" }}'),
+    "name a number": (f'name = "Zoe {MARK}"', "name = 5"),
+    "bad swe": (f'swe = "SW{MARK}"', f'swe = "{MARK} 1"'),
+    "author a table": (f'by = "M. {MARK}"', f'by = {{ who = "M. {MARK}" }}'),
+    "note an array": (f'note = "visit to the {MARK} family"', f'note = ["{MARK}"]'),
+    "assignee a number": (f'name = "R. {MARK}"', "name = 1"),
+    "extra a table": (f'team = "{MARK} team"', f'team = {{ x = "{MARK}" }}'),
+    "unknown key": ("[extra]", f'unknown = "{MARK}"\n[extra]'),
+    "evidence unknown key": (
+        'standards = ["kss-cf:1"]',
+        f'standards = ["kss-cf:1"]\nwho = "{MARK}"',
+    ),
+    "bad evidence date": ("date = 2026-03-18", "date = 2026-13-18"),
+    "left reason": ("[extra]", f'[left]\ndate = 2026-10-01\nreason = ["{MARK}"]\n\n[extra]'),
+    "bad toml": ("[[hours]]", f'[[hours]\nx = "{MARK}"'),
+    "future evidence": ("date = 2026-03-18", "date = 2099-03-18"),
+    "decision by": (
+        "[extra]",
+        (
+            f'[[decisions]]\nstage = "asye"\noutcome = "nope"\ndate = 2026-05-01\n'
+            f'by = ["{MARK}"]\n\n[extra]'
+        ),
+    ),
+}
+
+COMMANDS: list[list[str]] = [
+    ["validate", "{file}"],
+    ["status", "{file}"],
+    ["timeline", "{file}"],
+    ["assess", "{file}"],
+    ["verify", "{file}"],
+    ["add", "hours", "{file}", "--from", "2026-06-01", "--fte", "0.5"],
+    [
+        "add",
+        "absence",
+        "{file}",
+        "--kind",
+        f"chemo-{MARK}",
+        "--from",
+        "2026-05-01",
+        "--to",
+        "2026-05-02",
+    ],
+    ["add", "evidence", "{file}", "--kind", "pdp", "--date", "2026-05-01", "--by", f"{MARK}"],
+    ["cohort", "{folder}"],
+    ["workforce", "{folder}"],
+    ["calendar", "{folder}", "--out", "{folder}/../out.ics"],
+    ["export", "{file}", "--subject-access"],
+    ["anonymise", "{file}", "--reason", "erasure request"],
+]
+
+
+@given(
+    breaks=st.lists(st.sampled_from(sorted(BREAKS)), min_size=0, max_size=3, unique=True),
+    command=st.sampled_from(COMMANDS),
+)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_error_of_any_command_shows_a_planted_personal_value(
+    tmp_path_factory: pytest.TempPathFactory, breaks: list[str], command: list[str]
+) -> None:
+    folder = tmp_path_factory.mktemp("planted")
+    text = PLANTED
+    for name in breaks:
+        old, new = BREAKS[name]
+        text = text.replace(old, new, 1)
+    file = folder / "r.toml"
+    file.write_text(text, encoding="utf-8")
+    args = [a.format(file=file, folder=folder) for a in command]
+    result = CliRunner().invoke(main, args)
+    assert "internal error" not in result.stderr, (breaks, args, result.stderr)
+    assert MARK not in result.stderr, (breaks, args, result.stderr)
+    if breaks and command[0] not in ("cohort", "workforce", "calendar"):
+        assert result.exit_code == 2 or breaks == ["future evidence"], (breaks, args)
+
+
+def test_a_one_bracket_typo_never_prints_the_table() -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_record(PLANTED.replace("[[evidence]]", "[evidence]").encode(), Path("r.toml"))
+    assert str(caught.value) == "r.toml: evidence: expected a list (got a table)"
+
+
+def test_an_unknown_absence_kind_is_not_echoed(tmp_path: Path) -> None:
+    file = tmp_path / "r.toml"
+    file.write_text(RECORD, encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        [
+            "add",
+            "absence",
+            str(file),
+            "--kind",
+            "chemotherapy",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-05-02",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "chemotherapy" not in result.stderr
+    assert "absences[0].kind: unknown absence kind" in result.stderr
+    assert result.stderr.rstrip().endswith("(not shown: personal data)")
+
+
+def test_hr_csv_errors_never_print_names(tmp_path: Path) -> None:
+    csv = tmp_path / "hr.csv"
+    csv.write_text(
+        "id,name,qualified,stage,start,service,swe\n"
+        # A missing comma shifts the columns: the surname lands in "qualified" and so on.
+        f"ph-1,Zoe {MARK},{MARK} Smith,2025-07-10,asye,2026-02-02,SW1\n"
+        f"ph-2,,2025-07-10,asye,2026-02-02,children,{MARK}\n"
+        f"Zoe {MARK},x,2025-07-10,asye,2026-02-02,children,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "records").mkdir()
+    result = CliRunner().invoke(main, ["import", str(csv), "--into", str(tmp_path / "records")])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert MARK not in result.stderr
+    assert MARK not in result.stdout
+    assert "qualified: invalid date, expected YYYY-MM-DD (got a text of 16 characters" in (
+        result.stderr
+    )
+    assert "start: invalid date, expected YYYY-MM-DD (got 'asye')" in result.stderr

@@ -69,8 +69,15 @@ class Problem:
 
 
 def _got(path: str, value: object) -> str:
-    """The offending value as shown, unless it is personal data (errors name a record by id)."""
-    return f"got {_shown(value)}" if shown_in_errors(path, value) else "not shown: personal data"
+    """The offending value as shown, unless it is personal data (errors name a record by id).
+
+    A table or an array is named by its kind, never shown: it may hold anything.
+    """
+    if not shown_in_errors(path, value):
+        return "not shown: personal data"
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        return "got a table" if isinstance(value, dict) else "got an array"
+    return f"got {_shown(value)}"
 
 
 def _shown(value: object) -> str:

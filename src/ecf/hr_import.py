@@ -307,6 +307,7 @@ def _parse_row(
     fte = _fte(value["fte"], out) if value.get("fte") else None
     prior = _prior(value.get("prior", ""), fw, out)
     registered = _date(value["registered"], "registered", out) if value.get("registered") else None
+    out = [_cell_problem(p) for p in out]
     if out or qualified is None or start is None or stage_def is None:
         return None, out
     return (
@@ -326,6 +327,25 @@ def _parse_row(
             registered=registered,
         ),
         out,
+    )
+
+
+#: A cell an error may show: short, without capitals or spaces, as a date, an FTE, a stage or
+#: a service is.  A cell that holds a name (a column shifted by a missing comma puts one in
+#: ``qualified``) is described, never shown.
+_SHOWN_CELL = re.compile(r"[0-9a-z./:_;+-]{0,30}")
+
+
+def _cell_problem(problem: Problem) -> Problem:
+    """The problem with its cell's value shown only when it cannot be a name or a note."""
+    value = problem.value
+    if not isinstance(value, str) or _SHOWN_CELL.fullmatch(value):
+        return problem
+    return attrs.evolve(
+        problem,
+        message=f"{problem.message} (got a text of {len(value)} characters, not shown: a cell "
+        "may hold personal data)",
+        value=None,
     )
 
 
