@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecf import limits
+from ecf import limits, store
 from ecf.cli import escape, main
 from ecf.errors import RecordError
 from ecf.parsing import ParseError, parse_date
@@ -519,3 +519,80 @@ def test_hr_csv_errors_never_print_names(tmp_path: Path) -> None:
         result.stderr
     )
     assert "start: invalid date, expected YYYY-MM-DD (got 'asye')" in result.stderr
+
+
+# --- links and permissions: a record is changed at its own path, if it is ours to change ---
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+CHANGE = ["add", "hours", "{file}", "--from", "2026-06-01", "--fte", "0.5"]
+
+
+def _change(file: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [a.format(file=file) for a in CHANGE])
+    return result.exit_code, result.stderr
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Path:
+    file = tmp_path / "a.toml"
+    file.write_text(RECORD, encoding="utf-8")
+    file.chmod(0o600)
+    return file
+
+
+def test_a_record_reached_through_a_symlink_is_not_changed(record: Path) -> None:
+    link = record.parent / "link.toml"
+    link.symlink_to(record.name)
+    before = record.read_bytes()
+    code, errors = _change(link)
+    assert code == 2
+    assert errors.startswith(f"error: {link}: is a symbolic link: not changed")
+    assert record.read_bytes() == before
+    assert link.is_symlink()
+    assert sorted(p.name for p in record.parent.iterdir()) == ["a.toml", "link.toml"]  # no lock
+    anonymised = CliRunner().invoke(main, ["anonymise", str(link), "--reason", "erasure"])
+    assert anonymised.exit_code == 2
+    assert record.read_bytes() == before
+
+
+def test_a_record_with_another_hard_link_is_not_changed(record: Path) -> None:
+    other = record.parent / "other.toml"
+    os.link(record, other)
+    before = record.read_bytes()
+    for path in (record, other):
+        code, errors = _change(path)
+        assert code == 2
+        assert "has 2 hard links: not changed" in errors
+    assert record.read_bytes() == other.read_bytes() == before
+    assert record.stat().st_ino == other.stat().st_ino  # still one file
+
+
+def test_a_read_only_record_is_not_changed(record: Path) -> None:
+    record.chmod(0o400)
+    before = record.read_bytes()
+    code, errors = _change(record)
+    assert code == 2
+    assert errors == f"error: {record}: is read-only: not changed (make it writable to change it)\n"
+    assert record.read_bytes() == before
+    record.chmod(0o600)
+    assert _change(record)[0] == 0
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="only root can give a file to someone else")
+def test_a_record_another_user_owns_is_not_changed(record: Path) -> None:
+    os.chown(record, 65534, -1)
+    before = record.read_bytes()
+    code, errors = _change(record)
+    assert code == 2
+    assert errors == f"error: {record}: belongs to another user: not changed\n"
+    assert record.read_bytes() == before
+
+
+def test_the_save_itself_refuses_a_link(record: Path) -> None:
+    opened = store.open_record(record)
+    link = record.parent / "link.toml"
+    link.symlink_to(record.name)
+    linked = store.RecordFile(link, opened.record, opened.digest, opened.document)
+    with pytest.raises(RecordError, match="is a symbolic link"):
+        store.save(linked, opened.record)
+    assert link.is_symlink()

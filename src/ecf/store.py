@@ -21,6 +21,7 @@ import glob
 import hashlib
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RecordFile",
     "atomic_write",
+    "check_rewritable",
     "create",
     "open_record",
     "parse_record",
@@ -333,6 +335,45 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def check_rewritable(path: str | os.PathLike[str]) -> None:
+    """Refuse to rewrite a record file that ecf must leave as it is.
+
+    A record is changed only at its own path, as one file: a symbolic link to it is refused
+    (the lock is per path and the save would replace the link with a copy, forking the record),
+    and so is a file with other hard links (the save would leave them holding the old record).
+    A read-only file, or one another user owns, is not rewritten either: the rename that saves a
+    record would otherwise replace it whatever its mode.  A missing file passes (reading it
+    says so).
+
+    Raises:
+        RecordError: one problem naming the file and why; nothing is changed.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    why = ""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if stat.S_ISLNK(st.st_mode):
+        why = (
+            "is a symbolic link: not changed (a record is changed at its own path only, so that "
+            "no copy forks it; name the file it points to)"
+        )
+    elif not stat.S_ISREG(st.st_mode):
+        return  # a folder, a pipe: reading it says what it is
+    elif st.st_nlink > 1:
+        why = (
+            f"has {st.st_nlink} hard links: not changed (a save would split them into two "
+            "records; keep one link)"
+        )
+    elif uid is not None and st.st_uid != uid:
+        why = "belongs to another user: not changed"
+    elif not st.st_mode & stat.S_IWUSR:
+        why = "is read-only: not changed (make it writable to change it)"
+    if why:
+        raise RecordError([Problem(why, file=os.fspath(path))])
+
+
 def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     """Replace ``path`` with ``data`` atomically.
 
@@ -369,6 +410,7 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
                 ) from None
             tmp.unlink()
         else:
+            check_rewritable(path)  # the last guard: whatever the caller checked before
             try:
                 current = limits.read_limited(path, RecordError, what="a record file")
                 tmp.chmod(path.stat().st_mode & 0o7777)
