@@ -621,3 +621,16 @@ def test_ecf_cache_clear(root: Path, cache: Path, monkeypatch: pytest.MonkeyPatc
     assert cache.is_dir()  # the folder stays; only the cache's files go
     again = CliRunner().invoke(main, ["cache", "clear"])
     assert again.stdout.startswith("removed 0 cache file(s)")
+
+
+def test_an_old_pickle_cache_is_removed_by_the_next_cohort_and_by_forget(
+    root: Path, cache: Path
+) -> None:
+    cache.mkdir(mode=0o700)
+    old = cache / "records.sqlite3"
+    old.write_bytes(b"an old cache of pickles, holding names")
+    scan(root, cache)
+    assert not old.exists()
+    old.write_bytes(b"again")
+    assert ecf.cache.forget("r000000", cache) == 1
+    assert not old.exists()

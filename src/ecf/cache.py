@@ -223,6 +223,7 @@ class RecordCache:
                     return
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             else:
+                _remove(folder, _OLD_FILES)  # an older format's (pickles): unusable, personal
                 if not _create_private(path):
                     return
                 self.db = sqlite3.connect(path)
@@ -340,6 +341,7 @@ def forget(record_id: str, folder: Path | None = None) -> int:
         How many cached records were removed (a record's older versions count too).
     """
     folder = default_cache_dir() if folder is None else folder
+    _remove(folder, _OLD_FILES)  # an older format's file may hold the record too
     if not (folder / _FILE).exists():
         return 0
     cache = RecordCache(folder)
@@ -355,15 +357,18 @@ def clear(folder: Path | None = None) -> list[Path]:
     Only the cache's own files are removed, never the folder or anything else in it.
     """
     folder = default_cache_dir() if folder is None else folder
+    return _remove(folder, (_FILE, *_OLD_FILES))
+
+
+def _remove(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Remove these cache files (with their journals) from ``folder``; those removed."""
     removed: list[Path] = []
-    for name in (_FILE, *_OLD_FILES):
+    for name in names:
         for suffix in _SUFFIXES:
             path = folder / f"{name}{suffix}"
             try:
                 path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError:
+            except OSError:  # absent, or not ours to remove
                 continue
             removed.append(path)
     return removed
