@@ -17,7 +17,7 @@ def cache() -> None:
     "--record",
     "record_id",
     metavar="ID",
-    help="Remove only this record's entries (as ecf anonymise does), not the whole cache.",
+    help="Remove only this record's entries (an anonymised record's), not the whole cache.",
 )
 def clear(record_id: str | None) -> None:
     """Remove the cohort cache ($ECF_CACHE_DIR or the platform's cache folder).
