@@ -385,7 +385,7 @@ def test_add_evidence_attach_refuses_a_fifo(rec: Path) -> None:
     fifo = rec.parent / "pipe"
     os.mkfifo(fifo)
     before = rec.read_bytes()
-    refused(_attached(rec, fifo), "is not a regular file")
+    refused(_attached(rec, fifo), "is a named pipe (FIFO), not a file")
     assert rec.read_bytes() == before
 
 
