@@ -596,3 +596,17 @@ def test_the_save_itself_refuses_a_link(record: Path) -> None:
     with pytest.raises(RecordError, match="is a symbolic link"):
         store.save(linked, opened.record)
     assert link.is_symlink()
+
+
+def test_every_command_prints_through_the_one_escaping_echo() -> None:
+    # A command module that prints with click.echo (or print) would let a control reach the
+    # terminal: only ecf.cli.echo and CliError.show (both escaping) call click.echo.
+    cli = Path(__file__).resolve().parents[1] / "src" / "ecf" / "cli"
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(cli.glob("*.py"))
+        if path.name != "__init__.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "click.echo(" in line or "click.secho(" in line or line.lstrip().startswith("print(")
+    ]
+    assert offenders == []

@@ -175,7 +175,14 @@ def escape(text: str) -> str:
     return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
 
 
-def echo(message: object = "", *, err: bool = False, nl: bool = True, data: bool = False) -> None:
+def echo(
+    message: object = "",
+    *,
+    err: bool = False,
+    nl: bool = True,
+    data: bool = False,
+    fg: str | None = None,
+) -> None:
     """Print one message as :func:`click.echo` does, control characters escaped (:func:`escape`).
 
     Every command prints through this, so nothing it reads reaches the terminal as a control.
@@ -187,6 +194,7 @@ def echo(message: object = "", *, err: bool = False, nl: bool = True, data: bool
         data: A file's content (CSV, iCalendar): escaped only on a terminal, so that a pipe or
             a redirection receives the data byte for byte (a quoted CSV cell may hold a
             carriage return).
+        fg: A colour for the escaped text (click styles it; dropped when not a terminal).
     """
     stream = sys.stderr if err else sys.stdout
     raw = data and not (stream is not None and stream.isatty())
@@ -195,8 +203,8 @@ def echo(message: object = "", *, err: bool = False, nl: bool = True, data: bool
             click.echo(message, err=err, nl=nl)
             return
         message = message.decode("utf-8", "replace")
-    text = str(message)
-    click.echo(text if raw else escape(text), err=err, nl=nl)
+    text = str(message) if raw else escape(str(message))
+    click.echo(text if fg is None else click.style(text, fg=fg), err=err, nl=nl)
 
 
 class CliError(click.ClickException):

@@ -87,7 +87,7 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
     if st.appeal_until is not None:
         echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
     for ms in st.overdue:
-        click.secho(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
+        echo(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
     nxt = st.next
     if nxt is not None:
         echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
