@@ -419,7 +419,7 @@ def test_create_refuses_bad_values_and_writes_nothing(tmp_path: Path) -> None:
     assert refused.value.lines() == [
         (
             f"{path}: swe: a Social Work England number is 'SW' followed by digits "
-            "(not shown: personal data)"
+            "(got a text, not shown: personal data)"
         )
     ]
     with pytest.raises(ecf.TransitionError, match="start: is before qualification"):

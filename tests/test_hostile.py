@@ -497,7 +497,7 @@ def test_an_unknown_absence_kind_is_not_echoed(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "chemotherapy" not in result.stderr
     assert "absences[0].kind: unknown absence kind" in result.stderr
-    assert result.stderr.rstrip().endswith("(not shown: personal data)")
+    assert result.stderr.rstrip().endswith("(got a text, not shown: personal data)")
 
 
 def test_hr_csv_errors_never_print_names(tmp_path: Path) -> None:
@@ -610,3 +610,28 @@ def test_every_command_prints_through_the_one_escaping_echo() -> None:
         if "click.echo(" in line or "click.secho(" in line or line.lstrip().startswith("print(")
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("name = 42", "name: expected a string (got a number, not shown: personal data)"),
+        ("name = true", "name: expected a string (got true or false, not shown: personal data)"),
+        ("name = 2026-01-05", "name: expected a string (got a date, not shown: personal data)"),
+        (f'name = ["{MARK}"]', "name: expected a string (got an array, not shown: personal data)"),
+        (
+            f'name = "x"\nswe = "{MARK}"',
+            (
+                "swe: a Social Work England number is 'SW' followed by digits "
+                "(got a text, not shown: personal data)"
+            ),
+        ),
+    ],
+)
+def test_an_error_names_the_kind_of_a_personal_value(tmp_path: Path, body: str, line: str) -> None:
+    file = tmp_path / "r.toml"
+    file.write_text(RECORD.replace('name = "Amira Okafor"', body), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(file)])
+    assert result.exit_code == 2
+    assert f"error: {file}: {line}" in result.stderr.splitlines()
+    assert MARK not in result.stderr

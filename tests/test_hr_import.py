@@ -210,7 +210,7 @@ BAD_ROWS = {
     "n-4,D,2025-06-01,year-one,2026-01-05,children,,,,\n": "row 5: stage: unknown stage (known: "
     "asye, ecf-1, ecf-2, expert) (got 'year-one')",
     "n-5,E,2025-06-01,asye,2026-01-05,children,,12345,,\n": "row 6: swe: a Social Work England "
-    "number is 'SW' followed by digits (not shown: personal data)",
+    "number is 'SW' followed by digits (got a text, not shown: personal data)",
     "../n-6,F,2025-06-01,asye,2026-01-05,children,,,,\n": "row 7: id: an id is 1-64 letters, "
     "digits, '.', '_' or '-', starting with a letter or digit (got '../n-6')",
     "n-7,G,2025-06-01,asye,2026-01-05,pets,,,,\n": "row 8: service: unknown service (known: "

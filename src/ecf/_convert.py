@@ -240,6 +240,8 @@ class _Shown(str):
     """A value already rendered with repr(): shown as is, not quoted again."""
 
     __slots__ = ()
+    #: Rendered already: an error that may not show it names its kind from the text.
+    rendered = True
 
     def __repr__(self) -> str:
         return str(self)
