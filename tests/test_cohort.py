@@ -282,9 +282,16 @@ def test_a_file_that_cannot_be_read_is_one_failure_even_for_root(
         refuse(self)
         return real_open(self, *args, **kwargs)
 
+    real_os_open = os.open
+
+    def os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        refuse(Path(os.fsdecode(path)))
+        return real_os_open(path, *args, **kwargs)
+
     # Every way of reading the file is refused, whichever a loader uses.
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     monkeypatch.setattr(Path, "open", open_)
+    monkeypatch.setattr(os, "open", os_open)
     ids, failures = load(root, tmp_path / "cache")
     assert ids == ["a-north"]
     assert [f.lines() for f in failures] == [[f"{locked}: cannot read: Permission denied"]]
@@ -561,7 +568,7 @@ def test_cohort_table_has_the_summary_above_the_table(folder: Path, cache_env: P
         ["c-ecf2", "E1", "ecf-2", *ecf2, "in-progress", "review-6m", "2026-01-01", "0"],
     ]
     assert "hidden" not in result.stdout
-    assert (cache_env / "records.sqlite3").is_file()
+    assert (cache_env / "records.2.sqlite3").is_file()
 
 
 def test_cohort_csv(folder: Path) -> None:

@@ -323,7 +323,7 @@ REFUSALS: dict[str, tuple[Callable[[ecf.Editor], object], str]] = {
     ),
     "evidence: attachment outside the folder": (_outside, "attach: is outside the record's folder"),
     "evidence: a link out of the folder": (_link_out, "attach: is outside the record's folder"),
-    "evidence: a pipe as attachment": (_fifo, "attach: is not a regular file"),
+    "evidence: a pipe as attachment": (_fifo, "attach: is a named pipe (FIFO), not a file"),
     "evidence: a folder as attachment": (_folder, "attach: is a folder, not a file"),
     "evidence: a missing attachment": (_missing, "attach: no such file"),
     "evidence: an attachment that is not a path": (
@@ -421,7 +421,7 @@ def test_create_refuses_bad_values_and_writes_nothing(tmp_path: Path) -> None:
     assert refused.value.lines() == [
         (
             f"{path}: swe: a Social Work England number is 'SW' followed by digits "
-            "(not shown: personal data)"
+            "(got a text, not shown: personal data)"
         )
     ]
     with pytest.raises(ecf.TransitionError, match="start: is before qualification"):

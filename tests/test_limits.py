@@ -20,7 +20,7 @@ from ecf import attachments, limits
 from ecf.attachments import check_attachments
 from ecf.cli import main
 from ecf.council import CouncilError, load_council
-from ecf.errors import FrameworkError, RecordError
+from ecf.errors import EcfError, FrameworkError, RecordError
 from ecf.framework import FrameworkRegistry
 from ecf.records import Attachment, Evidence
 from ecf.rules import RuleError, load_rules
@@ -74,9 +74,12 @@ def test_max_file_bytes_default_and_environment(monkeypatch: pytest.MonkeyPatch)
     assert limits.max_file_bytes() == 2 * MiB
     monkeypatch.setenv(limits.MAX_FILE_BYTES_ENV, "1000")
     assert limits.max_file_bytes() == 1000
-    for bad in ("", "lots", "-5", "0", "1.5"):
+    monkeypatch.setenv(limits.MAX_FILE_BYTES_ENV, "")
+    assert limits.max_file_bytes() == 2 * MiB  # set but empty: as if unset
+    for bad in ("lots", "-5", "0", "1.5", "nan", "9" * 30):
         monkeypatch.setenv(limits.MAX_FILE_BYTES_ENV, bad)
-        assert limits.max_file_bytes() == 2 * MiB
+        with pytest.raises(EcfError, match=r"^\$ECF_MAX_FILE_BYTES: expected a whole number"):
+            limits.max_file_bytes()
 
 
 def test_a_file_over_the_limit_is_refused_naming_file_and_limit(
@@ -112,14 +115,14 @@ def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     assert peak < MiB
 
 
-def test_a_file_that_never_ends_is_read_only_to_the_limit(
+def test_a_device_that_never_ends_is_not_read_at_all(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(limits.MAX_FILE_BYTES_ENV, "1000")
     zero = Path("/dev/zero")
     if not zero.exists():  # pragma: no cover - not POSIX
         pytest.skip("no /dev/zero")
-    with pytest.raises(RecordError, match="too large: 1,001 bytes or more, the limit is 1,000"):
+    with pytest.raises(RecordError, match="is a character device, not a record file"):
         read_record(zero)
 
 
@@ -382,7 +385,7 @@ def test_add_evidence_attach_refuses_a_fifo(rec: Path) -> None:
     fifo = rec.parent / "pipe"
     os.mkfifo(fifo)
     before = rec.read_bytes()
-    refused(_attached(rec, fifo), "is not a regular file")
+    refused(_attached(rec, fifo), "is a named pipe (FIFO), not a file")
     assert rec.read_bytes() == before
 
 

@@ -179,14 +179,22 @@ def test_the_plugin_guide_lists_every_field_a_plugin_may_declare() -> None:
 @pytest.mark.parametrize(
     ("problem", "text"),
     [
-        (Problem("expected a string", "name", [MARKER]), "(not shown: personal data)"),
-        (Problem("bad", "swe", "SW 1"), "(not shown: personal data)"),
-        (Problem("who", "decisions[2].by", DECIDER), "(not shown: personal data)"),
-        (Problem("why", "left.reason", 5), "(not shown: personal data)"),
-        (Problem("bad", "extra.team", {"a": MARKER}), "(not shown: personal data)"),
+        (
+            Problem("expected a string", "name", [MARKER]),
+            "(got an array, not shown: personal data)",
+        ),
+        (Problem("bad", "swe", "SW 1"), "(got a text, not shown: personal data)"),
+        (Problem("who", "decisions[2].by", DECIDER), "(got a text, not shown: personal data)"),
+        (Problem("why", "left.reason", 5), "(got a number, not shown: personal data)"),
+        (Problem("bad", "extra.team", {"a": MARKER}), "(got a table, not shown: personal data)"),
         (Problem("must not be empty", "name", ""), "(got '')"),
         (Problem("bad id", "id", "r 1"), "(got 'r 1')"),
-        (Problem("unknown kind", "absences[0].kind", "holiday"), "(got 'holiday')"),
+        (
+            Problem("unknown kind", "absences[0].kind", "chemo"),
+            "(got a text, not shown: personal data)",
+        ),
+        (Problem("expected a list", "evidence", {"note": MARKER}), "(got a table)"),
+        (Problem("expected a string", "evidence[0].kind", [MARKER]), "(got an array)"),
         (Problem("unknown milestone", "rules[0].by", "review-5m"), "(got 'review-5m')"),
         (Problem("future", "evidence[0].date", D(2099, 1, 1)), "(got 2099-01-01)"),
     ],

@@ -24,7 +24,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from ecf.errors import EcfError, Problem, RecordError
-from ecf.parsing import ParseError, parse_date, parse_fte
+from ecf.parsing import ParseError, check_date_range, parse_date, parse_fte
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,7 +71,7 @@ def _datetime(value: object, _: type) -> dt.datetime:
         raise ParseError("expected a date and time", value)
     if value.tzinfo is None:
         raise ParseError("expected a date and time with a UTC offset (2026-01-05T10:00:00Z)", value)
-    return value
+    return check_date_range(value, value)
 
 
 def _fraction(value: object, _: type) -> Fraction:
@@ -187,7 +187,7 @@ converter = make_converter()
 
 def _format(exc: BaseException, tp: type | None) -> str:  # noqa: PLR0911 - one case per kind of error
     if isinstance(exc, ParseError):
-        return f"{exc.message}\x00{exc.value!r}"
+        return f"{exc.message}\x00{_kind_or_repr(exc.value)}"
     if isinstance(exc, ValueError) and typing.get_origin(tp) is typing.Literal:
         allowed = ", ".join(str(a) for a in typing.get_args(tp))
         return f"must be one of: {allowed}"
@@ -200,6 +200,21 @@ def _format(exc: BaseException, tp: type | None) -> str:  # noqa: PLR0911 - one 
     if isinstance(exc, ValueError) and tp is None and str(exc):
         return str(exc)  # a class's own validator (a plugin's rule kind) says what is wrong
     return format_exception(exc, tp)
+
+
+def _kind_or_repr(value: object) -> str:
+    """How a bad value is shown: a date as ISO, a table or an array by its kind only.
+
+    A table's content may hold anything (a one-bracket typo, ``[evidence]``, makes a whole
+    piece of evidence, with its note and author, the value of ``evidence``): never shown.
+    """
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    return repr(value)
 
 
 def _path(raw: str) -> str:
@@ -225,6 +240,8 @@ class _Shown(str):
     """A value already rendered with repr(): shown as is, not quoted again."""
 
     __slots__ = ()
+    #: Rendered already: an error that may not show it names its kind from the text.
+    rendered = True
 
     def __repr__(self) -> str:
         return str(self)

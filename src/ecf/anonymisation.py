@@ -29,7 +29,7 @@ import attrs
 
 from ecf import _arguments as arguments
 from ecf import store, tombstones
-from ecf.cache import RecordCache, default_cache_dir
+from ecf.cache import default_cache_dir, forget
 from ecf.editor import edit
 from ecf.errors import Problem, RecordError
 
@@ -168,11 +168,5 @@ def anonymise_file(
             extra.unlink()
             gone.append(extra)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    cached = 0
-    if folder.is_dir():
-        cache = RecordCache(folder)
-        try:
-            cached = cache.forget(old.id)
-        finally:
-            cache.close()
+    cached = forget(old.id, folder) if folder.is_dir() else 0
     return Anonymised(target, file, new.id, tuple(gone), cached)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
+import sys
 from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING
 
 from ecf import _arguments as arguments
+from ecf import limits
 from ecf.errors import Problem, RecordError
 from ecf.records import Attachment
 
@@ -98,28 +99,26 @@ class Unreadable(Exception):  # noqa: N818 - a reason, reported as a problem by 
 
 
 def sha256_regular(target: Path) -> str:
-    """The sha256 (hex) of a regular file, opened without blocking.
+    """The sha256 (hex) of a regular file, opened by :func:`ecf.limits.open_regular`.
+
+    Opened without blocking and checked to be a regular file before it is read (a pipe is
+    refused, never waited on); an attachment may be of any size (it is hashed, not parsed).
 
     Raises:
         Unreadable: no such file, a folder or another kind of file, or unreadable.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        fd = os.open(target, flags)
+        fd = limits.open_regular(target, RecordError, limit=sys.maxsize)
     except FileNotFoundError:
         raise Unreadable("no such file", "no such file in the record's folder") from None
-    except IsADirectoryError:
+    except RecordError as exc:  # not a regular file: its kind is said
         raise Unreadable(
-            "is a folder, not a file", "not a regular file in the record's folder"
+            exc.problems[0].message, "not a regular file in the record's folder"
         ) from None
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror}", f"cannot read: {exc.strerror}") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "is a folder, not a file" if stat.S_ISDIR(mode) else "is not a regular file"
-            raise Unreadable(kind, "not a regular file in the record's folder")
-        with os.fdopen(os.dup(fd), "rb") as fh:
+        with open(fd, "rb", closefd=False) as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror}", f"cannot read: {exc.strerror}") from None

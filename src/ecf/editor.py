@@ -848,7 +848,9 @@ def edit(
 
     Raises:
         RecordError: the file is missing, malformed or invalid, of an older schema (``ecf
-            migrate`` it first), or the changed record is invalid; nothing is written.
+            migrate`` it first), a link, read-only or another user's
+            (:func:`ecf.store.check_rewritable`), or the changed record is invalid; nothing is
+            written.
         ConflictError: another process held the lock too long, or the file changed on disk
             since it was read (by a writer that did not take the lock); nothing is written.
     """
@@ -857,6 +859,7 @@ def edit(
         author = arguments.by(by)
     frameworks = registry_or_default(registry)
     day = local_today() if today is None else today
+    store.check_rewritable(file)  # before the lock: nothing is made beside a link
     with store.locked(file):
         opened = store.open_record(file)
         refuse_old_schema(opened.record, file)

@@ -15,6 +15,8 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import datetime as dt
+import re
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import attrs
@@ -69,8 +71,48 @@ class Problem:
 
 
 def _got(path: str, value: object) -> str:
-    """The offending value as shown, unless it is personal data (errors name a record by id)."""
-    return f"got {_shown(value)}" if shown_in_errors(path, value) else "not shown: personal data"
+    """The offending value as shown, unless it is personal data (errors name a record by id).
+
+    A table or an array is named by its kind, never shown: it may hold anything.
+    """
+    if not shown_in_errors(path, value):
+        return f"got {kind_of(value)}, not shown: personal data"
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        return "got a table" if isinstance(value, dict) else "got an array"
+    return f"got {_shown(value)}"
+
+
+#: How a value the converter rendered already (``repr``) looks, by kind.
+_RENDERED = (
+    (re.compile(r"^['\"]"), "a text"),
+    (re.compile(r"^(?:True|False)$"), "true or false"),
+    (re.compile(r"^\d{4}-\d\d-\d\d(?:$|[T ])"), "a date"),
+    (re.compile(r"^[-+]?(?:[\d_.]+(?:[eE][-+]?\d+)?|nan|inf)$"), "a number"),
+    (re.compile(r"^(?:a table|an array)$"), ""),
+)
+
+
+def kind_of(value: object) -> str:  # noqa: PLR0911 - one return per kind
+    """What kind of value this is, for an error that may not show it: ``a text``, ``a date``..."""
+    if getattr(value, "rendered", False):  # the converter's repr() of the value
+        text = str(value)
+        for pattern, kind in _RENDERED:
+            if pattern.search(text):
+                return kind or text
+        return "a value"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, int | float | Fraction):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "an array"
+    return "a value"
 
 
 def _shown(value: object) -> str:

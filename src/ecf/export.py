@@ -19,6 +19,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from ecf import limits
 from ecf.errors import EcfError, Problem
 
 if TYPE_CHECKING:
@@ -83,8 +84,7 @@ def read_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
     """
     if key_file is not None:
         try:
-            with open(key_file, "rb") as fh:  # noqa: PTH123 - a path or a path-like
-                key = fh.read().strip()
+            key = limits.read_limited(key_file, EcfError, what="a key file").strip()
         except OSError as exc:
             raise EcfError(
                 [Problem(f"cannot read the key file: {exc.strerror}", file=str(key_file))]

@@ -125,8 +125,8 @@ FIELDS: dict[str, Category] = {
 }
 
 #: Fields an error may show although they are personal: the id names the record in every
-#: error; an absence kind is reported only when it is not a known kind (so never a special one).
-_SHOWN_IN_ERRORS = frozenset({"id", "absences.kind"})
+#: error.  (An absence kind is not one: an unknown kind, "chemotherapy", is health data too.)
+_SHOWN_IN_ERRORS = frozenset({"id"})
 _INDEX = re.compile(r"\[\d+\]")
 #: Keys of a record file spelled otherwise in Python (``from`` is ``from_``).
 FILE_KEYS = {"from": "from_"}

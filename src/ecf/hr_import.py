@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ecf import tombstones
+from ecf import limits, tombstones
 from ecf._convert import fraction_to_toml
 from ecf.editor import write_planned
 from ecf.errors import EcfError, Problem
@@ -277,13 +277,18 @@ class Applied:
 def _read_csv(path: Path, source: str) -> Iterator[tuple[int, list[str]]]:
     """Each line of the CSV with its spreadsheet row number (1 for the header)."""
     try:
-        with path.open("rb") as raw:
-            magic = raw.read(4)
-        if magic == b"PK\x03\x04":
-            raise EcfError(
-                [Problem("a spreadsheet workbook, not CSV: save it as 'CSV UTF-8'", file=source)]
-            )
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with limits.open_text(  # a regular file, never a pipe; measured before it is read
+            path, EcfError, limit=limits.MAX_TABLE_BYTES, encoding="utf-8-sig"
+        ) as fh:
+            if fh.read(4) == "PK\x03\x04":  # a zip file: an .xlsx workbook
+                raise EcfError(
+                    [
+                        Problem(
+                            "a spreadsheet workbook, not CSV: save it as 'CSV UTF-8'", file=source
+                        )
+                    ]
+                )
+            fh.seek(0)  # a regular file (checked on opening); the byte order mark is read again
             reader = csv.reader(fh, strict=True)
             try:
                 yield from enumerate(reader, start=1)
@@ -423,6 +428,7 @@ def _parse_row(
         reason = mapping.value("leaving_reason", reason) if mapping is not None else reason
         if left is None and not value.get("left"):
             out.append(Problem("a leaving reason needs the leaving date (left)", "leaving_reason"))
+    out = [_cell_problem(p) for p in out]
     if out or qualified is None or start is None or stage_def is None:
         return None, out
     return (
@@ -444,6 +450,25 @@ def _parse_row(
             leaving_reason=reason,
         ),
         out,
+    )
+
+
+#: A cell an error may show: short, without capitals or spaces, as a date, an FTE, a stage or
+#: a service is.  A cell that holds a name (a column shifted by a missing comma puts one in
+#: ``qualified``) is described, never shown.
+_SHOWN_CELL = re.compile(r"[0-9a-z./:_;+-]{0,30}")
+
+
+def _cell_problem(problem: Problem) -> Problem:
+    """The problem with its cell's value shown only when it cannot be a name or a note."""
+    value = problem.value
+    if not isinstance(value, str) or _SHOWN_CELL.fullmatch(value):
+        return problem
+    return attrs.evolve(
+        problem,
+        message=f"{problem.message} (got a text of {len(value)} characters, not shown: a cell "
+        "may hold personal data)",
+        value=None,
     )
 
 

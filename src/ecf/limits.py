@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -42,6 +43,7 @@ import tomli
 from ecf.errors import EcfError, Problem
 
 if TYPE_CHECKING:
+    import io
     from pathlib import Path
 
 __all__ = [
@@ -53,12 +55,15 @@ __all__ = [
     "MAX_KEY_PARTS",
     "MAX_LINE_CHARS",
     "MAX_STRING_CHARS",
+    "MAX_TABLE_BYTES",
     "check_data",
     "check_size",
     "check_text",
     "load_toml",
     "max_file_bytes",
     "not_unicode",
+    "open_regular",
+    "open_text",
     "parse_toml",
     "read_limited",
 ]
@@ -68,6 +73,9 @@ __all__ = [
 MAX_FILE_BYTES = 2 * 1024 * 1024
 #: The environment variable that changes :data:`MAX_FILE_BYTES` (a whole number of bytes).
 MAX_FILE_BYTES_ENV = "ECF_MAX_FILE_BYTES"
+#: The largest table read (an HR export, CSV): 256 MiB, a row per person of every council in
+#: England many times over, yet refused before a device or a runaway file is streamed.
+MAX_TABLE_BYTES = 256 * 1024 * 1024
 #: How deep arrays and tables may nest (a record needs 3: ``evidence[0].attachment``).
 MAX_DEPTH = 32
 #: How many dotted parts a table header may have (``[plugin.caseload]`` has 2).
@@ -103,59 +111,167 @@ _HEADER = re.compile(r"\n[ \t]*\[(\[?)([^\[\]{}\n]*)")
 _TOKEN = re.compile(_STRING_OR_COMMENT.pattern + r"|[\[\]{}]", re.DOTALL)
 
 
+#: The most ``$ECF_MAX_FILE_BYTES`` may say (1 GiB): a record file is a few kilobytes.
+_MAX_FILE_BYTES_CEILING = 1024 * 1024 * 1024
+
+
 def max_file_bytes() -> int:
-    """The largest file read: ``$ECF_MAX_FILE_BYTES`` if set to a positive whole number."""
-    try:
-        value = int(os.environ.get(MAX_FILE_BYTES_ENV, MAX_FILE_BYTES))
-    except ValueError:
+    """The largest file read: ``$ECF_MAX_FILE_BYTES`` if set, else :data:`MAX_FILE_BYTES`.
+
+    Raises:
+        EcfError: the variable is set to anything but a whole number of bytes from 1 to 1 GiB
+            (exit 2: a setting that is wrong is said, not ignored).
+    """
+    given = os.environ.get(MAX_FILE_BYTES_ENV, "").strip()
+    if not given:
         return MAX_FILE_BYTES
-    return value if value > 0 else MAX_FILE_BYTES
+    value = int(given) if given.isdigit() and len(given) <= 10 else 0  # noqa: PLR2004 - digits
+    if not 0 < value <= _MAX_FILE_BYTES_CEILING:
+        raise EcfError(
+            [
+                Problem(
+                    f"${MAX_FILE_BYTES_ENV}: expected a whole number of bytes from 1 to "
+                    f"{_MAX_FILE_BYTES_CEILING:,}",
+                    value=given[:40],
+                )
+            ]
+        )
+    return value
 
 
 def _refuse(
-    error: type[EcfError], file: str | Path | None, message: str, path: str = ""
+    error: type[EcfError], file: str | os.PathLike[str] | None, message: str, path: str = ""
 ) -> NoReturn:
-    raise error([Problem(message, path, None, None if file is None else str(file))])
+    raise error([Problem(message, path, None, None if file is None else os.fspath(file))])
 
 
-def check_size(size: int, file: str | Path | None, error: type[EcfError]) -> None:
-    """Refuse more than :func:`max_file_bytes` bytes.
+def check_size(
+    size: int,
+    file: str | os.PathLike[str] | None,
+    error: type[EcfError],
+    limit: int | None = None,
+) -> None:
+    """Refuse more than ``limit`` bytes (default :func:`max_file_bytes`).
 
     Raises:
         EcfError: of type ``error``, naming ``file`` and the limit.
     """
-    limit = max_file_bytes()
+    default = limit is None
+    limit = max_file_bytes() if limit is None else limit
     if size > limit:
+        how = f" (${MAX_FILE_BYTES_ENV} changes it)" if default else ""
         _refuse(
             error,
             file,
-            f"too large: {size:,} bytes or more, the limit is {limit:,} "
-            f"(${MAX_FILE_BYTES_ENV} changes it)",
+            f"too large: {size:,} bytes or more, the limit is {limit:,}{how}",
         )
 
 
-def read_limited(path: Path, error: type[EcfError]) -> bytes:
-    """The bytes of a file, read only when its size is within the limit.
+#: How each kind of file that is not a regular one is named in an error.
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+#: Open for reading without ever waiting: a FIFO with no writer, or a terminal, would block
+#: ``open`` itself; with ``O_NONBLOCK`` it returns at once, and ``fstat`` then refuses it.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
-    The size is checked with ``fstat`` first, then at most one byte more than the limit is read,
-    so that a file that grows, or a device that never ends, is refused too.
 
-    Raises:
-        EcfError: of type ``error``: the file is too large, or its name cannot be one.
-        OSError: the file cannot be opened or read (the caller says how, in its own words).
-    """
+def _file_name(path: str | os.PathLike[str], error: type[EcfError]) -> bytes:
     try:
         name = os.fsencode(path)  # open() would raise UnicodeEncodeError
     except UnicodeEncodeError:
         _refuse(error, path, "not a file name: it holds text that is not Unicode")
     if b"\x00" in name:  # open() would raise ValueError
         _refuse(error, path, "not a file name: it holds a NUL character")
-    limit = max_file_bytes()
-    with path.open("rb") as fh:
-        check_size(os.fstat(fh.fileno()).st_size, path, error)
-        data = fh.read(limit + 1)
-    check_size(len(data), path, error)
+    return name
+
+
+def open_regular(
+    path: str | os.PathLike[str],
+    error: type[EcfError],
+    *,
+    limit: int | None = None,
+    what: str = "a file",
+) -> int:
+    """Open a file for reading, without blocking, only if it is a regular file within ``limit``.
+
+    The one way ecf opens a file it reads (records, council and rule files, frameworks, HR
+    exports, keys): a FIFO, a device, a socket or a folder is refused by ``fstat`` on the open
+    descriptor (never waited on, never read), and so is a file larger than ``limit`` bytes
+    (default :func:`max_file_bytes`), before one byte is read.
+
+    Returns:
+        The open file descriptor (the caller closes it).
+
+    Raises:
+        EcfError: of type ``error``: not a file name, not a regular file, or too large.
+        OSError: the file cannot be opened (missing, refused, a loop of symbolic links): the
+            caller says how, in its own words.
+    """
+    name = _file_name(path, error)
+    fd = os.open(name, _READ_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+            _refuse(error, path, f"is {kind}, not {what}")
+        check_size(st.st_size, path, error, limit)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_limited(
+    path: str | os.PathLike[str],
+    error: type[EcfError],
+    *,
+    limit: int | None = None,
+    what: str = "a file",
+) -> bytes:
+    """The bytes of a regular file, read only when its size is within the limit.
+
+    The file is opened by :func:`open_regular` (never blocking; a FIFO or a device is refused),
+    its size checked with ``fstat`` first, then at most one byte more than the limit is read,
+    so that a file that grows is refused too.
+
+    Raises:
+        EcfError: of type ``error``: not a regular file, too large, or its name cannot be one.
+        OSError: the file cannot be opened or read (the caller says how, in its own words).
+    """
+    fd = open_regular(path, error, limit=limit, what=what)
+    with open(fd, "rb", closefd=True) as fh:  # noqa: PTH123 - an open descriptor
+        data = fh.read((max_file_bytes() if limit is None else limit) + 1)
+    check_size(len(data), path, error, limit)
     return data
+
+
+def open_text(
+    path: str | os.PathLike[str],
+    error: type[EcfError],
+    *,
+    limit: int,
+    encoding: str = "utf-8",
+    what: str = "a file",
+) -> io.TextIOWrapper:
+    """A regular file opened as text for streaming (an HR export), as :func:`open_regular` does.
+
+    Raises:
+        EcfError: of type ``error``: not a regular file, or larger than ``limit`` bytes.
+        OSError: the file cannot be opened.
+    """
+    fd = open_regular(path, error, limit=limit, what=what)
+    return open(fd, encoding=encoding, newline="", closefd=True)  # noqa: PTH123 - an open descriptor
 
 
 def _line(text: str, offset: int) -> int:

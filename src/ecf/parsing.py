@@ -14,14 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from fractions import Fraction
+from typing import TypeVar
 
 __all__ = [
     "DATE_FORMAT",
+    "FIRST_DATE",
     "FTE_FORMAT",
     "FTE_RANGE",
+    "LAST_DATE",
     "SHEET_DATE_FORMAT",
     "SHEET_FTE_FORMAT",
     "ParseError",
+    "check_date_range",
     "parse_date",
     "parse_fte",
     "parse_sheet_date",
@@ -30,6 +34,15 @@ __all__ = [
 
 #: What a date looks like, in every message about one.
 DATE_FORMAT = "YYYY-MM-DD"
+D = TypeVar("D", bound=dt.date)
+
+#: The earliest and the latest date ecf reads, anywhere (a record, an option, an HR export):
+#: far around any early career, yet so that date arithmetic (a stage of 36 months, a window
+#: of 20 working days, a calendar 400 days ahead) can never leave the calendar Python has.
+FIRST_DATE = dt.date(1950, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+#: The message for a date outside them.
+DATE_RANGE = f"a date from {FIRST_DATE} to {LAST_DATE} is expected"
 #: What an FTE looks like, in every message about one.
 FTE_FORMAT = "a number such as 0.6 or 3/5"
 #: The message for an FTE outside (0, 1].
@@ -87,18 +100,33 @@ def parse_date(value: object) -> dt.date:
 
     Raises:
         ParseError: a string that is not a real ISO date (``2025-02-30``), a date with a time,
-            or a value of another type.
+            a date out of range (:data:`FIRST_DATE` to :data:`LAST_DATE`), or a value of
+            another type.
     """
     if isinstance(value, dt.datetime):
         raise ParseError("expected a date without a time", value)
     if isinstance(value, dt.date):
-        return value
+        return check_date_range(value, value)
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise _invalid("date", DATE_FORMAT, value) from None
+        return check_date_range(day, value)
     raise ParseError(f"expected a date ({DATE_FORMAT})", value)
+
+
+def check_date_range(day: D, value: object) -> D:
+    """``day`` if it lies from :data:`FIRST_DATE` to :data:`LAST_DATE` (a time's date too).
+
+    Raises:
+        ParseError: out of that range (``9999-12-31``), reported as ``value``.
+    """
+    date = day.date() if isinstance(day, dt.datetime) else day
+    if not FIRST_DATE <= date <= LAST_DATE:
+        inline = f"date {value!s} out of range: {DATE_RANGE}"
+        raise ParseError(f"out of range: {DATE_RANGE}", value, inline=inline)
+    return day
 
 
 def parse_fte(value: object, *, in_range: bool = False) -> Fraction:

@@ -25,15 +25,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import pickle
 import stat
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from ecf import store
-from ecf.cache import Identity, identity
+from ecf.cache import Entry, encode, identity
 from ecf.errors import EcfError, Problem
 from ecf.framework import FrameworkRegistry
 from ecf.records import Record, record_from_dict
@@ -63,9 +63,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: What a read adds to the record cache: path, identity, content digest, pickled record (or None
-#: when the cache holds that content already).
-CacheEntry = tuple[str, Identity, str, bytes | None]
+#: What a read adds to the record cache (:class:`ecf.cache.Entry`).
+CacheEntry = Entry
 
 
 @attrs.frozen
@@ -229,12 +228,18 @@ def _unfiled(problems: Iterable[Problem]) -> tuple[Problem, ...]:
 
 
 def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | None]:
-    """A record file's record, from the cache when its identity or its content is known there."""
+    """A record file's record, from the cache when its identity or its content is known there.
+
+    The identity is trusted only once settled (:meth:`ecf.cache.RecordCache.digest_for`);
+    otherwise the file is read and found by its content.  A record the cache holds is checked
+    on the way out (:func:`ecf.cache.decode`); one it does not is parsed and stored again.
+    """
+    checked = time.time_ns()
     try:
-        ident = identity(os.stat(path))  # noqa: PTH116 - a str path is cheaper in a cohort's loop
+        st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
     except OSError as exc:
         raise store.unreadable(Path(path), exc) from None
-    digest = cache.digest_for(path, ident)
+    digest = cache.digest_for(path, st, checked)
     record = cache.lookup(digest) if digest is not None else None
     if record is not None:
         return record, None
@@ -244,8 +249,8 @@ def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | N
     blob = None
     if record is None:
         record = store.parse_record(data, Path(path))
-        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-    return record, (path, ident, digest, blob)
+        blob = encode(record)
+    return record, Entry(path, identity(st), digest, checked, record.id, blob)
 
 
 def read_file(

@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RecordFile",
     "atomic_write",
+    "check_rewritable",
     "create",
     "open_record",
     "parse_record",
@@ -68,7 +71,7 @@ def read_bytes(path: Path) -> bytes:
         RecordError: the file is missing, a folder, unreadable or too large.
     """
     try:
-        return limits.read_limited(path, RecordError)
+        return limits.read_limited(path, RecordError, what="a record file")
     except OSError as exc:
         raise unreadable(path, exc) from None
 
@@ -332,6 +335,45 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def check_rewritable(path: str | os.PathLike[str]) -> None:
+    """Refuse to rewrite a record file that ecf must leave as it is.
+
+    A record is changed only at its own path, as one file: a symbolic link to it is refused
+    (the lock is per path and the save would replace the link with a copy, forking the record),
+    and so is a file with other hard links (the save would leave them holding the old record).
+    A read-only file, or one another user owns, is not rewritten either: the rename that saves a
+    record would otherwise replace it whatever its mode.  A missing file passes (reading it
+    says so).
+
+    Raises:
+        RecordError: one problem naming the file and why; nothing is changed.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    why = ""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if stat.S_ISLNK(st.st_mode):
+        why = (
+            "is a symbolic link: not changed (a record is changed at its own path only, so that "
+            "no copy forks it; name the file it points to)"
+        )
+    elif not stat.S_ISREG(st.st_mode):
+        return  # a folder, a pipe: reading it says what it is
+    elif st.st_nlink > 1:
+        why = (
+            f"has {st.st_nlink} hard links: not changed (a save would split them into two "
+            "records; keep one link)"
+        )
+    elif uid is not None and st.st_uid != uid:
+        why = "belongs to another user: not changed"
+    elif not st.st_mode & stat.S_IWUSR:
+        why = "is read-only: not changed (make it writable to change it)"
+    if why:
+        raise RecordError([Problem(why, file=os.fspath(path))])
+
+
 def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     """Replace ``path`` with ``data`` atomically.
 
@@ -368,8 +410,9 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
                 ) from None
             tmp.unlink()
         else:
+            check_rewritable(path)  # the last guard: whatever the caller checked before
             try:
-                current = path.read_bytes()
+                current = limits.read_limited(path, RecordError, what="a record file")
                 tmp.chmod(path.stat().st_mode & 0o7777)
             except FileNotFoundError:
                 raise ConflictError(
@@ -396,6 +439,37 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
 #: Seconds a writer waits for another to finish with the same record (``$ECF_LOCK_TIMEOUT``).
 LOCK_TIMEOUT = 10.0
 LOCK_TIMEOUT_ENV = "ECF_LOCK_TIMEOUT"
+
+
+#: The longest wait ``$ECF_LOCK_TIMEOUT`` may ask for (a day).
+MAX_LOCK_TIMEOUT = 86_400.0
+
+
+def lock_timeout() -> float:
+    """``$ECF_LOCK_TIMEOUT`` (seconds, 0 to a day), else :data:`LOCK_TIMEOUT`.
+
+    Raises:
+        RecordError: the variable is not a number in that range (``nan``, ``-1``, ``1e308``):
+            a setting that is wrong is said (exit 2), not ignored nor obeyed.
+    """
+    given = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not given:
+        return LOCK_TIMEOUT
+    try:
+        value = float(given)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_LOCK_TIMEOUT:  # nan and infinities too
+        raise RecordError(
+            [
+                Problem(
+                    f"${LOCK_TIMEOUT_ENV}: expected a number of seconds from 0 to "
+                    f"{MAX_LOCK_TIMEOUT:,.0f}",
+                    value=given[:40],
+                )
+            ]
+        )
+    return value
 
 
 def lock_path(path: Path) -> Path:
@@ -426,10 +500,7 @@ def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterat
 
     path = Path(path)
     if timeout is None:
-        try:
-            timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, LOCK_TIMEOUT))
-        except ValueError:
-            timeout = LOCK_TIMEOUT
+        timeout = lock_timeout()
     guard = filelock.FileLock(lock_path(path), timeout=timeout)
     try:
         # A short poll keeps waiting writers fair: at filelock's default (50 ms) a writer in a

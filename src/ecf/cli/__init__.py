@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+
+#: The most days an option such as ``--days`` or ``--due-within`` may span (a hundred years):
+#: more would carry a date past the calendar (exit 2, not an internal error).
+MAX_DAYS = 36_525
 
 #: Who made a change, for the record's history (default: the login name).
 USER_ENV = "ECF_USER"
@@ -155,6 +160,66 @@ def problems_json(problems: Any) -> list[dict[str, str | None]]:
     ]
 
 
+#: What must not reach a terminal as it is: C0 controls but tab and newline (a carriage return
+#: only before a newline, as CSV ends its lines), DEL, C1 controls, and the bidirectional
+#: overrides and isolates that reorder what a person sees ("Trojan Source").
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    r"|\r(?!\n)"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    r"""``\x1b`` for a C0 control; ``\u009b`` from DEL on, which JSON reads back.
+
+    A JSON text never holds a raw C0 control, but may hold these (``ensure_ascii=False``).
+    """
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x7F else f"\\u{code:04x}"  # noqa: PLR2004 - DEL
+
+
+def escape(text: str) -> str:
+    r"""``text`` with every control character shown as an escape (``\x1b``), never obeyed.
+
+    A council code, a note or a file name may hold a terminal escape sequence; printed as it is,
+    it could retitle the window, hide a line or rewrite what a person reads.  Tab and newline
+    stay, and a carriage return before a newline.
+    """
+    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
+
+
+def echo(
+    message: object = "",
+    *,
+    err: bool = False,
+    nl: bool = True,
+    data: bool = False,
+    fg: str | None = None,
+) -> None:
+    """Print one message as :func:`click.echo` does, control characters escaped (:func:`escape`).
+
+    Every command prints through this, so nothing it reads reaches the terminal as a control.
+
+    Args:
+        message: What to print; bytes (an iCalendar file) are UTF-8.
+        err: On standard error.
+        nl: End with a newline.
+        data: A file's content (CSV, iCalendar): escaped only on a terminal, so that a pipe or
+            a redirection receives the data byte for byte (a quoted CSV cell may hold a
+            carriage return).
+        fg: A colour for the escaped text (click styles it; dropped when not a terminal).
+    """
+    stream = sys.stderr if err else sys.stdout
+    raw = data and not (stream is not None and stream.isatty())
+    if isinstance(message, bytes):
+        if raw:
+            click.echo(message, err=err, nl=nl)
+            return
+        message = message.decode("utf-8", "replace")
+    text = str(message) if raw else escape(str(message))
+    click.echo(text if fg is None else click.style(text, fg=fg), err=err, nl=nl)
+
+
 class CliError(click.ClickException):
     """A refusal the CLI reports: one ``error:`` line per problem, and its exit code.
 
@@ -170,7 +235,7 @@ class CliError(click.ClickException):
     def show(self, file: Any = None) -> None:
         """Print one ``error:`` line per problem on standard error."""
         for line in self.lines:
-            click.echo(f"error: {line}", err=True, file=file)
+            click.echo(escape(f"error: {line}"), err=True, file=file)
 
 
 def fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -204,6 +269,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assign": (
         "ecf.cli.record:assign",
         "Name the practitioner's assessor, supervisor or coordinator from a date on.",
+    ),
+    "cache": (
+        "ecf.cli.cache:cache",
+        "Work with the cohort cache of parsed records (data only, owner-only).",
     ),
     "calendar": (
         "ecf.cli.hr:calendar_command",
@@ -352,7 +421,11 @@ class LazyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:
+            # click prints it (an option's value, say), escaped; click types message Final
+            exc.message = escape(exc.message)  # type: ignore[misc]
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except EcfError as exc:
             if _debug(ctx):
@@ -411,7 +484,7 @@ def _setup_logging(verbose: int) -> None:
 
     class Handler(logging.Handler, _EchoHandler):
         def emit(self, record: logging.LogRecord) -> None:
-            click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+            echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
 
     logger = logging.getLogger("ecf")
     if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
@@ -516,7 +589,7 @@ def editing(file: Path) -> AbstractContextManager[Editor]:
             before = len(editor.record.history)
             yield editor
         if any(e.hand_edited for e in editor.record.history[before:]):
-            click.echo(
+            echo(
                 f"warning: {file}: the record had been changed by hand since its last entry "
                 "(not through ecf); this change says so, and `ecf verify` reports it",
                 err=True,
@@ -559,7 +632,7 @@ def warn_unavailable(council: Council | None, plugins: Plugins) -> None:
     if council is None:
         return
     for info in plugins.unavailable(council.plugins):
-        click.echo(
+        echo(
             f"warning: council {council.code} allows plugin '{info.name}', which did not load: "
             f"{info.error}; its findings are missing, so recommendations are at-risk",
             err=True,

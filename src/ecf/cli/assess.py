@@ -11,6 +11,7 @@ from ecf.cli import (
     EXIT_BAD_INPUT,
     council_config,
     dumps,
+    echo,
     fail,
     load_valid,
     state,
@@ -83,7 +84,7 @@ def assess(
     if as_json:
         from ecf.schemas import tag
 
-        click.echo(
+        echo(
             dumps(
                 {
                     "schema": tag("assess-diff"),
@@ -95,14 +96,14 @@ def assess(
             )
         )
         return
-    click.echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
+    echo(f"{record.id}: {current.recommendation} -> {after.recommendation} with {proposed}")
     for change in changes:
         before = change.before.status if change.before else "(no rule)"
         now = change.after.status if change.after else "(no rule)"
         text = (
             change.after.message if change.after else change.before.message if change.before else ""
         )
-        click.echo(f"  {change.rule}: {before} -> {now}  {text}")
+        echo(f"  {change.rule}: {before} -> {now}  {text}")
 
 
 _MARK = {"met": "ok", "pending": "..", "missed": "!!", "not-applicable": "--", "error": "ERR"}
@@ -113,27 +114,27 @@ def _print_assessment(result: Assessment, as_json: bool) -> None:
         from ecf._convert import to_json
         from ecf.schemas import tag
 
-        click.echo(dumps({"schema": tag("assess"), **to_json(result)}))
+        echo(dumps({"schema": tag("assess"), **to_json(result)}))
         return
-    click.echo(
+    echo(
         f"{result.id}: {result.stage} as of {result.as_of}: recommendation {result.recommendation}"
     )
-    click.echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
+    echo("(a recommendation only: the decision is people's, recorded with `ecf decide`)")
     order = {"error": 0, "missed": 1, "pending": 2, "met": 3, "not-applicable": 4}
     ranked = sorted(result.findings, key=lambda f: (order[f.status], not f.behind))
     _print_findings([f for f in ranked if f.category != "support"])
     support = [f for f in ranked if f.category == "support"]
     if any(f.status != "not-applicable" for f in support):
-        click.echo(
+        echo(
             f"Support for the employer ({result.support_gaps} support "
             f"gap{'' if result.support_gaps == 1 else 's'}; never the practitioner's failure):"
         )
         _print_findings(support)
     tuned = [(f, f.override) for f in result.findings if f.override is not None]
     if tuned:
-        click.echo("Council overrides (rules not applied as shipped):")
+        echo("Council overrides (rules not applied as shipped):")
         for f, override in tuned:
-            click.echo(f"  {f.rule} [{f.assessor} {f.version}]: {override.describe()}")
+            echo(f"  {f.rule} [{f.assessor} {f.version}]: {override.describe()}")
 
 
 def _print_findings(findings: list[Finding]) -> None:
@@ -143,11 +144,11 @@ def _print_findings(findings: list[Finding]) -> None:
         behind = " (behind pace)" if f.behind else ""
         source = f"{f.assessor} {f.version}".strip()  # no version: a plugin not installed
         tuned = " (council override)" if f.override is not None else ""
-        click.echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}{tuned}")
+        echo(f"  {_MARK[f.status]:<3} {f.rule} [{source}]: {f.message}{behind}{tuned}")
         if f.evidence:
-            click.echo(f"      evidence: {', '.join(f.evidence)}")
+            echo(f"      evidence: {', '.join(f.evidence)}")
         if f.standards:
-            click.echo(f"      standards: {', '.join(f.standards)}")
+            echo(f"      standards: {', '.join(f.standards)}")
 
 
 @click.command()
@@ -181,7 +182,7 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
     if as_json:
         from ecf.schemas import tag
 
-        click.echo(dumps({"schema": tag("plugins"), "plugins": rows}, indent=2))
+        echo(dumps({"schema": tag("plugins"), "plugins": rows}, indent=2))
         return
     for row in rows:
         state = "allowed" if row["allowed"] else "not allowed" if row["loaded"] else "not loaded"
@@ -189,9 +190,9 @@ def plugins(council_file: Path | None, as_json: bool) -> None:
         hooks = f" [{', '.join(row['hooks'])}]" if row["hooks"] else ""
         version = f" {row['version']}" if row["version"] else ""
         origin = f" ({row['origin']})" if row["origin"] else ""
-        click.echo(f"{row['name']}{version}{origin}: {state}{why}{hooks}")
+        echo(f"{row['name']}{version}{origin}: {state}{why}{hooks}")
     if council is None:
-        click.echo("(without --council, only 'baseline' is allowed)")
+        echo("(without --council, only 'baseline' is allowed)")
 
 
 @click.group()
@@ -257,16 +258,16 @@ def rules_check(
                 rows.append(_checked(file, None, None, exc.problems))
                 continue
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
         else:
             if as_json:
                 rows.append(_checked(file, rs.version, len(rs.rules), ()))
                 continue
-            click.echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
+            echo(f"{file}: ok ({rs.version}, {len(rs.rules)} rules)")
     if council_file is not None:
         bad += _check_council(council_file, found, rows if as_json else None)
     if as_json:
-        click.echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
+        echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
@@ -293,13 +294,13 @@ def _check_council(path: Path, found: Plugins, rows: list[dict[str, object]] | N
             rows.append(_checked(path, None, None, exc.problems))
             return 1
         for line in exc.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
         return 1
     count = len(council.overrides)
     if rows is not None:
         rows.append(_checked(path, None, None, ()))
         return 0
-    click.echo(f"{path}: ok ({count} rule override{'' if count == 1 else 's'})")
+    echo(f"{path}: ok ({count} rule override{'' if count == 1 else 's'})")
     return 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ecf.cli import EXIT_SOME_FAILED, state, today
+from ecf.cli import EXIT_SOME_FAILED, echo, state, today
 from ecf.cli.types import FOLDER
 
 
@@ -73,11 +73,11 @@ def census(
     loaded = load_folder(folder, state().registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     rows = census_.census_rows(loaded.records, data, council=council, key=key)
     for row in rows:
         if not row.reason_mapped:
-            click.echo(
+            echo(
                 f"warning: {row.worker_id}: leaving reason matches no census code; written as "
                 f"'{data.unmapped}' (add its words to the census data's matches, or code it)",
                 err=True,
@@ -86,10 +86,10 @@ def census(
     if excel:
         text = "\ufeff" + text
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False, data=True)
     else:
         atomic_write(out, text.encode("utf-8"), expect_digest=None)
-        click.echo(
+        echo(
             f"{len(rows)} workers in the census year {data.first_day} to {data.last_day} "
             f"written to {out}"
         )

@@ -16,8 +16,10 @@ import click
 from ecf.cli import (
     DATE,
     EXIT_SOME_FAILED,
+    MAX_DAYS,
     council_config,
     dumps,
+    echo,
     state,
     today,
     warn_unavailable,
@@ -83,7 +85,7 @@ COLUMNS = [
 )
 @click.option(
     "--due-within",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     help="Only those with a milestone due within N days.",
 )
 @click.option("--overdue", is_flag=True, help="Only those with an overdue milestone.")
@@ -133,8 +135,9 @@ def cohort(
     """Report on every record under FOLDER: who is where, what is due, who is at risk.
 
     Each bad file is reported once on stderr with its path and reason; the rest is processed.
-    Parsed records are cached by content (in $ECF_CACHE_DIR or ~/.cache/ecf, owner-only), so
-    an unchanged file is not parsed again.  Exit 0 when every record was read, 1 when any
+    Parsed records are cached by content (in $ECF_CACHE_DIR or the platform's cache folder,
+    owner-only, data only; `ecf cache clear` empties it), so an unchanged file is not parsed
+    again.  Exit 0 when every record was read, 1 when any
     failed, 2 on bad options.
     """
     from ecf import cohort as cohort_
@@ -169,7 +172,7 @@ def cohort(
         every, failures = cohort_.scan(files, options, workers=workers)
     for failure in failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     summary = cohort_.summarise(every, when, failed=len(failures))
     chosen = [
         r
@@ -198,7 +201,7 @@ def cohort(
         assessor=assessor,
     )
     if described and fmt in ("csv", "jsonl", "xlsx"):
-        click.echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
+        echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
     data = [to_json(r) for r in chosen]
     columns = COLUMNS
     if key is not None:
@@ -210,7 +213,7 @@ def cohort(
         from ecf.schemas import tag
 
         filtered = {"filters": described or None, "matched": len(chosen)}
-        click.echo(
+        echo(
             dumps(
                 {
                     "schema": tag("cohort"),
@@ -223,13 +226,13 @@ def cohort(
         )
     elif fmt == "jsonl":
         for line in export.json_lines(data):
-            click.echo(line)
+            echo(line)
     elif fmt in SPREADSHEET_FORMATS:
         write_rows(data, columns, fmt, excel=excel, sheet="cohort")
     else:
         _print_cohort(summary, data, when, (described, len(chosen)))
     if failures:
-        click.echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
+        echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
@@ -237,14 +240,14 @@ def _print_headline(head: Any, transfers: int) -> None:
     """The workforce headline: eligible n of N, CPD-ready n of N, leavers by stage."""
     not_covered = head.in_post - head.agency_judged
     covered = f" ({not_covered} more not covered by the agency rules)" if not_covered else ""
-    click.echo(
+    echo(
         f"Agency eligible: {head.agency_eligible} of {head.agency_judged} in post in child and "
         f"family work{covered}"
     )
-    click.echo(f"CPD ready: {head.cpd_ready} of {head.in_post} in post")
+    echo(f"CPD ready: {head.cpd_ready} of {head.in_post} in post")
     stages = ", ".join(f"{k} {v}" for k, v in head.leavers_by_stage.items()) or "none"
     moved = f"; moved council: {transfers}" if transfers else ""
-    click.echo(f"Leavers: {head.leavers} of {head.total} (by stage: {stages}){moved}")
+    echo(f"Leavers: {head.leavers} of {head.total} (by stage: {stages}){moved}")
 
 
 def _checked_filters(
@@ -278,7 +281,7 @@ def _note_unknown_assessor(every: list[Any], assessor: str | None, when: dt.date
     from ecf.agreements import same_name
 
     if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
-        click.echo(f"note: no record has this assessor on {when}", err=True)
+        echo(f"note: no record has this assessor on {when}", err=True)
 
 
 def _check_out(*, fmt: str, out: Path | None) -> str:
@@ -316,7 +319,7 @@ def _write_html(
     page = html_cohort.cohort_view(chosen, summary, when, due=due, key=key, title=title)
     write_page(out, html_cohort.render_cohort(page))
     if out is not None:
-        click.echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
+        echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
 
 
 def _print_cohort(
@@ -324,17 +327,17 @@ def _print_cohort(
 ) -> None:
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
-    click.echo(f"{summary.total} records as of {when}: {stages}")
-    click.echo(f"States: {states}")
-    click.echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
+    echo(f"{summary.total} records as of {when}: {stages}")
+    echo(f"States: {states}")
+    echo(f"Due in the next 30 days: {summary.due_soon}; overdue: {summary.overdue}")
     if summary.by_recommendation:
         recs = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_recommendation.items()))
-        click.echo(f"Recommendations: {recs}")
-        click.echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
+        echo(f"Recommendations: {recs}")
+        echo(f"Support gaps (the employer's, not counted): {summary.support_gaps}")
     described, matched = filtered
     if described:
-        click.echo(f"Filters: {described}: {matched} of {summary.total} records shown")
-    click.echo()
+        echo(f"Filters: {described}: {matched} of {summary.total} records shown")
+    echo()
     shown = [
         "id",
         "council",
@@ -353,7 +356,7 @@ def _print_cohort(
     table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
     widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
     for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _cell(value: object) -> str:
@@ -417,7 +420,7 @@ def workforce(
     loaded = cohort_.load_folder(folder, registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     rows: list[dict[str, Any]] = []
     agencies: list[wf.AgencyEligibility] = []
     cpds: list[wf.CpdReadiness] = []
@@ -443,7 +446,7 @@ def workforce(
     if fmt == "json":
         from ecf.schemas import tag
 
-        click.echo(
+        echo(
             dumps(
                 {
                     "schema": tag("workforce"),
@@ -458,11 +461,11 @@ def workforce(
     elif fmt in SPREADSHEET_FORMATS:
         write_rows(rows, list(rows[0]) if rows else ["id"], fmt, excel=excel, sheet="workforce")
     else:
-        click.echo(f"{len(rows)} records as of {when}; agency rules {rules}")
+        echo(f"{len(rows)} records as of {when}; agency rules {rules}")
         _print_headline(head, kept.transfers)
         for row in rows:
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
-            click.echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
+            echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

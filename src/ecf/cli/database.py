@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import EXIT_SOME_FAILED, council_config, state, today, warn_unavailable
+from ecf.cli import EXIT_SOME_FAILED, council_config, echo, state, today, warn_unavailable
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -43,7 +43,7 @@ def sqlite_export(
     loaded = load_folder(folder, registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     counts = write_database(
         loaded.records, out, registry, when, council=council, plugins=plugins, key=key
     )
@@ -52,6 +52,6 @@ def sqlite_export(
         for t in ("enrolments", "milestones", "evidence", "findings", "funding")
     )
     mark = " (pseudonymised)" if key is not None else ""
-    click.echo(f"{len(loaded.records)} records as of {when} written to {out}{mark}: {shown}")
+    echo(f"{len(loaded.records)} records as of {when} written to {out}{mark}: {shown}")
     if loaded.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import dumps, state
+from ecf.cli import dumps, echo, state
 
 if TYPE_CHECKING:
     from ecf.framework import Framework, StageDef
@@ -50,7 +50,7 @@ def frameworks(version: str | None, standards: bool, evidence_kinds: bool, as_js
                 data["standard_sets"] = catalogue.describe_standards(fw)
             if evidence_kinds:
                 data.update(catalogue.describe_kinds(fw))
-            click.echo(dumps(data))
+            echo(dumps(data))
             return
         if standards:
             _print_standards(fw)
@@ -59,31 +59,31 @@ def frameworks(version: str | None, standards: bool, evidence_kinds: bool, as_js
         return
     if version is None:
         if as_json:
-            click.echo(dumps(catalogue.list_versions(registry)))
+            echo(dumps(catalogue.list_versions(registry)))
             return
         for v in registry.versions():
             fw = registry.get(v)
             mark = " (current)" if v == registry.current else ""
             if fw.in_force_from is not None:
                 mark += f" (new stages from {fw.in_force_from})"
-            click.echo(f"{v}{mark}: {fw.title}")
+            echo(f"{v}{mark}: {fw.title}")
             for stage in fw.stages:
-                click.echo(f"  {stage.id}: {stage.status}; {_openings(stage)}")
+                echo(f"  {stage.id}: {stage.status}; {_openings(stage)}")
         return
     fw = registry.get(version)
     if as_json:
-        click.echo(dumps(catalogue.describe_version(fw)))
+        echo(dumps(catalogue.describe_version(fw)))
         return
     for stage in fw.stages:
         follows = ", ".join(stage.follows)
-        click.echo(f"{stage.id}: {stage.title} (follows {follows})")
-        click.echo(f"  status: {stage.status}; {_openings(stage)}")
+        echo(f"{stage.id}: {stage.title} (follows {follows})")
+        echo(f"  status: {stage.status}; {_openings(stage)}")
         for ms in stage.milestones:
             at = f"{ms.months} months" if ms.months else "no due date"
             flags = " optional" if ms.optional else ""
             flags += "" if ms.verified else " (unverified)"
-            click.echo(f"  {ms.id}: {ms.title}, {at}{flags}")
-    click.echo("outcomes:")
+            echo(f"  {ms.id}: {ms.title}, {at}{flags}")
+    echo("outcomes:")
     for outcome in fw.outcomes:
         does = [
             name
@@ -98,12 +98,12 @@ def frameworks(version: str | None, standards: bool, evidence_kinds: bool, as_js
         only = f" (only {', '.join(outcome.stages)})" if outcome.stages else ""
         reasons = ", ".join(fw.reasons_for(outcome.id))
         need = f"; --reason {'required' if outcome.reason_required else 'one of'}: {reasons}"
-        click.echo(
+        echo(
             f"  {outcome.id}{only}: {', '.join(does) or 'keeps the stage open'}"
             + (need if reasons else "")
         )
     window = fw.appeal_window
-    click.echo(
+    echo(
         f"appeal window: {window.working_days} working days after the decision, "
         f"{window.holidays} bank holidays not counted"
     )
@@ -135,21 +135,21 @@ def _print_standards(fw: Framework) -> None:
         about += [sset.dates()] if sset.dates() else []
         about += [f"succeeds {sset.succeeds}"] if sset.succeeds else []
         about += [] if sset.verified else ["unverified"]
-        click.echo(f"{sset.id}: {sset.title} ({'; '.join(about)})")
+        echo(f"{sset.id}: {sset.title} ({'; '.join(about)})")
         for std in sset.standards:
             flag = "" if std.verified else " (unverified)"
-            click.echo(f"  {sset.id}:{std.id}: {std.title}{flag}")
+            echo(f"  {sset.id}:{std.id}: {std.title}{flag}")
 
 
 def _print_kinds(fw: Framework) -> None:
     """The evidence kinds, then the absence kinds with their two flags."""
-    click.echo("evidence kinds:")
+    echo("evidence kinds:")
     for kind in fw.evidence_kinds:
         flag = "" if kind.verified else " (unverified)"
-        click.echo(f"  {kind.id}: {kind.title}{flag}")
-    click.echo("absence kinds:")
+        echo(f"  {kind.id}: {kind.title}{flag}")
+    echo("absence kinds:")
     for absence in fw.absence_kinds:
         pauses = "pauses the clock" if absence.pauses else "never pauses"
         counts = "counts as service" if absence.counts_as_service else "not service"
         flag = "" if absence.verified else " (unverified)"
-        click.echo(f"  {absence.id}: {absence.title} ({pauses}; {counts}){flag}")
+        echo(f"  {absence.id}: {absence.title} ({pauses}; {counts}){flag}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, state, today
+from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, echo, state, today
 from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def funding(
     loaded = load(paths, state().registry, today())
     for failure in loaded.failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     rows: list[dict[str, Any]] = []
     for record in loaded.records:
         for item in funding_.funding_for(record, data, when):
@@ -95,7 +95,7 @@ def funding(
     if fmt == "json":
         from ecf.schemas import tag
 
-        click.echo(
+        echo(
             dumps(
                 {
                     "schema": tag("funding"),
@@ -116,7 +116,7 @@ def funding(
 
 def _print_table(rows: list[dict[str, Any]], year: str, when: dt.date) -> None:
     records = len({r["id"] for r in rows})
-    click.echo(f"{records} records, funding year {year}, as of {when}; claims are not tracked")
+    echo(f"{records} records, funding year {year}, as of {when}; claims are not tracked")
     shown = ["id", "stage", "start", "payment", "eligible", "amount", "claimable_from", "reason"]
     eligible = {True: "yes", False: "no", None: "unknown"}
     table = [shown] + [
@@ -135,4 +135,4 @@ def _print_table(rows: list[dict[str, Any]], year: str, when: dt.date) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(shown) - 1)]
     for row in table:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[-1]]).rstrip())
+        echo("  ".join([*cells, row[-1]]).rstrip())

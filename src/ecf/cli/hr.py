@@ -17,8 +17,10 @@ from ecf.cli import (
     DATE,
     EXIT_BAD_INPUT,
     EXIT_SOME_FAILED,
+    MAX_DAYS,
     council_config,
     dumps,
+    echo,
     state,
     today,
 )
@@ -57,7 +59,7 @@ def _write(out: Path, data: bytes) -> None:
 @click.option("--as-of", type=DATE, help="The first day of the calendar (default: today).")
 @click.option(
     "--days",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     default=365,
     show_default=True,
     help="How many days after --as-of to include.",
@@ -118,7 +120,7 @@ def calendar_command(
 
         records = tuple(r for r in records if same_name(assessor_on(r, when), assessor))
         if not records:
-            click.echo(f"note: no record has this assessor on {when}", err=True)
+            echo(f"note: no record has this assessor on {when}", err=True)
     items = [
         item
         for record in records
@@ -130,18 +132,18 @@ def calendar_command(
     text = ical.calendar(items, stamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
     for failure in failures:
         for line in failure.lines():
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
     data = text.encode("utf-8")
     summary = f"{len(items)} events from {len(records)} records, {when} to "
     summary += f"{when + dt.timedelta(days=days)}"
     if out is None:
-        click.echo(data, nl=False)
-        click.echo(summary, err=True)
+        echo(data, nl=False, data=True)
+        echo(summary, err=True)
     else:
         _write(out, data)
-        click.echo(f"{out}: {summary}")
+        echo(f"{out}: {summary}")
     if failures:
-        click.echo(f"{len(failures)} records could not be read", err=True)
+        echo(f"{len(failures)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
@@ -245,21 +247,21 @@ def import_command(
     )
     if plan.ignored_columns:
         ignored = ", ".join(plan.ignored_columns)
-        click.echo(f"note: {rows}: columns not imported: {ignored}", err=True)
+        echo(f"note: {rows}: columns not imported: {ignored}", err=True)
     for note in plan.notes:
-        click.echo(f"note: {rows}: {note}", err=True)
+        echo(f"note: {rows}: {note}", err=True)
     for warning in plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if as_json:
-        click.echo(dumps(hr_import.plan_json(plan)))
+        echo(dumps(hr_import.plan_json(plan)))
     else:
         for action in plan.actions:
-            click.echo(action.describe())
+            echo(action.describe())
     for problem in plan.problems:
-        click.echo(f"error: {problem}", err=True)
+        echo(f"error: {problem}", err=True)
     if errors_out is not None:
         _write(errors_out, hr_import.error_rows_csv(plan).encode("utf-8"))
-        click.echo(f"{errors_out}: {len(plan.failed)} bad rows to fix and import again", err=True)
+        echo(f"{errors_out}: {len(plan.failed)} bad rows to fix and import again", err=True)
     repeated = f", {len(plan.repeated)} repeated rows counted once" if plan.repeated else ""
     counts = (
         f"{plan.count('create')} to create, {plan.count('update')} to update, "
@@ -272,14 +274,14 @@ def import_command(
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
     if plan.problems and not skip_bad:
-        click.echo(
+        echo(
             f"{counts}; nothing written: fix the bad rows, or add --skip-bad to write the rest",
             err=True,
         )
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     applied = hr_import.apply(plan, skip_bad=skip_bad)
     for failure in applied.failures:
-        click.echo(f"error: {failure}", err=True)
+        echo(f"error: {failure}", err=True)
     created = sum(1 for a in applied.written if a.kind == "create")
     updated = len(applied.written) - created
     skipped = f", skipped {len(plan.bad_rows)} bad rows" if plan.bad_rows else ""

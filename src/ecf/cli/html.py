@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, council_config, load_valid, state, today, warn_unavailable
+from ecf.cli import DATE, council_config, echo, load_valid, state, today, warn_unavailable
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def write_page(out: Path | None, text: str) -> None:
         EcfError: the file cannot be written (nothing is left half-written).
     """
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False, data=True)
         return
     from ecf.errors import EcfError, Problem
 
@@ -90,4 +90,4 @@ def report(
     )
     write_page(out, html_report.render_record(page))
     if out is not None:
-        click.echo(f"{out}: progress record of {page.id} as of {page.as_of}")
+        echo(f"{out}: progress record of {page.id} as of {page.as_of}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, council_config, load_valid, state, today
+from ecf.cli import DATE, council_config, echo, load_valid, state, today
 from ecf.cli.types import COUNCIL, RECORD
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def export(
     import json
 
     from ecf.cli import fail
-    from ecf.store import atomic_write
+    from ecf.store import atomic_write, read_bytes
     from ecf.subject_access import subject_access as subject_access_
     from ecf.subject_access import subject_access_folder
 
@@ -121,15 +121,15 @@ def export(
             state().registry,
             as_of or today(),
             council=council_config(council_file),
-            source=file.read_text(encoding="utf-8"),
+            source=read_bytes(file).decode("utf-8"),
         )
         subject = record.id
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False, data=True)
         return
     atomic_write(out, text.encode("utf-8"), expect_digest=None)
-    click.echo(f"{subject}: subject access export written to {out}")
+    echo(f"{subject}: subject access export written to {out}")
 
 
 @click.command()
@@ -160,8 +160,8 @@ def anonymise(file: Path, reason: str) -> None:
         file, reason=reason, by=shared.user_name(), registry=shared.registry, today=today()
     )
     renamed = f", renamed to {done.path}" if done.path != done.was else ""
-    click.echo(f"{done.id}: personal data removed from {file}{renamed}; career facts kept")
+    echo(f"{done.id}: personal data removed from {file}{renamed}; career facts kept")
     for gone in done.removed:
-        click.echo(f"{done.id}: removed {gone}")
+        echo(f"{done.id}: removed {gone}")
     if done.cached:
-        click.echo(f"{done.id}: the record cache forgot {done.cached} cached versions")
+        echo(f"{done.id}: the record cache forgot {done.cached} cached versions")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import DATE, FTE, complete, editing, fail, state, today
+from ecf.cli import DATE, FTE, complete, echo, editing, fail, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def new(
         registry=shared.registry,
         today=today(),
     )
-    click.echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
+    echo(f"{record.id}: created {file} in {record.enrolments[0].stage} from {start}")
     _warn_superseded(file, record, 0)
 
 
@@ -131,7 +131,7 @@ def add_hours(file: Path, from_: dt.date, fte: Fraction) -> None:
     """Record a working-pattern change from a date on."""
     with editing(file) as editor:
         change = editor.add_hours(from_, fte)
-    click.echo(f"{editor.record.id}: {float(change.fte):g} FTE from {change.from_}")
+    echo(f"{editor.record.id}: {float(change.fte):g} FTE from {change.from_}")
 
 
 @add.command("absence")
@@ -148,7 +148,7 @@ def add_absence(file: Path, kind: str, first: dt.date, last: dt.date) -> None:
     """Record an absence; a long one of a pausing kind moves the due dates."""
     with editing(file) as editor:
         absence = editor.add_absence(kind, first, last)
-    click.echo(f"{editor.record.id}: {kind} absence of {absence.days} days recorded")
+    echo(f"{editor.record.id}: {kind} absence of {absence.days} days recorded")
 
 
 @add.command("evidence")
@@ -187,11 +187,11 @@ def add_evidence(
         evidence = editor.add_evidence(
             kind, when, standards=standards, by=by, note=note, attach=attach
         )
-    click.echo(evidence.id)
+    echo(evidence.id)
     from ecf.validation import evidence_warnings
 
     for warning in evidence_warnings(editor.record, state().registry, only=[evidence.id]):
-        click.echo(f"warning: {warning.with_file(file)}", err=True)
+        echo(f"warning: {warning.with_file(file)}", err=True)
 
 
 @add.command("review")
@@ -202,7 +202,7 @@ def add_review(file: Path, milestone_id: str, when: dt.date) -> None:
     """Record that a milestone (review point) of the current stage was held."""
     with editing(file) as editor:
         held = editor.add_review(milestone_id, when)
-    click.echo(f"{editor.record.id}: {held.id} held on {held.date}")
+    echo(f"{editor.record.id}: {held.id} held on {held.date}")
 
 
 @click.command()
@@ -247,7 +247,7 @@ def decide(
         decision = editor.decide(
             outcome, when, by=by, panel=panel, until=until, corrects=named, reason=reason
         )
-    click.echo(f"{editor.record.id}: {decision.stage} {decision.outcome} on {decision.date}")
+    echo(f"{editor.record.id}: {decision.stage} {decision.outcome} on {decision.date}")
 
 
 @click.command()
@@ -276,7 +276,7 @@ def appeal(
     with editing(file) as editor:
         done = editor.appeal(decision, lodged=lodged, outcome=outcome, date=when, by=by)
     how = f"{done.outcome} on {done.date}" if done.outcome else f"lodged on {done.lodged}"
-    click.echo(f"{editor.record.id}: appeal against {done.decision} {how}")
+    echo(f"{editor.record.id}: appeal against {done.decision} {how}")
 
 
 @click.command()
@@ -289,7 +289,7 @@ def advance(file: Path, stage: str, start: dt.date) -> None:
     """Start the next stage after a pass."""
     with editing(file) as editor:
         enrolment = editor.advance(stage, start)
-    click.echo(f"{editor.record.id}: started {enrolment.stage} on {enrolment.start}")
+    echo(f"{editor.record.id}: started {enrolment.stage} on {enrolment.start}")
     _warn_superseded(file, editor.record, len(editor.record.enrolments) - 1)
 
 
@@ -302,7 +302,7 @@ def _warn_superseded(file: Path, record: Record, index: int) -> None:
     warning = superseded(state().registry.get(enrolment.framework), enrolment.stage)
     if warning is not None:
         moved = Problem(warning.message, f"enrolments[{index}].stage", warning.value, str(file))
-        click.echo(f"warning: {moved}", err=True)
+        echo(f"warning: {moved}", err=True)
 
 
 @click.command()
@@ -313,7 +313,7 @@ def leave(file: Path, when: dt.date, reason: str) -> None:
     """Record that the practitioner left employment; the record is closed after."""
     with editing(file) as editor:
         left = editor.leave(when, reason)
-    click.echo(f"{editor.record.id}: left on {left.date}")
+    echo(f"{editor.record.id}: left on {left.date}")
 
 
 @click.command()
@@ -326,7 +326,7 @@ def transfer(file: Path, to: str, left: dt.date, joined: dt.date) -> None:
     with editing(file) as editor:
         period = editor.transfer(to, left, joined)
     gap = (joined - left).days - 1
-    click.echo(
+    echo(
         f"{editor.record.id}: left on {left}, joined {period.council} on {period.from_}"
         f" (the clock stops for {gap} days between)"
     )
@@ -340,7 +340,7 @@ def rejoin(file: Path, council: str, when: dt.date) -> None:
     """Reopen the record of a practitioner who left and came back."""
     with editing(file) as editor:
         period = editor.rejoin(council, when)
-    click.echo(f"{editor.record.id}: rejoined {period.council} on {period.from_}")
+    echo(f"{editor.record.id}: rejoined {period.council} on {period.from_}")
 
 
 @click.command()
@@ -357,7 +357,7 @@ def agree(file: Path, milestone: str, due: dt.date, note: str | None) -> None:
     """
     with editing(file) as editor:
         agreed = editor.agree(milestone, due, note=note)
-    click.echo(f"{editor.record.id}: {agreed.stage} {agreed.milestone} agreed for {agreed.due}")
+    echo(f"{editor.record.id}: {agreed.stage} {agreed.milestone} agreed for {agreed.due}")
 
 
 @click.command()
@@ -427,7 +427,7 @@ def correct(
             editor.correct_registered(registered, reason=reason)
         else:
             editor.correct(item_id, reason=reason, **fields)
-    click.echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
+    echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
 
 
 @click.command()
@@ -442,7 +442,7 @@ def assign(file: Path, role: Role, name: str, from_: dt.date) -> None:
     """
     with editing(file) as editor:
         assignment = editor.assign(role, name, from_)
-    click.echo(f"{editor.record.id}: {assignment.role} from {assignment.from_}")
+    echo(f"{editor.record.id}: {assignment.role} from {assignment.from_}")
 
 
 @click.command()
@@ -458,7 +458,7 @@ def retract(file: Path, item_id: str, reason: str) -> None:
     """
     with editing(file) as editor:
         editor.retract(item_id, reason=reason)
-    click.echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
+    echo(f"{editor.record.id}: {editor.record.history[-1].detail}")
 
 
 def _priors(priors: tuple[str, ...], notes: tuple[str, ...]) -> list[PriorStage]:

@@ -12,6 +12,7 @@ from ecf.cli import (
     EXIT_BAD_INPUT,
     council_config,
     dumps,
+    echo,
     load_valid,
     state,
     today,
@@ -75,28 +76,28 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         )
         from ecf.schemas import tag
 
-        click.echo(dumps({"schema": tag("status"), **to_json(st), **extra}))
+        echo(dumps({"schema": tag("status"), **to_json(st), **extra}))
         return
-    click.echo(
+    echo(
         f"{st.id}: {st.stage} ({st.stage_title}), started {st.stage_start}, "
         f"framework {st.framework}"
     )
-    click.echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
+    echo(f"State: {st.state}; expected end {st.expected_end} (as of {st.as_of})")
     if st.assessor is not None:
-        click.echo(f"Assessor: {st.assessor}")
+        echo(f"Assessor: {st.assessor}")
     if recommendation is not None:
-        click.echo(f"Recommendation: {recommendation} (see `ecf assess`)")
+        echo(f"Recommendation: {recommendation} (see `ecf assess`)")
         if gaps:
-            click.echo(f"Support gaps (the employer's, not the practitioner's): {gaps}")
+            echo(f"Support gaps (the employer's, not the practitioner's): {gaps}")
     if st.appeal is not None:
-        click.echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
+        echo(f"Appeal: against {st.appeal.decision}, lodged {st.appeal.lodged}, open")
     if st.appeal_until is not None:
-        click.echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
+        echo(f"Appeal window: an appeal may be lodged until {st.appeal_until}")
     for ms in st.overdue:
-        click.secho(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
+        echo(f"Overdue: {ms.title} ({ms.id}), due {_due(ms)}", fg="red")
     nxt = st.next
     if nxt is not None:
-        click.echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
+        echo(f"Next: {nxt.title} ({nxt.id}), due {_due(nxt)}")
     rows = [("milestone", "due", "held", "")]
     for ms in st.milestones:
         flag = "OVERDUE" if ms.overdue else "next" if nxt is not None and ms.id == nxt.id else ""
@@ -104,11 +105,9 @@ def status(file: Path, as_of: dt.date | None, as_json: bool, council_file: Path 
         flag = flag or ("before the record" if ms.before_record and ms.held is None else "")
         rows.append((ms.id, _due(ms), _fmt(ms.held), flag))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    click.echo()
+    echo()
     for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
-        )
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip())
     _guidance(st, assessed, file)
 
 
@@ -119,14 +118,14 @@ def _guidance(st: Status, assessed: Assessment | None, file: Path) -> None:
     shown = str(file)
     advice = guide(st, assessed, shown if shown.isprintable() and " " not in shown else "FILE")
     if advice.needed:
-        click.echo()
-        click.echo("Evidence still needed:")
+        echo()
+        echo("Evidence still needed:")
         for finding in advice.needed:
-            click.echo(f"  - {finding.message}")
+            echo(f"  - {finding.message}")
     if advice.command is not None:
-        click.echo()
-        click.echo(f"Try: {advice.command}")
-        click.echo(f"     ({advice.why})")
+        echo()
+        echo(f"Try: {advice.command}")
+        echo(f"     ({advice.why})")
 
 
 @click.command()
@@ -148,9 +147,9 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
     if as_json:
         from ecf.schemas import tag
 
-        click.echo(dumps({"schema": tag("timeline"), "id": record.id, "events": items}))
+        echo(dumps({"schema": tag("timeline"), "id": record.id, "events": items}))
         return
-    click.echo(f"{record.id}: timeline")
+    echo(f"{record.id}: timeline")
     now = today()
     for event in items:
         stage = f"[{event.stage}] " if event.stage else ""
@@ -159,7 +158,7 @@ def timeline(file: Path, as_json: bool, council_file: Path | None) -> None:
             if not event.done and event.date < now and "optional" not in event.text
             else ""
         )
-        click.echo(f"  {event.date}  {stage}{event.text}{late}")
+        echo(f"  {event.date}  {stage}{event.text}{late}")
 
 
 @click.command()
@@ -195,31 +194,31 @@ def validate(files: tuple[Path, ...], attachments: bool, as_json: bool) -> None:
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
             continue
         from ecf.validation import evidence_warnings
 
         for warning in evidence_warnings(record, state().registry):
-            click.echo(f"warning: {warning.with_file(file)}", err=True)
+            echo(f"warning: {warning.with_file(file)}", err=True)
         if not attachments:
-            click.echo(f"{file}: ok ({record.id})")
+            echo(f"{file}: ok ({record.id})")
             continue
         from ecf.attachments import check_attachments, is_url
 
         problems = check_attachments(record, file.resolve().parent)
         for problem in problems:
-            click.echo(f"error: {problem.with_file(file)}", err=True)
+            echo(f"error: {problem.with_file(file)}", err=True)
         refs = [e.attachment.ref for e in record.evidence if e.attachment is not None]
         urls = sum(is_url(ref) for ref in refs)
         if problems:
             bad += 1
         else:
-            click.echo(
+            echo(
                 f"{file}: ok ({record.id}; {len(refs) - urls} attached files checked, "
                 f"{urls} URLs not checked)"
             )
     if bad:
-        click.echo(f"{bad} of {len(files)} files invalid", err=True)
+        echo(f"{bad} of {len(files)} files invalid", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
@@ -253,6 +252,6 @@ def _validate_json(files: tuple[Path, ...], *, attachments: bool) -> None:
             }
         )
     invalid = sum(not row["valid"] for row in rows)
-    click.echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
+    echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
     if invalid:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)

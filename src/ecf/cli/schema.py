@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ecf.cli import echo
+
 
 @click.command()
 @click.argument("name", required=False)
@@ -21,6 +23,6 @@ def schema(name: str | None) -> None:
     if name is None:
         width = max(len(schemas.tag(n)) for n in schemas.names())
         for known in schemas.names():
-            click.echo(f"{schemas.tag(known):<{width}}  {schemas.SCHEMAS[known].describes}")
+            echo(f"{schemas.tag(known):<{width}}  {schemas.SCHEMAS[known].describes}")
         return
-    click.echo(json.dumps(schemas.load(name), indent=2, ensure_ascii=False))
+    echo(json.dumps(schemas.load(name), indent=2, ensure_ascii=False))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ecf.cli import echo
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -55,11 +57,13 @@ def write_rows(
     from ecf.export import csv_text
 
     if fmt == "csv":
-        click.echo(
-            sheets.csv_for_excel(rows, columns) if excel else csv_text(rows, columns), nl=False
+        echo(
+            sheets.csv_for_excel(rows, columns) if excel else csv_text(rows, columns),
+            nl=False,
+            data=True,
         )
         return
     if sys.stdout.isatty():
         msg = "--format xlsx writes a binary workbook: redirect it to a file (> report.xlsx)"
         raise click.UsageError(msg)
-    click.echo(sheets.xlsx_bytes(rows, columns, sheet), nl=False)  # bytes: written as they are
+    echo(sheets.xlsx_bytes(rows, columns, sheet), nl=False, data=True)  # bytes: written as they are

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import EXIT_BAD_INPUT, state, today
+from ecf.cli import EXIT_BAD_INPUT, echo, state, today
 from ecf.cli.types import RECORD
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def verify(files: tuple[Path, ...], public_keys: tuple[str, ...], as_json: bool)
             listed = problems_json(row.pop("problems"))
             rows.append({"file": str(file), **row, "intact": not listed, "problems": listed})
         failed = sum(not row["intact"] for row in rows)
-        click.echo(dumps({"schema": "verify/1", "records": rows, "failed": failed}))
+        echo(dumps({"schema": "verify/1", "records": rows, "failed": failed}))
         if failed:
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
@@ -69,18 +69,18 @@ def verify(files: tuple[Path, ...], public_keys: tuple[str, ...], as_json: bool)
         except EcfError as exc:
             bad += 1
             for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+                echo(f"error: {line}", err=True)
             continue
         problems = verify_(record, keys)
         if problems:
             bad += 1
             for problem in problems:
-                click.echo(f"error: {problem.with_file(file)}", err=True)
+                echo(f"error: {problem.with_file(file)}", err=True)
         else:
             signed = " and signed" if keys is not None else ""
-            click.echo(f"{file}: intact{signed} ({record.id}, {len(record.history)} entries)")
+            echo(f"{file}: intact{signed} ({record.id}, {len(record.history)} entries)")
     if bad:
-        click.echo(f"{bad} of {len(files)} records failed verification", err=True)
+        echo(f"{bad} of {len(files)} records failed verification", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
@@ -122,20 +122,20 @@ def migrate(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
             )
             continue
         if done.backup is None:
-            click.echo(f"{file}: already schema {done.old_schema}")
+            echo(f"{file}: already schema {done.old_schema}")
         elif not done.written:
-            click.echo(
+            echo(
                 f"{file}: would migrate schema {done.old_schema} to {done.new_schema} "
                 f"(backup {done.backup.name})"
             )
         else:
-            click.echo(
+            echo(
                 f"{file}: schema {done.old_schema} to {done.new_schema} (backup {done.backup.name})"
             )
     if as_json:
         from ecf.cli import dumps
 
-        click.echo(dumps({"schema": "migrate/1", "dry_run": dry_run, "files": rows}))
+        echo(dumps({"schema": "migrate/1", "dry_run": dry_run, "files": rows}))
 
 
 @click.group()
@@ -160,4 +160,4 @@ def keys_new(out: str) -> None:
     from ecf.signing import new_key_pair
 
     private, public, fingerprint = new_key_pair(out)
-    click.echo(f"{fingerprint}: private key {private} (keep it), public key {public} (share it)")
+    echo(f"{fingerprint}: private key {private} (keep it), public key {public} (share it)")
