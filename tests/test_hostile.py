@@ -515,10 +515,11 @@ def test_hr_csv_errors_never_print_names(tmp_path: Path) -> None:
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert MARK not in result.stderr
     assert MARK not in result.stdout
-    assert "qualified: invalid date, expected YYYY-MM-DD (got a text of 16 characters" in (
-        result.stderr
+    assert (
+        "qualified: invalid date, expected YYYY-MM-DD or DD/MM/YYYY (got a text of 16 characters"
+        in (result.stderr)
     )
-    assert "start: invalid date, expected YYYY-MM-DD (got 'asye')" in result.stderr
+    assert "start: invalid date, expected YYYY-MM-DD or DD/MM/YYYY (got 'asye')" in result.stderr
 
 
 # --- links and permissions: a record is changed at its own path, if it is ours to change ---

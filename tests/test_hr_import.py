@@ -211,7 +211,7 @@ BAD_ROWS = {
     "asye (ASYE), ecf-1 (ECF year 1, SWIP year 1, ECDP year 1), ecf-2 (ECF year 2, SWIP year 2, "
     "ECDP year 2), expert (expert practitioner)) (got 'year-one')",
     "n-5,E,2025-06-01,asye,2026-01-05,children,,12345,,\n": "row 6: swe: a Social Work England "
-    "number is 'SW' followed by digits (got a text, not shown: personal data)",
+    "number is 'SW' followed by digits (not shown: personal data)",
     "../n-6,F,2025-06-01,asye,2026-01-05,children,,,,\n": "row 7: id: an id is 1-64 letters, "
     "digits, '.', '_' or '-', starting with a letter or digit (got '../n-6')",
     "n-7,G,2025-06-01,asye,2026-01-05,pets,,,,\n": "row 8: service: unknown service (known: "

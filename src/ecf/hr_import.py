@@ -464,6 +464,8 @@ def _cell_problem(problem: Problem) -> Problem:
     value = problem.value
     if not isinstance(value, str) or _SHOWN_CELL.fullmatch(value):
         return problem
+    if not shown_in_errors(_RECORD_PATH.get(problem.path, problem.path), value):
+        return problem  # a personal field's value: hidden, and said so, by _at_column
     return attrs.evolve(
         problem,
         message=f"{problem.message} (got a text of {len(value)} characters, not shown: a cell "
