@@ -26,6 +26,7 @@ from ecf.records import Record
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RECORDS = sorted((EXAMPLES / "records").glob("*.toml"))
 COUNCIL = EXAMPLES / "councils" / "baseline.toml"
+TUNED = EXAMPLES / "councils" / "tuned.toml"  # overrides single rules: findings carry them
 RULES = Path(__file__).resolve().parent.parent / "src" / "ecf" / "data" / "rules"
 AS_OF = ("2025-12-01", "2026-09-01", "2027-06-01")
 #: Every tag an output carried in this module's tests: the last test checks all were used.
@@ -44,16 +45,39 @@ def run(*args: str | Path) -> Result:
     return result
 
 
-def check(output: str, name: str) -> dict[str, Any]:
-    """The output's schema key names ``name`` at its version, and the output validates."""
-    data: dict[str, Any] = json.loads(output)
-    assert data["schema"] == schemas.tag(name)
-    validator = jsonschema.Draft202012Validator(
-        schemas.load(name), format_checker=jsonschema.FormatChecker()
-    )
-    errors = [
+def strict(schema: object) -> object:
+    """A schema whose objects allow no key they do not list (the shipped ones allow any).
+
+    The shipped schemas let an output gain keys without a new version; the tests hold ecf's
+    own outputs to this stricter copy, so every key an output carries is described.
+    """
+    if isinstance(schema, list):
+        return [strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict(v) if k != "const" else v for k, v in schema.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def errors_of(data: object, schema: object) -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)
     ]
+
+
+def check(output: str, name: str) -> dict[str, Any]:
+    """The output's schema key names ``name`` at its version, and the output validates.
+
+    It validates against the schema as shipped, and against its :func:`strict` copy: every key
+    the output carries is described.
+    """
+    data: dict[str, Any] = json.loads(output)
+    assert data["schema"] == schemas.tag(name)
+    schema = schemas.load(name)
+    errors = errors_of(data, schema) or errors_of(data, strict(schema))
     assert errors == [], errors
     USED.add(data["schema"])
     return data
@@ -122,6 +146,25 @@ def test_folder_outputs_validate(folder: str, dates: tuple[str, ...]) -> None:
     row = {**cohort, **cohort["$defs"]["row"]}  # each JSON Lines row is one of its rows
     for line in run("cohort", path, "--format", "jsonl").output.splitlines():
         jsonschema.validate(json.loads(line), row)
+
+
+def test_overrides_and_filters_validate() -> None:
+    overrides = []
+    for record in RECORDS:
+        data = check(
+            run("assess", record, "--json", "--as-of", AS_OF[1], "--council", TUNED).output,
+            "assess",
+        )
+        overrides += [f["override"] for f in data["findings"] if f["override"] is not None]
+    assert {o["enabled"] for o in overrides} == {True, False}
+    data = check(
+        run("cohort", EXAMPLES / "records", "--format", "json", "--council", TUNED).output,
+        "cohort",
+    )
+    assert (data["filters"], data["matched"]) == (None, len(data["records"]))
+    path = EXAMPLES / "records"
+    data = check(run("cohort", path, "--format", "json", "--stage", "ASYE").output, "cohort")
+    assert (data["filters"], data["matched"]) == ("stage asye", len(data["records"]))
 
 
 def test_pseudonymised_outputs_validate(monkeypatch: pytest.MonkeyPatch) -> None:
