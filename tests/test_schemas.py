@@ -28,6 +28,7 @@ RECORDS = sorted((EXAMPLES / "records").glob("*.toml"))
 COUNCIL = EXAMPLES / "councils" / "baseline.toml"
 TUNED = EXAMPLES / "councils" / "tuned.toml"  # overrides single rules: findings carry them
 RULES = Path(__file__).resolve().parent.parent / "src" / "ecf" / "data" / "rules"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AS_OF = ("2025-12-01", "2026-09-01", "2027-06-01")
 #: Every tag an output carried in this module's tests: the last test checks all were used.
 USED: set[str] = set()
@@ -39,9 +40,9 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECF_DISABLE_PLUGIN_AUTOLOAD", "1")  # only the baseline: same on any machine
 
 
-def run(*args: str | Path) -> Result:
+def run(*args: str | Path, code: int = 0) -> Result:
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result
 
 
@@ -61,7 +62,7 @@ def strict(schema: object) -> object:
     return out
 
 
-def errors_of(data: object, schema: object) -> list[str]:
+def errors_of(data: object, schema: Any) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)
@@ -183,6 +184,124 @@ def test_plugins_output_validates() -> None:
     data = check(run("plugins", "--json").output, "plugins")
     assert [p["name"] for p in data["plugins"] if p["allowed"]] == ["baseline"]
     check(run("plugins", "--json", "--council", COUNCIL).output, "plugins")
+
+
+def test_frameworks_outputs_validate() -> None:
+    listed = check(run("frameworks", "--json").stdout, "frameworks")
+    versions = [v["version"] for v in listed["versions"]]
+    assert {"baseline-2026", "ecdp-2027"} <= set(versions)
+    for version in versions:
+        shown = check(
+            run("frameworks", "--framework-version", version, "--json").stdout, "framework"
+        )
+        assert shown["version"]["version"] == version
+        both = ("--standards", "--evidence-kinds")
+        for options in (both[:1], both[1:], both):
+            out = run("frameworks", *options, "--framework-version", version, "--json").stdout
+            lists = check(out, "framework-lists")
+            assert lists["version"] == version
+            assert ("standard_sets" in lists) == ("--standards" in options)
+            assert ("absence_kinds" in lists) == ("--evidence-kinds" in options)
+
+
+def test_validate_verify_rules_check_and_migrate_outputs_validate(tmp_path: Path) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for record in (*RECORDS, *sorted(FIXTURES.glob("schema-*.toml"))):  # old schemas: migrated
+        (folder / record.name).write_bytes(record.read_bytes())
+    files = sorted(folder.glob("*.toml"))
+    data = check(run("validate", *files, "--json", "--attachments").stdout, "validate")
+    assert data["invalid"] == 0
+    assert data["files"][0]["id"] is not None
+    migrated = check(run("migrate", *files, "--dry-run", "--json").stdout, "migrate")
+    assert any(f["needed"] for f in migrated["files"])
+    assert not any(f["written"] for f in migrated["files"])
+    migrated = check(run("migrate", *files, "--json").stdout, "migrate")
+    assert any(f["written"] and f["backup"] for f in migrated["files"])
+    data = check(run("verify", *files, "--json").stdout, "verify")
+    assert data["failed"] == 0
+    # Files that fail: each problem validates too (exit 2, the same object on stdout).
+    tampered = files[0]
+    text = tampered.read_text("utf-8")  # the first history entry edited: the chain breaks
+    tampered.write_text(text.replace('\naction = "', '\naction = "x', 1), "utf-8")
+    broken = folder / "broken.toml"
+    broken.write_text('schema_version = 3\nid = "ph-9"\nqualified = "2025-13-01"\n', "utf-8")
+    data = check(run("validate", broken, *files, "--json", code=2).stdout, "validate")
+    assert data["files"][0]["problems"]
+    assert data["files"][0]["id"] is None
+    data = check(run("verify", tampered, broken, "--json", code=2).stdout, "verify")
+    assert all(r["problems"] for r in data["records"])
+    rules = sorted(RULES.glob("*.toml"))
+    data = check(run("rules", "check", *rules, "--council", TUNED, "--json").stdout, "rules-check")
+    assert [f["valid"] for f in data["files"]] == [True] * (len(rules) + 1)
+    bad = tmp_path / "bad-rules.toml"
+    bad.write_text('framework = "baseline-2026"\n[[rules]]\nid = "x"\n', "utf-8")
+    data = check(run("rules", "check", bad, "--json", code=2).stdout, "rules-check")
+    assert data["invalid"] == 1
+
+
+def test_import_plans_validate(tmp_path: Path) -> None:
+    hr = EXAMPLES / "hr"
+    into = tmp_path / "records"
+    into.mkdir()
+    mapped = ("--mapping", hr / "council-mapping.toml")
+    export = hr / "council-export.csv"
+    plan = check(
+        run("import", export, "--into", into, *mapped, "--json", code=2).stdout, "import-plan"
+    )
+    assert plan["problems"]
+    assert plan["actions"]
+    run("import", export, "--into", into, *mapped, "--apply", "--skip-bad", code=1)  # some bad
+    rows = tmp_path / "rows"  # ecf's own columns, and one bad row: each plan exits 2
+    rows.mkdir()
+    plan = check(
+        run("import", hr / "rows.csv", "--into", rows, "--json", code=2).stdout, "import-plan"
+    )
+    assert plan["counts"]["create"] > 0
+    run("import", hr / "rows.csv", "--into", rows, "--apply", "--skip-bad", code=1)
+    changed = tmp_path / "changed.csv"
+    lines = (hr / "rows.csv").read_text("utf-8").splitlines()
+    lines[1] = lines[1].replace("Amira Okafor", "Amira Okafor-Reid").replace(",1,", ",0.6,")
+    changed.write_text("\n".join(lines) + "\n", "utf-8")
+    again = run("import", changed, "--into", rows, "--json", "--as-of", "2026-11-02", code=2)
+    plan = check(again.stdout, "import-plan")
+    changes = [c for a in plan["actions"] if a["kind"] == "update" for c in a["changes"]]
+    assert {c["personal"] for c in changes} == {True, False}
+    assert plan["counts"]["unchanged"] > 0
+
+
+def test_subject_access_exports_validate(tmp_path: Path) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for record in RECORDS:
+        (folder / record.name).write_bytes(record.read_bytes())
+    run("migrate", *sorted(folder.glob("*.toml")))  # backups too: the folder export lists them
+    out = tmp_path / "one.json"
+    run("export", "--subject-access", folder / RECORDS[0].name, "--out", out, "--council", COUNCIL)
+    one = check(out.read_text("utf-8"), "subject-access")
+    _check_parts(one)
+    record_id = one["record"]["id"]
+    out = tmp_path / "folder.json"
+    run("export", "--subject-access", folder, "--id", record_id, "--out", out)
+    every = check(out.read_text("utf-8"), "subject-access-folder")
+    assert [r["record"]["id"] for r in every["records"]] == [record_id]
+    for found in every["records"]:
+        check(json.dumps({k: v for k, v in found.items() if k != "path"}), "subject-access")
+        _check_parts(found)
+    backups = [b for b in every["backups"] if b["record"]["id"] == record_id]
+    for backup in backups:
+        assert errors_of(backup["record"], strict(schemas.load("record"))) == []
+
+
+def _check_parts(export: dict[str, Any]) -> None:
+    """The parts of a subject access export are the outputs they say they are."""
+    parts = (("status", "status"), ("assessment", "assess"))
+    for key, name in parts:
+        check(json.dumps({"schema": schemas.tag(name), **export[key]}), name)
+    events = {"schema": schemas.tag("timeline"), "id": export["record"]["id"]}
+    check(json.dumps({**events, "events": export["timeline"]}), "timeline")
+    record = _as_json(export["record"])
+    assert errors_of(record, strict(schemas.load("record"))) == []
 
 
 def _as_json(value: object) -> object:

@@ -267,7 +267,9 @@ def rules_check(
     if council_file is not None:
         bad += _check_council(council_file, found, rows if as_json else None)
     if as_json:
-        echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
+        from ecf.schemas import tag
+
+        echo(dumps({"schema": tag("rules-check"), "files": rows, "invalid": bad}))
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

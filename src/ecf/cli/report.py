@@ -251,7 +251,9 @@ def _validate_json(files: tuple[Path, ...], *, attachments: bool) -> None:
                 "problems": problems_json(problems),
             }
         )
+    from ecf.schemas import tag
+
     invalid = sum(not row["valid"] for row in rows)
-    echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
+    echo(dumps({"schema": tag("validate"), "files": rows, "invalid": invalid}))
     if invalid:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
