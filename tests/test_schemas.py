@@ -143,10 +143,33 @@ def test_folder_outputs_validate(folder: str, dates: tuple[str, ...]) -> None:
         check(run("workforce", path, "--format", "json", "--as-of", as_of).output, "workforce")
         funding = run("funding", path, "--format", "json", "--as-of", as_of, "--year", "2026-27")
         check(funding.output, "funding")
+    cohort_lines_are_its_rows(path, ())
+
+
+def cohort_lines_are_its_rows(path: Path, options: tuple[str | Path, ...]) -> None:
+    """Each line of ``--format jsonl`` validates as the cohort schema's row, and is that row."""
     cohort = schemas.load("cohort")
-    row = {**cohort, **cohort["$defs"]["row"]}  # each JSON Lines row is one of its rows
-    for line in run("cohort", path, "--format", "jsonl").output.splitlines():
-        jsonschema.validate(json.loads(line), row)
+    row = {**cohort, **cohort["$defs"]["row"]}  # the row, with the $defs its $refs name
+    args = ("cohort", path, *options, "--as-of", AS_OF[1])
+    lines = [json.loads(line) for line in run(*args, "--format", "jsonl").stdout.splitlines()]
+    for line in lines:
+        assert errors_of(line, row) == []
+        assert errors_of(line, strict(row)) == []
+    assert lines == check(run(*args, "--format", "json").stdout, "cohort")["records"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--council", COUNCIL), ("--council", TUNED), ("--stage", "asye", "--council", COUNCIL)],
+    ids=["baseline", "tuned", "filtered"],
+)
+def test_cohort_json_lines_validate_as_rows(
+    options: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for folder in ("records", "councils/records"):
+        cohort_lines_are_its_rows(EXAMPLES / folder, options)
+    monkeypatch.setenv("ECF_PSEUDONYM_KEY", "k" * 32)
+    cohort_lines_are_its_rows(EXAMPLES / "records", (*options, "--pseudonymise"))
 
 
 def test_overrides_and_filters_validate() -> None:

@@ -130,7 +130,12 @@ def _guidance(st: Status, assessed: Assessment | None, file: Path) -> None:
 
 @click.command()
 @click.argument("file", type=RECORD)
-@click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "timeline/1"): the record\'s id and its events.',
+)
 @click.option(
     "--council",
     "council_file",
