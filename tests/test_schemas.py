@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from ecf import schemas
 from ecf.cli import main
-from ecf.records import Record
+from ecf.records import HistoryEntry, Record
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RECORDS = sorted((EXAMPLES / "records").glob("*.toml"))
@@ -120,6 +120,12 @@ def test_one_record_outputs_validate(record: Path) -> None:
             "assess",
         )
     check(run("timeline", record, "--json").output, "timeline")
+    # A council that tunes rules and dates reviews by the calendar: the same shapes.
+    tuned = check(
+        run("status", record, "--json", "--as-of", AS_OF[1], "--council", TUNED).output, "status"
+    )
+    assert "recommendation" in tuned
+    check(run("timeline", record, "--json", "--council", TUNED).output, "timeline")
     diff = run(
         "assess", record, "--rules", RULES / "baseline-2026.toml", "--diff", "--json",
         "--as-of", AS_OF[1],
@@ -359,6 +365,25 @@ def test_every_shipped_record_file_validates_against_the_record_schema() -> None
         errors = [e.message for e in validator.iter_errors(data)]
         assert errors == [], (file, errors)
     USED.add(schemas.tag("record"))
+
+
+def test_a_sealed_signed_hand_edited_record_validates(tmp_path: Path) -> None:
+    # The shipped examples predate the seal: a record written now holds every history key.
+    record, keys = tmp_path / "amira.toml", tmp_path / "keys"
+    keys.mkdir()
+    run("keys", "new", "--out", keys)
+    signed = ("--key", keys / "ecf-signing.key")
+    run("new", record, "--id", "ph-0001", "--name", "Amira Okafor", "--qualified", "2024-07-10",
+        "--stage", "asye", "--start", "2025-02-03", "--council", "E09000030")  # fmt: skip
+    run(*signed, "add", "review", record, "review-3m", "--date", "2025-05-01")
+    text = record.read_text("utf-8")
+    record.write_text(text.replace('name = "Amira Okafor"', 'name = "Amira O"', 1), "utf-8")
+    run(*signed, "add", "hours", record, "--from", "2025-06-02", "--fte", "0.6")
+    data = _as_json(tomli.loads(record.read_text("utf-8")))
+    assert isinstance(data, dict)
+    held = set().union(*data["history"])
+    assert {"state", "hand_edited", "key", "sig"} <= held <= _keys(HistoryEntry)
+    assert errors_of(data, strict(schemas.load("record"))) == []
 
 
 def test_the_record_schema_refuses_what_ecf_refuses() -> None:
