@@ -97,6 +97,12 @@ def test_every_schema_file_is_listed() -> None:
     assert shipped == set(schemas.SCHEMAS)
 
 
+def test_the_schemas_page_lists_every_schema() -> None:
+    page = (EXAMPLES.parent / "docs" / "schemas.md").read_text("utf-8")
+    listed = {line.split("`")[1] for line in page.splitlines() if line.startswith("| `")}
+    assert listed == {schemas.tag(n) for n in schemas.names()}
+
+
 def test_the_list_and_an_unknown_name() -> None:
     listed = run("schema").output.splitlines()
     assert [line.split()[0] for line in listed] == [schemas.tag(n) for n in schemas.names()]
