@@ -310,22 +310,26 @@ def test_subject_access_exports_validate(tmp_path: Path) -> None:
     folder.mkdir()
     for record in RECORDS:
         (folder / record.name).write_bytes(record.read_bytes())
-    run("migrate", *sorted(folder.glob("*.toml")))  # backups too: the folder export lists them
+    old = folder / "old" / "legacy-asye.toml"  # an older copy of a record: migrated, backed up
+    old.parent.mkdir()
+    old.write_bytes((FIXTURES / "schema-2.toml").read_bytes())
+    run("migrate", old)
     out = tmp_path / "one.json"
-    run("export", "--subject-access", folder / RECORDS[0].name, "--out", out, "--council", COUNCIL)
+    run("export", "--subject-access", folder / "legacy-asye.toml", "--out", out, "--council", TUNED)
     one = check(out.read_text("utf-8"), "subject-access")
     _check_parts(one)
     record_id = one["record"]["id"]
     out = tmp_path / "folder.json"
     run("export", "--subject-access", folder, "--id", record_id, "--out", out)
     every = check(out.read_text("utf-8"), "subject-access-folder")
-    assert [r["record"]["id"] for r in every["records"]] == [record_id]
+    assert {r["record"]["id"] for r in every["records"]} == {record_id}
+    assert len(every["records"]) == 2
     for found in every["records"]:
         check(json.dumps({k: v for k, v in found.items() if k != "path"}), "subject-access")
         _check_parts(found)
-    backups = [b for b in every["backups"] if b["record"]["id"] == record_id]
-    for backup in backups:
-        assert errors_of(backup["record"], strict(schemas.load("record"))) == []
+    assert [b["record"]["id"] for b in every["backups"]] == [record_id]
+    for backup in every["backups"]:
+        assert errors_of(_as_json(backup["record"]), strict(schemas.load("record"))) == []
 
 
 def _check_parts(export: dict[str, Any]) -> None:
