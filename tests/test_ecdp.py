@@ -643,7 +643,7 @@ def test_cli_frameworks_one_version_in_text_and_json() -> None:
     assert "  status: current; open to children starting on or after 2027-09-01" in lines
     assert "  final-assessment: Final assessment (end of year 2), 24 months" in lines
     data = json.loads(run("frameworks", "--framework-version", "ecdp-2027", "--json").output)
-    assert data["schema"] == "frameworks/1"
+    assert data["schema"] == "framework/1"
     ecdp = next(s for s in data["version"]["stages"] if s["id"] == "ecdp")
     assert ecdp["milestones"][-2]["months"] == 24
     # --version is ecf's own (the package version), no longer a framework version.
@@ -661,7 +661,7 @@ def test_cli_frameworks_standards_lists_sets_ids_titles_and_dates() -> None:
     ) in lines
     assert "  ecs-cf:3: Assessment and planning (unverified)" in lines
     data = json.loads(run("frameworks", "--standards", "--json").output)
-    assert (data["schema"], data["version"]) == ("frameworks/1", "baseline-2026")
+    assert (data["schema"], data["version"]) == ("framework-lists/1", "baseline-2026")
     sets = {s["id"]: s for s in data["standard_sets"]}
     assert (sets["ecs-cf"]["in_force_from"], sets["kss-cf"]["in_force_until"]) == (
         "2027-04-01",
@@ -679,7 +679,7 @@ def test_cli_frameworks_evidence_kinds_lists_evidence_and_absence_kinds_with_fla
     assert "  unpaid: Unpaid leave (pauses the clock; not service) (unverified)" in lines
     assert "  annual-leave: Annual leave (never pauses; counts as service) (unverified)" in lines
     data = json.loads(run("frameworks", "--evidence-kinds", "--json").output)
-    assert data["schema"] == "frameworks/1"
+    assert data["schema"] == "framework-lists/1"
     kinds = {k["id"]: k for k in data["absence_kinds"]}
     assert (kinds["parental"]["pauses"], kinds["parental"]["counts_as_service"]) == (True, True)
     assert len(data["evidence_kinds"]) == 11

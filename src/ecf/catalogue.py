@@ -1,9 +1,10 @@
 """What the framework versions hold, as plain data for people and scripts (``ecf frameworks``).
 
-Each function returns JSON-ready data (dates in ISO 8601) with a top-level ``"schema"`` key, so a
-script can tell the shape it reads: the versions and their stages, one version in full, its
-standard sets, its evidence and absence kinds.  The text the CLI prints is made from the same
-framework values.
+Each function returns JSON-ready data (dates in ISO 8601); the three outputs of ``ecf frameworks
+--json`` carry a top-level ``"schema"`` key, so a script can tell the shape it reads: the versions
+and their stages (``frameworks/1``), one version in full (``framework/1``), its standard sets and
+its evidence and absence kinds (``framework-lists/1``).  The text the CLI prints is made from
+the same framework values.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ecf._convert import to_json
+from ecf.schemas import tag
 
 if TYPE_CHECKING:
     from ecf.framework import Framework, FrameworkRegistry, StageDef
 
-__all__ = ["SCHEMA", "describe_kinds", "describe_standards", "describe_version", "list_versions"]
-
-#: The shape of every ``ecf frameworks --json`` output.
-SCHEMA = "frameworks/1"
+__all__ = [
+    "describe_kinds",
+    "describe_lists",
+    "describe_standards",
+    "describe_version",
+    "list_versions",
+]
 
 
 def _stage(stage: StageDef) -> dict[str, Any]:
@@ -61,13 +66,13 @@ def list_versions(registry: FrameworkRegistry) -> dict[str, Any]:
                 "stages": [_stage(s) for s in fw.stages],
             }
         )
-    return {"schema": SCHEMA, "current": registry.current, "versions": versions}
+    return {"schema": tag("frameworks"), "current": registry.current, "versions": versions}
 
 
 def describe_version(fw: Framework) -> dict[str, Any]:
     """One version in full: stages with milestones, outcomes, reason codes, appeal window, CPD."""
     return {
-        "schema": SCHEMA,
+        "schema": tag("framework"),
         "version": {
             **_header(fw),
             "pause_threshold_days": fw.pause_threshold_days,
@@ -107,3 +112,19 @@ def describe_kinds(fw: Framework) -> dict[str, Any]:
         "evidence_kinds": to_json(fw.evidence_kinds),
         "absence_kinds": to_json(fw.absence_kinds),
     }
+
+
+def describe_lists(fw: Framework, *, standards: bool, kinds: bool) -> dict[str, Any]:
+    """What one version lists: its standard sets, its evidence and absence kinds, or both.
+
+    Args:
+        fw: The framework version.
+        standards: Include ``standard_sets`` (:func:`describe_standards`).
+        kinds: Include ``evidence_kinds`` and ``absence_kinds`` (:func:`describe_kinds`).
+    """
+    data: dict[str, Any] = {"schema": tag("framework-lists"), "version": fw.version}
+    if standards:
+        data["standard_sets"] = describe_standards(fw)
+    if kinds:
+        data.update(describe_kinds(fw))
+    return data

@@ -74,6 +74,7 @@ from ecf.parsing import SHEET_DATE_FORMAT, ParseError, parse_sheet_date, parse_s
 from ecf.progression import leave as leave_record
 from ecf.progression import new_record
 from ecf.records import RECORD_ID, SWE_NUMBER, PatternChange, PriorStage, Record
+from ecf.schemas import tag
 from ecf.sources import load
 from ecf.store import RecordFile, open_record
 from ecf.validation import check_record
@@ -122,7 +123,7 @@ REQUIRED = ("id", "name", "qualified", "stage", "start", "service")
 #: The action written in the history of every record the import creates or changes.
 ACTION = "import"
 #: The name and version of the plan's JSON (``ecf import --json``).
-PLAN_SCHEMA = "import-plan/1"
+PLAN_SCHEMA = tag("import-plan")
 #: The column the error file adds to the failed rows.
 ERROR_COLUMN = "error"
 #: Where each import column's value sits in a record, for deciding whether an error may show it.

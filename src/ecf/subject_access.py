@@ -22,6 +22,7 @@ from ecf.errors import EcfError
 from ecf.fields import CATEGORIES
 from ecf.privacy import classify
 from ecf.records import record_to_dict
+from ecf.schemas import tag
 from ecf.status import events, status
 
 if TYPE_CHECKING:
@@ -55,13 +56,14 @@ def subject_access(
         source: The record file's text, comments included (people write notes in comments).
 
     Returns:
-        Plain data for JSON: the whole record as held, the category of each field it holds,
-        its status and timeline, the assessors' findings and recommendation, and the file's
-        text when given.
+        Plain data for JSON (``"schema": "subject-access/1"``): the whole record as held, the
+        category of each field it holds, its status and timeline, the assessors' findings and
+        recommendation, and the file's text when given.
     """
     run = assess or assess_
     settings = council.settings if council else None
     mapping: Mapping[str, Any] = {
+        "schema": tag("subject-access"),
         "subject_access": {
             "record": record.id,
             "as_of": as_of.isoformat(),
@@ -127,7 +129,8 @@ def subject_access_folder(
         assess: The assessment function (default :func:`ecf.assessors.assess`).
 
     Returns:
-        Plain data for JSON: ``records``, ``backups`` and ``mentions``, each file by path.
+        Plain data for JSON (``"schema": "subject-access-folder/1"``): ``records`` (each one
+        :func:`subject_access`'s export with its ``path``), ``backups`` and ``mentions``.
     """
     root = Path(folder)
     needle = record_id.encode("utf-8", "surrogateescape")
@@ -168,6 +171,7 @@ def subject_access_folder(
             )
             records.append({"path": str(path), **export})
     found: Mapping[str, Any] = {
+        "schema": tag("subject-access-folder"),
         "subject_access": {
             "record": record_id,
             "folder": str(root),

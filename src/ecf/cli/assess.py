@@ -155,7 +155,9 @@ def _print_findings(findings: list[Finding]) -> None:
 @click.option(
     "--council", "council_file", type=COUNCIL, help="Show which plugins this council allows."
 )
-@click.option("--json", "as_json", is_flag=True, help="A JSON list, for scripts.")
+@click.option(
+    "--json", "as_json", is_flag=True, help='One JSON object ("schema": "plugins/1"), for scripts.'
+)
 def plugins(council_file: Path | None, as_json: bool) -> None:
     """List the assessor plugins: installed, allowed, version, origin, and load failures."""
     from ecf.assessors import get_plugins
@@ -267,7 +269,9 @@ def rules_check(
     if council_file is not None:
         bad += _check_council(council_file, found, rows if as_json else None)
     if as_json:
-        echo(dumps({"schema": "rules-check/1", "files": rows, "invalid": bad}))
+        from ecf.schemas import tag
+
+        echo(dumps({"schema": tag("rules-check"), "files": rows, "invalid": bad}))
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

@@ -37,7 +37,8 @@ def frameworks(version: str | None, standards: bool, evidence_kinds: bool, as_js
     Without options: every version, each stage with its status (current or superseded) and the
     start dates it is open to.  --framework-version VERSION shows one version in full;
     --standards and --evidence-kinds list what that version (default: the current one) holds.
-    --json prints one JSON object with a "schema" key ("frameworks/1").
+    --json prints one JSON object whose "schema" key names its shape: "frameworks/1" (the
+    versions), "framework/1" (one version), "framework-lists/1" (--standards, --evidence-kinds).
     """
     from ecf import catalogue
 
@@ -45,12 +46,7 @@ def frameworks(version: str | None, standards: bool, evidence_kinds: bool, as_js
     if standards or evidence_kinds:
         fw = registry.get(version)
         if as_json:
-            data: dict[str, object] = {"schema": catalogue.SCHEMA, "version": fw.version}
-            if standards:
-                data["standard_sets"] = catalogue.describe_standards(fw)
-            if evidence_kinds:
-                data.update(catalogue.describe_kinds(fw))
-            echo(dumps(data))
+            echo(dumps(catalogue.describe_lists(fw, standards=standards, kinds=evidence_kinds)))
             return
         if standards:
             _print_standards(fw)

@@ -130,7 +130,12 @@ def _guidance(st: Status, assessed: Assessment | None, file: Path) -> None:
 
 @click.command()
 @click.argument("file", type=RECORD)
-@click.option("--json", "as_json", is_flag=True, help="A JSON list of events, for scripts.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object ("schema": "timeline/1"): the record\'s id and its events.',
+)
 @click.option(
     "--council",
     "council_file",
@@ -251,7 +256,9 @@ def _validate_json(files: tuple[Path, ...], *, attachments: bool) -> None:
                 "problems": problems_json(problems),
             }
         )
+    from ecf.schemas import tag
+
     invalid = sum(not row["valid"] for row in rows)
-    echo(dumps({"schema": "validate/1", "files": rows, "invalid": invalid}))
+    echo(dumps({"schema": tag("validate"), "files": rows, "invalid": invalid}))
     if invalid:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)

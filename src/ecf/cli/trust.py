@@ -45,6 +45,7 @@ def verify(files: tuple[Path, ...], public_keys: tuple[str, ...], as_json: bool)
     keys = [load_public_key(k) for k in public_keys] if public_keys else None
     if as_json:
         from ecf.cli import dumps, problems_json
+        from ecf.schemas import tag
 
         rows: list[dict[str, object]] = []
         for file in files:
@@ -58,7 +59,7 @@ def verify(files: tuple[Path, ...], public_keys: tuple[str, ...], as_json: bool)
             listed = problems_json(row.pop("problems"))
             rows.append({"file": str(file), **row, "intact": not listed, "problems": listed})
         failed = sum(not row["intact"] for row in rows)
-        echo(dumps({"schema": "verify/1", "records": rows, "failed": failed}))
+        echo(dumps({"schema": tag("verify"), "records": rows, "failed": failed}))
         if failed:
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         return
@@ -134,8 +135,9 @@ def migrate(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
             )
     if as_json:
         from ecf.cli import dumps
+        from ecf.schemas import tag
 
-        echo(dumps({"schema": "migrate/1", "dry_run": dry_run, "files": rows}))
+        echo(dumps({"schema": tag("migrate"), "dry_run": dry_run, "files": rows}))
 
 
 @click.group()
