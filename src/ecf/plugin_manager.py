@@ -29,7 +29,6 @@ as pytest's and datasette's do:
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import inspect
@@ -296,6 +295,8 @@ def _not_hooks(manager: pluggy.PluginManager, plugin: object) -> list[tuple[str,
 
 
 def _refusal(name: str, wrong: list[tuple[str, str]]) -> str:
+    import difflib  # noqa: PLC0415 - only a misspelt hook needs it (issue 14)
+
     parts = []
     for function, hook in wrong:
         named = f"'{function}'" if function == hook else f"'{function}' (as '{hook}')"
