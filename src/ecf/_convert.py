@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ecf.errors import EcfError, Problem, RecordError
-from ecf.parsing import ParseError, check_date_range, parse_date, parse_fte
+from ecf.parsing import (
+    FIRST_DATE,
+    LAST_DATE,
+    ParseError,
+    check_date_range,
+    parse_date,
+    parse_fte,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -306,6 +313,9 @@ _MISS: Any = _Miss()
 
 _PLANS: dict[Any, Callable[[Any], Any] | None] = {}
 
+#: Types whose hook returns a value of exactly that type as it is (a date when in range).
+_EXACT = frozenset({str, int, bool, dt.date})
+
 _LEAF_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
     str: _str,
     int: _int,
@@ -347,6 +357,9 @@ def _plan(tp: Any) -> Callable[[Any], Any]:  # noqa: PLR0911 - one case per kind
     if _is_homogeneous_tuple(tp):
         item = _plan(args[0])
         return lambda value: _tuple(value, item)
+    if origin is dict and len(args) == 2 and args[0] is str:  # noqa: PLR2004 - key and value
+        inner = _plan(args[1])
+        return lambda value: _mapping(value, inner)
     if isinstance(tp, type) and attrs.has(tp):
         return _class_plan(tp)
     raise _Unsupported
@@ -362,6 +375,12 @@ def _tuple(value: object, item: Callable[[Any], Any]) -> tuple[Any, ...]:
     return tuple([item(v) for v in value])
 
 
+def _mapping(value: object, item: Callable[[Any], Any]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ParseError("expected a table", value)
+    return {_str(k, str): item(v) for k, v in value.items()}
+
+
 def _class_plan(cls: type) -> Callable[[Any], Any]:
     cell: list[Callable[[Any], Any]] = []
 
@@ -375,14 +394,19 @@ def _class_plan(cls: type) -> Callable[[Any], Any]:
         _PLANS[cls] = None
         raise
     plan = fields
+    first, last = FIRST_DATE, LAST_DATE
 
     def structure_class(value: object) -> object:
         if not isinstance(value, dict):
             raise ParseError("expected a table", value)
         kwargs = {}
-        for key, name, sub, required in plan:
+        for key, name, sub, required, exact in plan:
             if key in value:
-                kwargs[name] = sub(value[key])
+                item: Any = value[key]
+                # A string, whole number, true/false or date in range is the hook's own result.
+                if type(item) is not exact or (exact is dt.date and not first <= item <= last):
+                    item = sub(item)
+                kwargs[name] = item
             elif required:
                 raise KeyError(key)
         if len(kwargs) != len(value):
@@ -394,8 +418,12 @@ def _class_plan(cls: type) -> Callable[[Any], Any]:
     return structure_class
 
 
-def _field_plans(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any], bool], ...]:
-    """(key in the data, keyword of ``cls``, plan, required) for each field of ``cls``."""
+def _field_plans(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any], bool, Any], ...]:
+    """(key in the data, keyword of ``cls``, plan, required, exact type) for each field.
+
+    A value of the exact type (not a subclass) is what the plan would return for it: the plan is
+    called only for other values (a date also when out of range).
+    """
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # noqa: BLE001 - names imported for type checking only: the converter's
@@ -407,7 +435,9 @@ def _field_plans(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any], bool]
         if a.alias != a.name or a.name not in hints:
             raise _Unsupported
         required = a.default is attrs.NOTHING
-        fields.append((RENAMES.get(a.name, a.name), a.name, _plan(hints[a.name]), required))
+        tp = hints[a.name]
+        exact = tp if tp in _EXACT else _Miss
+        fields.append((RENAMES.get(a.name, a.name), a.name, _plan(tp), required, exact))
     return tuple(fields)
 
 
