@@ -201,3 +201,61 @@ def test_reading_one_record_imports_no_writer_and_no_converter(tmp_path: Path) -
         env={**os.environ, "HOME": str(tmp_path)},
     )
     assert json.loads(run.stderr.strip().splitlines()[-1]) == []
+
+
+# --- The plugin scan without importlib.metadata -----------------------------------------------
+
+PLUGINS_CHILD = """
+import json, sys
+from ecf import plugin_manager
+quick = plugin_manager.get_plugins()
+quick_used = "importlib.metadata" not in sys.modules
+import importlib.metadata
+full = plugin_manager.get_plugins()
+print(json.dumps([quick_used, repr(quick.found()), repr(full.found())]))
+"""
+
+
+def test_the_quick_plugin_scan_finds_what_importlib_metadata_finds() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", PLUGINS_CHILD], capture_output=True, text=True, check=True
+    )
+    quick_used, quick, full = json.loads(run.stdout)
+    assert quick_used  # this environment has no plugin installed: the quick scan answered
+    assert quick == full
+
+
+def _dist(folder: Path, name: str, entry_points: str | None) -> None:
+    info = folder / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n")
+    if entry_points is not None:
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+@pytest.mark.parametrize("group", ["ecf_social_work.assessors", "ecf"])
+def test_an_installed_plugin_sends_the_scan_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str
+) -> None:
+    from ecf import plugin_manager  # noqa: PLC0415 - the module under test
+
+    monkeypatch.delitem(sys.modules, "importlib.metadata", raising=False)
+    _dist(tmp_path, "ecf_caseload", f"[console_scripts]\nx = y:z\n\n[{group}]\ncaseload = c:d\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert plugin_manager._only_ecf_installed() is None
+
+
+def test_a_distribution_without_an_ecf_plugin_leaves_the_quick_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecf import plugin_manager  # noqa: PLC0415 - the module under test
+
+    monkeypatch.delitem(sys.modules, "importlib.metadata", raising=False)
+    _dist(tmp_path, "other", "[console_scripts]\nother = other:main\n")
+    _dist(tmp_path, "plain", None)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from ecf._version import __version__  # noqa: PLC0415
+
+    assert plugin_manager._only_ecf_installed() == __version__
+    monkeypatch.setitem(sys.modules, "importlib.metadata", object())  # imported: not sure
+    assert plugin_manager._only_ecf_installed() is None
