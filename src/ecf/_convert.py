@@ -8,26 +8,37 @@ and FTEs are read by :mod:`ecf.parsing`, as the command line and the HR import r
 
 Structuring errors come back from cattrs as an exception group; :func:`structure` turns them into
 :class:`~ecf.errors.Problem` values with cattrs' own field paths (``evidence[3].date``).
+
+Valid data takes a fast path (:func:`fast_structure`) that walks the same annotations with the
+same hooks without generating code; cattrs itself is imported only when data fails it, or to
+unstructure (issue 14).  This module is long because the converter, its fast path and the JSON
+form share these hooks, and each must agree with the others to the letter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import types
 import typing
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.errors import IterableValidationNote
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from cattrs.v import format_exception, transform_error
 
 from ecf.errors import EcfError, Problem, RecordError
-from ecf.parsing import ParseError, check_date_range, parse_date, parse_fte
+from ecf.parsing import (
+    FIRST_DATE,
+    LAST_DATE,
+    ParseError,
+    check_date_range,
+    parse_date,
+    parse_fte,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import cattrs
 
 T = TypeVar("T")
 
@@ -100,6 +111,9 @@ def _is_homogeneous_tuple(tp: Any) -> bool:
 
 
 def _tuple_hook_factory(tp: Any, converter: cattrs.Converter) -> Any:
+    import cattrs  # noqa: PLC0415 - cattrs is imported when the converter is built (issue 14)
+    from cattrs.errors import IterableValidationNote  # noqa: PLC0415 - as above
+
     item_type = typing.get_args(tp)[0]
     handler = converter.get_structure_hook(item_type)
 
@@ -146,13 +160,18 @@ def _has_renames(cls: Any) -> bool:
 
 
 def _renames(cls: Any) -> dict[str, Any]:
+    from cattrs.gen import override  # noqa: PLC0415 - cattrs is imported when the converter is built
+
     return {
         a.name: override(rename=RENAMES[a.name]) for a in attrs.fields(cls) if a.name in RENAMES
     }
 
 
 def make_converter() -> cattrs.Converter:
-    """Build the strict converter (once; see :data:`converter`)."""
+    """Build the strict converter (once, when first needed: see :func:`get_converter`)."""
+    import cattrs  # noqa: PLC0415 - one record's commands do not need cattrs (issue 14)
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn  # noqa: PLC0415
+
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=True)
     conv.register_structure_hook(str, _str)
     conv.register_structure_hook(int, _int)
@@ -182,10 +201,31 @@ def make_converter() -> cattrs.Converter:
     return conv
 
 
-converter = make_converter()
+_CONVERTER: list[cattrs.Converter] = []
+
+
+def get_converter() -> cattrs.Converter:
+    """The strict converter, built on first use.
+
+    A command that reads valid records through the fast path below, and writes none, never
+    imports cattrs (issue 14).
+    """
+    if not _CONVERTER:
+        _CONVERTER.append(make_converter())
+    return _CONVERTER[0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "converter":  # the module attribute it was, built on first use
+        return get_converter()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def _format(exc: BaseException, tp: type | None) -> str:  # noqa: PLR0911 - one case per kind of error
+    import cattrs  # noqa: PLC0415 - errors only
+    from cattrs.v import format_exception  # noqa: PLC0415 - errors only
+
     if isinstance(exc, ParseError):
         return f"{exc.message}\x00{_kind_or_repr(exc.value)}"
     if isinstance(exc, ValueError) and typing.get_origin(tp) is typing.Literal:
@@ -228,6 +268,8 @@ def _path(raw: str) -> str:
 
 def problems_from(exc: BaseException) -> list[Problem]:
     """Turn a cattrs structuring error into one :class:`Problem` per failing field."""
+    from cattrs.v import transform_error  # noqa: PLC0415 - errors only
+
     out: list[Problem] = []
     for line in transform_error(exc, "$", _format):
         text, _, raw_path = line.rpartition(" @ ")
@@ -247,6 +289,174 @@ class _Shown(str):
         return str(self)
 
 
+# --- The fast path -------------------------------------------------------------------------------
+# cattrs generates (and compiles) a structuring function for each class the first time it meets
+# it: about 20 ms for the framework, rule and record classes in every run of the command line,
+# before anything is read (issue 14).  The fast path below walks the same annotations with the
+# same hooks, without generating code, and gives up on anything it does not know: a value it
+# would refuse, a type it does not handle (a union of two classes, a plugin's own hook), a class
+# whose own validator raises.  Then the converter above structures the data again, so every
+# error keeps its field path and message; the fast path only ever returns what the converter
+# would have returned for the same data (tests/test_speed.py checks both ways).
+
+
+class _Unsupported(Exception):  # noqa: N818 - a signal inside this module, never raised out
+    """A type the fast path does not handle: the converter structures it."""
+
+
+class _Miss:
+    __slots__ = ()
+
+
+#: What :func:`fast_structure` returns when the converter must do it.
+_MISS: Any = _Miss()
+
+_PLANS: dict[Any, Callable[[Any], Any] | None] = {}
+
+#: Types whose hook returns a value of exactly that type as it is (a date when in range).
+_EXACT = frozenset({str, int, bool, dt.date})
+
+_LEAF_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
+    str: _str,
+    int: _int,
+    bool: _bool,
+    dt.date: _date,
+    dt.datetime: _datetime,
+    Fraction: _fraction,
+}
+
+
+def _plan(tp: Any) -> Callable[[Any], Any]:  # noqa: PLR0911 - one case per kind of annotation
+    """A function structuring a value of ``tp`` exactly as the converter would, or raising."""
+    try:
+        known = _PLANS[tp]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation
+        raise _Unsupported from None
+    else:
+        if known is None:
+            raise _Unsupported
+        return known
+    if tp is Any:
+        return _same
+    leaf = _LEAF_HOOKS.get(tp)
+    if leaf is not None:
+        return lambda value: leaf(value, tp)
+    if tp == dict[str, Any]:
+        return lambda value: _dict(value, tp)
+    if _is_literal(tp):
+        return lambda value: _literal(value, tp)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in {typing.Union, types.UnionType}:
+        others = [a for a in args if a is not type(None)]
+        if len(args) != 2 or len(others) != 1:  # noqa: PLR2004 - X | None only
+            raise _Unsupported
+        inner = _plan(others[0])
+        return lambda value: None if value is None else inner(value)
+    if _is_homogeneous_tuple(tp):
+        item = _plan(args[0])
+        return lambda value: _tuple(value, item)
+    if origin is dict and len(args) == 2 and args[0] is str:  # noqa: PLR2004 - key and value
+        inner = _plan(args[1])
+        return lambda value: _mapping(value, inner)
+    if isinstance(tp, type) and attrs.has(tp):
+        return _class_plan(tp)
+    raise _Unsupported
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _tuple(value: object, item: Callable[[Any], Any]) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise ParseError("expected a list", value)
+    return tuple([item(v) for v in value])
+
+
+def _mapping(value: object, item: Callable[[Any], Any]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ParseError("expected a table", value)
+    return {_str(k, str): item(v) for k, v in value.items()}
+
+
+def _class_plan(cls: type) -> Callable[[Any], Any]:
+    cell: list[Callable[[Any], Any]] = []
+
+    def forward(value: object) -> object:  # a class that holds itself, while it is planned
+        return cell[0](value)
+
+    _PLANS[cls] = forward
+    try:
+        fields = _field_plans(cls)
+    except _Unsupported:
+        _PLANS[cls] = None
+        raise
+    plan = fields
+    first, last = FIRST_DATE, LAST_DATE
+
+    def structure_class(value: object) -> object:
+        if not isinstance(value, dict):
+            raise ParseError("expected a table", value)
+        kwargs = {}
+        for key, name, sub, required, exact in plan:
+            if key in value:
+                item: Any = value[key]
+                # A string, whole number, true/false or date in range is the hook's own result.
+                if type(item) is not exact or (exact is dt.date and not first <= item <= last):
+                    item = sub(item)
+                kwargs[name] = item
+            elif required:
+                raise KeyError(key)
+        if len(kwargs) != len(value):
+            raise ParseError("unknown keys", value)
+        return cls(**kwargs)
+
+    cell.append(structure_class)
+    _PLANS[cls] = structure_class
+    return structure_class
+
+
+def _field_plans(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any], bool, Any], ...]:
+    """(key in the data, keyword of ``cls``, plan, required, exact type) for each field.
+
+    A value of the exact type (not a subclass) is what the plan would return for it: the plan is
+    called only for other values (a date also when out of range).
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - names imported for type checking only: the converter's
+        raise _Unsupported from None
+    fields = []
+    for a in attrs.fields(cls):
+        if not a.init:
+            continue
+        if a.alias != a.name or a.name not in hints:
+            raise _Unsupported
+        required = a.default is attrs.NOTHING
+        tp = hints[a.name]
+        exact = tp if tp in _EXACT else _Miss
+        fields.append((RENAMES.get(a.name, a.name), a.name, _plan(tp), required, exact))
+    return tuple(fields)
+
+
+def fast_structure(data: object, cls: type) -> Any:
+    """``data`` structured into ``cls`` without generated code, or :data:`_MISS`.
+
+    A miss (bad data, or a type the fast path does not handle) leaves the work, and the errors,
+    to the converter: callers go on to ``converter.structure``.
+    """
+    try:
+        plan = _plan(cls)
+    except _Unsupported:
+        return _MISS
+    try:
+        return plan(data)
+    except Exception:  # noqa: BLE001 - any failure: the converter says what is wrong
+        return _MISS
+
+
 def structure(
     data: object, cls: type[T], *, error: type[EcfError] = RecordError, file: str | None = None
 ) -> T:
@@ -257,15 +467,20 @@ def structure(
     """
     if not isinstance(data, dict):
         raise error([Problem("expected a table", "", type(data).__name__, file)])
+    fast = fast_structure(data, cls)
+    if fast is not _MISS:
+        return typing.cast("T", fast)
+    import cattrs  # noqa: PLC0415 - the fast path missed: bad data, or a type it does not handle
+
     try:
-        return converter.structure(data, cls)
+        return get_converter().structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise error([p.with_file(file) for p in problems_from(exc)]) from exc
 
 
 def unstructure(value: object) -> Any:
     """Unstructure an attrs value to plain TOML-ready data (None fields are left out)."""
-    return converter.unstructure(value)
+    return get_converter().unstructure(value)
 
 
 # --- JSON ----------------------------------------------------------------------------------------

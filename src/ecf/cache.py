@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ from ecf.errors import EcfError
 from ecf.records import Record, record_from_dict, record_to_dict
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable
 
 __all__ = [
@@ -208,6 +208,8 @@ class RecordCache:
     """
 
     def __init__(self, folder: Path, *, readonly: bool = False) -> None:
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         self.folder = folder
         self.db: sqlite3.Connection | None = None
         try:
@@ -233,6 +235,8 @@ class RecordCache:
 
     def close(self) -> None:
         """Close the database (safe to call twice)."""
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         if self.db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.db.close()
@@ -244,6 +248,8 @@ class RecordCache:
         Settled: the file's modification and change times are :data:`SETTLE_NS` older than the
         moment its digest was taken, and than ``now`` (default: the clock).
         """
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         if self.db is None:
             return None
         try:
@@ -263,6 +269,8 @@ class RecordCache:
 
     def lookup(self, digest: str) -> Record | None:
         """The record parsed from content with this digest, if cached by this version and sound."""
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         if self.db is None:
             return None
         try:
@@ -283,6 +291,8 @@ class RecordCache:
 
     def store(self, entries: Iterable[Entry]) -> None:
         """Write the entries in one transaction."""
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         if self.db is None:
             return
         try:
@@ -314,6 +324,8 @@ class RecordCache:
 
     def forget(self, record_id: str) -> int:
         """Remove every entry of one record, leaving no trace of it in the file; how many."""
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
         if self.db is None:
             return 0
         try:

@@ -29,12 +29,13 @@ as pytest's and datasette's do:
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import importlib.metadata
+import importlib.machinery
 import inspect
 import logging
 import os
+import re
+import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,6 +51,7 @@ from ecf.privacy import check_fields
 from ecf.rules import BUILTIN_KINDS
 
 if TYPE_CHECKING:
+    import importlib.metadata  # noqa: TC004 - annotations only: `importlib` itself is imported above
     from collections.abc import Callable, Iterable
 
 __all__ = [
@@ -296,6 +298,8 @@ def _not_hooks(manager: pluggy.PluginManager, plugin: object) -> list[tuple[str,
 
 
 def _refusal(name: str, wrong: list[tuple[str, str]]) -> str:
+    import difflib  # noqa: PLC0415 - only a misspelt hook needs it (issue 14)
+
     parts = []
     for function, hook in wrong:
         named = f"'{function}'" if function == hook else f"'{function}' (as '{hook}')"
@@ -361,8 +365,10 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     """
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
+    own_version = None
     if entry_points is None:
-        entry_points = installed_entry_points()
+        own_version = _only_ecf_installed()
+        entry_points = [] if own_version is not None else installed_entry_points()
     only = os.environ.get(LOAD_ENV)
     limit = None if only is None else {n.strip() for n in only.split(",") if n.strip()}
     autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
@@ -373,7 +379,8 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
         same = named.setdefault(ep.name, [])
         if all(_origin(ep) != _origin(other) for other in same):  # one seen twice is one
             same.append(ep)
-    builtin = PluginInfo(BASELINE, _version(_own_dist()), f"ecf ({_BUILTIN})", loaded=False)
+    version = own_version if own_version is not None else _version(_own_dist())
+    builtin = PluginInfo(BASELINE, version, f"ecf ({_BUILTIN})", loaded=False)
     found = {BASELINE: _Found(builtin, lambda: importlib.import_module(_BUILTIN))}
     for name, eps in named.items():
         if name == BASELINE:
@@ -400,6 +407,8 @@ def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
     A plugin only in the old group is found, and a warning (logger ``ecf.plugin_manager``) says
     to move it; one in both groups is found once.  The old group is read until ecf 1.0.
     """
+    import importlib.metadata  # noqa: PLC0415 - see _only_ecf_installed (issue 14)
+
     current = list(importlib.metadata.entry_points(group=hookspecs.ENTRY_POINTS))
     seen = {(ep.name, _origin(ep)) for ep in current}
     legacy = [
@@ -419,7 +428,91 @@ def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
     return current + legacy
 
 
+def _only_ecf_installed() -> str | None:  # noqa: PLR0911 - each doubt answers None at once
+    """The version of ecf when no installed distribution but ecf's own declares an ecf plugin.
+
+    ``importlib.metadata`` costs about a fifth of a command's start (issue 14): importing it,
+    then reading every distribution's metadata.  This reads the same folders on ``sys.path``
+    for the one fact a command needs when no plugin is installed, and answers None (so that
+    the caller asks ``importlib.metadata``) whenever it is not sure: a plugin declared in either
+    entry-point group, ecf's own distribution not found, a zip or egg on the path, a finder of
+    distributions other than the standard one, or ``importlib.metadata`` imported already (a
+    host program, or a test, may have put its own entry points there).
+    """
+    if "importlib.metadata" in sys.modules:
+        return None
+    if any(
+        hasattr(finder, "find_distributions") and finder is not importlib.machinery.PathFinder
+        for finder in sys.meta_path
+    ):
+        return None
+    groups = {f"[{hookspecs.ENTRY_POINTS}]", f"[{hookspecs.LEGACY_ENTRY_POINTS}]"}
+    own = _normalise(DISTRIBUTION)
+    version = None
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if not folder.is_dir():
+            if folder.exists():  # a zip or an egg file: importlib.metadata reads those
+                return None
+            continue
+        if folder.suffix == ".egg":
+            return None
+        try:
+            infos = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for info in infos:
+            if not info.name.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            stem = info.name.rsplit(".", 1)[0]  # name-version, or name for an .egg-info
+            if version is None and _normalise(stem.partition("-")[0]) == own:
+                version = _metadata_version(info)
+                if version is None:
+                    return None
+            if not _declares_no_plugin(info / "entry_points.txt", groups):
+                return None
+    return version
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _metadata_version(info: Path) -> str | None:
+    """The ``Version:`` of a distribution's metadata, or None when it cannot be read."""
+    try:
+        with (info / "METADATA").open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    return None  # the headers ended without a version
+                if line.startswith("Version:"):
+                    return line.removeprefix("Version:").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _declares_no_plugin(path: Path, groups: set[str]) -> bool:
+    """True when the file is absent or its plugin groups hold nothing but ecf's own assessor."""
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except FileNotFoundError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
+    inside = False
+    ours = f"{BASELINE}={_BUILTIN}"
+    for line in lines:
+        if line.startswith("["):
+            inside = line in groups
+        elif inside and line and not line.startswith(("#", ";")) and "".join(line.split()) != ours:
+            return False
+    return True
+
+
 def _own_dist() -> importlib.metadata.Distribution | None:
+    import importlib.metadata  # noqa: PLC0415 - see _only_ecf_installed (issue 14)
+
     try:
         return importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

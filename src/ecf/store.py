@@ -22,13 +22,10 @@ import hashlib
 import math
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import tomlkit
-from tomlkit.items import AoT, InlineTable, Table
 
 from ecf import limits
 from ecf.errors import ConflictError, Problem, RecordError
@@ -36,6 +33,9 @@ from ecf.records import Record, record_from_dict, record_to_dict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import tomlkit
+    from tomlkit.items import Table
 
 __all__ = [
     "RecordFile",
@@ -128,6 +128,8 @@ def open_record(path: str | os.PathLike[str]) -> RecordFile:
     Raises:
         RecordError: the file is missing, unreadable, malformed or has bad fields.
     """
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     path = Path(path)
     data = read_bytes(path)
     record = parse_record(data, path)
@@ -137,6 +139,8 @@ def open_record(path: str | os.PathLike[str]) -> RecordFile:
 
 def _item(value: Any) -> Any:
     """A plain value as a tomlkit item: lists of tables as ``[[...]]``, nested tables inline."""
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         aot = tomlkit.aot()
         for entry in value:
@@ -151,6 +155,8 @@ def _item(value: Any) -> Any:
 
 
 def _table(entry: dict[str, Any]) -> Table:
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     table = tomlkit.table()
     for k, v in entry.items():
         if isinstance(v, dict):
@@ -164,6 +170,9 @@ def _table(entry: dict[str, Any]) -> Table:
 
 def _set_in_order(container: Any, key: str, item: Any, after: list[str]) -> None:
     """Set a new ``key``; a table goes before the first of the keys that follow it in a record."""
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+    from tomlkit.items import AoT, Table  # noqa: PLC0415 - as above
+
     following = [k for k in after if k in container]
     if not isinstance(item, AoT | Table):
         _add_value(container, key, item)
@@ -190,6 +199,9 @@ def _add_value(container: Any, key: str, item: Any) -> None:
 
     Those belong to whatever follows the table (a comment heading the next section).
     """
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+    from tomlkit.items import Table  # noqa: PLC0415 - as above
+
     keys = list(container)
     body = container.value if isinstance(container, Table) else None
     if keys and body is not None:
@@ -203,6 +215,9 @@ def _add_value(container: Any, key: str, item: Any) -> None:
 
 def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
     """Make ``container`` hold ``new``, changing only what differs from ``old``."""
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+    from tomlkit.items import AoT, InlineTable, Table  # noqa: PLC0415 - as above
+
     for key in old:
         if key not in new and key in container:
             del container[key]
@@ -247,6 +262,8 @@ def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
 
 def render(record: Record) -> str:
     """A new record file's text."""
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     document = tomlkit.document()
     document.add(tomlkit.comment(_HEADER))
     for key, value in record_to_dict(record).items():
@@ -301,6 +318,8 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
         ConflictError: the file changed on disk since it was read; nothing is written.
         RecordError: the file can no longer be read, or the write failed; nothing is changed.
     """
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     if fresh:
         text = render(record)
         document = tomlkit.parse(text)
@@ -323,6 +342,8 @@ def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
     text = render(record)
     data = _writable(text, path, record)
     atomic_write(path, data, expect_digest=None)
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
     return RecordFile(path, record, hashlib.sha256(data).hexdigest(), tomlkit.parse(text))
 
 
@@ -389,6 +410,8 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     """
     folder = path.parent if str(path.parent) else Path()
     try:
+        import tempfile  # noqa: PLC0415 - only writers need it (issue 14)
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise RecordError(
