@@ -552,7 +552,7 @@ def main(
     user: str | None,
     key: str | None,
 ) -> None:
-    """Track a social worker's early career: ASYE, ECF years 1-2, expert practitioner.
+    """Track a social worker's early career: ASYE, the ECDP, ECF years 1-2, expert.
 
     A council file given once: $ECF_COUNCIL, or `council = "FILE"` in an ecf.toml in this
     folder or above; --council on a command wins.
