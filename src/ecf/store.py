@@ -113,13 +113,15 @@ class RecordFile:
         path: The file.
         record: The record as read.
         digest: The sha256 of the bytes read; a save refuses if the file no longer has it.
-        document: The parsed document, with the comments and order a person wrote.
+        document: The document, with the comments and order a person wrote: the text read (or
+            written), parsed only when a save patches it, so an edit parses it with tomlkit once
+            (issue 14: start-up), or a parsed document, which a save copies and leaves as it is.
     """
 
     path: Path
     record: Record
     digest: str
-    document: tomlkit.TOMLDocument = attrs.field(eq=False, repr=False)
+    document: tomlkit.TOMLDocument | str = attrs.field(eq=False, repr=False)
 
 
 def open_record(path: str | os.PathLike[str]) -> RecordFile:
@@ -128,13 +130,11 @@ def open_record(path: str | os.PathLike[str]) -> RecordFile:
     Raises:
         RecordError: the file is missing, unreadable, malformed or has bad fields.
     """
-    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
-
     path = Path(path)
     data = read_bytes(path)
     record = parse_record(data, path)
-    document = tomlkit.parse(_text(data, path))
-    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), document)
+    text = _text(data, path)  # parsed with tomlkit by the save, once (issue 14: start-up)
+    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), text)
 
 
 def _item(value: Any) -> Any:
@@ -322,14 +322,14 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
 
     if fresh:
         text = render(record)
-        document = tomlkit.parse(text)
     else:
-        document = tomlkit.parse(tomlkit.dumps(file.document))  # a copy: the original stays
+        source = file.document  # text is parsed afresh; a document is copied, so it stays
+        document = tomlkit.parse(source if isinstance(source, str) else tomlkit.dumps(source))
         _patch(document, record_to_dict(file.record), record_to_dict(record))
         text = tomlkit.dumps(document)
     data = _writable(text, file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
-    return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), document)
+    return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), text)
 
 
 def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
@@ -342,9 +342,7 @@ def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
     text = render(record)
     data = _writable(text, path, record)
     atomic_write(path, data, expect_digest=None)
-    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
-
-    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), tomlkit.parse(text))
+    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), text)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -599,10 +599,15 @@ def editing(file: Path) -> AbstractContextManager[Editor]:
 
 
 def load_valid(file: Path) -> Record:
-    """Read a record file (for reading only) and check it (:func:`ecf.sources.read_valid`)."""
-    from ecf.sources import read_valid
+    """Read a record file (for reading only) and check it (:func:`ecf.sources.read_valid`).
 
-    return read_valid(file, state().registry, today())
+    The same two steps as :func:`ecf.sources.read_valid`, without importing the cohort's
+    sources and cache modules, which one record never uses (issue 14: start-up).
+    """
+    from ecf.store import read_record
+    from ecf.validation import ensure_valid
+
+    return ensure_valid(read_record(file), state().registry, today(), file=str(file))
 
 
 def council_config(path: Path | None) -> Council | None:
