@@ -202,9 +202,12 @@ def _create_private(path: Path) -> bool:
 class RecordCache:
     """Parsed records by content digest, and file identities by path.
 
-    Open it read-only in worker processes (:meth:`digest_for`, :meth:`lookup`), and write new
-    entries from one process (:meth:`store`).  Every method fails soft: a cache that cannot be
-    opened, read or written behaves as an empty one.
+    Several processes may use it at once: each worker of a cohort scan reads it
+    (:meth:`digest_for`, :meth:`lookup`) and writes what it parsed (:meth:`store`, one
+    transaction a chunk; SQLite's write-ahead log lets readers go on meanwhile, and a writer
+    waits for another's transaction).  ``readonly`` opens an existing cache without creating or
+    changing anything.  Every method fails soft: a cache that cannot be opened, read or written
+    behaves as an empty one.
     """
 
     def __init__(self, folder: Path, *, readonly: bool = False) -> None:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from ecf.assessors import Plugins
+    from ecf.cache import RecordCache
     from ecf.council import Council
     from ecf.records import Record
 
@@ -339,7 +340,9 @@ def _init_worker(options: ScanOptions) -> None:
 
         council = load_council(options.council_file)
         plugins = get_plugins()
-    cache = RecordCache(Path(options.cache_dir), readonly=True) if options.cache_dir else None
+    # Each worker writes what it parsed to the cache itself, a chunk at a time, so nothing
+    # parsed travels back to the parent (issue 14: the parent's memory stays flat).
+    cache = RecordCache(Path(options.cache_dir)) if options.cache_dir else None
     _WORKER.update(
         options=options, registry=registry, council=council, plugins=plugins, cache=cache
     )
@@ -349,14 +352,18 @@ def _init_worker(options: ScanOptions) -> None:
 _Outcome = tuple[str, str, CohortRow] | Failure
 
 
-def _scan_chunk(paths: list[str]) -> tuple[list[_Outcome], list[CacheEntry]]:
-    """Read (through the cache), check and report on each file of a chunk, in order."""
+def _scan_chunk(paths: list[str]) -> list[_Outcome]:
+    """Read (through the cache), check and report on each file of a chunk, in order.
+
+    What the cache lacked is stored by this process, in one transaction for the chunk.
+    """
     options: ScanOptions = _WORKER["options"]
     registry: FrameworkRegistry = _WORKER["registry"]
+    cache: RecordCache | None = _WORKER["cache"]
     outcomes: list[_Outcome] = []
     entries: list[CacheEntry] = []
     for path in paths:
-        read = read_file(path, registry, options.today, cache=_WORKER["cache"])
+        read = read_file(path, registry, options.today, cache=cache)
         if read.entry is not None:
             entries.append(read.entry)
         if read.record is None:
@@ -375,7 +382,9 @@ def _scan_chunk(paths: list[str]) -> tuple[list[_Outcome], list[CacheEntry]]:
             outcomes.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
         else:
             outcomes.append((path, row.id, row))
-    return outcomes, entries
+    if cache is not None and entries:
+        cache.store(entries)
+    return outcomes
 
 
 def scan(
@@ -411,13 +420,22 @@ def scan(
     paths = [str(f) for f in unique_files(files)]
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
-    results: list[tuple[list[_Outcome], list[CacheEntry]]] = []
+    if options.cache_dir is not None:
+        # Create the cache (folder, file, tables) once here, so the workers that write to it
+        # do not race to create it.
+        RecordCache(Path(options.cache_dir)).close()
+    results: list[list[_Outcome]] = []
     if workers == 1:
         _init_worker(options)
-        for part in chunks:
-            results.append(_scan_chunk(part))
-            if progress:
-                progress(len(part))
+        try:
+            for part in chunks:
+                results.append(_scan_chunk(part))
+                if progress:
+                    progress(len(part))
+        finally:
+            if _WORKER.get("cache") is not None:
+                _WORKER["cache"].close()
+            _WORKER.clear()
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with concurrent.futures.ProcessPoolExecutor(
@@ -430,9 +448,5 @@ def scan(
                 results.append(result)
                 if progress:
                     progress(len(part))
-    if options.cache_dir is not None:
-        cache = RecordCache(Path(options.cache_dir))
-        cache.store(entry for _, entries in results for entry in entries)
-        cache.close()
-    kept, failures, _ = one_per_id(outcome for outcomes, _ in results for outcome in outcomes)
+    kept, failures, _ = one_per_id(outcome for outcomes in results for outcome in outcomes)
     return [row for _, row in kept], failures
