@@ -42,7 +42,7 @@ import synth  # the benchmarks folder is put on the path just above
 TODAY = synth.TODAY
 AS_OF = dt.date(2026, 6, 1)
 COUNT = 5
-DB = "records.2.sqlite3"
+DB = "records.3.sqlite3"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 

@@ -568,7 +568,7 @@ def test_cohort_table_has_the_summary_above_the_table(folder: Path, cache_env: P
         ["c-ecf2", "E1", "ecf-2", *ecf2, "in-progress", "review-6m", "2026-01-01", "0"],
     ]
     assert "hidden" not in result.stdout
-    assert (cache_env / "records.2.sqlite3").is_file()
+    assert (cache_env / "records.3.sqlite3").is_file()
 
 
 def test_cohort_csv(folder: Path) -> None:

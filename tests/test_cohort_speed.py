@@ -41,13 +41,13 @@ def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     marks.mkdir()
     original = cache_module.RecordCache.store
 
-    def store(self: cache_module.RecordCache, entries: object) -> None:
+    def store(self: cache_module.RecordCache, entries: object, verdicts: object = ()) -> None:
         kept = list(entries)  # type: ignore[call-overload]
         if kept:
             (marks / f"{os.getpid()}-{len(list(marks.iterdir()))}").write_text(
                 str(len(kept)), encoding="utf-8"
             )
-        original(self, kept)
+        original(self, kept, verdicts)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cache_module.RecordCache, "store", store)
     return marks

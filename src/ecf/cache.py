@@ -1,5 +1,9 @@
 """A cache of parsed records, so that an unchanged file is not parsed again: data only.
 
+This module is long because what it keeps (records, file identities, validation verdicts) is
+trusted only after the same checks (ownership, checksum, strict reading back), which are
+reviewed together: split, one kind of entry could skip a check the others make.
+
 Records are cached by the sha256 of their bytes (content), with a fast path by file identity
 (path, device, inode, size, modification and change times): when a file's identity is unchanged,
 its digest is taken from the cache without reading it.  A cached record is the structured
@@ -24,6 +28,15 @@ files ``0600``): ``$ECF_CACHE_DIR``, else the platform's cache folder (``platfor
 ``~/.cache/ecf`` on Linux).  A folder or a cache file that is not the user's own, that others
 may write to, or that is a symbolic link is not used.  It is a cache: deleting it loses
 nothing (:func:`clear`), and :func:`forget` removes what it holds of one record.
+
+Beside each record the cache remembers its validation verdict (valid, or its problems), so that
+an unchanged record is not checked again on a warm run.  A verdict is keyed so that it cannot be
+stale: by the record's content digest and a context (:func:`verdict_context`) made of everything
+the check reads besides the record: the digest of every framework file in use
+(:meth:`ecf.framework.FrameworkRegistry.digest`), the council file's, ecf's version and this
+format, and today's date (the future-date checks depend on it).  Another framework file, another
+day or another ecf is another key, so the check runs again.  A verdict is data too, checked on
+the way out like a record (format, checksum, shape); one that fails is ignored.
 """
 
 from __future__ import annotations
@@ -37,10 +50,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ecf._version import __version__
-from ecf.errors import EcfError
+from ecf.errors import EcfError, Problem
 from ecf.records import Record, record_from_dict, record_to_dict
 
 if TYPE_CHECKING:
+    import datetime as dt
     import sqlite3
     from collections.abc import Iterable
 
@@ -51,22 +65,27 @@ __all__ = [
     "Entry",
     "Identity",
     "RecordCache",
+    "Verdict",
     "clear",
     "decode",
+    "decode_verdict",
     "default_cache_dir",
     "encode",
+    "encode_verdict",
     "forget",
     "identity",
+    "verdict_context",
+    "verdict_key",
 ]
 
 CACHE_ENV = "ECF_CACHE_DIR"
 #: The version of what the cache stores: bump it when the stored shape changes.  An entry
 #: written by another version (of this format or of ecf) is ignored.
-FORMAT = 2
+FORMAT = 3
 _FORMAT = f"{FORMAT}/{__version__}"
 #: The cache's database; earlier formats used other names (:func:`clear` removes them too).
 _FILE = f"records.{FORMAT}.sqlite3"
-_OLD_FILES = ("records.sqlite3",)
+_OLD_FILES = ("records.sqlite3", "records.2.sqlite3")
 _SUFFIXES = ("", "-wal", "-shm", "-journal")
 #: How much older than the moment its digest was taken a file's times must be for its identity
 #: alone to be trusted (2 s: FAT keeps modification times to 2 s, ext3 and HFS+ to 1 s).
@@ -82,6 +101,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, dev INT, ino INT, size INT, mtime INT, ctime INT, digest TEXT,
     checked INT, record_id TEXT);
+CREATE TABLE IF NOT EXISTS verdicts (
+    key TEXT PRIMARY KEY, format TEXT, record_id TEXT, checksum TEXT, data BLOB);
 """
 
 
@@ -103,6 +124,86 @@ class Entry(NamedTuple):
     checked: int
     record_id: str
     data: bytes | None
+
+
+class Verdict(NamedTuple):
+    """A validation verdict to remember (:meth:`RecordCache.store`).
+
+    Attributes:
+        key: :func:`verdict_key` of the record's content digest and the check's context.
+        record_id: The id of the record it is about (:meth:`RecordCache.forget` removes it).
+        data: The encoded problems (:func:`encode_verdict`; an empty list: the record is valid).
+    """
+
+    key: str
+    record_id: str
+    data: bytes
+
+
+def verdict_context(framework_digest: str, council_digest: str | None, today: dt.date) -> str:
+    """What a verdict depends on besides the record, as one digest.
+
+    Args:
+        framework_digest: :meth:`ecf.framework.FrameworkRegistry.digest` of the frameworks.
+        council_digest: The sha256 of the council file's bytes, ``None`` without one.
+        today: The date the check took as today.
+    """
+    parts = (_FORMAT, framework_digest, council_digest or "-", today.isoformat())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def verdict_key(digest: str, context: str) -> str:
+    """The key of the verdict on the content with this digest, in this context."""
+    return hashlib.sha256(f"{digest}\0{context}".encode()).hexdigest()
+
+
+#: The types a remembered problem's value may have: those MessagePack gives back as they were.
+_PLAIN = (str, int, float, bool)
+
+
+def encode_verdict(problems: Iterable[Problem]) -> bytes | None:
+    """Problems as data, or ``None`` when a value would not come back as it was (not kept)."""
+    import msgspec  # noqa: PLC0415 - only the cache needs it
+
+    plain: list[list[object]] = []
+    for p in problems:
+        if p.value is not None and type(p.value) not in _PLAIN:
+            return None
+        if p.file is not None and not isinstance(p.file, str):
+            return None
+        plain.append([p.message, p.path, p.value, p.file])
+    try:
+        return msgspec.msgpack.encode(plain)
+    except (msgspec.EncodeError, OverflowError):  # an integer beyond 64 bits
+        return None
+
+
+def decode_verdict(data: bytes) -> tuple[Problem, ...] | None:
+    """The problems in ``data``, or ``None`` if it is not what :func:`encode_verdict` wrote."""
+    import msgspec  # noqa: PLC0415 - only the cache needs it
+
+    try:
+        plain = msgspec.msgpack.decode(data)
+    except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
+        return None
+    if not isinstance(plain, list):
+        return None
+    problems = [_problem(item) for item in plain]
+    return None if None in problems else tuple(p for p in problems if p is not None)
+
+
+def _problem(item: object) -> Problem | None:
+    """One remembered problem, if ``item`` is one (``[message, path, value, file]``)."""
+    if not (isinstance(item, list) and len(item) == 4):  # noqa: PLR2004 - the four fields
+        return None
+    message, path, value, file = item
+    if not (isinstance(message, str) and isinstance(path, str)):
+        return None
+    if value is not None and type(value) not in _PLAIN:
+        return None
+    if file is not None and not isinstance(file, str):
+        return None
+    return Problem(message, path, value, file)
 
 
 def default_cache_dir() -> Path:
@@ -292,8 +393,27 @@ class RecordCache:
             return None
         return decode(data, record_id)
 
-    def store(self, entries: Iterable[Entry]) -> None:
-        """Write the entries in one transaction."""
+    def verdict(self, key: str, record_id: str) -> tuple[Problem, ...] | None:
+        """The remembered verdict under ``key`` (empty: valid), if sound; else ``None``."""
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute(
+                "SELECT format, record_id, checksum, data FROM verdicts WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or row[0] != _FORMAT or row[1] != record_id:
+            return None
+        checksum, data = row[2], row[3]
+        if not isinstance(data, bytes) or checksum != _checksum(data):
+            return None
+        return decode_verdict(data)
+
+    def store(self, entries: Iterable[Entry], verdicts: Iterable[Verdict] = ()) -> None:
+        """Write the entries and the verdicts in one transaction."""
         import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
 
         if self.db is None:
@@ -322,6 +442,17 @@ class RecordCache:
                                 entry.data,
                             ),
                         )
+                for verdict in verdicts:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)",
+                        (
+                            verdict.key,
+                            _FORMAT,
+                            verdict.record_id,
+                            _checksum(verdict.data),
+                            verdict.data,
+                        ),
+                    )
         except sqlite3.Error:
             return
 
@@ -338,6 +469,7 @@ class RecordCache:
                     "DELETE FROM records WHERE record_id = ?", (record_id,)
                 ).rowcount
                 self.db.execute("DELETE FROM files WHERE record_id = ?", (record_id,))
+                self.db.execute("DELETE FROM verdicts WHERE record_id = ?", (record_id,))
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.execute("VACUUM")
         except sqlite3.Error:

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from ecf.assessors import Plugins
-    from ecf.cache import RecordCache
+    from ecf.cache import RecordCache, Verdict
     from ecf.council import Council
     from ecf.records import Record
 
@@ -343,9 +343,39 @@ def _init_worker(options: ScanOptions) -> None:
     # Each worker writes what it parsed to the cache itself, a chunk at a time, so nothing
     # parsed travels back to the parent (issue 14: the parent's memory stays flat).
     cache = RecordCache(Path(options.cache_dir)) if options.cache_dir else None
+    context = _verdict_context(registry, options) if cache is not None else None
     _WORKER.update(
-        options=options, registry=registry, council=council, plugins=plugins, cache=cache
+        options=options,
+        registry=registry,
+        council=council,
+        plugins=plugins,
+        cache=cache,
+        context=context,
     )
+
+
+def _verdict_context(registry: FrameworkRegistry, options: ScanOptions) -> str | None:
+    """The context the cache remembers validation verdicts in, or ``None`` to remember none.
+
+    Made from the files this worker loaded (every framework file, the council file), ecf's
+    version and today (:func:`ecf.cache.verdict_context`).
+    """
+    import hashlib  # noqa: PLC0415
+
+    from ecf.cache import verdict_context  # noqa: PLC0415
+    from ecf.limits import read_limited  # noqa: PLC0415
+
+    frameworks = registry.digest()
+    if frameworks is None:
+        return None
+    council = None
+    if options.council_file is not None:
+        try:
+            data = read_limited(options.council_file, EcfError)
+        except (OSError, EcfError):
+            return None
+        council = hashlib.sha256(data).hexdigest()
+    return verdict_context(frameworks, council, options.today)
 
 
 #: One file's outcome in a scan: ``(file, record id, row)``, or the file's failure.
@@ -362,10 +392,13 @@ def _scan_chunk(paths: list[str]) -> list[_Outcome]:
     cache: RecordCache | None = _WORKER["cache"]
     outcomes: list[_Outcome] = []
     entries: list[CacheEntry] = []
+    verdicts: list[Verdict] = []
     for path in paths:
-        read = read_file(path, registry, options.today, cache=cache)
+        read = read_file(path, registry, options.today, cache=cache, context=_WORKER["context"])
         if read.entry is not None:
             entries.append(read.entry)
+        if read.verdict is not None:
+            verdicts.append(read.verdict)
         if read.record is None:
             if read.failure is not None:
                 outcomes.append(read.failure)
@@ -382,8 +415,8 @@ def _scan_chunk(paths: list[str]) -> list[_Outcome]:
             outcomes.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
         else:
             outcomes.append((path, row.id, row))
-    if cache is not None and entries:
-        cache.store(entries)
+    if cache is not None and (entries or verdicts):
+        cache.store(entries, verdicts)
     return outcomes
 
 

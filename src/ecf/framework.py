@@ -32,7 +32,7 @@ import attrs
 
 from ecf._convert import structure
 from ecf.errors import FrameworkError, Problem
-from ecf.limits import load_toml
+from ecf.limits import load_toml, read_limited
 
 __all__ = [
     "HOLIDAY_CALENDARS",
@@ -828,6 +828,27 @@ class FrameworkRegistry:
         self.current = version
         self._chosen = True
         return fw
+
+    def digest(self) -> str | None:
+        """A sha256 of every framework file this registry knows, by version, and its choice.
+
+        What a remembered check depends on (:mod:`ecf.cache`): any byte of any framework file
+        changed, a version added or removed, or another :attr:`current` gives another digest.
+
+        Returns:
+            The digest, or ``None`` when a file cannot be read (nothing is then remembered).
+        """
+        import hashlib  # noqa: PLC0415 - only a cohort's cache needs it
+
+        h = hashlib.sha256(f"{self.current}\0{self._chosen}".encode())
+        for version in sorted(self._files):
+            try:
+                data = read_limited(self._files[version], FrameworkError)
+            except (OSError, FrameworkError):
+                return None
+            h.update(f"\0{version}\0{len(data)}\0".encode())
+            h.update(data)
+        return h.hexdigest()
 
     def versions(self) -> tuple[str, ...]:
         """The known versions."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ecf import store
-from ecf.cache import Entry, encode, identity
+from ecf.cache import Entry, Verdict, encode, encode_verdict, identity, verdict_key
 from ecf.errors import EcfError, Problem
 from ecf.framework import FrameworkRegistry
 from ecf.records import Record, record_from_dict
@@ -127,6 +127,7 @@ class Read:
     record: Record | None = None
     failure: Failure | None = None
     entry: CacheEntry | None = None
+    verdict: Verdict | None = None
 
 
 def record_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -227,7 +228,7 @@ def _unfiled(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     return tuple(attrs.evolve(p, file=None) for p in problems)
 
 
-def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | None]:
+def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | None, str]:
     """A record file's record, from the cache when its identity or its content is known there.
 
     The identity is trusted only once settled (:meth:`ecf.cache.RecordCache.digest_for`);
@@ -241,8 +242,8 @@ def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | N
         raise store.unreadable(Path(path), exc) from None
     digest = cache.digest_for(path, st, checked)
     record = cache.lookup(digest) if digest is not None else None
-    if record is not None:
-        return record, None
+    if digest is not None and record is not None:
+        return record, None, digest
     data = store.read_bytes(Path(path))  # within ecf.limits: a huge file is not read
     digest = hashlib.sha256(data).hexdigest()
     record = cache.lookup(digest)
@@ -250,7 +251,7 @@ def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | N
     if record is None:
         record = store.parse_record(data, Path(path))
         blob = encode(record)
-    return record, Entry(path, identity(st), digest, checked, record.id, blob)
+    return record, Entry(path, identity(st), digest, checked, record.id, blob), digest
 
 
 def read_file(
@@ -260,6 +261,7 @@ def read_file(
     *,
     check: bool = True,
     cache: RecordCache | None = None,
+    context: str | None = None,
 ) -> Read:
     """Read one record file and check it; a bad file is a failure, not an exception.
 
@@ -271,6 +273,10 @@ def read_file(
             its own way.
         cache: A record cache to take the parsed record from (an unchanged file is not parsed
             again); what it lacks is returned in :attr:`Read.entry`, to store later.
+        context: With ``cache``, the check's :func:`ecf.cache.verdict_context` (made from the
+            same ``registry`` and ``today``): the verdict remembered for the record's content in
+            this context is used instead of checking it again; a new one is returned in
+            :attr:`Read.verdict`, to store later.
 
     Returns:
         The record, or the failure with every problem found (without its file: the failure's
@@ -278,17 +284,31 @@ def read_file(
     """
     source = str(path)
     entry = None
+    digest = None
     try:
         if cache is None:
             record = store.read_record(source)
         else:
-            record, entry = _parse_cached(source, cache)
+            record, entry, digest = _parse_cached(source, cache)
     except EcfError as exc:
         return Read(source, failure=Failure(source, _unfiled(exc.problems)))
-    problems = check_record(record, registry, today) if check else []
+    verdict = None
+    if not check:
+        problems: tuple[Problem, ...] = ()
+    elif cache is not None and context is not None and digest is not None:
+        key = verdict_key(digest, context)
+        remembered = cache.verdict(key, record.id)
+        if remembered is None:
+            problems = tuple(check_record(record, registry, today))
+            data = encode_verdict(problems)
+            verdict = None if data is None else Verdict(key, record.id, data)
+        else:
+            problems = remembered
+    else:
+        problems = tuple(check_record(record, registry, today))
     if problems:
-        return Read(source, failure=Failure(source, tuple(problems)), entry=entry)
-    return Read(source, record=record, entry=entry)
+        return Read(source, failure=Failure(source, problems), entry=entry, verdict=verdict)
+    return Read(source, record=record, entry=entry, verdict=verdict)
 
 
 def one_per_id(
