@@ -24,7 +24,13 @@ from ecf.cli import (
     today,
     warn_unavailable,
 )
-from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
+from ecf.cli.tables import (
+    EXCEL_HELP,
+    SPREADSHEET_FORMATS,
+    row_report_options,
+    table_format,
+    write_rows,
+)
 from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
@@ -382,17 +388,7 @@ def _cell(value: object) -> str:
     type=click.Choice(["statutory-2024", "consultation-2023"]),
     help="The agency rule set (default: the council's, else statutory-2024).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json", "xlsx"]),
-    default="table",
-    show_default=True,
-    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
-)
-@click.option("--excel", is_flag=True, help=EXCEL_HELP)
-@click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@row_report_options
 def workforce(
     folder: Path,
     council_file: Path | None,

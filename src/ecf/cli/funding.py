@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, echo, state, today
-from ecf.cli.tables import EXCEL_HELP, SPREADSHEET_FORMATS, table_format, write_rows
+from ecf.cli.tables import (
+    SPREADSHEET_FORMATS,
+    row_report_options,
+    table_format,
+    write_rows,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -43,17 +48,7 @@ COLUMNS = [
     help="A funding data file to use instead of the shipped year.",
 )
 @click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json", "xlsx"]),
-    default="table",
-    show_default=True,
-    help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
-)
-@click.option("--excel", is_flag=True, help=EXCEL_HELP)
-@click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash.")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@row_report_options
 def funding(
     paths: tuple[Path, ...],
     year: str | None,

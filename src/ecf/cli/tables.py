@@ -7,16 +7,19 @@ Shared by ``ecf cohort``, ``ecf workforce`` and ``ecf funding``; the library doe
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ecf.cli import echo
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["EXCEL_HELP", "SPREADSHEET_FORMATS", "table_format", "write_rows"]
+__all__ = ["EXCEL_HELP", "SPREADSHEET_FORMATS", "row_report_options", "table_format", "write_rows"]
+
+_F = TypeVar("_F", bound="Callable[..., Any]")
 
 #: The help of every --excel option.
 EXCEL_HELP = (
@@ -25,6 +28,33 @@ EXCEL_HELP = (
 )
 #: The formats that write rows for spreadsheets.
 SPREADSHEET_FORMATS = ("csv", "xlsx")
+
+
+def row_report_options(command: _F) -> _F:
+    """A report of rows' options: ``--format``, ``--excel``, ``--pseudonymise``, ``--key-file``.
+
+    One declaration for ``ecf workforce`` and ``ecf funding`` (``ecf cohort`` has its own, with
+    html).
+    """
+    for option in reversed(
+        (
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["table", "csv", "json", "xlsx"]),
+                default="table",
+                show_default=True,
+                help="xlsx: a workbook on standard output (needs ecf-social-work[xlsx]).",
+            ),
+            click.option("--excel", is_flag=True, help=EXCEL_HELP),
+            click.option("--pseudonymise", is_flag=True, help="Replace ids with a keyed hash."),
+            click.option(
+                "--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def table_format(fmt: str, *, excel: bool) -> str:
