@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.errors",
             "ecf.fields",
             "ecf.limits",
+            "ecf._compiled",
             "ecf.parsing",
             "ecf._convert",
             "ecf._arguments",
