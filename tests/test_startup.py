@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -194,3 +195,34 @@ def test_an_edit_parses_the_file_with_tomlkit_once(
         editor.add_hours(dt.date(2026, 6, 1), "0.6")
     assert len(parses) == 1
     assert "2026-06-01" in record.read_text(encoding="utf-8")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.sampled_from("aAbZz-_1"), min_size=1, max_size=5),
+            st.sampled_from([".dist-info", ".egg-info", ".DIST-INFO", ".py", ""]),
+        ),
+        max_size=8,
+        unique=True,
+    )
+)
+def test_the_plugin_scan_lists_metadata_folders_as_the_path_sort_did(
+    names: list[tuple[str, str]],
+) -> None:
+    import tempfile  # noqa: PLC0415 - this test only
+
+    from ecf.plugin_manager import _infos  # noqa: PLC0415 - the function under test
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for stem, suffix in names:
+            with contextlib.suppress(FileExistsError):
+                (folder / f"{stem}{suffix}").mkdir()
+        before = [
+            p
+            for p in sorted(folder.iterdir())
+            if p.name.lower().endswith((".dist-info", ".egg-info"))
+        ]
+        assert _infos(folder) == before
+    assert _infos(folder / "gone") == []
