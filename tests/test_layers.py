@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.fields",
             "ecf.limits",
             "ecf._compiled",
+            "ecf._logs",
             "ecf.parsing",
             "ecf._convert",
             "ecf._arguments",

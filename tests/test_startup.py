@@ -226,3 +226,66 @@ def test_the_plugin_scan_lists_metadata_folders_as_the_path_sort_did(
         ]
         assert _infos(folder) == before
     assert _infos(folder / "gone") == []
+
+
+LAZY_CHILD = """
+import json, sys
+from ecf.cli import main
+try:
+    main([*sys.argv[3:], sys.argv[2]], standalone_mode=False)
+finally:
+    print(json.dumps(sorted(m for m in sys.modules if m in json.loads(sys.argv[1]))),
+          file=sys.stderr)
+"""
+
+#: What one record's read-only commands need not import (issue 14: one record in a blink).
+NOT_IMPORTED = ("logging", "traceback", "tomlkit", "filelock", "tempfile", "importlib.metadata")
+
+
+@pytest.mark.parametrize("command", [["status"], ["assess"], ["status", "--json"]])
+def test_one_records_read_commands_import_no_logging_nor_writers(
+    tmp_path: Path, command: list[str]
+) -> None:
+    record = tmp_path / "r.toml"
+    record.write_bytes((ROOT / "examples" / "records" / "full-time.toml").read_bytes())
+    run = subprocess.run(
+        [sys.executable, "-c", LAZY_CHILD, json.dumps(NOT_IMPORTED), str(record), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == []
+
+
+WARN_CHILD = """
+import sys
+import click
+from ecf.cli import main
+
+@main.command("log-test")
+def log_test():
+    loaded = "logging" in sys.modules
+    from ecf import _logs
+    _logs.logger("ecf.test").warning("careful: %s", "ph-0001")
+    _logs.logger("ecf.test").info("said with -v only")
+    print(f"logging imported before: {loaded}")
+
+main(sys.argv[1:], standalone_mode=False)
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_warning_logged_after_the_deferred_setup_is_printed_as_before(
+    tmp_path: Path, verbose: bool
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", WARN_CHILD, *(["-v"] if verbose else []), "log-test"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert run.stdout == f"logging imported before: {verbose}\n"
+    said = ["warning: careful: ph-0001", *(["info: said with -v only"] if verbose else [])]
+    assert run.stderr.splitlines() == said

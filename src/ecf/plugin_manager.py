@@ -32,11 +32,9 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import inspect
-import logging
 import os
 import re
 import sys
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from ecf import hookspecs
+from ecf import _logs, hookspecs
 from ecf._version import DISTRIBUTION
 from ecf.findings import Finding
 from ecf.privacy import check_fields
@@ -237,6 +235,8 @@ class Plugins:
         if found.load is None:
             info = found.info
         else:
+            if name != BASELINE:  # ours logs nothing; another plugin's log shows as before
+                _logs.configure_pending()
             try:
                 plugin = found.load()
             except Exception as exc:  # noqa: BLE001 - isolation: report and go on
@@ -397,8 +397,6 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     return Plugins(manager, found)
 
 
-_LOG = logging.getLogger(__name__)
-
 
 def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
     """The installed plugins' entry points: ecf's group, then the deprecated ``ecf`` group.
@@ -417,7 +415,7 @@ def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
         if (ep.name, _origin(ep)) not in seen and ep.value != _BUILTIN
     ]
     for ep in legacy:
-        _LOG.warning(
+        _logs.logger(__name__).warning(
             "plugin '%s' (%s) is registered in the deprecated entry-point group '%s'; "
             "register it in '%s' (the old group is read until ecf 1.0)",
             ep.name,
@@ -535,6 +533,8 @@ def _describe(exc: BaseException) -> str:
     plugin's own line (for a syntax error, the line of the file that holds it).  A module that
     could not be found is named (a module name is not personal data; the message is not shown).
     """
+    import traceback  # noqa: PLC0415 - only a failing plugin needs it (issue 14)
+
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)[1:]
