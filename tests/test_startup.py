@@ -289,3 +289,47 @@ def test_a_warning_logged_after_the_deferred_setup_is_printed_as_before(
     assert run.stdout == f"logging imported before: {verbose}\n"
     said = ["warning: careful: ph-0001", *(["info: said with -v only"] if verbose else [])]
     assert run.stderr.splitlines() == said
+
+
+def test_ecf_add_imports_neither_tempfile_nor_completion(tmp_path: Path) -> None:
+    record = tmp_path / "r.toml"
+    record.write_bytes((ROOT / "examples" / "records" / "full-time.toml").read_bytes())
+    # (logging is imported by filelock, the lock every change takes)
+    unwanted = ("tempfile", "shutil", "click.shell_completion", "importlib.metadata")
+    add = ["add", "evidence", "--kind", "supervision", "--date", "2026-03-02", "--by", "A. T"]
+    child = LAZY_CHILD.replace(
+        "[*sys.argv[3:], sys.argv[2]]", "[*sys.argv[3:5], sys.argv[2], *sys.argv[5:]]"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", child, json.dumps(unwanted), str(record), *add],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == []
+    assert run.stdout.startswith("ev-")
+    assert "supervision" in record.read_text(encoding="utf-8")
+
+
+def test_a_writers_temporary_file_is_made_as_mkstemp_makes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat  # noqa: PLC0415 - this test only
+
+    fd, name = store._temporary(tmp_path, "r.toml")
+    os.close(fd)
+    made = Path(name)
+    assert made.is_absolute()
+    assert made.parent == tmp_path
+    tail = made.name.removeprefix(".r.toml.").removesuffix(".tmp")
+    assert len(tail) == 8
+    assert set(tail) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    store._remove_stale_temporaries(tmp_path / "r.toml")  # what a killed writer leaves: removed
+    assert not made.exists()
+    monkeypatch.setattr(store, "_TEMPORARY_CHARS", "a")  # every name taken: an error, no loop
+    fd, _ = store._temporary(tmp_path, "r.toml")
+    os.close(fd)
+    with pytest.raises(FileExistsError):
+        store._temporary(tmp_path, "r.toml")

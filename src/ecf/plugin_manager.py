@@ -397,7 +397,6 @@ def get_plugins(entry_points: Iterable[importlib.metadata.EntryPoint] | None = N
     return Plugins(manager, found)
 
 
-
 def installed_entry_points() -> list[importlib.metadata.EntryPoint]:
     """The installed plugins' entry points: ecf's group, then the deprecated ``ecf`` group.
 
