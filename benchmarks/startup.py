@@ -7,14 +7,24 @@ its yardstick in the same run (A B A B ...), and the median of each is compared.
 load average is printed before and after, since the figures mean little on a busy machine.
 Byte code is compiled first (as an installed package has it), so the first run does not pay for
 compiling the sources.
+
+Each line gives the ratio of the medians of wall time (the target's) and, as ``cpu``, of CPU
+time (user and system), which a busy machine disturbs less.
+
+The two ``floor`` lines run no ecf code: ``import click, attrs``, then the same and building
+attrs classes shaped as those ``ecf status`` builds (names, fields, defaults, frozen, slotted;
+the list is taken from a run of the command).  They show what the attrs classes alone cost
+against the yardstick, whatever ecf does.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,13 +38,68 @@ RECORD = HERE.parent / "examples" / "records" / "full-time.toml"
 TARGET = 1.5
 
 
-def timed(args: list[str], env: dict[str, str], fresh: Path | None = None) -> float:
-    """Wall seconds of one run of ``args`` in a fresh process (on a fresh copy of the record)."""
+def timed(args: list[str], env: dict[str, str], fresh: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``args`` in a fresh process (on a fresh record copy).
+
+    CPU time (user and system, of the child) moves less than wall time on a busy machine.
+    """
     if fresh is not None:
         shutil.copy(RECORD, fresh)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
+
+
+#: A child that runs ``ecf status FILE`` and prints, as JSON, every attrs class it built: its
+#: name, its fields (name, has a default, keyword only, in ``__init__``) and whether it is
+#: frozen and slotted.
+CLASSES_CHILD = """
+import json, sys
+import attr._make as make
+built = []
+real = make._ClassBuilder.build_class
+def build(self):
+    cls = real(self)
+    fields = [(a.name, a.default is not make.NOTHING, a.kw_only, a.init)
+              for a in cls.__attrs_attrs__]
+    frozen = cls.__setattr__ is make._frozen_setattrs
+    built.append((cls.__qualname__, fields, frozen, "__slots__" in cls.__dict__))
+    return cls
+make._ClassBuilder.build_class = build
+from ecf.cli import main
+try:
+    main(["status", sys.argv[1]], standalone_mode=False)
+finally:
+    print(json.dumps(built), file=sys.stderr)
+"""
+
+#: The floor attrs sets: click, attrs, and classes shaped as the command's (same names,
+#: fields, defaults, frozen and slotted), built without any ecf code.
+FLOOR_SCRIPT = """
+import json, sys
+import attrs
+import click
+for name, fields, frozen, slots in json.loads(sys.argv[1]):
+    these = {f: attrs.field(default=None, kw_only=kw, init=i) if d
+                else attrs.field(kw_only=kw, init=i) for f, d, kw, i in fields}
+    attrs.make_class(name, these, frozen=frozen, slots=slots)
+"""
+
+
+def classes_of_status(record: Path, env: dict[str, str]) -> str:
+    """The attrs classes ``ecf status`` builds, as the JSON :data:`FLOOR_SCRIPT` reads."""
+    run = subprocess.run(
+        [sys.executable, "-c", CLASSES_CHILD, str(record)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return run.stderr.strip().splitlines()[-1]
 
 
 def load() -> str:
@@ -66,10 +131,13 @@ def main() -> None:
                 "--date", "2026-03-02", "--standard", "kss-cf:1", "--by", "A. Bench",
             ],
         }  # fmt: skip
+        classes = classes_of_status(record, env)
+        commands["floor: click+attrs"] = [py, "-c", "import click, attrs"]
+        commands[f"floor: +{len(json.loads(classes))} classes"] = [py, "-c", FLOOR_SCRIPT, classes]
         yardstick = [py, "-c", "import click"]
         print(f"{platform.python_version()} {platform.machine()}, {os.cpu_count()} cores")
         print(f"load average before: {load()}")
-        print(f"{'command':<22}{'median':>10}{'import click':>14}{'ratio':>8}  target")
+        print(f"{'command':<22}{'median':>10}{'import click':>14}{'ratio':>8}{'cpu':>7}  target")
         for name, command in commands.items():
             fresh = record if name.startswith("ecf add") else None
             timed(command, env, fresh)  # one warm-up run: file system caches
@@ -77,10 +145,14 @@ def main() -> None:
             for _ in range(args.runs):
                 ours.append(timed(command, env, fresh))
                 theirs.append(timed(yardstick, env))
-            a, b = statistics.median(ours), statistics.median(theirs)
+            a, b = (statistics.median(t[0] for t in runs) for runs in (ours, theirs))
+            cpu = statistics.median(t[1] for t in ours) / statistics.median(t[1] for t in theirs)
+            line = f"{name:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}{cpu:>7.2f}"
+            if name.startswith("floor"):  # no ecf code: what any design with attrs costs
+                print(line)
+                continue
             target = 1.15 if name == "ecf --help" else TARGET
             verdict = "met" if a / b <= target else "NOT met"
-            line = f"{name:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}"
             print(f"{line}  <= {target} {verdict}")
         print(f"load average after: {load()}")
 
