@@ -239,7 +239,15 @@ finally:
 """
 
 #: What one record's read-only commands need not import (issue 14: one record in a blink).
-NOT_IMPORTED = ("logging", "traceback", "tomlkit", "filelock", "tempfile", "importlib.metadata")
+NOT_IMPORTED = (
+    "logging",
+    "traceback",
+    "tomlkit",
+    "filelock",
+    "tempfile",
+    "importlib.metadata",
+    "ecf.council",  # without --council: only its settings (ecf.council_settings)
+)
 
 
 @pytest.mark.parametrize("command", [["status"], ["assess"], ["status", "--json"]])
