@@ -247,6 +247,8 @@ NOT_IMPORTED = (
     "tempfile",
     "importlib.metadata",
     "ecf.council",  # without --council: only its settings (ecf.council_settings)
+    "secrets",  # only anonymising and writing need it
+    "random",
 )
 
 
