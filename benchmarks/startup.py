@@ -1,6 +1,6 @@
 """One record in a blink: each command's cold start against ``python -c "import click"``.
 
-Run: python benchmarks/startup.py [--runs 21]
+Run: python benchmarks/startup.py [--runs 21] [--before OLD/src]
 
 Every command runs in a fresh process on a scratch copy of a shipped example record, paired with
 its yardstick in the same run (A B A B ...), and the median of each is compared.  The machine's
@@ -112,12 +112,22 @@ def main() -> None:
     """Print each command's median cold start and its ratio to ``import click``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="the src folder of an earlier ecf (a copy: git archive REV src | tar -x): each "
+        "command also runs from it, in the same loop (before, after, import click)",
+    )
     args = parser.parse_args()
     import ecf  # noqa: PLC0415 - only to find the sources to compile
 
     compileall.compile_dir(Path(ecf.__file__).parent, quiet=1)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["ECF_CACHE_DIR"] = tempfile.mkdtemp(prefix="ecf-bench-cache-")
+    variants = {"": env}
+    if args.before is not None:
+        compileall.compile_dir(args.before / "ecf", quiet=1)
+        variants["  before"] = {**env, "PYTHONPATH": str(args.before.resolve())}
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "r.toml"
@@ -140,20 +150,28 @@ def main() -> None:
         print(f"{'command':<22}{'median':>10}{'import click':>14}{'ratio':>8}{'cpu':>7}  target")
         for name, command in commands.items():
             fresh = record if name.startswith("ecf add") else None
-            timed(command, env, fresh)  # one warm-up run: file system caches
-            ours, theirs = [], []
+            runs = {v: e for v, e in variants.items() if not v or name.startswith("ecf")}
+            for variant_env in runs.values():
+                timed(command, variant_env, fresh)  # one warm-up run: file system caches
+            ours: dict[str, list[tuple[float, float]]] = {v: [] for v in runs}
+            theirs = []
             for _ in range(args.runs):
-                ours.append(timed(command, env, fresh))
+                for variant, variant_env in runs.items():
+                    ours[variant].append(timed(command, variant_env, fresh))
                 theirs.append(timed(yardstick, env))
-            a, b = (statistics.median(t[0] for t in runs) for runs in (ours, theirs))
-            cpu = statistics.median(t[1] for t in ours) / statistics.median(t[1] for t in theirs)
-            line = f"{name:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}{cpu:>7.2f}"
-            if name.startswith("floor"):  # no ecf code: what any design with attrs costs
-                print(line)
-                continue
-            target = 1.15 if name == "ecf --help" else TARGET
-            verdict = "met" if a / b <= target else "NOT met"
-            print(f"{line}  <= {target} {verdict}")
+            b = statistics.median(t[0] for t in theirs)
+            b_cpu = statistics.median(t[1] for t in theirs)
+            for variant, times in ours.items():
+                a = statistics.median(t[0] for t in times)
+                cpu = statistics.median(t[1] for t in times) / b_cpu
+                label = variant or name
+                line = f"{label:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}{cpu:>7.2f}"
+                if name.startswith("floor") or variant:  # no target: a floor, or the before
+                    print(line)
+                    continue
+                target = 1.15 if name == "ecf --help" else TARGET
+                verdict = "met" if a / b <= target else "NOT met"
+                print(f"{line}  <= {target} {verdict}")
         print(f"load average after: {load()}")
 
 

@@ -249,6 +249,10 @@ NOT_IMPORTED = (
     "ecf.council",  # without --council: only its settings (ecf.council_settings)
     "secrets",  # only anonymising and writing need it
     "random",
+    "cattrs",  # no structuring code generated: valid data takes ecf._convert's fast path
+    "msgspec",  # the cohort cache's, never one record's (importing it costs more than a parse)
+    "ecf.sources",
+    "ecf.cache",
 )
 
 
