@@ -8,7 +8,14 @@
 * ``ecf status`` reads one record without importing the cohort's modules (``ecf.sources``,
   ``ecf.cache``), and ``ecf add`` changes one without importing cattrs;
 * an edit parses the file with tomlkit once (it used to parse it twice: at open, and again
-  to copy the document the save patches).
+  to copy the document the save patches);
+* ``ecf status`` and ``ecf assess`` import nothing a read of one record does not use (logging,
+  the writers' modules, the council's classes without ``--council``, cattrs, msgspec), and a
+  warning logged after the CLI deferred its logging setup is printed as before;
+* ``ecf add`` makes its temporary file as :func:`tempfile.mkstemp` does, without importing it;
+* the plugin scan lists the metadata folders in the order the path sort gave.
+
+The compiled framework and rule data have their own tests (``tests/test_compiled.py``).
 """
 
 from __future__ import annotations
