@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,23 @@ def test_a_corrupt_or_foreign_compiled_form_is_ignored(
     for planted in ("not json", '{"format": 0, "data": {}}', '{"format": 1, "data": []}', "\xff"):
         target.write_text(planted, encoding="utf-8")
         assert _compiled.load_toml(source, RuleError) == parsed
+    target.unlink()
+    target.mkdir()  # not a file
+    assert _compiled.load_toml(source, RuleError) == parsed
+    target.rmdir()
+    if hasattr(os, "mkfifo"):  # a FIFO is refused, never waited on (ecf.limits.open_regular)
+        os.mkfifo(target)
+        child = (
+            "import sys; from pathlib import Path; from ecf import _compiled, limits\n"
+            "from ecf.rules import RuleError\n"
+            "_compiled.COMPILED = Path(sys.argv[1])\n"
+            "source = Path(sys.argv[2])\n"
+            "assert _compiled.load_toml(source, RuleError) == limits.load_toml(source, RuleError)\n"
+        )
+        # In a child with a timeout: a regression fails rather than hangs.
+        subprocess.run(
+            [sys.executable, "-c", child, str(tmp_path), str(source)], check=True, timeout=20
+        )
 
 
 def test_errors_are_the_parses(tmp_path: Path) -> None:

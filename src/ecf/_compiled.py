@@ -22,13 +22,10 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ecf.errors import Problem
+from ecf.errors import EcfError, Problem
 from ecf.limits import parse_toml, read_limited
-
-if TYPE_CHECKING:
-    from ecf.errors import EcfError
 
 __all__ = [
     "COMPILED",
@@ -128,9 +125,14 @@ def _decode(text: str) -> dict[str, Any] | None:
 
 
 def _compiled(content: bytes) -> dict[str, Any] | None:
+    """The compiled form of a TOML file with these bytes, or ``None`` (none, or unusable).
+
+    Read as every file ecf reads (:func:`ecf.limits.read_limited`: never blocking, a regular
+    file only, within the size limit).
+    """
     try:
-        text = compiled_path(content).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_limited(compiled_path(content), EcfError, what="compiled data").decode()
+    except (OSError, EcfError, UnicodeDecodeError):
         return None
     return _decode(text)
 
@@ -165,8 +167,6 @@ def write_all() -> list[Path]:
     Returns:
         The compiled files now shipped.
     """
-    from ecf.errors import EcfError  # noqa: PLC0415 - only the writer needs the class
-
     COMPILED.mkdir(exist_ok=True)
     kept: list[Path] = []
     for folder in SHIPPED:
