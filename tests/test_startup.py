@@ -354,3 +354,37 @@ def test_a_writers_temporary_file_is_made_as_mkstemp_makes_it(
     os.close(fd)
     with pytest.raises(FileExistsError):
         store._temporary(tmp_path, "r.toml")
+
+
+PLUGIN_CHILD = """
+import importlib.metadata as md
+import sys
+sys.path.insert(0, sys.argv[1])
+from ecf.cli import main
+
+@main.command("plugin-test")
+def plugin_test():
+    from ecf.plugin_manager import get_plugins
+    before = "logging" in sys.modules
+    ep = md.EntryPoint(name="noisy", value="noisy_mod", group="ecf_social_work.assessors")
+    loaded = get_plugins([ep]).load(["noisy"])["noisy"].loaded
+    print(f"logging imported before: {before}; loaded: {loaded}")
+
+main(["plugin-test"], standalone_mode=False)
+"""
+
+
+def test_a_plugin_logging_as_it_loads_is_shown_as_before(tmp_path: Path) -> None:
+    (tmp_path / "noisy_mod.py").write_text(
+        "import logging\nlogging.getLogger('ecf.noisy').warning('noisy at import')\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", PLUGIN_CHILD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert run.stdout == "logging imported before: False; loaded: True\n"
+    assert run.stderr.splitlines() == ["warning: noisy at import"]
