@@ -28,6 +28,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.errors",
             "ecf.fields",
             "ecf.limits",
+            "ecf._compiled",
+            "ecf._logs",
             "ecf.parsing",
             "ecf._convert",
             "ecf._arguments",
@@ -36,7 +38,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.signing",
         ),
     ),
-    ("values", ("ecf.framework", "ecf.records", "ecf.council", "ecf.items", "ecf.project")),
+    (
+        "values",
+        (
+            "ecf.framework",
+            "ecf.records",
+            "ecf.council_settings",
+            "ecf.council",
+            "ecf.items",
+            "ecf.project",
+        ),
+    ),
     ("one record on disk", ("ecf.store", "ecf.cache", "ecf.attachments", "ecf.tombstones")),
     (
         "career engine",

@@ -127,7 +127,7 @@ def context_for(
     A council's settings apply to the framework before due dates are computed, as they do to
     status, timelines and cohort rows (:func:`ecf.progression.framework_for`).
     """
-    from ecf.council import CouncilSettings  # noqa: PLC0415 - small, but only needed here
+    from ecf.council_settings import CouncilSettings  # noqa: PLC0415 - only needed here
 
     record = in_force(record)  # a retracted evidence item is never counted nor cited
     enrolment = _enrolment(record, as_of)

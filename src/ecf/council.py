@@ -33,13 +33,13 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 from ecf._convert import structure
+from ecf.council_settings import CouncilSettings  # re-exported: it lived here
 from ecf.errors import EcfError, Problem
-from ecf.framework import ReviewCadence  # noqa: TC001 - cattrs reads the annotation at run time
 from ecf.limits import load_toml
 
 __all__ = [
@@ -54,23 +54,6 @@ __all__ = [
 
 class CouncilError(EcfError, ValueError):
     """A council configuration is malformed or invalid."""
-
-
-@attrs.frozen
-class CouncilSettings:
-    """Parameters a council overrides.
-
-    Attributes:
-        pause_threshold_days: Replaces the framework's threshold for a pausing absence.
-        completion_months: Each stage must be passed within this many months of its start.
-        agency_rules: The agency eligibility rule set (BASELINE.md).
-        review_cadence: Replaces the framework's review cadence (``pro-rata`` or ``calendar``).
-    """
-
-    pause_threshold_days: int | None = None
-    completion_months: int | None = None
-    agency_rules: Literal["statutory-2024", "consultation-2023"] = "statutory-2024"
-    review_cadence: ReviewCadence | None = None
 
 
 @attrs.frozen

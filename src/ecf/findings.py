@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ecf.council import CouncilSettings
+from ecf.council_settings import CouncilSettings
 from ecf.framework import Framework, StageDef  # noqa: TC001 - attrs reads the annotations
 from ecf.records import Enrolment, Evidence, Record  # noqa: TC001
 from ecf.timeline import StageTimeline  # noqa: TC001

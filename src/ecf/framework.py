@@ -30,9 +30,10 @@ from typing import Any, Literal
 
 import attrs
 
+from ecf._compiled import load_toml as load_compiled
 from ecf._convert import structure
 from ecf.errors import FrameworkError, Problem
-from ecf.limits import load_toml, read_limited
+from ecf.limits import read_limited
 
 __all__ = [
     "HOLIDAY_CALENDARS",
@@ -774,8 +775,9 @@ def load_framework_data(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    # Within the limits of ecf.limits; a file that is not UTF-8 is a FrameworkError too.
-    return load_toml(path, FrameworkError)
+    # Within the limits of ecf.limits; a file that is not UTF-8 is a FrameworkError too.  A
+    # shipped file is read from its compiled form, keyed by its content (ecf._compiled).
+    return load_compiled(path, FrameworkError)
 
 
 @attrs.define

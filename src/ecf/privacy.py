@@ -51,7 +51,6 @@ from __future__ import annotations
 import copy
 import functools
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -236,6 +235,8 @@ def view(
 def _new_id(record: Record) -> str:
     if record.name == ANONYMISED and _ANONYMOUS_ID.fullmatch(record.id):
         return record.id  # already anonymised: its id was random already
+    import secrets  # noqa: PLC0415 - only anonymising needs it; it imports random (issue 14)
+
     return f"anon-{secrets.token_hex(8)}"
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from ecf._compiled import load_toml as load_compiled
 from ecf._convert import structure, unstructure
 from ecf.cpd import cpd_year, registration_years
 from ecf.errors import EcfError, Problem
@@ -62,7 +63,6 @@ from ecf.findings import (
     recommend,
 )
 from ecf.framework import SERVICES, Framework, StandardSet, natural_key
-from ecf.limits import load_toml
 from ecf.records import Evidence, HeldMilestone  # noqa: TC001
 from ecf.timeline import Period, judged_windows
 
@@ -964,7 +964,7 @@ def load_rules(
             rule is invalid.
     """
     path = Path(path)
-    data = load_toml(path, RuleError)
+    data = load_compiled(path, RuleError)  # a shipped file from its compiled form (issue 14)
     return load_rules_data(data, framework, file=str(path), kinds=kinds)
 
 

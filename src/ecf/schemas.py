@@ -17,7 +17,6 @@ in ISO 8601 form, and a record file carries no ``schema`` key (its ``schema_vers
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 import attrs
@@ -82,6 +81,8 @@ def load(name: str) -> dict[str, Any]:
     if name not in SCHEMAS:
         known = ", ".join(names())
         raise EcfError([Problem(f"no schema called '{name}' (known: {known})")])
+    from importlib import resources  # noqa: PLC0415 - imports tempfile: not for `status --json`
+
     text = resources.files("ecf").joinpath("data", "schemas", f"{name}.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data

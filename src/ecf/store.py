@@ -17,6 +17,7 @@ half of one.  A write refuses to replace a file whose bytes changed since it was
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
 import math
@@ -393,6 +394,43 @@ def check_rewritable(path: str | os.PathLike[str]) -> None:
         raise RecordError([Problem(why, file=os.fspath(path))])
 
 
+#: The characters of a temporary file's random part (:func:`tempfile.mkstemp`'s own).
+_TEMPORARY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMPORARY_FLAGS = (
+    os.O_RDWR
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file ``.NAME.XXXXXXXX.tmp`` in ``folder``, open, owner-only (``0600``).
+
+    What :func:`tempfile.mkstemp` makes (its name, flags and mode), without importing
+    :mod:`tempfile`, which imports :mod:`shutil` and three compression modules: a change to
+    one record does not need them (issue 14).
+
+    Returns:
+        The open file descriptor and the file's absolute path.
+
+    Raises:
+        OSError: the file cannot be created (``FileExistsError`` after 100 names taken).
+    """
+    import secrets  # noqa: PLC0415 - only writers need it
+
+    for _ in range(100):
+        tail = "".join(secrets.choice(_TEMPORARY_CHARS) for _ in range(8))
+        tmp = os.path.abspath(os.path.join(folder, f".{name}.{tail}.tmp"))  # noqa: PTH100, PTH118 - as mkstemp returns it
+        try:
+            return os.open(tmp, _TEMPORARY_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no temporary file name left", str(folder))
+
+
 def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     """Replace ``path`` with ``data`` atomically.
 
@@ -408,9 +446,7 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
     """
     folder = path.parent if str(path.parent) else Path()
     try:
-        import tempfile  # noqa: PLC0415 - only writers need it (issue 14)
-
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = _temporary(folder, path.name)
     except OSError as exc:
         raise RecordError(
             [Problem(f"cannot write in {folder}: {exc.strerror}", file=str(path))]

@@ -478,8 +478,18 @@ def _setup_logging(verbose: int) -> None:
 
     Library log messages name record ids, never people (see ``docs/conventions.md``).  The
     handler writes through ``click.echo`` when a record is emitted, so it follows the current
-    stderr (a test runner swaps it).
+    stderr (a test runner swaps it).  Without ``-v`` it is set up when ecf first wants a
+    logger (:mod:`ecf._logs`): a command that logs nothing does not import :mod:`logging`.
     """
+    if verbose:
+        _setup_logging_now(verbose)
+        return
+    from ecf import _logs
+
+    _logs.configure_when_used(lambda: _setup_logging_now(verbose))
+
+
+def _setup_logging_now(verbose: int) -> None:
     import logging
 
     class Handler(logging.Handler, _EchoHandler):
@@ -506,9 +516,9 @@ def _use_council(ctx: click.Context) -> None:
     council, source = find_council(None, os.environ, Path.cwd())
     if council is None:
         return
-    import logging
+    from ecf import _logs
 
-    logging.getLogger("ecf.cli").info("council file %s (from %s)", council, source)
+    _logs.logger("ecf.cli").info("council file %s (from %s)", council, source)
     ctx.default_map = {name: {"council_file": str(council)} for name in COMMANDS}
 
 

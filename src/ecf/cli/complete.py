@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from click.shell_completion import CompletionItem
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     import click
+    from click.shell_completion import CompletionItem
 
     from ecf.framework import Framework
 
@@ -51,6 +50,8 @@ def _items(
         ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
         del param  # the same values whichever option asks
+        from click.shell_completion import CompletionItem
+
         seen: dict[str, str] = {}
         for fw in _frameworks(ctx):
             for value, title in pick(fw):
