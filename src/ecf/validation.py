@@ -280,8 +280,11 @@ def _check_ids(record: Record, out: list[Problem]) -> None:
     for field, prefix in PREFIXES.items():
         if field == "evidence":
             continue  # checked with the evidence
+        items = getattr(record, field)
+        if all(getattr(x, id_attr(field), None) is None for x in items):
+            continue  # every id derived from its place: each one is held once
         seen: set[str] = set()
-        for i, item_id in enumerate(item_ids(getattr(record, field), prefix, id_attr(field))):
+        for i, item_id in enumerate(item_ids(items, prefix, id_attr(field))):
             if item_id in seen:
                 out.append(
                     Problem("the id is held twice", f"{field}[{i}].{id_attr(field)}", item_id)
@@ -375,39 +378,43 @@ def _check_evidence(
     record: Record, kinds: set[str], standards: set[str], today: dt.date, out: list[Problem]
 ) -> None:
     seen: set[str] = set()
+    qualified = record.qualified
     for i, ev in enumerate(record.evidence):
-        path = f"evidence[{i}]"
+        # The paths are spelled only for a problem: most pieces have none.
         if ev.id in seen:
-            out.append(Problem("duplicate evidence id", f"{path}.id", ev.id))
+            out.append(Problem("duplicate evidence id", f"evidence[{i}].id", ev.id))
         seen.add(ev.id)
         if kinds and ev.kind not in kinds:
             out.append(
                 Problem(
                     f"unknown evidence kind (known: {', '.join(sorted(kinds))})",
-                    f"{path}.kind",
+                    f"evidence[{i}].kind",
                     ev.kind,
                 )
             )
-        if ev.date < record.qualified:
+        if ev.date < qualified:
             out.append(
-                Problem(f"is before qualification ({record.qualified})", f"{path}.date", ev.date)
+                Problem(f"is before qualification ({qualified})", f"evidence[{i}].date", ev.date)
             )
         if ev.date > today:
-            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", ev.date))
-        for j, std in enumerate(ev.standards):
-            if standards and std not in standards:
-                out.append(
-                    Problem(
-                        "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
-                        f"{path}.standards[{j}]",
-                        std,
-                    )
+            out.append(
+                Problem(f"is in the future (today is {today})", f"evidence[{i}].date", ev.date)
+            )
+        if standards and not standards.issuperset(ev.standards):
+            out.extend(
+                Problem(
+                    "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
+                    f"evidence[{i}].standards[{j}]",
+                    std,
                 )
+                for j, std in enumerate(ev.standards)
+                if std not in standards
+            )
         if ev.attachment is not None and not SHA256.fullmatch(ev.attachment.sha256):
             out.append(
                 Problem(
                     "a sha256 is 64 lower-case hex digits",
-                    f"{path}.attachment.sha256",
+                    f"evidence[{i}].attachment.sha256",
                     ev.attachment.sha256,
                 )
             )
