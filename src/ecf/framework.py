@@ -567,6 +567,12 @@ class Framework:
             lambda: next((k for k in self.absence_kinds if k.id == kind), None),
         )
 
+    def absence_kind_ids(self) -> frozenset[str]:
+        """Every absence kind id."""
+        return self._derived(
+            "absence_kind_ids", lambda: frozenset(k.id for k in self.absence_kinds)
+        )
+
     def standard_ids(self) -> frozenset[str]:
         """Every standard id of every set (``kss-cf:6``)."""
         return self._derived(

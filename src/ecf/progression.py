@@ -228,6 +228,8 @@ def overturned(record: Record, decision: Decision, as_of: dt.date | None = None)
     or ends the path, and the stage awaits a new decision (made as any other, with
     ``ecf decide``).
     """
+    if not record.appeals:
+        return False
     ref = next((decision_ref(i) for i, d in enumerate(record.decisions) if d is decision), None)
     return any(
         a.decision == ref

@@ -45,6 +45,7 @@ from ecf.records import (
     SHA256,
     SWE_NUMBER,
     Decision,
+    Enrolment,
     Record,
     decision_by_ref,
 )
@@ -52,6 +53,7 @@ from ecf.records import (
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable
+    from collections.abc import Set as AbstractSet
 
 __all__ = ["check_record", "ensure_valid", "evidence_warnings"]
 
@@ -113,6 +115,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
     if not record.enrolments:
         out.append(Problem("a record needs at least one enrolment", "enrolments"))
     previous = QUALIFICATION
+    stages = [e.stage for e in record.enrolments]
     for i, (enrolment, fw) in enumerate(zip(record.enrolments, pinned, strict=True)):
         path = f"enrolments[{i}]"
         if enrolment.start < record.qualified:
@@ -135,10 +138,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                 f"({ended_on(before_fw, record, before)}): stages never overlap"
             )
             out.append(Problem(why, f"{path}.start", enrolment.start))
-        if (
-            record.enrolments.count(enrolment) > 1
-            or [e.stage for e in record.enrolments].count(enrolment.stage) > 1
-        ):
+        if stages.count(enrolment.stage) > 1:  # (two equal enrolments share their stage)
             out.append(
                 Problem("a stage appears only once in a record", f"{path}.stage", enrolment.stage)
             )
@@ -331,7 +331,7 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
         previous = change
 
 
-def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None:
+def _check_absences(record: Record, kinds: AbstractSet[str], out: list[Problem]) -> None:
     for i, absence in enumerate(record.absences):
         path = f"absences[{i}]"
         if kinds and absence.kind not in kinds:
@@ -375,7 +375,11 @@ def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None
 
 
 def _check_evidence(
-    record: Record, kinds: set[str], standards: set[str], today: dt.date, out: list[Problem]
+    record: Record,
+    kinds: AbstractSet[str],
+    standards: AbstractSet[str],
+    today: dt.date,
+    out: list[Problem],
 ) -> None:
     seen: set[str] = set()
     qualified = record.qualified
@@ -424,10 +428,11 @@ def _check_milestones(
     record: Record, pinned: list[Framework | None], today: dt.date, out: list[Problem]
 ) -> None:
     frameworks = {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True)}
+    enrolments = _enrolments(record)
     seen: set[tuple[str, str]] = set()
     for i, held in enumerate(record.milestones):
         path = f"milestones[{i}]"
-        enrolment = record.enrolment(held.stage)
+        enrolment = enrolments.get(held.stage)
         if enrolment is None:
             out.append(Problem("no enrolment in this stage", f"{path}.stage", held.stage))
             continue
@@ -453,6 +458,14 @@ def _check_milestones(
             out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
 
 
+def _enrolments(record: Record) -> dict[str, Enrolment]:
+    """Each stage's enrolment, as :meth:`~ecf.records.Record.enrolment` finds it (the first)."""
+    found: dict[str, Enrolment] = {}
+    for enrolment in record.enrolments:
+        found.setdefault(enrolment.stage, enrolment)
+    return found
+
+
 def _check_correction(record: Record, i: int, out: list[Problem]) -> None:
     decision = record.decisions[i]
     j = decision.corrects
@@ -473,9 +486,10 @@ def _check_decisions(
     closed: dict[str, tuple[str, int]] = {}
     last_date: dict[str, dt.date] = {}
     corrected = {d.corrects for d in record.decisions if d.corrects is not None}
+    enrolments = _enrolments(record)
     for i, decision in enumerate(record.decisions):
         path = f"decisions[{i}]"
-        enrolment = record.enrolment(decision.stage)
+        enrolment = enrolments.get(decision.stage)
         fw = frameworks.get(decision.stage)
         if enrolment is None or fw is None:
             if enrolment is None:
@@ -652,10 +666,15 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     """
     out: list[Problem] = []
     pinned = _frameworks(record, registry, out)
-    known = [fw for fw in pinned if fw is not None]
-    evidence_kinds = {k for fw in known for k in fw.evidence_kind_ids()}
-    absence_kinds = {k.id for fw in known for k in fw.absence_kinds}
-    standards = {s for fw in known for s in fw.standard_ids()}
+    known = list({id(fw): fw for fw in pinned if fw is not None}.values())
+    if len(known) == 1:  # the common case: one framework's sets, made once for it
+        evidence_kinds = known[0].evidence_kind_ids()
+        absence_kinds = known[0].absence_kind_ids()
+        standards = known[0].standard_ids()
+    else:
+        evidence_kinds = frozenset(k for fw in known for k in fw.evidence_kind_ids())
+        absence_kinds = frozenset(k for fw in known for k in fw.absence_kind_ids())
+        standards = frozenset(s for fw in known for s in fw.standard_ids())
     _check_identity(record, today, out)
     _check_enrolments(record, pinned, out)
     _check_prior(record, pinned[0] if pinned else None, today, out)
