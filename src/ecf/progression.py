@@ -401,7 +401,7 @@ def stage_plan(
         hours=kept(record.hours),
         absences=kept(record.absences),
         held={m.id: m.date for m in kept(record.milestones) if m.stage == enrolment.stage},
-        gaps=record.gaps(),
+        gaps=record.gaps() if len(record.employment) > 1 else (),  # a gap is between two
         agreed={a.milestone: a.due for a in record.agreed if a.stage == enrolment.stage},
     )
     last = stage.last_dated

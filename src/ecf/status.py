@@ -160,8 +160,25 @@ def status(
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
     window = appeal_until(record, registry, as_of) if enrolment is record.current else None
-    closed = state in CLOSED
-    milestones = tuple(_milestone_status(m, as_of, record.began, closed) for m in tl.milestones)
+    open_ = state not in CLOSED  # in a closed stage nothing is overdue
+    began = record.began
+    milestones = []
+    for m in tl.milestones:  # MilestoneStatus.of, in one step for every milestone
+        held = m.held if m.held is not None and m.held <= as_of else None
+        before = began is not None and m.due is not None and m.due < began
+        overdue = (
+            open_
+            and held is None
+            and not m.optional
+            and m.due is not None
+            and m.due < as_of
+            and not before
+        )
+        milestones.append(
+            MilestoneStatus(
+                m.id, m.title, m.due, held, overdue, m.optional, before, m.computed, m.agreed
+            )
+        )
     return Status(
         id=record.id,
         stage=tl.stage,
@@ -171,31 +188,11 @@ def status(
         expected_end=tl.expected_end,
         state=state,
         as_of=as_of,
-        milestones=milestones,
+        milestones=tuple(milestones),
         assessor=assessor_on(record, as_of),
         appeal=open_appeal(record, as_of),
         appeal_until=window[1] if window else None,
     )
-
-
-def _milestone_status(
-    ms: MilestoneDue, as_of: dt.date, began: dt.date | None, closed: bool
-) -> MilestoneStatus:
-    """:meth:`MilestoneStatus.of`, never overdue in a closed stage (made in one step)."""
-    found = MilestoneStatus.of(ms, as_of, began)
-    if closed and found.overdue:
-        return MilestoneStatus(
-            found.id,
-            found.title,
-            found.due,
-            found.held,
-            False,  # noqa: FBT003 - overdue, a field given by place as in MilestoneStatus.of
-            found.optional,
-            found.before_record,
-            found.computed,
-            found.agreed,
-        )
-    return found
 
 
 def _changes(record: Record, named: Callable[[str, int, object], str]) -> list[Event]:

@@ -159,7 +159,7 @@ class _Clock:
     per step.
     """
 
-    __slots__ = ("days", "rates", "scale")
+    __slots__ = ("days", "full_time", "rates", "scale")
 
     def __init__(self, segments: list[tuple[dt.date, Fraction]]) -> None:
         scale = 1
@@ -168,6 +168,8 @@ class _Clock:
         self.scale = scale
         self.days = [day.toordinal() for day, _ in segments]
         self.rates = [rate.numerator * (scale // rate.denominator) for _, rate in segments]
+        #: Full time from the start on, never paused: ``reach(n)`` is the start plus ``n`` days.
+        self.full_time = self.rates == [scale]
 
     def reach(self, days: int) -> dt.date:
         """The first date by which the service accrued reaches ``days`` full-time days."""
@@ -251,6 +253,7 @@ def frequency_windows(
     start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause] = ()
 ) -> tuple[tuple[dt.date, dt.date], ...]:
     """The windows of a schedule from ``start`` to ``end``, by calendar time shifted by pauses."""
+    clock = _Clock(_segments(start, (), paused)).reach  # clock_date, the clock made once
     offsets: list[int] = [0]
     for period in periods:
         limit = period.until
@@ -258,7 +261,7 @@ def frequency_windows(
             limit = (add_months(start, period.until_months) - start).days
         if period.every_months:
             month = 0
-            while clock_date(start, offsets[-1], paused) <= end:
+            while clock(offsets[-1]) <= end:
                 month += period.every_months
                 nxt = (add_months(start, month) - start).days
                 if nxt <= offsets[-1]:
@@ -267,7 +270,7 @@ def frequency_windows(
                     break
                 offsets.append(nxt)
         elif period.every:
-            while clock_date(start, offsets[-1], paused) <= end:
+            while clock(offsets[-1]) <= end:
                 nxt = offsets[-1] + period.every
                 if limit is not None and nxt > limit:
                     if offsets[-1] < limit:
@@ -276,10 +279,10 @@ def frequency_windows(
                 offsets.append(nxt)
     windows = []
     for first, nxt in itertools.pairwise(offsets):
-        first_day = clock_date(start, first, paused)
+        first_day = clock(first)
         if first_day >= end:  # a window opens only before the end: the end day closes the stage
             break
-        windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
+        windows.append((first_day, min(clock(nxt) - ONE_DAY, end)))
     return tuple(windows)
 
 
@@ -511,13 +514,13 @@ def planned_timeline(
     for ms in stage.milestones:
         computed = None
         if ms.months is not None:
-            days = (add_months(start, ms.months) - start).days
+            target = add_months(start, ms.months)
             if by_calendar and (last is None or ms.id != last.id):
                 plain = plain or _Clock(_segments(start, (), paused))
-                computed = plain.reach(days)
+                computed = target if plain.full_time else plain.reach((target - start).days)
             else:
                 service = service or _Clock(_segments(start, hours, paused))
-                computed = service.reach(days)
+                computed = target if service.full_time else service.reach((target - start).days)
         on = agreed.get(ms.id)
         if on is None:
             due = computed

@@ -53,7 +53,6 @@ from ecf.records import (
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable
-    from collections.abc import Set as AbstractSet
 
 __all__ = ["check_record", "ensure_valid", "evidence_warnings"]
 
@@ -331,7 +330,7 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
         previous = change
 
 
-def _check_absences(record: Record, kinds: AbstractSet[str], out: list[Problem]) -> None:
+def _check_absences(record: Record, kinds: frozenset[str], out: list[Problem]) -> None:
     for i, absence in enumerate(record.absences):
         path = f"absences[{i}]"
         if kinds and absence.kind not in kinds:
@@ -376,8 +375,8 @@ def _check_absences(record: Record, kinds: AbstractSet[str], out: list[Problem])
 
 def _check_evidence(
     record: Record,
-    kinds: AbstractSet[str],
-    standards: AbstractSet[str],
+    kinds: frozenset[str],
+    standards: frozenset[str],
     today: dt.date,
     out: list[Problem],
 ) -> None:
