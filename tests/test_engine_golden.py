@@ -1,9 +1,10 @@
 """The engine's outputs, byte for byte, against those of the code before the speed work.
 
-``tests/golden/engine.json.gz`` holds what ``ecf cohort --format jsonl``, ``ecf status`` and
-``ecf assess --json`` printed for the example records and 120 synthetic ones (with and without a
-council, as of three dates) when written by the engine as it stood before issue 14's per-record
-speed work (commit fc6965b).  The faster engine must print the very same bytes.
+``tests/golden/engine.json.gz`` holds what ``ecf cohort --format jsonl``, ``ecf status``,
+``ecf assess --json``, ``ecf timeline`` and ``ecf validate`` printed for the example records,
+120 synthetic ones and 30 broken on purpose (with and without a council, as of three dates),
+written by the engine as it stood before issue 14's per-record speed work (commit fc6965b; how:
+``tests/golden/engine.py``).  The faster engine must print the very same bytes.
 """
 
 from __future__ import annotations
