@@ -11,7 +11,9 @@ formulation it replaces, written out here or kept beside it in the module.
   date, the timeline the extensions decided by then give (written out here);
 * :func:`ecf.items.kept` keeps what :func:`ecf.items.in_force` keeps;
 * :func:`ecf.status.status` gives each milestone the state :meth:`MilestoneStatus.of` gives,
-  never overdue in a closed stage.
+  never overdue in a closed stage;
+* a frequency rule finds each piece of evidence in the window that holds it by a binary
+  search (``rules._holding``), as looking in every window does.
 
 The outputs of whole commands are compared with those of the code before the speed work in
 ``tests/test_engine_golden.py``.
@@ -28,9 +30,10 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecf import items, timeline
+from ecf import items, rules, timeline
 from ecf.framework import Framework, FrameworkRegistry
 from ecf.progression import stage_plan, timeline_for
+from ecf.records import Evidence
 from ecf.status import CLOSED, MilestoneStatus
 from ecf.testing import records
 
@@ -210,3 +213,28 @@ def test_status_gives_each_milestone_the_state_milestone_status_gives(
     if got.state in CLOSED:
         expected = tuple(attrs.evolve(m, overdue=False) for m in expected)
     assert got.milestones == expected
+
+
+@given(
+    st.integers(0, 2000),
+    st.integers(1, 1200),
+    st.lists(st.tuples(st.integers(0, 1500), st.integers(0, 200)), max_size=3),
+    st.lists(st.integers(-30, 1500), max_size=40),
+)
+def test_a_schedules_pieces_are_found_in_the_windows_that_hold_them(
+    start_day: int, length: int, spells: list[tuple[int, int]], days: list[int]
+) -> None:
+    start = START + dt.timedelta(days=start_day)
+    end = start + dt.timedelta(days=length)
+    paused: list[timeline.Pause] = []
+    for a, b in sorted(spells):  # pauses in date order, never overlapping
+        pause = timeline.Pause(start + dt.timedelta(days=a), start + dt.timedelta(days=a + b))
+        if not paused or pause.first > paused[-1].last:
+            paused.append(pause)
+    windows = timeline.judged_windows(start, end, timeline.SUPERVISION, paused)
+    pieces = [
+        Evidence(f"ev-{i}", "supervision", start + dt.timedelta(days=d), ())
+        for i, d in enumerate(days)
+    ]
+    holding = rules._holding(windows, pieces)
+    assert holding == [[e for e in pieces if w.first <= e.date <= w.last] for w in windows]
