@@ -511,13 +511,22 @@ def planned_timeline(
     plain: _Clock | None = None  # calendar days shifted by pauses
     milestones = []
     dated: list[dt.date] = []
+    # Full time from the start and never paused, a milestone is due on its calendar date: no
+    # clock to make (the most common record).
+    plain_full = not paused
+    service_full = plain_full and not hours
     for ms in stage.milestones:
         computed = None
         if ms.months is not None:
             target = add_months(start, ms.months)
             if by_calendar and (last is None or ms.id != last.id):
-                plain = plain or _Clock(_segments(start, (), paused))
-                computed = target if plain.full_time else plain.reach((target - start).days)
+                if plain_full:
+                    computed = target
+                else:
+                    plain = plain or _Clock(_segments(start, (), paused))
+                    computed = target if plain.full_time else plain.reach((target - start).days)
+            elif service_full:
+                computed = target
             else:
                 service = service or _Clock(_segments(start, hours, paused))
                 computed = target if service.full_time else service.reach((target - start).days)
