@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 import math
 from fractions import Fraction
@@ -253,7 +254,8 @@ def frequency_windows(
     start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause] = ()
 ) -> tuple[tuple[dt.date, dt.date], ...]:
     """The windows of a schedule from ``start`` to ``end``, by calendar time shifted by pauses."""
-    clock = _Clock(_segments(start, (), paused)).reach  # clock_date, the clock made once
+    # clock_date, on a clock made once; each offset's date is asked for twice or three times
+    clock = functools.cache(_Clock(_segments(start, (), paused)).reach)
     offsets: list[int] = [0]
     for period in periods:
         limit = period.until
