@@ -145,6 +145,7 @@ def row_for(
         reasons = _reasons(result.findings)
         gaps = result.support_gaps
     team = record.extra.get("team")
+    overdue = st.overdue
     return CohortRow(
         id=record.id,
         council=record.council,
@@ -155,8 +156,8 @@ def row_for(
         state=st.state,
         next_milestone=nxt.id if nxt else None,
         next_due=nxt.due if nxt else None,
-        overdue=len(st.overdue),
-        overdue_milestones=tuple(m.id for m in st.overdue),
+        overdue=len(overdue),
+        overdue_milestones=tuple(m.id for m in overdue),
         recommendation=recommendation,
         reasons=reasons,
         assessor=st.assessor,

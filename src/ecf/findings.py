@@ -10,6 +10,7 @@ hook specs (:mod:`ecf.hookspecs`) and the run (:mod:`ecf.assessors`) build on th
 from __future__ import annotations
 
 import datetime as dt  # noqa: TC003 - the attrs classes' annotations resolve at run time
+import functools
 import typing
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -91,12 +92,26 @@ class Context:
 
     def evidence(self, kinds: Iterable[str] = ()) -> tuple[Evidence, ...]:
         """Evidence of the stage (from its start, up to the as-of date), of ``kinds`` if given."""
-        wanted = set(kinds)
-        return tuple(
-            e
-            for e in self.record.evidence
-            if self.enrolment.start <= e.date <= self.as_of and (not wanted or e.kind in wanted)
-        )
+        wanted = frozenset(kinds)
+        found = self._evidence_of.get(wanted)
+        if found is None:
+            found = self._evidence_of[wanted] = tuple(
+                e for e in self._stage_evidence if not wanted or e.kind in wanted
+            )
+        return found
+
+    # The context is frozen: the stage's evidence is sorted out once, not once per rule.  Not
+    # fields, so neither the context's equality nor its JSON form sees them.
+    @functools.cached_property
+    def _stage_evidence(self) -> tuple[Evidence, ...]:
+        """The record's evidence from the stage's start up to the as-of date."""
+        start, as_of = self.enrolment.start, self.as_of
+        return tuple(e for e in self.record.evidence if start <= e.date <= as_of)
+
+    @functools.cached_property
+    def _evidence_of(self) -> dict[frozenset[str], tuple[Evidence, ...]]:
+        """:meth:`evidence`'s answers, by the kinds asked for."""
+        return {}
 
 
 @attrs.frozen

@@ -23,10 +23,11 @@ and the field.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -34,6 +35,11 @@ from ecf._compiled import load_toml as load_compiled
 from ecf._convert import structure
 from ecf.errors import FrameworkError, Problem
 from ecf.limits import read_limited
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
 
 __all__ = [
     "HOLIDAY_CALENDARS",
@@ -159,7 +165,12 @@ class StageDef:
 
     def openings_for(self, service: str) -> tuple[Opening, ...]:
         """The openings that apply to a service."""
-        return tuple(o for o in self.openings if service in o.services)
+        found = self._openings.get(service)
+        if found is None:
+            found = self._openings[service] = tuple(
+                o for o in self.openings if service in o.services
+            )
+        return found
 
     def takes(self, service: str, start: dt.date) -> bool:
         """Whether a new enrolment of ``service`` starting on ``start`` falls in an opening."""
@@ -168,13 +179,28 @@ class StageDef:
 
     def milestone(self, milestone_id: str) -> MilestoneDef | None:
         """The milestone with this id, or None."""
-        return next((m for m in self.milestones if m.id == milestone_id), None)
+        return self._milestones.get(milestone_id)
 
-    @property
+    @functools.cached_property
     def last_dated(self) -> MilestoneDef | None:
         """The milestone with the largest offset: its due date is the stage's expected end."""
         dated = [m for m in self.milestones if m.months is not None]
         return max(dated, key=lambda m: m.months or 0) if dated else None
+
+    # Derived lookups, made once per stage (the stage is frozen): not fields, so neither its
+    # equality, its hash nor its JSON form sees them.
+    @functools.cached_property
+    def _milestones(self) -> dict[str, MilestoneDef]:
+        """Each milestone by id (the first one, as a search in file order finds it)."""
+        found: dict[str, MilestoneDef] = {}
+        for m in self.milestones:
+            found.setdefault(m.id, m)
+        return found
+
+    @functools.cached_property
+    def _openings(self) -> dict[str, tuple[Opening, ...]]:
+        """:meth:`openings_for`'s answers, by service, as they are asked."""
+        return {}
 
 
 @attrs.frozen
@@ -240,6 +266,11 @@ class StandardSet:
 
     def ids(self) -> tuple[str, ...]:
         """The full ids of the standards in this set (``kss-cf:1``)."""
+        return self._ids
+
+    @functools.cached_property
+    def _ids(self) -> tuple[str, ...]:
+        """:meth:`ids`, made once per set (the set is frozen)."""
         return tuple(f"{self.id}:{s.id}" for s in self.standards)
 
     def in_force_on(self, day: dt.date) -> bool:
@@ -446,33 +477,84 @@ class Framework:
                 index.setdefault(alias, s)
         object.__setattr__(self, "_stages", index)
 
+    @functools.cached_property
+    def _answers(self) -> dict[object, Any]:
+        """The answers of the lookups below, by question, as they are asked.
+
+        The framework is frozen, so each answer is worked out once per framework, not once per
+        record (a cohort asks the same few questions of every record).  Not a field: neither
+        the framework's equality, its hash nor its JSON form sees it.
+        """
+        return {}
+
+    def _derived(self, question: object, answer: Callable[[], T]) -> T:
+        """The remembered answer to ``question``, worked out by ``answer()`` the first time."""
+        answers = self._answers
+        try:
+            found: T = answers[question]
+        except KeyError:
+            found = answers[question] = answer()
+        return found
+
+    def with_settings(
+        self, pause_threshold_days: int | None = None, review_cadence: ReviewCadence | None = None
+    ) -> Framework:
+        """This framework as a council's settings change it (None: the framework's own).
+
+        The same value every time for the same settings, so what is derived from it once
+        (:meth:`standard_ids`, ...) is not derived again for every record.
+        """
+
+        def changed() -> Framework:
+            fw = self
+            if pause_threshold_days is not None:
+                fw = attrs.evolve(fw, pause_threshold_days=pause_threshold_days)
+            if review_cadence is not None:
+                fw = attrs.evolve(fw, review_cadence=review_cadence)
+            return fw
+
+        return self._derived(("with_settings", pause_threshold_days, review_cadence), changed)
+
     def stage(self, stage_id: str) -> StageDef | None:
         """The stage with this id or alias, or None."""
         return self._stages.get(stage_id)
 
     def stage_ids(self) -> tuple[str, ...]:
         """The stage ids, in file order."""
-        return tuple(s.id for s in self.stages)
+        return self._derived("stage_ids", lambda: tuple(s.id for s in self.stages))
 
     def next_stages(self, after: str) -> tuple[str, ...]:
         """The stages a pass of ``after`` leads to (``qualification`` for first stages)."""
-        return tuple(s.id for s in self.stages if after in s.follows)
+        return self._derived(
+            ("next_stages", after), lambda: tuple(s.id for s in self.stages if after in s.follows)
+        )
 
     def outcome(self, outcome_id: str) -> OutcomeDef | None:
         """The outcome with this id, or None."""
-        return next((o for o in self.outcomes if o.id == outcome_id), None)
+        return self._derived(
+            ("outcome", outcome_id),
+            lambda: next((o for o in self.outcomes if o.id == outcome_id), None),
+        )
 
     def outcomes_for(self, stage: str) -> tuple[str, ...]:
         """The outcome ids a decision on ``stage`` may have."""
-        return tuple(o.id for o in self.outcomes if not o.stages or stage in o.stages)
+        return self._derived(
+            ("outcomes_for", stage),
+            lambda: tuple(o.id for o in self.outcomes if not o.stages or stage in o.stages),
+        )
 
     def reasons_for(self, outcome: str) -> tuple[str, ...]:
         """The reason code ids that may be given for ``outcome``."""
-        return tuple(r.id for r in self.reason_codes if outcome in r.outcomes)
+        return self._derived(
+            ("reasons_for", outcome),
+            lambda: tuple(r.id for r in self.reason_codes if outcome in r.outcomes),
+        )
 
     def evidence_kind_ids(self) -> frozenset[str]:
         """Every evidence kind id."""
-        return frozenset(k.id for k in self.evidence_kinds)
+        return self._derived(
+            "evidence_kind_ids", lambda: frozenset(k.id for k in self.evidence_kinds)
+        )
 
     def evidence_plural(self, kind: str) -> str:
         """How messages name several pieces of a kind (``direct observations``)."""
@@ -481,19 +563,36 @@ class Framework:
 
     def absence_kind(self, kind: str) -> AbsenceKind | None:
         """The absence kind with this id, or None."""
-        return next((k for k in self.absence_kinds if k.id == kind), None)
+        return self._derived(
+            ("absence_kind", kind),
+            lambda: next((k for k in self.absence_kinds if k.id == kind), None),
+        )
+
+    def absence_kind_ids(self) -> frozenset[str]:
+        """Every absence kind id."""
+        return self._derived(
+            "absence_kind_ids", lambda: frozenset(k.id for k in self.absence_kinds)
+        )
 
     def standard_ids(self) -> frozenset[str]:
         """Every standard id of every set (``kss-cf:6``)."""
-        return frozenset(i for s in self.standard_sets for i in s.ids())
+        return self._derived(
+            "standard_ids", lambda: frozenset(i for s in self.standard_sets for i in s.ids())
+        )
 
     def standard_sets_for(self, service: Service) -> tuple[StandardSet, ...]:
         """The standard sets that apply to a service."""
-        return tuple(s for s in self.standard_sets if service in s.services)
+        return self._derived(
+            ("standard_sets_for", service),
+            lambda: tuple(s for s in self.standard_sets if service in s.services),
+        )
 
     def standard_set(self, set_id: str) -> StandardSet | None:
         """The standard set with this id, or None."""
-        return next((s for s in self.standard_sets if s.id == set_id), None)
+        return self._derived(
+            ("standard_set", set_id),
+            lambda: next((s for s in self.standard_sets if s.id == set_id), None),
+        )
 
     def set_of(self, standard_id: str) -> StandardSet | None:
         """The set a standard id belongs to (``kss-cf`` for ``kss-cf:6``), or None."""

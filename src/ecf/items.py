@@ -30,7 +30,7 @@ decision names the one it corrects (``ecf decide --corrects dec-N``).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -203,13 +203,35 @@ def find(record: Record, item_id: object) -> tuple[str, int, str]:
 
 def in_force(record: Record) -> Record:
     """The record as the engine counts it: retracted items left out (the same record if none)."""
-    changed: dict[str, Any] = {
-        field: kept
-        for field in RETRACTABLE
-        if len(kept := tuple(x for x in getattr(record, field) if x.retracted is None))
-        != len(getattr(record, field))
-    }
+    changed: dict[str, Any] = {}
+    for field in RETRACTABLE:
+        items = getattr(record, field)
+        if any(x.retracted is not None for x in items):
+            changed[field] = tuple(x for x in items if x.retracted is None)
     return attrs.evolve(record, **changed) if changed else record
+
+
+class _Retractable(Protocol):
+    """An item that may be retracted (its ``retracted`` is set when it was)."""
+
+    @property
+    def retracted(self) -> object:
+        """The retraction, or None."""
+
+
+R = TypeVar("R", bound=_Retractable)
+
+
+def kept(items: Sequence[R]) -> Sequence[R]:
+    """The items not retracted (the same sequence when none is): :func:`in_force` for one list.
+
+    Args:
+        items: The items of one retractable list (:data:`RETRACTABLE`) of a record.
+    """
+    for item in items:
+        if item.retracted is not None:
+            return tuple(x for x in items if x.retracted is None)
+    return items
 
 
 def _shown(value: object) -> str:

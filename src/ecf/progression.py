@@ -23,7 +23,7 @@ import attrs
 from ecf.employment import closed_at, refuse_if_closed
 from ecf.errors import FrameworkError, Problem, TransitionError
 from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, Opening, StageDef
-from ecf.items import in_force
+from ecf.items import kept
 from ecf.records import (
     SCHEMA_VERSION,
     Decision,
@@ -36,7 +36,7 @@ from ecf.records import (
     decision_ref,
     digest,
 )
-from ecf.timeline import StageTimeline, stage_timeline
+from ecf.timeline import StagePlan, StageTimeline, planned_timeline
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -70,6 +70,7 @@ __all__ = [
     "overturned",
     "passed",
     "pinned",
+    "stage_plan",
     "stage_state",
     "stages_after",
     "starts_after",
@@ -227,6 +228,8 @@ def overturned(record: Record, decision: Decision, as_of: dt.date | None = None)
     or ends the path, and the stage awaits a new decision (made as any other, with
     ``ecf decide``).
     """
+    if not record.appeals:
+        return False
     ref = next((decision_ref(i) for i, d in enumerate(record.decisions) if d is decision), None)
     return any(
         a.decision == ref
@@ -326,11 +329,9 @@ def framework_for(
         FrameworkError: when the pinned version is unknown.
     """
     fw = registry.get(enrolment.framework)
-    if settings is not None and settings.pause_threshold_days is not None:
-        fw = attrs.evolve(fw, pause_threshold_days=settings.pause_threshold_days)
-    if settings is not None and settings.review_cadence is not None:
-        fw = attrs.evolve(fw, review_cadence=settings.review_cadence)
-    return fw
+    if settings is None:
+        return fw
+    return fw.with_settings(settings.pause_threshold_days, settings.review_cadence)
 
 
 def timeline_for(
@@ -358,7 +359,27 @@ def timeline_for(
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
-    record = in_force(record)  # a retracted absence, pattern or review counts for nothing
+    plan = stage_plan(record, enrolment, registry, settings=settings, framework=framework)
+    return plan.as_of(as_of)
+
+
+def stage_plan(
+    record: Record,
+    enrolment: Enrolment,
+    registry: FrameworkRegistry,
+    *,
+    settings: CouncilSettings | None = None,
+    framework: Framework | None = None,
+) -> StagePlan:
+    """What :func:`timeline_for` gives as of any date, before the date is known.
+
+    The due dates depend on the record and the framework only; the date decides which
+    extensions count (:meth:`~ecf.timeline.StagePlan.as_of`).  The plan is a small frozen value:
+    it may be kept with the record and reused as of every date.
+
+    Raises:
+        FrameworkError: when the pinned version or its stage is unknown.
+    """
     fw = framework or framework_for(enrolment, registry, settings)
     stage = fw.stage(enrolment.stage)
     if stage is None:
@@ -372,21 +393,26 @@ def timeline_for(
                 )
             ]
         )
-    extension = [
-        d.until
-        for d in record.decisions_for(enrolment.stage)
-        if d.outcome == "extended" and d.until and (as_of is None or d.date <= as_of)
-    ]
-    return stage_timeline(
+    # A retracted absence, pattern or review counts for nothing (:func:`ecf.items.in_force`).
+    timeline = planned_timeline(
         stage,
         enrolment.start,
         fw,
-        hours=record.hours,
-        absences=record.absences,
-        held=record.held(enrolment.stage),
-        extended_until=max(extension) if extension else None,
-        gaps=record.gaps(),
+        hours=kept(record.hours),
+        absences=kept(record.absences),
+        held={m.id: m.date for m in kept(record.milestones) if m.stage == enrolment.stage},
+        gaps=record.gaps() if len(record.employment) > 1 else (),  # a gap is between two
         agreed={a.milestone: a.due for a in record.agreed if a.stage == enrolment.stage},
+    )
+    last = stage.last_dated
+    return StagePlan(
+        timeline,
+        last.id if last is not None else None,
+        tuple(
+            (d.date, d.until)
+            for d in record.decisions_for(enrolment.stage)
+            if d.outcome == "extended" and d.until
+        ),
     )
 
 

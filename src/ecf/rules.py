@@ -40,6 +40,7 @@ the deadline it concerns.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -67,7 +68,7 @@ from ecf.records import Evidence, HeldMilestone  # noqa: TC001
 from ecf.timeline import Period, judged_windows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from ecf.council import RuleOverride
     from ecf.timeline import Window
@@ -410,15 +411,15 @@ class FrequencyRule(RuleBase):
             ctx.enrolment.start, deadline, self.periods, ctx.timeline.pauses, away
         )
         items = ctx.evidence(self.evidence)
-
-        def holds(w: Window) -> bool:
-            return any(w.first <= e.date <= w.last for e in items)
-
-        held = [w for w in windows if holds(w)]
-        closed = [w for w in windows if w.last < ctx.as_of]
-        exempt = [w for w in closed if w.exempt and not holds(w)]
-        empty = [w for w in closed if not w.exempt and not holds(w)]
-        used = [e for e in items if any(w.first <= e.date <= w.last for w in windows)]
+        holding = _holding(windows, items)  # each window's pieces, in one pass over the dates
+        held = [w for w, inside in zip(windows, holding, strict=True) if inside]
+        closed = [
+            (w, inside) for w, inside in zip(windows, holding, strict=True) if w.last < ctx.as_of
+        ]
+        exempt = [w for w, inside in closed if w.exempt and not inside]
+        empty = [w for w, inside in closed if not w.exempt and not inside]
+        dated = {id(e) for inside in holding for e in inside}
+        used = [e for e in items if id(e) in dated]
         what = _kinds(ctx, self.evidence)
         counted = len(closed) - len(exempt)
         excused = f"; {_plural(len(exempt), 'period')} exempt (away most of it)" if exempt else ""
@@ -448,6 +449,22 @@ class FrequencyRule(RuleBase):
             standards=_cited([], self.standards),
             deadline=deadline,
         )
+
+
+def _holding(windows: Sequence[Window], items: Iterable[Evidence]) -> list[list[Evidence]]:
+    """The pieces dated in each window (first to last day, inclusive), window by window.
+
+    The windows of a schedule (:func:`ecf.timeline.judged_windows`) follow one another in date
+    order without overlapping, so each piece can only be in the window that opens last on or
+    before its date: found by a binary search, not by looking in every window.
+    """
+    firsts = [w.first for w in windows]
+    out: list[list[Evidence]] = [[] for _ in windows]
+    for e in items:
+        index = bisect.bisect_right(firsts, e.date) - 1
+        if index >= 0 and e.date <= windows[index].last:
+            out[index].append(e)
+    return out
 
 
 @attrs.frozen

@@ -65,9 +65,15 @@ class MilestoneStatus:
         A milestone due before ``began``, the day the record began, is never overdue.
         """
         held = ms.held if ms.held is not None and ms.held <= as_of else None
-        due = attrs.evolve(ms, held=held)
         before = began is not None and ms.due is not None and ms.due < began
-        overdue = due.overdue(as_of) and not before
+        # MilestoneDue.overdue of the milestone as held on the date
+        overdue = (
+            held is None
+            and not ms.optional
+            and ms.due is not None
+            and ms.due < as_of
+            and not before
+        )
         return cls(
             ms.id, ms.title, ms.due, held, overdue, ms.optional, before, ms.computed, ms.agreed
         )
@@ -154,9 +160,25 @@ def status(
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
     window = appeal_until(record, registry, as_of) if enrolment is record.current else None
-    milestones = tuple(MilestoneStatus.of(m, as_of, record.began) for m in tl.milestones)
-    if state in CLOSED:
-        milestones = tuple(attrs.evolve(m, overdue=False) for m in milestones)
+    open_ = state not in CLOSED  # in a closed stage nothing is overdue
+    began = record.began
+    milestones = []
+    for m in tl.milestones:  # MilestoneStatus.of, in one step for every milestone
+        held = m.held if m.held is not None and m.held <= as_of else None
+        before = began is not None and m.due is not None and m.due < began
+        overdue = (
+            open_
+            and held is None
+            and not m.optional
+            and m.due is not None
+            and m.due < as_of
+            and not before
+        )
+        milestones.append(
+            MilestoneStatus(
+                m.id, m.title, m.due, held, overdue, m.optional, before, m.computed, m.agreed
+            )
+        )
     return Status(
         id=record.id,
         stage=tl.stage,
@@ -166,7 +188,7 @@ def status(
         expected_end=tl.expected_end,
         state=state,
         as_of=as_of,
-        milestones=milestones,
+        milestones=tuple(milestones),
         assessor=assessor_on(record, as_of),
         appeal=open_appeal(record, as_of),
         appeal_until=window[1] if window else None,

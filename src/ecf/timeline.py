@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -30,13 +32,14 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from ecf.framework import Framework, MilestoneDef, StageDef
+    from ecf.framework import Framework, StageDef
     from ecf.records import Absence, PatternChange
 
 __all__ = [
     "MilestoneDue",
     "Pause",
     "Period",
+    "StagePlan",
     "StageTimeline",
     "Window",
     "add_months",
@@ -44,9 +47,11 @@ __all__ = [
     "calendar_due",
     "clock_date",
     "due_date",
+    "extended",
     "frequency_windows",
     "judged_windows",
     "pauses",
+    "planned_timeline",
     "stage_timeline",
     "supervision_schedule",
 ]
@@ -62,6 +67,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if day.day <= 28:  # noqa: PLR2004 - every month has 28 days: no clamping to look up
+        return dt.date(year, month, day.day)
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -144,6 +151,47 @@ def _reach(segments: list[tuple[dt.date, Fraction]], needed: Fraction) -> dt.dat
     raise AssertionError(msg)
 
 
+class _Clock:
+    """:func:`_segments` in whole numbers, made once for every date counted on one clock.
+
+    Each breakpoint is a day's ordinal, each rate a whole number of ``1/scale`` FTE (``scale``:
+    the least common multiple of the rates' denominators), so :meth:`reach` is :func:`_reach`
+    in exact integer arithmetic: the same dates, without a :class:`~fractions.Fraction` made
+    per step.
+    """
+
+    __slots__ = ("days", "full_time", "rates", "scale")
+
+    def __init__(self, segments: list[tuple[dt.date, Fraction]]) -> None:
+        scale = 1
+        for _, rate in segments:
+            scale = math.lcm(scale, rate.denominator)
+        self.scale = scale
+        self.days = [day.toordinal() for day, _ in segments]
+        self.rates = [rate.numerator * (scale // rate.denominator) for _, rate in segments]
+        #: Full time from the start on, never paused: ``reach(n)`` is the start plus ``n`` days.
+        self.full_time = self.rates == [scale]
+
+    def reach(self, days: int) -> dt.date:
+        """The first date by which the service accrued reaches ``days`` full-time days."""
+        starts = self.days
+        if days <= 0:  # nothing to accrue: the start itself, even when a pause begins there
+            return dt.date.fromordinal(starts[0])
+        needed = days * self.scale
+        last = len(starts) - 1
+        for index, rate in enumerate(self.rates):
+            day = starts[index]
+            if rate > 0:
+                reached = day - (-needed // rate)  # ceil(needed / rate)
+                if index == last or reached <= starts[index + 1]:
+                    return dt.date.fromordinal(reached)
+            if index < last:
+                needed -= rate * (starts[index + 1] - day)
+        # The last segment always has a rate: every pause ends, and every FTE is positive.
+        msg = "unreachable: the last segment of a timeline accrues nothing"
+        raise AssertionError(msg)
+
+
 def due_date(
     start: dt.date,
     months: int,
@@ -161,8 +209,7 @@ def due_date(
     Returns:
         The due date.  Full-time with no pauses, ``add_months(start, months)``.
     """
-    needed = Fraction((add_months(start, months) - start).days)
-    return _reach(_segments(start, hours, paused), needed)
+    return _Clock(_segments(start, hours, paused)).reach((add_months(start, months) - start).days)
 
 
 def clock_date(start: dt.date, days: int, paused: Sequence[Pause] = ()) -> dt.date:
@@ -171,7 +218,7 @@ def clock_date(start: dt.date, days: int, paused: Sequence[Pause] = ()) -> dt.da
     Calendar time shifted by pauses, whatever the working pattern: supervision frequency runs on
     this clock (BASELINE.md 6).
     """
-    return _reach(_segments(start, (), paused), Fraction(days))
+    return _Clock(_segments(start, (), paused)).reach(days)
 
 
 def agreed_due(start: dt.date, agreed: dt.date, paused: Sequence[Pause] = ()) -> dt.date:
@@ -207,6 +254,8 @@ def frequency_windows(
     start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause] = ()
 ) -> tuple[tuple[dt.date, dt.date], ...]:
     """The windows of a schedule from ``start`` to ``end``, by calendar time shifted by pauses."""
+    # clock_date, on a clock made once; each offset's date is asked for twice or three times
+    clock = functools.cache(_Clock(_segments(start, (), paused)).reach)
     offsets: list[int] = [0]
     for period in periods:
         limit = period.until
@@ -214,7 +263,7 @@ def frequency_windows(
             limit = (add_months(start, period.until_months) - start).days
         if period.every_months:
             month = 0
-            while clock_date(start, offsets[-1], paused) <= end:
+            while clock(offsets[-1]) <= end:
                 month += period.every_months
                 nxt = (add_months(start, month) - start).days
                 if nxt <= offsets[-1]:
@@ -223,7 +272,7 @@ def frequency_windows(
                     break
                 offsets.append(nxt)
         elif period.every:
-            while clock_date(start, offsets[-1], paused) <= end:
+            while clock(offsets[-1]) <= end:
                 nxt = offsets[-1] + period.every
                 if limit is not None and nxt > limit:
                     if offsets[-1] < limit:
@@ -232,10 +281,10 @@ def frequency_windows(
                 offsets.append(nxt)
     windows = []
     for first, nxt in itertools.pairwise(offsets):
-        first_day = clock_date(start, first, paused)
+        first_day = clock(first)
         if first_day >= end:  # a window opens only before the end: the end day closes the stage
             break
-        windows.append((first_day, min(clock_date(start, nxt, paused) - ONE_DAY, end)))
+        windows.append((first_day, min(clock(nxt) - ONE_DAY, end)))
     return tuple(windows)
 
 
@@ -395,27 +444,6 @@ def calendar_due(start: dt.date, months: int, paused: Sequence[Pause] = ()) -> d
     return clock_date(start, (add_months(start, months) - start).days, paused)
 
 
-def _computed_due(
-    ms: MilestoneDef,
-    last: MilestoneDef | None,
-    start: dt.date,
-    cadence: str,
-    hours: Sequence[PatternChange],
-    paused: Sequence[Pause],
-) -> dt.date | None:
-    """A milestone's computed due date under a review cadence (BASELINE.md; docs/domain.md).
-
-    ``pro-rata``: by the service accrued (:func:`due_date`).  ``calendar``: every review by
-    calendar months shifted by pauses (:func:`calendar_due`), except the stage's last dated
-    milestone (its final review or assessment), which stays pro rata.
-    """
-    if ms.months is None:
-        return None
-    if cadence == "calendar" and (last is None or ms.id != last.id):
-        return calendar_due(start, ms.months, paused)
-    return due_date(start, ms.months, hours, paused)
-
-
 def stage_timeline(
     stage: StageDef,
     start: dt.date,
@@ -439,25 +467,84 @@ def stage_timeline(
     Under the framework's ``review_cadence = "calendar"`` the reviews are computed by calendar
     months shifted by pauses, the last dated milestone still pro rata (:func:`calendar_due`).
     """
+    timeline = planned_timeline(
+        stage,
+        start,
+        framework,
+        hours=hours,
+        absences=absences,
+        held=held,
+        gaps=gaps,
+        agreed=agreed,
+    )
+    last = stage.last_dated
+    if extended_until is None or last is None:
+        return timeline
+    return extended(timeline, last.id, extended_until)
+
+
+def planned_timeline(
+    stage: StageDef,
+    start: dt.date,
+    framework: Framework,
+    *,
+    hours: Sequence[PatternChange] = (),
+    absences: Sequence[Absence] = (),
+    held: Mapping[str, dt.date] | None = None,
+    gaps: Sequence[tuple[dt.date, dt.date]] = (),
+    agreed: Mapping[str, dt.date] | None = None,
+) -> StageTimeline:
+    """:func:`stage_timeline` before any extension: the part that depends on no date.
+
+    Everything here follows from the record and the framework alone (the start, the working
+    pattern, the pauses, the gaps, the dates held and agreed), so the result may be kept with
+    the record and reused as of any date; an extension decided by then is applied to it with
+    :func:`extended`.  The dates are :func:`due_date`'s, :func:`calendar_due`'s and
+    :func:`agreed_due`'s, each counted on a clock made once for the whole stage.
+    """
     held = held or {}
     agreed = agreed or {}
     paused = tuple(
         sorted((*pauses(absences, framework), *(Pause(a, b) for a, b in gaps)), key=_first)
     )
     last = stage.last_dated
+    by_calendar = framework.review_cadence == "calendar"
+    service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
+    plain: _Clock | None = None  # calendar days shifted by pauses
     milestones = []
+    dated: list[dt.date] = []
+    # Full time from the start and never paused, a milestone is due on its calendar date: no
+    # clock to make (the most common record).
+    plain_full = not paused
+    service_full = plain_full and not hours
     for ms in stage.milestones:
-        computed = _computed_due(ms, last, start, framework.review_cadence, hours, paused)
+        computed = None
+        if ms.months is not None:
+            target = add_months(start, ms.months)
+            if by_calendar and (last is None or ms.id != last.id):
+                if plain_full:
+                    computed = target
+                else:
+                    plain = plain or _Clock(_segments(start, (), paused))
+                    computed = target if plain.full_time else plain.reach((target - start).days)
+            elif service_full:
+                computed = target
+            else:
+                service = service or _Clock(_segments(start, hours, paused))
+                computed = target if service.full_time else service.reach((target - start).days)
         on = agreed.get(ms.id)
-        due = computed if on is None else agreed_due(start, on, paused)
-        if due is not None and extended_until is not None and last is not None and ms.id == last.id:
-            due = max(due, extended_until)
+        if on is None:
+            due = computed
+        else:
+            plain = plain or _Clock(_segments(start, (), paused))
+            due = plain.reach((on - start).days)
+        if due is not None:
+            dated.append(due)
         milestones.append(
             MilestoneDue(
                 ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id), computed, on
             )
         )
-    dated = [m.due for m in milestones if m.due is not None]
     return StageTimeline(
         stage=stage.id,
         title=stage.title,
@@ -466,4 +553,52 @@ def stage_timeline(
         milestones=tuple(milestones),
         expected_end=max(dated),
         pauses=paused,
+    )
+
+
+@attrs.frozen
+class StagePlan:
+    """The as-of-independent part of a stage's timeline, and what a date adds to it.
+
+    Everything but an extension follows from the record and the framework alone, so a plan
+    may be kept with the record (say, in a cache keyed by the record's and the framework's
+    digests) and give the timeline as of any date with :meth:`as_of`.
+
+    Attributes:
+        timeline: The timeline before any extension (:func:`planned_timeline`).
+        last: The stage's last dated milestone, which an extension moves (None: none dated).
+        extensions: Each extension in force on the stage: the day it was decided and the new
+            end date it gave, oldest first.
+    """
+
+    timeline: StageTimeline
+    last: str | None = None
+    extensions: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    def as_of(self, as_of: dt.date | None = None) -> StageTimeline:
+        """The timeline as of a date: with the latest end the extensions decided by then give.
+
+        Args:
+            as_of: Extensions decided after it are not known yet (None: every one counts).
+        """
+        untils = [u for decided, u in self.extensions if as_of is None or decided <= as_of]
+        if not untils or self.last is None:
+            return self.timeline
+        return extended(self.timeline, self.last, max(untils))
+
+
+def extended(timeline: StageTimeline, last: str, until: dt.date) -> StageTimeline:
+    """A timeline with an extension to ``until``: its milestone ``last`` due no earlier.
+
+    ``last`` is the stage's last dated milestone (:attr:`ecf.framework.StageDef.last_dated`),
+    whose due date is the expected end: both move to ``until`` when that is later.
+    """
+    milestones = tuple(
+        attrs.evolve(m, due=max(m.due, until)) if m.id == last and m.due is not None else m
+        for m in timeline.milestones
+    )
+    return attrs.evolve(
+        timeline,
+        milestones=milestones,
+        expected_end=max(m.due for m in milestones if m.due is not None),
     )

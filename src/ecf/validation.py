@@ -45,6 +45,7 @@ from ecf.records import (
     SHA256,
     SWE_NUMBER,
     Decision,
+    Enrolment,
     Record,
     decision_by_ref,
 )
@@ -113,6 +114,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
     if not record.enrolments:
         out.append(Problem("a record needs at least one enrolment", "enrolments"))
     previous = QUALIFICATION
+    stages = [e.stage for e in record.enrolments]
     for i, (enrolment, fw) in enumerate(zip(record.enrolments, pinned, strict=True)):
         path = f"enrolments[{i}]"
         if enrolment.start < record.qualified:
@@ -135,10 +137,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                 f"({ended_on(before_fw, record, before)}): stages never overlap"
             )
             out.append(Problem(why, f"{path}.start", enrolment.start))
-        if (
-            record.enrolments.count(enrolment) > 1
-            or [e.stage for e in record.enrolments].count(enrolment.stage) > 1
-        ):
+        if stages.count(enrolment.stage) > 1:  # (two equal enrolments share their stage)
             out.append(
                 Problem("a stage appears only once in a record", f"{path}.stage", enrolment.stage)
             )
@@ -280,8 +279,11 @@ def _check_ids(record: Record, out: list[Problem]) -> None:
     for field, prefix in PREFIXES.items():
         if field == "evidence":
             continue  # checked with the evidence
+        items = getattr(record, field)
+        if all(getattr(x, id_attr(field), None) is None for x in items):
+            continue  # every id derived from its place: each one is held once
         seen: set[str] = set()
-        for i, item_id in enumerate(item_ids(getattr(record, field), prefix, id_attr(field))):
+        for i, item_id in enumerate(item_ids(items, prefix, id_attr(field))):
             if item_id in seen:
                 out.append(
                     Problem("the id is held twice", f"{field}[{i}].{id_attr(field)}", item_id)
@@ -328,7 +330,7 @@ def _check_hours(record: Record, out: list[Problem]) -> None:
         previous = change
 
 
-def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None:
+def _check_absences(record: Record, kinds: frozenset[str], out: list[Problem]) -> None:
     for i, absence in enumerate(record.absences):
         path = f"absences[{i}]"
         if kinds and absence.kind not in kinds:
@@ -372,42 +374,50 @@ def _check_absences(record: Record, kinds: set[str], out: list[Problem]) -> None
 
 
 def _check_evidence(
-    record: Record, kinds: set[str], standards: set[str], today: dt.date, out: list[Problem]
+    record: Record,
+    kinds: frozenset[str],
+    standards: frozenset[str],
+    today: dt.date,
+    out: list[Problem],
 ) -> None:
     seen: set[str] = set()
+    qualified = record.qualified
     for i, ev in enumerate(record.evidence):
-        path = f"evidence[{i}]"
+        # The paths are spelled only for a problem: most pieces have none.
         if ev.id in seen:
-            out.append(Problem("duplicate evidence id", f"{path}.id", ev.id))
+            out.append(Problem("duplicate evidence id", f"evidence[{i}].id", ev.id))
         seen.add(ev.id)
         if kinds and ev.kind not in kinds:
             out.append(
                 Problem(
                     f"unknown evidence kind (known: {', '.join(sorted(kinds))})",
-                    f"{path}.kind",
+                    f"evidence[{i}].kind",
                     ev.kind,
                 )
             )
-        if ev.date < record.qualified:
+        if ev.date < qualified:
             out.append(
-                Problem(f"is before qualification ({record.qualified})", f"{path}.date", ev.date)
+                Problem(f"is before qualification ({qualified})", f"evidence[{i}].date", ev.date)
             )
         if ev.date > today:
-            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", ev.date))
-        for j, std in enumerate(ev.standards):
-            if standards and std not in standards:
-                out.append(
-                    Problem(
-                        "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
-                        f"{path}.standards[{j}]",
-                        std,
-                    )
+            out.append(
+                Problem(f"is in the future (today is {today})", f"evidence[{i}].date", ev.date)
+            )
+        if standards and not standards.issuperset(ev.standards):
+            out.extend(
+                Problem(
+                    "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
+                    f"evidence[{i}].standards[{j}]",
+                    std,
                 )
+                for j, std in enumerate(ev.standards)
+                if std not in standards
+            )
         if ev.attachment is not None and not SHA256.fullmatch(ev.attachment.sha256):
             out.append(
                 Problem(
                     "a sha256 is 64 lower-case hex digits",
-                    f"{path}.attachment.sha256",
+                    f"evidence[{i}].attachment.sha256",
                     ev.attachment.sha256,
                 )
             )
@@ -417,10 +427,11 @@ def _check_milestones(
     record: Record, pinned: list[Framework | None], today: dt.date, out: list[Problem]
 ) -> None:
     frameworks = {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True)}
+    enrolments = _enrolments(record)
     seen: set[tuple[str, str]] = set()
     for i, held in enumerate(record.milestones):
         path = f"milestones[{i}]"
-        enrolment = record.enrolment(held.stage)
+        enrolment = enrolments.get(held.stage)
         if enrolment is None:
             out.append(Problem("no enrolment in this stage", f"{path}.stage", held.stage))
             continue
@@ -446,6 +457,14 @@ def _check_milestones(
             out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
 
 
+def _enrolments(record: Record) -> dict[str, Enrolment]:
+    """Each stage's enrolment, as :meth:`~ecf.records.Record.enrolment` finds it (the first)."""
+    found: dict[str, Enrolment] = {}
+    for enrolment in record.enrolments:
+        found.setdefault(enrolment.stage, enrolment)
+    return found
+
+
 def _check_correction(record: Record, i: int, out: list[Problem]) -> None:
     decision = record.decisions[i]
     j = decision.corrects
@@ -466,9 +485,10 @@ def _check_decisions(
     closed: dict[str, tuple[str, int]] = {}
     last_date: dict[str, dt.date] = {}
     corrected = {d.corrects for d in record.decisions if d.corrects is not None}
+    enrolments = _enrolments(record)
     for i, decision in enumerate(record.decisions):
         path = f"decisions[{i}]"
-        enrolment = record.enrolment(decision.stage)
+        enrolment = enrolments.get(decision.stage)
         fw = frameworks.get(decision.stage)
         if enrolment is None or fw is None:
             if enrolment is None:
@@ -645,10 +665,15 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     """
     out: list[Problem] = []
     pinned = _frameworks(record, registry, out)
-    known = [fw for fw in pinned if fw is not None]
-    evidence_kinds = {k for fw in known for k in fw.evidence_kind_ids()}
-    absence_kinds = {k.id for fw in known for k in fw.absence_kinds}
-    standards = {s for fw in known for s in fw.standard_ids()}
+    known = list({id(fw): fw for fw in pinned if fw is not None}.values())
+    if len(known) == 1:  # the common case: one framework's sets, made once for it
+        evidence_kinds = known[0].evidence_kind_ids()
+        absence_kinds = known[0].absence_kind_ids()
+        standards = known[0].standard_ids()
+    else:
+        evidence_kinds = frozenset(k for fw in known for k in fw.evidence_kind_ids())
+        absence_kinds = frozenset(k for fw in known for k in fw.absence_kind_ids())
+        standards = frozenset(s for fw in known for s in fw.standard_ids())
     _check_identity(record, today, out)
     _check_enrolments(record, pinned, out)
     _check_prior(record, pinned[0] if pinned else None, today, out)
