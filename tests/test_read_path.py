@@ -1,5 +1,8 @@
 """The per-file read path of a scan (issue 14): as fast as can be, and refusing as it did.
 
+The cache is asked about a whole chunk of files at once (``RecordCache.remember``); a chunk
+read so trusts exactly the entries that the queries file by file trust.
+
 ``ecf.limits.parse_toml`` parses a small text first and checks its data after, instead of
 scanning the text before; ``ecf.limits.read_limited`` reads just the file's size.  Property
 tests hold both to the code they replaced (``tests/limits_reference.py``): the same texts and
@@ -10,19 +13,29 @@ limits and under lowered ones, so that the near-limit shapes are small enough to
 from __future__ import annotations
 
 import os
+import sqlite3
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import limits_reference as reference
-from ecf import limits
+from ecf import cache as cache_module
+from ecf import limits, sources
+from ecf.cache import RecordCache, verdict_context
 from ecf.errors import EcfError, RecordError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import synth  # the benchmarks folder is put on the path just above
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from ecf.framework import FrameworkRegistry
 
 # --- TOML texts: valid ones of every shape near the limits, and broken ones -----------------
 
@@ -230,3 +243,153 @@ def test_a_file_that_grows_after_fstat_is_read_to_its_end_or_refused(
     else:
         with pytest.raises(RecordError, match="too large: 101 bytes or more, the limit is 100"):
             limits.read_limited(path, RecordError, limit=limit)
+
+
+# --- the cache asked once a chunk -----------------------------------------------------------
+
+#: What is done to one file's cache entries, or to the file, before a warm read.
+SPOILS = {
+    "nothing": [],
+    "record checksum": ["UPDATE records SET checksum = 'x' WHERE digest = :digest"],
+    "record format": ["UPDATE records SET format = '0/0' WHERE digest = :digest"],
+    "record under another id": ["UPDATE records SET record_id = 'other' WHERE digest = :digest"],
+    "record data": ["UPDATE records SET data = x'00' WHERE digest = :digest"],
+    "record gone": ["DELETE FROM records WHERE digest = :digest"],
+    "identity": ["UPDATE files SET ino = ino + 1 WHERE path = :path"],
+    "not settled": ["UPDATE files SET checked = 0 WHERE path = :path"],
+    "checked not a number": ["UPDATE files SET checked = 'soon' WHERE path = :path"],
+    "file row gone": ["DELETE FROM files WHERE path = :path"],
+    "verdicts": ["UPDATE verdicts SET checksum = 'x' WHERE record_id = :id"],
+    "verdicts gone": ["DELETE FROM verdicts WHERE record_id = :id"],
+    "edited file": [],
+}
+
+
+@pytest.fixture(scope="module")
+def chunk(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("chunk")
+    synth.generate(folder, len(SPOILS))
+    return sorted(str(p) for p in folder.rglob("*.toml"))
+
+
+def _warm(folder: Path, paths: list[str], registry: FrameworkRegistry) -> str:
+    """Fill a cache for ``paths`` (as a scan does) and return the verdicts' context."""
+    context = verdict_context(registry.digest() or "", None, synth.TODAY)
+    cache = RecordCache(folder)
+    reads = [
+        sources.read_file(p, registry, synth.TODAY, cache=cache, context=context) for p in paths
+    ]
+    cache.store(
+        [r.entry for r in reads if r.entry is not None],
+        [r.verdict for r in reads if r.verdict is not None],
+    )
+    cache.close()
+    return context
+
+
+def _plain(read: sources.Read) -> object:
+    """A read without the moment it was taken (the clock moves between two reads)."""
+    entry = None if read.entry is None else read.entry._replace(checked=0)
+    return attrs.evolve(read, entry=entry)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spoils=st.lists(st.sampled_from(list(SPOILS)), min_size=len(SPOILS), max_size=len(SPOILS)))
+def test_a_chunk_read_at_once_reads_as_file_by_file(
+    tmp_path_factory: pytest.TempPathFactory,
+    chunk: list[str],
+    registry: FrameworkRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    spoils: list[str],
+) -> None:
+    """Whatever is wrong with an entry, the batched read trusts exactly what one query would."""
+    monkeypatch.setattr(cache_module, "SETTLE_NS", 0)
+    folder = tmp_path_factory.mktemp("cache")
+    work = tmp_path_factory.mktemp("files")
+    paths = []
+    for i, source in enumerate(chunk):
+        copy = work / f"r{i}.toml"
+        copy.write_bytes(Path(source).read_bytes())
+        paths.append(str(copy))
+    context = _warm(folder, paths, registry)
+    db = sqlite3.connect(folder / f"records.{cache_module.FORMAT}.sqlite3")
+    with db:
+        for path, spoil in zip(paths, spoils, strict=True):
+            digest, record_id = db.execute(
+                "SELECT digest, record_id FROM files WHERE path = ?", (path,)
+            ).fetchone()
+            for sql in SPOILS[spoil]:
+                db.execute(sql, {"digest": digest, "path": path, "id": record_id})
+            if spoil == "edited file":
+                text = Path(path).read_text(encoding="utf-8")
+                Path(path).write_text(
+                    text.replace("name = ", "name = 'x'\nold = ", 1), encoding="utf-8"
+                )
+    db.close()
+    one, many = RecordCache(folder), RecordCache(folder)
+    try:
+        want = [
+            _plain(sources.read_file(p, registry, synth.TODAY, cache=one, context=context))
+            for p in paths
+        ]
+        got = sources.read_files(paths, registry, synth.TODAY, cache=many, context=context)
+        assert [_plain(r) for r in got] == want
+    finally:
+        one.close()
+        many.close()
+
+
+def test_a_warm_chunk_costs_three_queries_not_three_a_file(
+    tmp_path: Path, chunk: list[str], registry: FrameworkRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "SETTLE_NS", 0)
+    context = _warm(tmp_path, chunk, registry)
+    cache = RecordCache(tmp_path)
+    assert cache.db is not None
+    queries: list[str] = []
+    cache.db.set_trace_callback(queries.append)
+    reads = list(sources.read_files(chunk, registry, synth.TODAY, cache=cache, context=context))
+    cache.close()
+    assert all(r.record is not None and r.entry is None and r.verdict is None for r in reads)
+    assert len(queries) == 3, queries
+
+
+def test_a_chunk_larger_than_one_query_binds_is_asked_in_parts(
+    tmp_path: Path, chunk: list[str], monkeypatch: pytest.MonkeyPatch, registry: FrameworkRegistry
+) -> None:
+    monkeypatch.setattr(cache_module, "SETTLE_NS", 0)
+    monkeypatch.setattr(cache_module, "_BATCH", 2)
+    context = _warm(tmp_path, chunk, registry)
+    cache = RecordCache(tmp_path)
+    assert cache.db is not None
+    queries: list[str] = []
+    cache.db.set_trace_callback(queries.append)
+    reads = list(sources.read_files(chunk, registry, synth.TODAY, cache=cache, context=context))
+    cache.close()
+    assert all(r.record is not None and r.entry is None for r in reads)
+    assert len(queries) == 3 * -(-len(chunk) // 2)
+
+
+def test_what_a_chunk_remembered_is_let_go_by_the_next(
+    tmp_path: Path, chunk: list[str], registry: FrameworkRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "SETTLE_NS", 0)
+    context = _warm(tmp_path, chunk, registry)
+    cache = RecordCache(tmp_path)
+    cache.remember(chunk, context)
+    cache.remember(chunk[:1], context)
+    assert cache.db is not None
+    queries: list[str] = []
+    cache.db.set_trace_callback(queries.append)
+    found = Path(chunk[1]).stat()
+    assert cache.digest_for(chunk[1], found) is not None  # asked again, not from the first chunk
+    cache.close()
+    assert len(queries) == 1
+
+
+def test_a_cache_commits_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    cache = RecordCache(tmp_path)
+    assert cache.db is not None
+    assert cache.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert cache.db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    cache.close()
