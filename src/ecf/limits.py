@@ -36,7 +36,7 @@ import os
 import re
 import stat
 from collections import Counter
-from itertools import chain, compress
+from itertools import compress
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import tomli
@@ -495,10 +495,14 @@ def _within_limits(data: dict[str, Any]) -> bool:
     while level:
         if depth >= MAX_DEPTH:
             return False
-        lists = [value for value in level if type(value) is list]
-        if lists and max(map(len, lists)) > MAX_ENTRIES:
-            return False
-        values = list(chain.from_iterable([v.values() if type(v) is dict else v for v in level]))
+        values: list[Any] = []
+        for container in level:
+            if type(container) is dict:
+                values += container.values()
+            elif len(container) > MAX_ENTRIES:
+                return False
+            else:
+                values += container
         level = list(compress(values, map(_CONTAINERS.get, map(type, values))))
         depth += 1
     return True
