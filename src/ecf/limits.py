@@ -22,6 +22,13 @@ After parsing, :func:`check_data` checks what they cannot see exactly: the depth
 every array.  ``ecf.store`` applies the same limits before it writes a record, so that it never
 writes a file it would refuse to read.
 
+A text of at most 64 Ki characters (every real record; :func:`parse_toml`) is parsed first and
+its data walked once after: so small a text costs the parser little whatever it holds (``tomli``
+limits its own nesting), and within it every limit the passes check shows in the data, so the
+passes run only for a larger text or one that fails; the refusals and their words are the same
+(issue 14: the passes cost a third of the parse; ``tests/test_read_path.py`` holds the two ways
+to the same verdicts).
+
 Each refusal is an :class:`~ecf.errors.EcfError` of the loader's own type (``RecordError``,
 ``RuleError``...), exit code 2 in the CLI.
 
