@@ -370,7 +370,7 @@ def test_a_chunk_larger_than_one_query_binds_is_asked_in_parts(
     assert len(queries) == 3 * -(-len(chunk) // 2)
 
 
-def test_what_a_chunk_remembered_is_let_go_by_the_next(
+def test_what_a_chunk_remembered_is_let_go_by_the_next_and_by_a_write(
     tmp_path: Path, chunk: list[str], registry: FrameworkRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cache_module, "SETTLE_NS", 0)
@@ -383,6 +383,11 @@ def test_what_a_chunk_remembered_is_let_go_by_the_next(
     cache.db.set_trace_callback(queries.append)
     found = Path(chunk[1]).stat()
     assert cache.digest_for(chunk[1], found) is not None  # asked again, not from the first chunk
+    assert len(queries) == 1
+    cache.remember(chunk, context)
+    cache.store([])
+    queries.clear()
+    assert cache.digest_for(chunk[1], found) is not None  # after a write, the database answers
     cache.close()
     assert len(queries) == 1
 

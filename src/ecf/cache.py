@@ -521,9 +521,13 @@ class RecordCache:
             yield from self.db.execute(f"{query} IN ({_marks(part)})", part)
 
     def store(self, entries: Iterable[Entry], verdicts: Iterable[Verdict] = ()) -> None:
-        """Write the entries and the verdicts in one transaction."""
+        """Write the entries and the verdicts in one transaction.
+
+        What :meth:`remember` read is let go: after a write, the database answers.
+        """
         import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
 
+        self._remembered = _Remembered()
         if self.db is None:
             return
         entries = list(entries)
