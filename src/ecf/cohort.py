@@ -40,7 +40,7 @@ from ecf.sources import (
     load_folder,
     load_rows,
     one_per_id,
-    read_file,
+    read_files,
     read_row,
     record_files,
     unique_files,
@@ -394,8 +394,8 @@ def _scan_chunk(paths: list[str]) -> list[_Outcome]:
     outcomes: list[_Outcome] = []
     entries: list[CacheEntry] = []
     verdicts: list[Verdict] = []
-    for path in paths:
-        read = read_file(path, registry, options.today, cache=cache, context=_WORKER["context"])
+    reads = read_files(paths, registry, options.today, cache=cache, context=_WORKER["context"])
+    for path, read in zip(paths, reads, strict=True):
         if read.entry is not None:
             entries.append(read.entry)
         if read.verdict is not None:

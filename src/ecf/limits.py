@@ -22,6 +22,13 @@ After parsing, :func:`check_data` checks what they cannot see exactly: the depth
 every array.  ``ecf.store`` applies the same limits before it writes a record, so that it never
 writes a file it would refuse to read.
 
+A text of at most 64 Ki characters (every real record; :func:`parse_toml`) is parsed first and
+its data walked once after: so small a text costs the parser little whatever it holds (``tomli``
+limits its own nesting), and within it every limit the passes check shows in the data, so the
+passes run only for a larger text or one that fails; the refusals and their words are the same
+(issue 14: the passes cost a third of the parse; ``tests/test_read_path.py`` holds the two ways
+to the same verdicts).
+
 Each refusal is an :class:`~ecf.errors.EcfError` of the loader's own type (``RecordError``,
 ``RuleError``...), exit code 2 in the CLI.
 
@@ -36,6 +43,7 @@ import os
 import re
 import stat
 from collections import Counter
+from itertools import compress
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import tomli
@@ -218,6 +226,13 @@ def open_regular(
         OSError: the file cannot be opened (missing, refused, a loop of symbolic links): the
             caller says how, in its own words.
     """
+    return _open_sized(path, error, limit, what)[0]
+
+
+def _open_sized(
+    path: str | os.PathLike[str], error: type[EcfError], limit: int | None, what: str
+) -> tuple[int, int]:
+    """:func:`open_regular`, and the size ``fstat`` gave (so that the reader reads just that)."""
     name = _file_name(path, error)
     fd = os.open(name, _READ_FLAGS)
     try:
@@ -229,7 +244,7 @@ def open_regular(
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, st.st_size
 
 
 def read_limited(
@@ -242,18 +257,43 @@ def read_limited(
     """The bytes of a regular file, read only when its size is within the limit.
 
     The file is opened by :func:`open_regular` (never blocking; a FIFO or a device is refused),
-    its size checked with ``fstat`` first, then at most one byte more than the limit is read,
-    so that a file that grows is refused too.
+    its size checked with ``fstat`` first, then read until its end but never more than one
+    byte over the limit, so that a file that grows is refused too.  The first read asks for
+    the size ``fstat`` gave and one byte more (issue 14: not a buffer of the limit's size,
+    2 MiB, for a file of a few kilobytes).
 
     Raises:
         EcfError: of type ``error``: not a regular file, too large, or its name cannot be one.
         OSError: the file cannot be opened or read (the caller says how, in its own words).
     """
-    fd = open_regular(path, error, limit=limit, what=what)
-    with open(fd, "rb", closefd=True) as fh:  # noqa: PTH123 - an open descriptor
-        data = fh.read((max_file_bytes() if limit is None else limit) + 1)
+    most = (max_file_bytes() if limit is None else limit) + 1
+    fd, size = _open_sized(path, error, limit, what)
+    try:
+        data = _read_upto(fd, min(size + 1, most), most)
+    finally:
+        os.close(fd)
     check_size(len(data), path, error, limit)
     return data
+
+
+#: How much each read after the first asks for (a file that grew since ``fstat``).
+_READ_MORE = 64 * 1024
+
+
+def _read_upto(fd: int, first: int, most: int) -> bytes:
+    """The bytes of ``fd`` to its end or to ``most`` bytes, the first read asking ``first``."""
+    data = os.read(fd, first)
+    if not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < most:
+        more = os.read(fd, min(_READ_MORE, most - got))
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return data if len(parts) == 1 else b"".join(parts)
 
 
 def open_text(
@@ -404,9 +444,79 @@ def check_data(data: Any, file: str | Path | None, error: type[EcfError]) -> Non
 def parse_toml(text: str, file: str | Path | None, error: type[EcfError]) -> dict[str, Any]:
     """Check ``text`` against the limits, parse it with ``tomli`` and check the data.
 
+    A text no longer than :func:`_small_text` (every record file) is parsed first and checked
+    after, in one cheap walk of the data (:func:`_within_limits`): what the scan of
+    :func:`check_text` refuses in a text that parses, the data shows too, and a text this
+    small costs the parser little whatever it holds (``tomli`` limits its own nesting).  A text
+    that fails either way is checked and parsed again as a larger one is, so every refusal is
+    the same, in the same words (issue 14: the scan cost a third of the parse).
+
     Raises:
         EcfError: of type ``error``: over a limit, or not valid TOML (with line and column).
     """
+    check_size(len(text), file, error)
+    data = _parse_small(text)
+    return _parse_checked(text, file, error) if data is None else data
+
+
+def _parse_small(text: str) -> dict[str, Any] | None:
+    """The data of a :func:`_small_text` text within every limit, else ``None``."""
+    if len(text) > _small_text() or text.count("\n") >= MAX_ENTRIES:
+        return None
+    try:
+        data = tomli.loads(text)
+    except Exception:  # noqa: BLE001 - the full path says what is wrong, in its own words
+        return None
+    return data if _within_limits(data) else None
+
+
+def _small_text() -> int:
+    """The longest text :func:`parse_toml` checks after parsing, or 0 for none.
+
+    Within it, no line, string or count of tables and arrays can pass its limit (none is
+    longer than the text), and at most :data:`MAX_ENTRIES` lines hold no more ``[[name]]``
+    tables than that; what is left is the depth and the length of each array, which the data
+    shows.  A table header of :data:`MAX_KEY_PARTS` dotted parts nests its table that deep,
+    so the walk refuses it only while :data:`MAX_KEY_PARTS` reaches :data:`MAX_DEPTH` (one
+    less: the root is level 0); an array's line that looks like a header holds one number
+    (one dot at most) before its first comma.
+    """
+    if max(2, MAX_DEPTH - 1) > MAX_KEY_PARTS:
+        return 0
+    return min(MAX_LINE_CHARS, MAX_STRING_CHARS, MAX_CONTAINERS)
+
+
+#: The types of ``tomli``'s containers (its tables and arrays are exactly these).
+_CONTAINERS: dict[type, bool] = {dict: True, list: True}
+
+
+def _within_limits(data: dict[str, Any]) -> bool:
+    """Whether :func:`check_data` would pass ``data`` of a :func:`_small_text` text.
+
+    Level by level, at C speed within each (strings need no look: none is longer than the
+    text): every table and array less than :data:`MAX_DEPTH` deep, no array longer than
+    :data:`MAX_ENTRIES`.
+    """
+    level: list[Any] = [data]
+    depth = 0
+    while level:
+        if depth >= MAX_DEPTH:
+            return False
+        values: list[Any] = []
+        for container in level:
+            if type(container) is dict:
+                values += container.values()
+            elif len(container) > MAX_ENTRIES:
+                return False
+            else:
+                values += container
+        level = list(compress(values, map(_CONTAINERS.get, map(type, values))))
+        depth += 1
+    return True
+
+
+def _parse_checked(text: str, file: str | Path | None, error: type[EcfError]) -> dict[str, Any]:
+    """Scan ``text`` (:func:`check_text`), parse it, and check the data (:func:`check_data`)."""
     check_text(text, file, error)
     try:
         data = tomli.loads(text)

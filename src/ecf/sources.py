@@ -12,6 +12,7 @@ hold the same record id:
 * :func:`read_valid` reads and checks one file, raising an error that names it;
 * :func:`read_file` reads (through the record cache, when given one) and checks one file, and
   returns its record or its failure instead of raising: the body of every loop over files;
+  :func:`read_files` does it for a chunk of files, asking the cache about them all at once;
 * :func:`load` loads files and folders, each resolved file once; a bad file is a
   :class:`Failure`, and the rest is loaded;
 * :func:`load_rows` does the same for plain rows.
@@ -40,7 +41,7 @@ from ecf.records import Record, record_from_dict
 from ecf.validation import check_record, ensure_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from ecf.cache import RecordCache
 
@@ -55,6 +56,7 @@ __all__ = [
     "load_rows",
     "one_per_id",
     "read_file",
+    "read_files",
     "read_row",
     "read_valid",
     "record_files",
@@ -309,6 +311,27 @@ def read_file(
     if problems:
         return Read(source, failure=Failure(source, problems), entry=entry, verdict=verdict)
     return Read(source, record=record, entry=entry, verdict=verdict)
+
+
+def read_files(
+    paths: Sequence[str],
+    registry: FrameworkRegistry,
+    today: dt.date,
+    *,
+    check: bool = True,
+    cache: RecordCache | None = None,
+    context: str | None = None,
+) -> Iterator[Read]:
+    """:func:`read_file` for each of ``paths`` (a chunk of a scan), in order.
+
+    With a cache, what it holds for the whole chunk is read first, in a few queries
+    (:meth:`ecf.cache.RecordCache.remember`), and each file is then read as :func:`read_file`
+    reads it, with the same checks.
+    """
+    if cache is not None:
+        cache.remember(paths, context)
+    for path in paths:
+        yield read_file(path, registry, today, check=check, cache=cache, context=context)
 
 
 def one_per_id(
