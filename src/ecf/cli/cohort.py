@@ -7,6 +7,7 @@ workforce figures that share its scan; each helper is small and local to the com
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Iterable, Iterator
 
 COLUMNS = [
     "id",
@@ -148,7 +150,6 @@ def cohort(
     """
     from ecf import cohort as cohort_
     from ecf import export
-    from ecf._convert import to_json
     from ecf.cache import default_cache_dir
 
     fmt = _check_out(fmt=table_format(fmt, excel=excel), out=out)
@@ -173,52 +174,122 @@ def cohort(
     interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
     if interactive:
         with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
-            every, failures = cohort_.scan(files, options, workers=workers, progress=bar.update)
+            scanned = cohort_.scan_records(
+                files, options, cohort_.cohort_row, workers=workers, progress=bar.update
+            )
     else:
-        every, failures = cohort_.scan(files, options, workers=workers)
-    for failure in failures:
+        scanned = cohort_.scan_records(files, options, cohort_.cohort_row, workers=workers)
+    with scanned:
+        _report(
+            scanned,
+            fmt,
+            _Report(
+                folder=folder,
+                when=when,
+                council=council,
+                key=key,
+                out=out,
+                excel=excel,
+                described=wanted.describe(
+                    councils=councils,
+                    teams=teams,
+                    due_within=due_within,
+                    overdue=overdue,
+                    with_gaps=with_gaps,
+                    assessor=assessor,
+                ),
+                assessor=assessor,
+                filters={
+                    "stage": wanted.stage,
+                    "state": wanted.state,
+                    "council": councils,
+                    "team": teams,
+                    "recommendation": wanted.recommendation,
+                    "due_within": due_within,
+                    "overdue": overdue,
+                    "assessor": assessor,
+                    "support_gaps": with_gaps,
+                },
+            ),
+        )
+    if scanned.failures:
+        echo(f"{len(scanned.failures)} of {len(files)} records could not be read", err=True)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)
+
+
+class _Report:
+    """What ``ecf cohort`` writes, besides the rows: the options that shape the output."""
+
+    def __init__(
+        self,
+        *,
+        folder: Path,
+        when: dt.date,
+        council: Any,
+        key: bytes | None,
+        out: Path | None,
+        excel: bool,
+        described: str,
+        assessor: str | None,
+        filters: dict[str, Any],
+    ) -> None:
+        self.folder = folder
+        self.when = when
+        self.council = council
+        self.key = key
+        self.out = out
+        self.excel = excel
+        self.described = described
+        self.assessor = assessor
+        self.filters = filters
+
+    def chosen(self, rows: Iterable[Any]) -> Iterator[Any]:
+        """The rows the filters keep, in order."""
+        from ecf.cohort import matches
+
+        return (r for r in rows if matches(r, as_of=self.when, **self.filters))
+
+    def data(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """The chosen rows' output form (pseudonymised with a key), in order."""
+        from ecf import export
+        from ecf._convert import to_json
+
+        key = self.key
+        for row in self.chosen(rows):
+            item = to_json(row)
+            yield item if key is None else export.pseudonymise(item, key)
+
+
+def _report(scanned: Any, fmt: str, report: _Report) -> None:
+    """Write the report of a scan, reading its rows back as often as the format needs.
+
+    Only the HTML page, JSON and xlsx hold every chosen row at once; the table, CSV and JSON
+    Lines are written row by row, so memory does not grow with the cohort.
+    """
+    from ecf import cohort as cohort_
+    from ecf import export
+
+    for failure in scanned.failures:
         for line in failure.lines():
             echo(f"error: {line}", err=True)
-    summary = cohort_.summarise(every, when, failed=len(failures))
-    chosen = [
-        r
-        for r in every
-        if cohort_.matches(
-            r,
-            as_of=when,
-            stage=wanted.stage,
-            state=wanted.state,
-            council=councils,
-            team=teams,
-            recommendation=wanted.recommendation,
-            due_within=due_within,
-            overdue=overdue,
-            assessor=assessor,
-            support_gaps=with_gaps,
-        )
-    ]
-    _note_unknown_assessor(every, assessor, when)
-    described = wanted.describe(
-        councils=councils,
-        teams=teams,
-        due_within=due_within,
-        overdue=overdue,
-        with_gaps=with_gaps,
-        assessor=assessor,
-    )
+    when = report.when
+    first = _FirstPass(report, measure=fmt == "table")
+    summary = cohort_.summarise(first.count(scanned), when, failed=len(scanned.failures))
+    if report.assessor is not None and not first.assessor_seen:
+        echo(f"note: no record has this assessor on {when}", err=True)
+    described = report.described
     if described and fmt in ("csv", "jsonl", "xlsx"):
-        echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
-    data = [to_json(r) for r in chosen]
+        echo(f"note: {first.matched} of {summary.total} records match: {described}", err=True)
     columns = COLUMNS
-    if key is not None:
-        data = [export.pseudonymise(d, key) for d in data]
+    if report.key is not None:
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "html":
-        _write_html(folder, chosen, summary, when, council, key, out)
+        chosen = list(report.chosen(scanned))
+        _write_html(report.folder, chosen, summary, when, report.council, report.key, report.out)
     elif fmt == "json":
         from ecf.schemas import tag
 
-        filtered = {"filters": described or None, "matched": len(chosen)}
+        filtered = {"filters": described or None, "matched": first.matched}
         echo(
             dumps(
                 {
@@ -226,20 +297,85 @@ def cohort(
                     "as_of": when.isoformat(),
                     "summary": summary,
                     **filtered,
-                    "records": data,
+                    "records": list(report.data(scanned)),
                 }
             )
         )
     elif fmt == "jsonl":
-        for line in export.json_lines(data):
-            echo(line)
+        _echo_lines(export.json_lines(report.data(scanned)), data=False)
+    elif fmt == "csv":
+        from ecf.sheets import BOM
+
+        rows = export.csv_rows(report.data(scanned), columns)
+        _echo_lines(itertools.chain([BOM], rows) if report.excel else rows, data=True, end="")
     elif fmt in SPREADSHEET_FORMATS:
-        write_rows(data, columns, fmt, excel=excel, sheet="cohort")
+        write_rows(list(report.data(scanned)), columns, fmt, excel=report.excel, sheet="cohort")
     else:
-        _print_cohort(summary, data, when, (described, len(chosen)))
-    if failures:
-        echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
-        raise click.exceptions.Exit(EXIT_SOME_FAILED)
+        _print_cohort(summary, first, report.data(scanned), when, (described, first.matched))
+
+
+def _echo_lines(lines: Iterable[str], *, data: bool, end: str = "\n") -> None:
+    """Print lines a batch at a time (each ended by ``end``): one write per batch, not per row."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= _BATCH:
+            echo(end.join(batch) + end, nl=False, data=data)
+            batch.clear()
+    if batch:
+        echo(end.join(batch) + end, nl=False, data=data)
+
+
+#: Lines printed at once by a streamed report.
+_BATCH = 500
+
+
+class _FirstPass:
+    """A first read of a scan's rows: the summary, and what the output needs before any row.
+
+    Counts the rows the filters keep, whether any row has the ``--assessor`` asked for, and,
+    for the table, each column's width and which optional columns any chosen row fills.
+    """
+
+    def __init__(self, report: _Report, *, measure: bool) -> None:
+        self.report = report
+        self.measure = measure
+        self.matched = 0
+        self.assessor_seen = False
+        self.widths: dict[str, int] = {}
+        self.has_assessor = False
+        self.has_recommendation = False
+
+    def count(self, rows: Iterable[Any]) -> Iterator[Any]:
+        """The rows, unchanged, noting what the output needs as they pass."""
+        from ecf.agreements import same_name
+        from ecf.cohort import matches
+
+        report = self.report
+        wanted = report.assessor
+        for row in rows:
+            if wanted is not None and not self.assessor_seen:
+                self.assessor_seen = same_name(row.assessor, wanted)
+            if matches(row, as_of=report.when, **report.filters):
+                self.matched += 1
+                if self.measure:
+                    self._measure(row)
+            yield row
+
+    def _measure(self, row: Any) -> None:
+        from ecf import export
+        from ecf._convert import to_json
+
+        item = to_json(row)
+        if self.report.key is not None:
+            item = export.pseudonymise(item, self.report.key)
+        self.has_assessor = self.has_assessor or bool(item.get("assessor"))
+        self.has_recommendation = self.has_recommendation or bool(item.get("recommendation"))
+        widths = self.widths
+        for column in _TABLE:
+            size = len(_cell(item.get(column)))
+            if size > widths.get(column, 0):
+                widths[column] = size
 
 
 def _print_headline(head: Any, transfers: int) -> None:
@@ -282,14 +418,6 @@ def _checked_filters(
     )
 
 
-def _note_unknown_assessor(every: list[Any], assessor: str | None, when: dt.date) -> None:
-    """Say so when no record has the ``--assessor`` asked for (the filter is not an error)."""
-    from ecf.agreements import same_name
-
-    if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
-        echo(f"note: no record has this assessor on {when}", err=True)
-
-
 def _check_out(*, fmt: str, out: Path | None) -> str:
     """The format, once ``--out`` is known to go with it (only ``--format html`` takes it)."""
     if out is not None and fmt != "html":
@@ -328,9 +456,30 @@ def _write_html(
         echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
 
 
+#: The table's columns: those always shown, then the assessor, then the assessors' verdict
+#: (each shown when a chosen row fills it).
+_SHOWN = [
+    "id",
+    "council",
+    "stage",
+    "stage_start",
+    "expected_end",
+    "state",
+    "next_milestone",
+    "next_due",
+    "overdue",
+]
+_TABLE = [*_SHOWN, "assessor", "support_gaps", "recommendation", "reasons"]
+
+
 def _print_cohort(
-    summary: Any, data: list[dict[str, Any]], when: dt.date, filtered: tuple[str, int]
+    summary: Any,
+    first: _FirstPass,
+    data: Iterable[dict[str, Any]],
+    when: dt.date,
+    filtered: tuple[str, int],
 ) -> None:
+    """The table: the summary, then one line per chosen row (widths from the first pass)."""
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
     echo(f"{summary.total} records as of {when}: {stages}")
@@ -344,25 +493,18 @@ def _print_cohort(
     if described:
         echo(f"Filters: {described}: {matched} of {summary.total} records shown")
     echo()
-    shown = [
-        "id",
-        "council",
-        "stage",
-        "stage_start",
-        "expected_end",
-        "state",
-        "next_milestone",
-        "next_due",
-        "overdue",
-    ]
-    if any(d.get("assessor") for d in data):
+    shown = list(_SHOWN)
+    if first.has_assessor:
         shown += ["assessor"]
-    if any(d.get("recommendation") for d in data):
+    if first.has_recommendation:
         shown += ["support_gaps", "recommendation", "reasons"]
-    table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
-    widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
-    for row in table:
-        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    widths = [max(len(c), first.widths.get(c, 0)) for c in shown]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    echo(line(shown))
+    _echo_lines((line([_cell(d.get(c)) for c in shown]) for d in data), data=False)
 
 
 def _cell(value: object) -> str:
