@@ -44,7 +44,8 @@ from ecf.sources import (
     read_file,
     read_row,
     record_files,
-    unique_files,
+    record_paths,
+    unique_paths,
 )
 from ecf.status import status
 
@@ -71,6 +72,7 @@ __all__ = [
     "load_rows",
     "matches",
     "record_files",
+    "record_paths",
     "rows",
     "scan",
     "scan_items",
@@ -533,7 +535,7 @@ def _chunks(
 
 
 def scan_items(
-    files: Iterable[Path],
+    files: Iterable[str | os.PathLike[str]],
     options: ScanOptions,
     each: Callable[[Record, ScanContext], T],
     *,
@@ -549,7 +551,7 @@ def scan_items(
     """
     import pickle  # noqa: PLC0415
 
-    paths = [str(f) for f in unique_files(files)]
+    paths = unique_paths(files)
     for _, part, (outcomes, data) in _chunks(
         paths, options, each, workers=workers, progress=progress, chunk=chunk
     ):
@@ -562,7 +564,7 @@ def scan_items(
 
 
 def scan(
-    files: Iterable[Path],
+    files: Iterable[str | os.PathLike[str]],
     options: ScanOptions,
     *,
     workers: int | None = None,
@@ -650,8 +652,43 @@ class Scanned(Generic[T]):
         self.close()
 
 
+class _Ids:
+    """Each record id of a scan and the place of its file, in a temporary SQLite database.
+
+    A dict of 100,000 ids would grow this process by about 14 MiB; the database keeps them
+    on disk (a private temporary file SQLite deletes when closed) behind a small page cache.
+    """
+
+    def __init__(self) -> None:
+        import sqlite3  # noqa: PLC0415
+
+        self._db = sqlite3.connect("")  # "": a private temporary database, deleted when closed
+        self._db.execute("CREATE TABLE held (id TEXT NOT NULL, place INTEGER NOT NULL)")
+
+    def add(self, ids: list[str], places: list[int]) -> None:
+        """Note that the files at ``places`` hold the records ``ids``."""
+        self._db.executemany("INSERT INTO held VALUES (?, ?)", zip(ids, places, strict=True))
+
+    def several(self) -> list[tuple[str, list[int]]]:
+        """The ids several files hold, with the places of those files, in the order of the first.
+
+        Each id comes once, with its places in file order; the ids come in the order of their
+        first file, as :func:`ecf.sources.one_per_id` gives them.
+        """
+        found: dict[str, list[int]] = {}
+        for record_id, place in self._db.execute(
+            "SELECT id, place FROM held WHERE id IN "
+            "(SELECT id FROM held GROUP BY id HAVING count(*) > 1) ORDER BY place"
+        ):
+            found.setdefault(record_id, []).append(place)
+        return list(found.items())
+
+    def close(self) -> None:
+        self._db.close()
+
+
 def scan_records(
-    files: Iterable[Path],
+    files: Iterable[str | os.PathLike[str]],
     options: ScanOptions,
     each: Callable[[Record, ScanContext], T],
     *,
@@ -679,33 +716,35 @@ def scan_records(
     import pickle  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
-    paths = [str(f) for f in unique_files(files)]
-    first: dict[str, int] = {}  # each record id's first file, by its place in ``paths``
-    held: dict[str, list[int]] = {}  # the ids several files hold: every one of their files
+    paths = unique_paths(files)
     failed: list[tuple[int, Failure]] = []
     spill = tempfile.TemporaryFile()  # noqa: SIM115 - the Scanned returned closes it
+    held = _Ids()
     try:
         for start, _, (outcomes, data) in _chunks(
             paths, options, each, workers=workers, progress=progress, chunk=chunk
         ):
             ids: list[str] = []
+            places: list[int] = []
             for place, outcome in enumerate(outcomes, start):
                 if isinstance(outcome, Failure):
                     failed.append((place, outcome))
-                    continue
-                ids.append(outcome)
-                seen = first.setdefault(outcome, place)
-                if seen != place:
-                    held.setdefault(outcome, [seen]).append(place)
+                else:
+                    ids.append(outcome)
+                    places.append(place)
+            held.add(ids, places)
             pickle.dump((ids, data), spill, protocol=pickle.HIGHEST_PROTOCOL)
+        several = held.several()
     except BaseException:
         spill.close()
         raise
-    del first
+    finally:
+        held.close()
     duplicates = tuple(
-        Duplicate(record_id, tuple(paths[p] for p in places))
-        for record_id, places in sorted(held.items(), key=lambda item: item[1][0])
+        Duplicate(record_id, tuple(paths[p] for p in places)) for record_id, places in several
     )
-    failed.extend((held[d.id][0], d.failure()) for d in duplicates)
+    failed.extend(
+        (places[0], d.failure()) for d, (_, places) in zip(duplicates, several, strict=True)
+    )
     failed.sort(key=lambda item: item[0])
     return Scanned(spill, [f for _, f in failed], duplicates, len(paths))

@@ -163,7 +163,7 @@ def cohort(
         warn_unavailable(council, get_plugins())  # once; each record's row names it too
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()
-    files = cohort_.record_files(folder)
+    files = cohort_.record_paths(folder)  # strings: a cohort of any size is listed in little memory
     options = cohort_.ScanOptions(
         as_of=when,
         today=today(),
