@@ -25,6 +25,7 @@ from ecf.cli import (
     today,
     warn_unavailable,
 )
+from ecf.cli.scans import scan_options
 from ecf.cli.tables import (
     EXCEL_HELP,
     SPREADSHEET_FORMATS,
@@ -531,6 +532,7 @@ def _cell(value: object) -> str:
     help="The agency rule set (default: the council's, else statutory-2024).",
 )
 @row_report_options
+@scan_options
 def workforce(
     folder: Path,
     council_file: Path | None,
@@ -540,47 +542,44 @@ def workforce(
     excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Workforce figures: agency eligibility, CPD readiness, and leavers by stage.
 
     Exit 0 when every record was read, 1 when any failed.
     """
-    from ecf import cohort as cohort_
+    import functools
+
     from ecf import export
     from ecf import workforce as wf
+    from ecf.cli.scans import report_failures, scan
 
     fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
     rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
-    registry = state().registry
     when = as_of or today()
-    loaded = cohort_.load_folder(folder, registry, today())
-    for failure in loaded.failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
-    rows: list[dict[str, Any]] = []
-    agencies: list[wf.AgencyEligibility] = []
-    cpds: list[wf.CpdReadiness] = []
-    for record in loaded.records:
-        agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
-        cpd = wf.cpd_readiness(record, when, registry)
-        agencies.append(agency)
-        cpds.append(cpd)
-        rows.append(
-            {
-                "id": record.id if key is None else export.pseudonym(key, record.id),
-                "council": record.council,
-                "agency_eligible": agency.eligible,
-                "agency_from": agency.from_date.isoformat() if agency.from_date else None,
-                "agency_reason": agency.reason,
-                "cpd_ready": cpd.ready,
-                "cpd": cpd.message,
-                "left": record.left.date.isoformat() if record.left else None,
-            }
-        )
-    kept = wf.retention(loaded.records)
-    head = wf.headline(loaded.records, agencies, cpds, when)
+    each = functools.partial(wf.workforce_item, rules=rules)  # type: ignore[arg-type]
+    with scan([folder], each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
+        report_failures(scanned)
+        items = list(scanned)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": item.id if key is None else export.pseudonym(key, item.id),
+            "council": item.council,
+            "agency_eligible": item.agency.eligible,
+            "agency_from": item.agency.from_date.isoformat() if item.agency.from_date else None,
+            "agency_reason": item.agency.reason,
+            "cpd_ready": item.cpd.ready,
+            "cpd": item.cpd.message,
+            "left": item.career.left.isoformat() if item.career.left else None,
+        }
+        for item in items
+    ]
+    careers = [item.career for item in items]
+    kept = wf.retention_of(careers)
+    head = wf.headline_of(careers, [i.agency for i in items], [i.cpd for i in items], when)
     if fmt == "json":
         from ecf.schemas import tag
 
@@ -605,5 +604,5 @@ def workforce(
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
             echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
-    if loaded.failures:
+    if scanned.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
