@@ -172,22 +172,27 @@ def cohort(
         council_file=str(council_file) if council_file else None,
         cache_dir=None if no_cache else str(default_cache_dir()),
     )
+    each: Any = cohort_.cohort_row
+    if fmt == "html":  # the page's due dates are made with each row, in the same workers
+        from ecf.html_cohort import page_item
+
+        each = page_item
     interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
     if interactive:
         with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
             scanned = cohort_.scan_records(
-                files, options, cohort_.cohort_row, workers=workers, progress=bar.update
+                files, options, each, workers=workers, progress=bar.update
             )
     else:
-        scanned = cohort_.scan_records(files, options, cohort_.cohort_row, workers=workers)
+        scanned = cohort_.scan_records(files, options, each, workers=workers)
     with scanned:
         _report(
+            _Rows(scanned) if fmt == "html" else scanned,
             scanned,
             fmt,
             _Report(
                 folder=folder,
                 when=when,
-                council=council,
                 key=key,
                 out=out,
                 excel=excel,
@@ -226,7 +231,6 @@ class _Report:
         *,
         folder: Path,
         when: dt.date,
-        council: Any,
         key: bytes | None,
         out: Path | None,
         excel: bool,
@@ -236,7 +240,6 @@ class _Report:
     ) -> None:
         self.folder = folder
         self.when = when
-        self.council = council
         self.key = key
         self.out = out
         self.excel = excel
@@ -261,21 +264,38 @@ class _Report:
             yield item if key is None else export.pseudonymise(item, key)
 
 
-def _report(scanned: Any, fmt: str, report: _Report) -> None:
+class _Rows:
+    """The rows of a scan that made (row, due dates) pairs for the HTML page."""
+
+    def __init__(self, scanned: Iterable[tuple[Any, Any]]) -> None:
+        self.scanned = scanned
+
+    def __iter__(self) -> Iterator[Any]:
+        return (row for row, _ in self.scanned)
+
+
+def _report(scanned: Iterable[Any], made: Any, fmt: str, report: _Report) -> None:
     """Write the report of a scan, reading its rows back as often as the format needs.
 
     Only the HTML page, JSON and xlsx hold every chosen row at once; the table, CSV and JSON
     Lines are written row by row, so memory does not grow with the cohort.
+
+    Args:
+        scanned: The rows, read back as often as needed.
+        made: What the scan made (:class:`ecf.cohort.Scanned`): its failures, and for the HTML
+            page each row with its due dates.
+        fmt: The output format.
+        report: The options that shape it.
     """
     from ecf import cohort as cohort_
     from ecf import export
 
-    for failure in scanned.failures:
+    for failure in made.failures:
         for line in failure.lines():
             echo(f"error: {line}", err=True)
     when = report.when
     first = _FirstPass(report, measure=fmt == "table")
-    summary = cohort_.summarise(first.count(scanned), when, failed=len(scanned.failures))
+    summary = cohort_.summarise(first.count(scanned), when, failed=len(made.failures))
     if report.assessor is not None and not first.assessor_seen:
         echo(f"note: no record has this assessor on {when}", err=True)
     described = report.described
@@ -286,7 +306,9 @@ def _report(scanned: Any, fmt: str, report: _Report) -> None:
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "html":
         chosen = list(report.chosen(scanned))
-        _write_html(report.folder, chosen, summary, when, report.council, report.key, report.out)
+        wanted = {r.id for r in chosen}
+        due = {row.id: dates for row, dates in made if row.id in wanted}
+        _write_html(report.folder, chosen, summary, when, due, report.key, report.out)
     elif fmt == "json":
         from ecf.schemas import tag
 
@@ -432,24 +454,14 @@ def _write_html(
     chosen: list[Any],
     summary: Any,
     when: dt.date,
-    council: Any,
+    due: dict[str, Any],
     key: bytes | None,
     out: Path | None,
 ) -> None:
-    """The cohort picture: the chosen rows, and their milestones due by month."""
+    """The cohort picture: the chosen rows, and their milestones due by month (``due``)."""
     from ecf import html_cohort
     from ecf.cli.html import write_page
-    from ecf.sources import load_folder
 
-    registry = state().registry
-    wanted = {r.id for r in chosen}
-    loaded = load_folder(folder, registry, today())  # the failures were reported by the scan
-    due = html_cohort.due_dates(
-        (r for r in loaded.records if r.id in wanted),
-        registry,
-        when,
-        settings=council.settings if council else None,
-    )
     title = f"Cohort: {folder.resolve().name}" if key is None else "Cohort"
     page = html_cohort.cohort_view(chosen, summary, when, due=due, key=key, title=title)
     write_page(out, html_cohort.render_cohort(page))
