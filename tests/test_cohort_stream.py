@@ -355,8 +355,9 @@ def dump(path: Path) -> list[str]:
 
 
 def test_the_database_of_record_tables_is_the_database_of_the_records(
-    cohort_folder: Path, tmp_path: Path
+    cohort_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(database, "_BATCH", 7)  # written in several batches
     loaded = sources.load_folder(cohort_folder, REGISTRY, TODAY)
     made = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
     one, two = tmp_path / "one.db", tmp_path / "two.db"
@@ -364,8 +365,14 @@ def test_the_database_of_record_tables_is_the_database_of_the_records(
     funding = database.database_funding(AS_OF)
     each = functools.partial(database.record_tables, key=KEY, funding=funding)
     parts = [each(r, context()) for r in loaded.records]
-    database.write_tables(parts, two, AS_OF, key=KEY, generated=made)
+    counts = database.write_tables(parts, two, AS_OF, key=KEY, generated=made)
     assert dump(two) == dump(one)
+    with sqlite3.connect(two) as conn:
+        assert counts == {
+            name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # noqa: S608
+            for name in database.TABLES
+        }
+    assert counts["records"] == len(loaded.records) > 7
 
 
 def test_every_report_over_a_folder_gives_the_same_with_one_worker_or_two(

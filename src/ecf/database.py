@@ -46,7 +46,7 @@ from ecf.progression import framework_for, stage_state, timeline_for
 from ecf.status import CLOSED, MilestoneStatus, status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from ecf.assessors import Assessment, Plugins
     from ecf.cohort import ScanContext
@@ -659,13 +659,31 @@ def write_tables(
     _check_target(target)
     if funding is None:
         funding = database_funding(as_of)
-    tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
-    count = 0
-    for part in parts:
-        count += 1
-        for name, values in part.items():
-            tables[name].extend(values)
-    return _finish(target, tables, as_of, council, key, funding, generated, count)
+    counts = dict.fromkeys(TABLES, 0)
+
+    def batches() -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+        """The parts a few hundred records at a time, then the ``ecf_export`` table."""
+        count = 0
+        batch: dict[str, list[tuple[Any, ...]]] = {}
+        for part in parts:
+            count += 1
+            for name, values in part.items():
+                batch.setdefault(name, []).extend(values)
+                counts[name] += len(values)
+            if count % _BATCH == 0:
+                yield batch
+                batch = {}
+        yield batch
+        meta = _export_rows(as_of, council, key, funding, generated, count)
+        counts["ecf_export"] = len(meta)
+        yield {"ecf_export": meta}
+
+    _write_batches(target, batches())
+    return counts
+
+
+#: Records whose rows are written to the database at once by :func:`write_tables`.
+_BATCH = 200
 
 
 def _finish(
@@ -679,8 +697,22 @@ def _finish(
     count: int,
 ) -> dict[str, int]:
     """Add the ``ecf_export`` table (what was exported, how, when) and write the database."""
+    tables["ecf_export"] = _export_rows(as_of, council, key, funding, generated, count)
+    _write(target, tables)
+    return {name: len(values) for name, values in tables.items()}
+
+
+def _export_rows(
+    as_of: dt.date,
+    council: Council | None,
+    key: bytes | None,
+    funding: FundingYear | None,
+    generated: dt.datetime | None,
+    count: int,
+) -> list[tuple[Any, ...]]:
+    """The ``ecf_export`` table: what was exported, how, when."""
     made = generated or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    tables["ecf_export"] = [
+    return [
         ("format", "ecf-export"),
         ("version", str(DATABASE_VERSION)),
         ("ecf", __version__),
@@ -691,11 +723,14 @@ def _finish(
         ("funding_year", funding.year if funding else None),
         ("records", str(count)),
     ]
-    _write(target, tables)
-    return {name: len(values) for name, values in tables.items()}
 
 
 def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
+    _write_batches(target, [tables])
+
+
+def _write_batches(target: Path, batches: Iterable[dict[str, list[tuple[Any, ...]]]]) -> None:
+    """Write the tables' rows, batch after batch (each table's rows in order), atomically."""
     folder = target.parent if str(target.parent) else Path()
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -712,10 +747,12 @@ def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
             with db:
                 for name, columns in TABLES.items():
                     db.execute(f"CREATE TABLE {name} ({columns.strip()})")
-                    values = tables[name]
-                    if values:
-                        marks = ", ".join("?" * len(values[0]))
-                        db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
+                for tables in batches:
+                    for name in TABLES:
+                        values = tables.get(name)
+                        if values:
+                            marks = ", ".join("?" * len(values[0]))
+                            db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
                 for index in INDEXES:
                     db.execute(index)
                 for name, query in VIEWS.items():
