@@ -399,3 +399,13 @@ def test_every_report_over_a_folder_gives_the_same_with_one_worker_or_two(
 def undated(path: Path) -> list[str]:
     """A calendar's lines but its time stamps (the time it was made)."""
     return [line for line in path.read_text().splitlines() if not line.startswith("DTSTAMP")]
+
+
+def test_a_filter_that_is_not_utf_8_is_shown_escaped(cohort_folder: Path) -> None:
+    """A lone surrogate (an option's bytes that are not UTF-8) is printed as an escape.
+
+    Found by ``tests/test_fuzz_commands.py``: it stopped ``ecf cohort`` with an internal error.
+    """
+    got = run("cohort", cohort_folder, "--as-of", AS_OF.isoformat(), "--team", "\ud800")
+    assert got.exit_code == 1, got.output
+    assert "Filters: team \\ud800: 0 of " in got.stdout
