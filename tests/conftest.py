@@ -40,3 +40,18 @@ def _no_council_or_colour_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> Non
     """A developer's ``ECF_COUNCIL`` or ``NO_COLOR`` must not change what the tests see."""
     for name in ("ECF_COUNCIL", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("ecf-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_in_home(_session_cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every report over a folder reads through the record cache: never the developer's own.
+
+    A test that needs its own cache (or the default folder) sets or removes ``ECF_CACHE_DIR``
+    itself; the rest share one folder of the session's, outside their ``tmp_path``.
+    """
+    monkeypatch.setenv("ECF_CACHE_DIR", _session_cache)

@@ -34,6 +34,7 @@ from ecf.limits import load_toml
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ecf.cohort import ScanContext
     from ecf.records import Absence, Employment, Record
 
 __all__ = [
@@ -44,9 +45,12 @@ __all__ = [
     "CensusRow",
     "CensusYear",
     "LeavingReason",
+    "census_item",
+    "census_row",
     "census_rows",
     "census_year",
     "census_years",
+    "in_census_order",
     "leaving_code",
     "load_census_file",
 ]
@@ -369,14 +373,33 @@ def census_rows(
     Returns:
         The rows, ordered by worker id.
     """
-    rows: list[CensusRow] = []
-    for record in records:
-        if record.service != "children":
-            continue
-        row = _row(record, data, council, key)
-        if row is not None:
-            rows.append(row)
-    return sorted(rows, key=lambda r: r.worker_id)
+    return in_census_order(census_row(record, data, council=council, key=key) for record in records)
+
+
+def census_row(
+    record: Record, data: CensusYear, *, council: str | None = None, key: bytes | None = None
+) -> CensusRow | None:
+    """One record's census row (see :func:`census_rows`), or ``None`` if it has none."""
+    if record.service != "children":
+        return None
+    return _row(record, data, council, key)
+
+
+def in_census_order(rows: Iterable[CensusRow | None]) -> list[CensusRow]:
+    """The rows (``None`` left out) as :func:`census_rows` gives them: ordered by worker id."""
+    return sorted((r for r in rows if r is not None), key=lambda r: r.worker_id)
+
+
+def census_item(
+    record: Record,
+    context: ScanContext,  # noqa: ARG001 - a scan's function receives its context
+    *,
+    data: CensusYear,
+    council: str | None = None,
+    key: bytes | None = None,
+) -> CensusRow | None:
+    """:func:`census_row` in a scan (:func:`ecf.cohort.scan_records`), as a ``partial``."""
+    return census_row(record, data, council=council, key=key)
 
 
 def _latest_spell(

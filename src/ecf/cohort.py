@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -35,6 +35,7 @@ from ecf.errors import EcfError
 from ecf.framework import FrameworkRegistry
 from ecf.sources import (
     CacheEntry,
+    Duplicate,
     Failure,
     Loaded,
     load_folder,
@@ -43,7 +44,8 @@ from ecf.sources import (
     read_files,
     read_row,
     record_files,
-    unique_files,
+    record_paths,
+    unique_paths,
 )
 from ecf.status import status
 
@@ -55,17 +57,26 @@ if TYPE_CHECKING:
     from ecf.council import Council
     from ecf.records import Record
 
+T = TypeVar("T")
+
 __all__ = [
     "CohortRow",
     "Failure",
     "Loaded",
+    "ScanContext",
+    "ScanOptions",
+    "Scanned",
     "Summary",
+    "cohort_row",
     "load_folder",
     "load_rows",
     "matches",
     "record_files",
+    "record_paths",
     "rows",
     "scan",
+    "scan_items",
+    "scan_records",
     "stream",
     "summarise",
 ]
@@ -326,10 +337,35 @@ class ScanOptions:
     cache_dir: str | None = None
 
 
+@attrs.frozen
+class ScanContext:
+    """What each valid record of a scan is reported against, in the process that read it.
+
+    The function a scan applies to each record (:func:`scan_records`) receives the record and
+    this: the frameworks, the dates, and the council's configuration and plugins when a council
+    file was given.
+    """
+
+    registry: FrameworkRegistry
+    as_of: dt.date
+    today: dt.date
+    council: Council | None = None
+    plugins: Plugins | None = None
+
+
+def cohort_row(record: Record, context: ScanContext) -> CohortRow:
+    """A record's :class:`CohortRow` in a scan (:func:`row_for` with the scan's context)."""
+    return row_for(
+        record, context.registry, context.as_of, council=context.council, plugins=context.plugins
+    )
+
+
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(options: ScanOptions) -> None:
+def _init_worker(
+    options: ScanOptions, each: Callable[[Record, ScanContext], Any] = cohort_row
+) -> None:
     from ecf.cache import RecordCache  # noqa: PLC0415
 
     registry = FrameworkRegistry.default([Path(p) for p in options.framework_files])
@@ -352,6 +388,8 @@ def _init_worker(options: ScanOptions) -> None:
         plugins=plugins,
         cache=cache,
         context=context,
+        scope=ScanContext(registry, options.as_of, options.today, council, plugins),
+        each=each,
     )
 
 
@@ -379,19 +417,33 @@ def _verdict_context(registry: FrameworkRegistry, options: ScanOptions) -> str |
     return verdict_context(frameworks, council, options.today)
 
 
-#: One file's outcome in a scan: ``(file, record id, row)``, or the file's failure.
-_Outcome = tuple[str, str, CohortRow] | Failure
+#: How many chunks per worker a scan keeps in flight: enough to keep every worker busy, few
+#: enough that what waits for the parent stays small.
+_AHEAD = 4
+
+#: One file's outcome in a scan: ``(file, record id, value)``, or the file's failure.
+_Outcome = tuple[str, str, T] | Failure
+
+#: What a worker sends back for a chunk: each file's record id or failure, in file order, and
+#: the values of the valid ones, pickled together (the parent of a streamed scan only spills
+#: them to disk, without unpickling them).
+_Chunk = tuple[list[str | Failure], bytes]
 
 
-def _scan_chunk(paths: list[str]) -> list[_Outcome]:
+def _scan_chunk(paths: list[str]) -> _Chunk:
     """Read (through the cache), check and report on each file of a chunk, in order.
 
     What the cache lacked is stored by this process, in one transaction for the chunk.
     """
+    import pickle  # noqa: PLC0415
+
     options: ScanOptions = _WORKER["options"]
     registry: FrameworkRegistry = _WORKER["registry"]
     cache: RecordCache | None = _WORKER["cache"]
-    outcomes: list[_Outcome] = []
+    each: Callable[[Record, ScanContext], Any] = _WORKER["each"]
+    scope: ScanContext = _WORKER["scope"]
+    outcomes: list[str | Failure] = []
+    values: list[Any] = []
     entries: list[CacheEntry] = []
     verdicts: list[Verdict] = []
     reads = read_files(paths, registry, options.today, cache=cache, context=_WORKER["context"])
@@ -401,28 +453,119 @@ def _scan_chunk(paths: list[str]) -> list[_Outcome]:
         if read.verdict is not None:
             verdicts.append(read.verdict)
         if read.record is None:
-            if read.failure is not None:
-                outcomes.append(read.failure)
+            outcomes.append(read.failure or Failure(path, ()))
             continue
         try:
-            row = row_for(
-                read.record,
-                registry,
-                options.as_of,
-                council=_WORKER["council"],
-                plugins=_WORKER["plugins"],
-            )
+            value = each(read.record, scope)
         except EcfError as exc:
             outcomes.append(Failure(path, tuple(attrs.evolve(p, file=None) for p in exc.problems)))
         else:
-            outcomes.append((path, row.id, row))
+            outcomes.append(read.record.id)
+            values.append(value)
     if cache is not None and (entries or verdicts):
         cache.store(entries, verdicts)
-    return outcomes
+    return outcomes, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _chunks(
+    paths: list[str],
+    options: ScanOptions,
+    each: Callable[[Record, ScanContext], Any],
+    *,
+    workers: int | None,
+    progress: Callable[[int], None] | None,
+    chunk: int,
+) -> Iterator[tuple[int, list[str], _Chunk]]:
+    """Each chunk of files (its first file's place, its files) and what its worker sent back.
+
+    The chunks come in file order, each as soon as it and those before it are done.
+    At most a few chunks per worker are in flight at a time, so what waits in this process
+    does not grow with the cohort.
+    """
+    import collections  # noqa: PLC0415
+    import concurrent.futures  # noqa: PLC0415
+    import multiprocessing  # noqa: PLC0415
+
+    from ecf.cache import RecordCache  # noqa: PLC0415
+
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
+    if options.cache_dir is not None:
+        # Create the cache (folder, file, tables) once here, so the workers that write to it
+        # do not race to create it.
+        RecordCache(Path(options.cache_dir)).close()
+    if workers == 1:
+        _init_worker(options, each)
+        try:
+            for number, part in enumerate(chunks):
+                result = _scan_chunk(part)
+                if progress:
+                    progress(len(part))
+                yield number * chunk, part, result
+        finally:
+            if _WORKER.get("cache") is not None:
+                _WORKER["cache"].close()
+            _WORKER.clear()
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = concurrent.futures.ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(options, each),
+    )
+    try:
+        waiting = enumerate(chunks)
+        flight: collections.deque[tuple[int, list[str], concurrent.futures.Future[_Chunk]]]
+        flight = collections.deque()
+        for number, part in waiting:
+            flight.append((number, part, pool.submit(_scan_chunk, part)))
+            if len(flight) >= _AHEAD * workers:
+                break
+        while flight:
+            number, part, future = flight.popleft()
+            result = future.result()
+            following = next(waiting, None)
+            if following is not None:
+                flight.append((*following, pool.submit(_scan_chunk, following[1])))
+            if progress:
+                progress(len(part))
+            yield number * chunk, part, result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def scan_items(
+    files: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    each: Callable[[Record, ScanContext], T],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 250,
+) -> Iterator[tuple[str, str, T] | Failure]:
+    """Each file's ``(file, record id, each(record, context))``, or its failure, in file order.
+
+    The files are read as :func:`scan` reads them; ids held by several files are not sorted out
+    here (see :func:`ecf.sources.one_per_id` and :func:`scan_records`).  An :class:`EcfError`
+    raised by ``each`` is the file's failure.
+    """
+    import pickle  # noqa: PLC0415
+
+    paths = unique_paths(files)
+    for _, part, (outcomes, data) in _chunks(
+        paths, options, each, workers=workers, progress=progress, chunk=chunk
+    ):
+        values = iter(pickle.loads(data))  # noqa: S301 - made by this scan's own workers
+        for path, outcome in zip(part, outcomes, strict=True):
+            if isinstance(outcome, Failure):
+                yield outcome
+            else:
+                yield path, outcome, next(values)
 
 
 def scan(
-    files: Iterable[Path],
+    files: Iterable[str | os.PathLike[str]],
     options: ScanOptions,
     *,
     workers: int | None = None,
@@ -432,7 +575,8 @@ def scan(
     """The rows of many record files, using every core and the record cache.
 
     Each file is read by :func:`ecf.sources.read_file`, once however many times it is named
-    (a folder stands for its record files).
+    (a folder stands for its record files).  :func:`scan_records` gives the same rows without
+    keeping them all in memory.
 
     Args:
         files: The record files.
@@ -446,41 +590,162 @@ def scan(
         The rows of the valid records and the failures, both in file order; a record id that
         several files hold is one failure naming them all, and none of them has a row.
     """
-    import concurrent.futures  # noqa: PLC0415
-    import multiprocessing  # noqa: PLC0415
-
-    from ecf.cache import RecordCache  # noqa: PLC0415
-
-    paths = [str(f) for f in unique_files(files)]
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
-    if options.cache_dir is not None:
-        # Create the cache (folder, file, tables) once here, so the workers that write to it
-        # do not race to create it.
-        RecordCache(Path(options.cache_dir)).close()
-    results: list[list[_Outcome]] = []
-    if workers == 1:
-        _init_worker(options)
-        try:
-            for part in chunks:
-                results.append(_scan_chunk(part))
-                if progress:
-                    progress(len(part))
-        finally:
-            if _WORKER.get("cache") is not None:
-                _WORKER["cache"].close()
-            _WORKER.clear()
-    else:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with concurrent.futures.ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_init_worker,
-            initargs=(options,),
-        ) as pool:
-            for part, result in zip(chunks, pool.map(_scan_chunk, chunks), strict=True):
-                results.append(result)
-                if progress:
-                    progress(len(part))
-    kept, failures, _ = one_per_id(outcome for outcomes in results for outcome in outcomes)
+    kept, failures, _ = one_per_id(
+        scan_items(files, options, cohort_row, workers=workers, progress=progress, chunk=chunk)
+    )
     return [row for _, row in kept], failures
+
+
+class Scanned(Generic[T]):
+    """What a streamed scan kept: each valid record's value, on disk, read back in file order.
+
+    The values were written to an anonymous temporary file (owner-only, already unlinked: it
+    is gone when closed, or when the process ends) as the workers sent them, so memory does not
+    grow with the cohort; iterating reads them back, as often as needed, leaving out every id
+    that several files hold.  Use it as a context manager, or :meth:`close` it.
+
+    Attributes:
+        failures: One per file that could not be used, and one per id held by several files
+            (naming them all) in the place of its first file: as :func:`scan` gives them.
+        duplicates: The ids held by several files; none of their values is given.
+        files: How many files were read.
+    """
+
+    def __init__(
+        self,
+        spill: IO[bytes],
+        failures: list[Failure],
+        duplicates: tuple[Duplicate, ...],
+        files: int,
+    ) -> None:
+        self._spill = spill
+        self.failures = failures
+        self.duplicates = duplicates
+        self.files = files
+        self._skip = frozenset(d.id for d in duplicates)
+
+    def __iter__(self) -> Iterator[T]:
+        """Each value held once, in file order (read back from the spill file)."""
+        import pickle  # noqa: PLC0415
+
+        spill = self._spill
+        spill.seek(0)
+        skip = self._skip
+        while True:
+            try:
+                ids, data = pickle.load(spill)  # noqa: S301 - written by this scan, unlinked
+            except EOFError:
+                return
+            values: list[T] = pickle.loads(data)  # noqa: S301 - made by this scan's workers
+            if skip:
+                yield from (v for i, v in zip(ids, values, strict=True) if i not in skip)
+            else:
+                yield from values
+
+    def close(self) -> None:
+        """Drop the spill file."""
+        self._spill.close()
+
+    def __enter__(self) -> Scanned[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Ids:
+    """Each record id of a scan and the place of its file, in a temporary SQLite database.
+
+    A dict of 100,000 ids would grow this process by about 14 MiB; the database keeps them
+    on disk (a private temporary file SQLite deletes when closed) behind a small page cache.
+    """
+
+    def __init__(self) -> None:
+        import sqlite3  # noqa: PLC0415
+
+        self._db = sqlite3.connect("")  # "": a private temporary database, deleted when closed
+        self._db.execute("CREATE TABLE held (id TEXT NOT NULL, place INTEGER NOT NULL)")
+
+    def add(self, ids: list[str], places: list[int]) -> None:
+        """Note that the files at ``places`` hold the records ``ids``."""
+        self._db.executemany("INSERT INTO held VALUES (?, ?)", zip(ids, places, strict=True))
+
+    def several(self) -> list[tuple[str, list[int]]]:
+        """The ids several files hold, with the places of those files, in the order of the first.
+
+        Each id comes once, with its places in file order; the ids come in the order of their
+        first file, as :func:`ecf.sources.one_per_id` gives them.
+        """
+        found: dict[str, list[int]] = {}
+        for record_id, place in self._db.execute(
+            "SELECT id, place FROM held WHERE id IN "
+            "(SELECT id FROM held GROUP BY id HAVING count(*) > 1) ORDER BY place"
+        ):
+            found.setdefault(record_id, []).append(place)
+        return list(found.items())
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def scan_records(
+    files: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    each: Callable[[Record, ScanContext], T],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 250,
+) -> Scanned[T]:
+    """Scan record files as :func:`scan` does, giving ``each(record, context)`` of each one.
+
+    The values stream to a temporary file as the workers send them; this process keeps only
+    each record id's first file (to find the ids several files hold) and the failures.  The
+    result gives the values in file order, the failures and the duplicated ids exactly as
+    :func:`scan` and :func:`ecf.sources.one_per_id` would.
+
+    Args:
+        files: The record files (a folder stands for its record files; each file once).
+        options: The as-of date, today, the framework and council files, the cache folder.
+        each: What to compute from each valid record, in the worker that read it; it must be
+            picklable (a module's function, or a :func:`functools.partial` of one), and an
+            :class:`EcfError` it raises is that file's failure.
+        workers: Processes to use (default: the number of cores); 1 runs in this process.
+        progress: Called with the number of files done after each chunk.
+        chunk: Files per task.
+    """
+    import pickle  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    paths = unique_paths(files)
+    failed: list[tuple[int, Failure]] = []
+    spill = tempfile.TemporaryFile()  # noqa: SIM115 - the Scanned returned closes it
+    held = _Ids()
+    try:
+        for start, _, (outcomes, data) in _chunks(
+            paths, options, each, workers=workers, progress=progress, chunk=chunk
+        ):
+            ids: list[str] = []
+            places: list[int] = []
+            for place, outcome in enumerate(outcomes, start):
+                if isinstance(outcome, Failure):
+                    failed.append((place, outcome))
+                else:
+                    ids.append(outcome)
+                    places.append(place)
+            held.add(ids, places)
+            pickle.dump((ids, data), spill, protocol=pickle.HIGHEST_PROTOCOL)
+        several = held.several()
+    except BaseException:
+        spill.close()
+        raise
+    finally:
+        held.close()
+    duplicates = tuple(
+        Duplicate(record_id, tuple(paths[p] for p in places)) for record_id, places in several
+    )
+    failed.extend(
+        (places[0], d.failure()) for d, (_, places) in zip(duplicates, several, strict=True)
+    )
+    failed.sort(key=lambda item: item[0])
+    return Scanned(spill, [f for _, f in failed], duplicates, len(paths))

@@ -46,15 +46,24 @@ from ecf.progression import framework_for, stage_state, timeline_for
 from ecf.status import CLOSED, MilestoneStatus, status
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from ecf.assessors import Assessment, Plugins
+    from ecf.cohort import ScanContext
     from ecf.council import Council
     from ecf.framework import FrameworkRegistry
     from ecf.funding import FundingYear
     from ecf.records import Record
 
-__all__ = ["DATABASE_VERSION", "TABLES", "VIEWS", "write_database"]
+__all__ = [
+    "DATABASE_VERSION",
+    "TABLES",
+    "VIEWS",
+    "database_funding",
+    "record_tables",
+    "write_database",
+    "write_tables",
+]
 
 #: The layout's version (the ``ecf_export`` table holds it); it changes when a query would break.
 DATABASE_VERSION = 1
@@ -589,13 +598,121 @@ def write_database(
     target = Path(path)
     _check_target(target)
     if funding is None:
-        with contextlib.suppress(FundingError):
-            funding = funding_year(year_of(as_of))
+        funding = database_funding(as_of)
     rows = _Rows(registry, as_of, council, plugins, key, funding)
     for record in records:
         rows.add(record)
+    return _finish(target, rows.tables, as_of, council, key, funding, generated, len(records))
+
+
+def database_funding(as_of: dt.date) -> FundingYear | None:
+    """The funding year a database as of ``as_of`` lists by default: its year, if ecf has it."""
+    with contextlib.suppress(FundingError):
+        return funding_year(year_of(as_of))
+    return None
+
+
+def record_tables(
+    record: Record,
+    context: ScanContext,
+    *,
+    key: bytes | None = None,
+    funding: FundingYear | None = None,
+) -> dict[str, list[tuple[Any, ...]]]:
+    """One record's rows of every table, in a scan (:func:`ecf.cohort.scan_records`).
+
+    Use it as ``functools.partial(record_tables, key=..., funding=...)``, and
+    :func:`write_tables` to write what the scan gives: the database :func:`write_database`
+    writes for the same records.  The context's council judges, as ``council`` there.
+
+    Raises:
+        EcfError: when a record's framework is unknown.
+    """
+    rows = _Rows(context.registry, context.as_of, context.council, context.plugins, key, funding)
+    rows.add(record)
+    return {name: values for name, values in rows.tables.items() if values}
+
+
+def write_tables(
+    parts: Iterable[dict[str, list[tuple[Any, ...]]]],
+    path: str | os.PathLike[str],
+    as_of: dt.date,
+    *,
+    council: Council | None = None,
+    key: bytes | None = None,
+    funding: FundingYear | None = None,
+    generated: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Write the database of each record's :func:`record_tables`, in order, to ``path``.
+
+    The other arguments are :func:`write_database`'s, and must be those the parts were made
+    with (``funding``: :func:`database_funding` of ``as_of`` by default, as there).
+
+    Returns:
+        The number of rows written to each table.
+
+    Raises:
+        EcfError: the target is not a database ecf wrote, or it cannot be written; nothing is
+            written then.
+    """
+    target = Path(path)
+    _check_target(target)
+    if funding is None:
+        funding = database_funding(as_of)
+    counts = dict.fromkeys(TABLES, 0)
+
+    def batches() -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+        """The parts a few hundred records at a time, then the ``ecf_export`` table."""
+        count = 0
+        batch: dict[str, list[tuple[Any, ...]]] = {}
+        for part in parts:
+            count += 1
+            for name, values in part.items():
+                batch.setdefault(name, []).extend(values)
+                counts[name] += len(values)
+            if count % _BATCH == 0:
+                yield batch
+                batch = {}
+        yield batch
+        meta = _export_rows(as_of, council, key, funding, generated, count)
+        counts["ecf_export"] = len(meta)
+        yield {"ecf_export": meta}
+
+    _write_batches(target, batches())
+    return counts
+
+
+#: Records whose rows are written to the database at once by :func:`write_tables`.
+_BATCH = 200
+
+
+def _finish(
+    target: Path,
+    tables: dict[str, list[tuple[Any, ...]]],
+    as_of: dt.date,
+    council: Council | None,
+    key: bytes | None,
+    funding: FundingYear | None,
+    generated: dt.datetime | None,
+    count: int,
+) -> dict[str, int]:
+    """Add the ``ecf_export`` table (what was exported, how, when) and write the database."""
+    tables["ecf_export"] = _export_rows(as_of, council, key, funding, generated, count)
+    _write(target, tables)
+    return {name: len(values) for name, values in tables.items()}
+
+
+def _export_rows(
+    as_of: dt.date,
+    council: Council | None,
+    key: bytes | None,
+    funding: FundingYear | None,
+    generated: dt.datetime | None,
+    count: int,
+) -> list[tuple[Any, ...]]:
+    """The ``ecf_export`` table: what was exported, how, when."""
     made = generated or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    rows.tables["ecf_export"] = [
+    return [
         ("format", "ecf-export"),
         ("version", str(DATABASE_VERSION)),
         ("ecf", __version__),
@@ -604,13 +721,16 @@ def write_database(
         ("council", council.code if council else None),
         ("pseudonymised", "yes" if key is not None else "no"),
         ("funding_year", funding.year if funding else None),
-        ("records", str(len(records))),
+        ("records", str(count)),
     ]
-    _write(target, rows.tables)
-    return {name: len(values) for name, values in rows.tables.items()}
 
 
 def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
+    _write_batches(target, [tables])
+
+
+def _write_batches(target: Path, batches: Iterable[dict[str, list[tuple[Any, ...]]]]) -> None:
+    """Write the tables' rows, batch after batch (each table's rows in order), atomically."""
     folder = target.parent if str(target.parent) else Path()
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -627,10 +747,12 @@ def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
             with db:
                 for name, columns in TABLES.items():
                     db.execute(f"CREATE TABLE {name} ({columns.strip()})")
-                    values = tables[name]
-                    if values:
-                        marks = ", ".join("?" * len(values[0]))
-                        db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
+                for tables in batches:
+                    for name in TABLES:
+                        values = tables.get(name)
+                        if values:
+                            marks = ", ".join("?" * len(values[0]))
+                            db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
                 for index in INDEXES:
                     db.execute(index)
                 for name, query in VIEWS.items():

@@ -23,11 +23,12 @@ from ecf import limits
 from ecf.errors import EcfError, Problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
 __all__ = [
     "KEY_ENV",
     "NAMES",
+    "csv_rows",
     "csv_text",
     "json_lines",
     "pseudonym",
@@ -68,6 +69,23 @@ def csv_text(records: Iterable[Mapping[str, Any]], columns: list[str]) -> str:
     for row in records:
         writer.writerow([safe_cell(row.get(c)) for c in columns])
     return out.getvalue()
+
+
+def csv_rows(records: Iterable[Mapping[str, Any]], columns: list[str]) -> Iterator[str]:
+    """:func:`csv_text` a row at a time: the header's line, then each row's, lazily.
+
+    Joined, the pieces are :func:`csv_text` byte for byte; a report of any size is written
+    without holding it whole.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield out.getvalue()
+    for row in records:
+        out.seek(0)
+        out.truncate()
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+        yield out.getvalue()
 
 
 def json_lines(records: Iterable[Mapping[str, Any]]) -> Iterable[str]:

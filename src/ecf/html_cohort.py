@@ -26,7 +26,7 @@ from ecf.status import status
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from ecf.cohort import CohortRow, Summary
+    from ecf.cohort import CohortRow, ScanContext, Summary
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
     from ecf.records import Record
@@ -108,6 +108,21 @@ def due_dates(
             if m.due is not None and m.held is None and not m.optional and not m.before_record
         )
     return out
+
+
+def page_item(
+    record: Record, context: ScanContext
+) -> tuple[CohortRow, tuple[tuple[dt.date, bool], ...]]:
+    """A record's cohort row and its :func:`due_dates`, in a scan's worker (the page's data).
+
+    ``ecf cohort --format html`` scans with it, so the page needs no second reading of the
+    records (:func:`ecf.cohort.scan_records`).
+    """
+    from ecf.cohort import cohort_row  # noqa: PLC0415 - the page's one use of the scan
+
+    settings = context.council.settings if context.council is not None else None
+    due = due_dates([record], context.registry, context.as_of, settings=settings)
+    return cohort_row(record, context), due[record.id]
 
 
 def _month(day: dt.date, months: int) -> dt.date:

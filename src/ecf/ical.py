@@ -35,11 +35,20 @@ from ecf.status import CLOSED
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ecf.cohort import ScanContext
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
     from ecf.records import Record
 
-__all__ = ["PRODID", "DueMilestone", "calendar", "escape_text", "fold", "upcoming"]
+__all__ = [
+    "PRODID",
+    "DueMilestone",
+    "calendar",
+    "calendar_item",
+    "escape_text",
+    "fold",
+    "upcoming",
+]
 
 #: The product identifier written in every calendar.
 PRODID = "-//ecf//early career milestones//EN"
@@ -124,6 +133,38 @@ def upcoming(
                 DueMilestone(record.id, tl.stage, tl.title, ms.id, ms.title, ms.due, ms.optional)
             )
     return tuple(sorted(out, key=lambda m: (m.due, m.stage, m.milestone)))
+
+
+def calendar_item(
+    record: Record,
+    context: ScanContext,
+    *,
+    days: int = 365,
+    settings: CouncilSettings | None = None,
+    assessor: str | None = None,
+) -> tuple[DueMilestone, ...] | None:
+    """A record's :func:`upcoming` milestones in a scan (:func:`ecf.cohort.scan_records`).
+
+    Use it as ``functools.partial(calendar_item, days=..., ...)``: picklable, so every worker
+    can run it.
+
+    Args:
+        record: The record.
+        context: The scan's context: its frameworks and as-of date.
+        days: How many days after the as-of date to include.
+        settings: A council's settings, for the due dates.
+        assessor: Only a record this person assesses on the as-of date (the same name,
+            ignoring case and outer spaces).
+
+    Returns:
+        The milestones, or ``None`` for a record another person assesses (not in the calendar).
+    """
+    if assessor is not None:
+        from ecf.agreements import assessor_on, same_name  # noqa: PLC0415 - only with --assessor
+
+        if not same_name(assessor_on(record, context.as_of), assessor):
+            return None
+    return upcoming(record, context.registry, context.as_of, days, settings=settings)
 
 
 def escape_text(value: str) -> str:

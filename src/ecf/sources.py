@@ -60,7 +60,9 @@ __all__ = [
     "read_row",
     "read_valid",
     "record_files",
+    "record_paths",
     "unique_files",
+    "unique_paths",
 ]
 
 T = TypeVar("T")
@@ -187,15 +189,25 @@ def unique_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     A file named twice, or both directly and through its folder, or through a symbolic link, is
     kept once, where it first came, under the path it first came by.
     """
+    return [Path(file) for file in unique_paths(paths)]
+
+
+def record_paths(folder: str | os.PathLike[str]) -> list[str]:
+    """:func:`record_files` as strings: a cohort of 100,000 files is listed without paths."""
+    return [path for path, _ in _walk(os.fspath(folder))]
+
+
+def unique_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """:func:`unique_files` as strings (a path given as a string is kept as that very string)."""
     seen: set[str] = set()
-    found: list[Path] = []
+    found: list[str] = []
     folders: dict[str, str] = {}  # each folder's real path, found once
     for given in paths:
         path = os.fspath(given)
         for file, key in _listed(path, folders):
             if key not in seen:
                 seen.add(key)
-                found.append(Path(file))
+                found.append(file)
     return found
 
 

@@ -22,6 +22,10 @@
   only pay the fee at that renewal).
 
 * **Retention**: leavers by the stage they were in when they left, with reasons.
+
+This module is long because the three figures are read together in one report, and each is
+given both for a single record and folded over a cohort from what a scan's workers send back
+(:class:`WorkforceItem`); split apart, the two ways of counting would drift.
 """
 
 from __future__ import annotations
@@ -41,19 +45,26 @@ from ecf.timeline import Pause, add_months
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ecf.cohort import ScanContext
     from ecf.framework import FrameworkRegistry
     from ecf.records import Record
 
 __all__ = [
     "AgencyEligibility",
+    "Career",
     "CpdReadiness",
     "Headline",
     "Retention",
+    "WorkforceItem",
     "agency_eligibility",
+    "career",
     "cpd_readiness",
     "headline",
+    "headline_of",
     "registration_year",
     "retention",
+    "retention_of",
+    "workforce_item",
 ]
 
 AgencyRules = Literal["statutory-2024", "consultation-2023"]
@@ -289,30 +300,66 @@ class Retention:
     transfers: int = 0
 
 
+@attrs.frozen
+class Career:
+    """What the retention and headline figures need of one record (:func:`career`).
+
+    A cohort's figures are folded from these, so a scan computes them where it reads each
+    record and sends back only this (:func:`workforce_item`).
+
+    Attributes:
+        left: The day the practitioner left, if they did.
+        reason: Why they left (a personal reason: counted, never shown per person).
+        stage: The stage they were in when they left ("before starting" if none had started).
+        moves: The last day of each employment period another followed (a move of council).
+    """
+
+    left: dt.date | None
+    reason: str | None
+    stage: str | None
+    moves: tuple[dt.date, ...] = ()
+
+
+def career(record: Record) -> Career:
+    """What :func:`retention` and :func:`headline` count of one record."""
+    moves = tuple(
+        period.to for period, _ in itertools.pairwise(record.periods()) if period.to is not None
+    )
+    left = record.left
+    if left is None:
+        return Career(None, None, None, moves)
+    started = [e for e in record.enrolments if e.start <= left.date]
+    stage = started[-1].stage if started else "before starting"
+    return Career(left.date, left.reason, stage, moves)
+
+
 def retention(
     records: Iterable[Record], since: dt.date | None = None, until: dt.date | None = None
 ) -> Retention:
     """Who left, counted by the stage they were in and by reason (optionally within dates)."""
+    return retention_of((career(r) for r in records), since, until)
+
+
+def retention_of(
+    careers: Iterable[Career], since: dt.date | None = None, until: dt.date | None = None
+) -> Retention:
+    """:func:`retention` from each record's :func:`career`."""
     total = leavers = moves = 0
     by_stage: dict[str, int] = {}
     reasons: dict[str, int] = {}
-    for record in records:
+    for one in careers:
         total += 1
         moves += sum(
-            1
-            for period, _ in itertools.pairwise(record.periods())
-            if period.to is not None
-            and not (since and period.to < since)
-            and not (until and period.to > until)
+            1 for to in one.moves if not (since and to < since) and not (until and to > until)
         )
-        left = record.left
-        if left is None or (since and left.date < since) or (until and left.date > until):
+        left = one.left
+        if left is None or (since and left < since) or (until and left > until):
             continue
         leavers += 1
-        started = [e for e in record.enrolments if e.start <= left.date]
-        stage = started[-1].stage if started else "before starting"
+        stage = one.stage or "before starting"
+        reason = one.reason or ""
         by_stage[stage] = by_stage.get(stage, 0) + 1
-        reasons[left.reason] = reasons.get(left.reason, 0) + 1
+        reasons[reason] = reasons.get(reason, 0) + 1
     return Retention(
         total, leavers, dict(sorted(by_stage.items())), dict(sorted(reasons.items())), moves
     )
@@ -355,16 +402,60 @@ def headline(
         cpd: Each record's :func:`cpd_readiness`, in the same order.
         as_of: The date: who had left by then is not in post.
     """
+    return headline_of((career(r) for r in records), agency, cpd, as_of)
+
+
+def headline_of(
+    careers: Iterable[Career],
+    agency: Iterable[AgencyEligibility],
+    cpd: Iterable[CpdReadiness],
+    as_of: dt.date,
+) -> Headline:
+    """:func:`headline` from each record's :func:`career`."""
     total = in_post = judged = eligible = ready = 0
-    counted: list[Record] = []
-    for record, agency_of, cpd_of in zip(records, agency, cpd, strict=True):
+    counted: list[Career] = []
+    for one, agency_of, cpd_of in zip(careers, agency, cpd, strict=True):
         total += 1
-        if record.left is not None and record.left.date <= as_of:
-            counted.append(record)
+        if one.left is not None and one.left <= as_of:
+            counted.append(one)
             continue
         in_post += 1
         judged += agency_of.eligible is not None
         eligible += agency_of.eligible is True
         ready += cpd_of.ready
-    gone = retention(counted, until=as_of)
+    gone = retention_of(counted, until=as_of)
     return Headline(total, in_post, judged, eligible, ready, gone.leavers, gone.by_stage)
+
+
+@attrs.frozen
+class WorkforceItem:
+    """One record's part of a workforce report, as a scan's worker computes it.
+
+    Attributes:
+        id: The record's id.
+        council: The record's council.
+        agency: Its :func:`agency_eligibility` on the date.
+        cpd: Its :func:`cpd_readiness` on the date.
+        career: Its :func:`career`, for the retention and headline figures.
+    """
+
+    id: str
+    council: str | None
+    agency: AgencyEligibility
+    cpd: CpdReadiness
+    career: Career
+
+
+def workforce_item(record: Record, context: ScanContext, rules: AgencyRules) -> WorkforceItem:
+    """A record's :class:`WorkforceItem` in a scan (:func:`ecf.cohort.scan_records`).
+
+    Use it as ``functools.partial(workforce_item, rules=...)``: picklable, so every worker can
+    run it.
+    """
+    return WorkforceItem(
+        record.id,
+        record.council,
+        agency_eligibility(record, context.registry, context.as_of, rules),
+        cpd_readiness(record, context.as_of, context.registry),
+        career(record),
+    )

@@ -161,10 +161,13 @@ def problems_json(problems: Any) -> list[dict[str, str | None]]:
 
 
 #: What must not reach a terminal as it is: C0 controls but tab and newline (a carriage return
-#: only before a newline, as CSV ends its lines), DEL, C1 controls, and the bidirectional
-#: overrides and isolates that reorder what a person sees ("Trojan Source").
+#: only before a newline, as CSV ends its lines), DEL, C1 controls, the bidirectional
+#: overrides and isolates that reorder what a person sees ("Trojan Source"), and lone
+#: surrogates (an option's bytes that are not UTF-8: printed as they are, they cannot be
+#: encoded, and the command would stop with an internal error).
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    r"\ud800-\udfff]"
     r"|\r(?!\n)"
 )
 

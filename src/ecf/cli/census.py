@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ecf.cli import EXIT_SOME_FAILED, echo, state, today
+from ecf.cli import EXIT_SOME_FAILED, echo, today
+from ecf.cli.scans import scan_options
 from ecf.cli.types import FOLDER
 
 
@@ -41,6 +42,7 @@ from ecf.cli.types import FOLDER
     help="Replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY); drop SWE numbers.",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@scan_options
 def census(
     folder: Path,
     year: int,
@@ -50,6 +52,8 @@ def census(
     excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """The children's social work workforce census: one CSV row per worker in the year.
 
@@ -59,9 +63,11 @@ def census(
     against the year's guide are named in the unverified column).  A leaving reason no code
     matches is reported on stderr by record id.  Exit 1 when some records could not be read.
     """
+    import functools
+
     from ecf import census as census_
     from ecf import export
-    from ecf.cohort import load_folder
+    from ecf.cli.scans import report_failures, scan
     from ecf.store import atomic_write
 
     key = export.read_key(key_file) if pseudonymise else None
@@ -70,11 +76,10 @@ def census(
     )
     if data.year != year:
         raise click.UsageError(f"--data is for the census year {data.year}, not {year}")
-    loaded = load_folder(folder, state().registry, today())
-    for failure in loaded.failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
-    rows = census_.census_rows(loaded.records, data, council=council, key=key)
+    each = functools.partial(census_.census_item, data=data, council=council, key=key)
+    with scan([folder], each, as_of=today(), workers=workers, no_cache=no_cache) as scanned:
+        report_failures(scanned)
+        rows = census_.in_census_order(scanned)
     for row in rows:
         if not row.reason_mapped:
             echo(
@@ -93,5 +98,5 @@ def census(
             f"{len(rows)} workers in the census year {data.first_day} to {data.last_day} "
             f"written to {out}"
         )
-    if loaded.failures:
+    if scanned.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

@@ -7,6 +7,7 @@ workforce figures that share its scan; each helper is small and local to the com
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from ecf.cli import (
     today,
     warn_unavailable,
 )
+from ecf.cli.scans import scan_options
 from ecf.cli.tables import (
     EXCEL_HELP,
     SPREADSHEET_FORMATS,
@@ -35,6 +37,7 @@ from ecf.cli.types import COUNCIL, FOLDER
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Iterable, Iterator
 
 COLUMNS = [
     "id",
@@ -148,7 +151,6 @@ def cohort(
     """
     from ecf import cohort as cohort_
     from ecf import export
-    from ecf._convert import to_json
     from ecf.cache import default_cache_dir
 
     fmt = _check_out(fmt=table_format(fmt, excel=excel), out=out)
@@ -162,7 +164,7 @@ def cohort(
         warn_unavailable(council, get_plugins())  # once; each record's row names it too
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()
-    files = cohort_.record_files(folder)
+    files = cohort_.record_paths(folder)  # strings: a cohort of any size is listed in little memory
     options = cohort_.ScanOptions(
         as_of=when,
         today=today(),
@@ -170,55 +172,147 @@ def cohort(
         council_file=str(council_file) if council_file else None,
         cache_dir=None if no_cache else str(default_cache_dir()),
     )
+    each: Any = cohort_.cohort_row
+    if fmt == "html":  # the page's due dates are made with each row, in the same workers
+        from ecf.html_cohort import page_item
+
+        each = page_item
     interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
     if interactive:
         with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
-            every, failures = cohort_.scan(files, options, workers=workers, progress=bar.update)
+            scanned = cohort_.scan_records(
+                files, options, each, workers=workers, progress=bar.update
+            )
     else:
-        every, failures = cohort_.scan(files, options, workers=workers)
-    for failure in failures:
+        scanned = cohort_.scan_records(files, options, each, workers=workers)
+    with scanned:
+        _report(
+            _Rows(scanned) if fmt == "html" else scanned,
+            scanned,
+            fmt,
+            _Report(
+                folder=folder,
+                when=when,
+                key=key,
+                out=out,
+                excel=excel,
+                described=wanted.describe(
+                    councils=councils,
+                    teams=teams,
+                    due_within=due_within,
+                    overdue=overdue,
+                    with_gaps=with_gaps,
+                    assessor=assessor,
+                ),
+                assessor=assessor,
+                filters={
+                    "stage": wanted.stage,
+                    "state": wanted.state,
+                    "council": councils,
+                    "team": teams,
+                    "recommendation": wanted.recommendation,
+                    "due_within": due_within,
+                    "overdue": overdue,
+                    "assessor": assessor,
+                    "support_gaps": with_gaps,
+                },
+            ),
+        )
+    if scanned.failures:
+        echo(f"{len(scanned.failures)} of {len(files)} records could not be read", err=True)
+        raise click.exceptions.Exit(EXIT_SOME_FAILED)
+
+
+class _Report:
+    """What ``ecf cohort`` writes, besides the rows: the options that shape the output."""
+
+    def __init__(
+        self,
+        *,
+        folder: Path,
+        when: dt.date,
+        key: bytes | None,
+        out: Path | None,
+        excel: bool,
+        described: str,
+        assessor: str | None,
+        filters: dict[str, Any],
+    ) -> None:
+        self.folder = folder
+        self.when = when
+        self.key = key
+        self.out = out
+        self.excel = excel
+        self.described = described
+        self.assessor = assessor
+        self.filters = filters
+
+    def chosen(self, rows: Iterable[Any]) -> Iterator[Any]:
+        """The rows the filters keep, in order."""
+        from ecf.cohort import matches
+
+        return (r for r in rows if matches(r, as_of=self.when, **self.filters))
+
+    def data(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """The chosen rows' output form (pseudonymised with a key), in order."""
+        from ecf import export
+        from ecf._convert import to_json
+
+        key = self.key
+        for row in self.chosen(rows):
+            item = to_json(row)
+            yield item if key is None else export.pseudonymise(item, key)
+
+
+class _Rows:
+    """The rows of a scan that made (row, due dates) pairs for the HTML page."""
+
+    def __init__(self, scanned: Iterable[tuple[Any, Any]]) -> None:
+        self.scanned = scanned
+
+    def __iter__(self) -> Iterator[Any]:
+        return (row for row, _ in self.scanned)
+
+
+def _report(scanned: Iterable[Any], made: Any, fmt: str, report: _Report) -> None:
+    """Write the report of a scan, reading its rows back as often as the format needs.
+
+    Only the HTML page, JSON and xlsx hold every chosen row at once; the table, CSV and JSON
+    Lines are written row by row, so memory does not grow with the cohort.
+
+    Args:
+        scanned: The rows, read back as often as needed.
+        made: What the scan made (:class:`ecf.cohort.Scanned`): its failures, and for the HTML
+            page each row with its due dates.
+        fmt: The output format.
+        report: The options that shape it.
+    """
+    from ecf import cohort as cohort_
+    from ecf import export
+
+    for failure in made.failures:
         for line in failure.lines():
             echo(f"error: {line}", err=True)
-    summary = cohort_.summarise(every, when, failed=len(failures))
-    chosen = [
-        r
-        for r in every
-        if cohort_.matches(
-            r,
-            as_of=when,
-            stage=wanted.stage,
-            state=wanted.state,
-            council=councils,
-            team=teams,
-            recommendation=wanted.recommendation,
-            due_within=due_within,
-            overdue=overdue,
-            assessor=assessor,
-            support_gaps=with_gaps,
-        )
-    ]
-    _note_unknown_assessor(every, assessor, when)
-    described = wanted.describe(
-        councils=councils,
-        teams=teams,
-        due_within=due_within,
-        overdue=overdue,
-        with_gaps=with_gaps,
-        assessor=assessor,
-    )
+    when = report.when
+    first = _FirstPass(report, measure=fmt == "table")
+    summary = cohort_.summarise(first.count(scanned), when, failed=len(made.failures))
+    if report.assessor is not None and not first.assessor_seen:
+        echo(f"note: no record has this assessor on {when}", err=True)
+    described = report.described
     if described and fmt in ("csv", "jsonl", "xlsx"):
-        echo(f"note: {len(chosen)} of {len(every)} records match: {described}", err=True)
-    data = [to_json(r) for r in chosen]
+        echo(f"note: {first.matched} of {summary.total} records match: {described}", err=True)
     columns = COLUMNS
-    if key is not None:
-        data = [export.pseudonymise(d, key) for d in data]
+    if report.key is not None:
         columns = [c for c in COLUMNS if c not in export.NAMES]
     if fmt == "html":
-        _write_html(folder, chosen, summary, when, council, key, out)
+        chosen = list(report.chosen(scanned))
+        wanted = {r.id for r in chosen}
+        due = {row.id: dates for row, dates in made if row.id in wanted}
+        _write_html(report.folder, chosen, summary, when, due, report.key, report.out)
     elif fmt == "json":
         from ecf.schemas import tag
 
-        filtered = {"filters": described or None, "matched": len(chosen)}
+        filtered = {"filters": described or None, "matched": first.matched}
         echo(
             dumps(
                 {
@@ -226,20 +320,85 @@ def cohort(
                     "as_of": when.isoformat(),
                     "summary": summary,
                     **filtered,
-                    "records": data,
+                    "records": list(report.data(scanned)),
                 }
             )
         )
     elif fmt == "jsonl":
-        for line in export.json_lines(data):
-            echo(line)
+        _echo_lines(export.json_lines(report.data(scanned)), data=False)
+    elif fmt == "csv":
+        from ecf.sheets import BOM
+
+        rows = export.csv_rows(report.data(scanned), columns)
+        _echo_lines(itertools.chain([BOM], rows) if report.excel else rows, data=True, end="")
     elif fmt in SPREADSHEET_FORMATS:
-        write_rows(data, columns, fmt, excel=excel, sheet="cohort")
+        write_rows(list(report.data(scanned)), columns, fmt, excel=report.excel, sheet="cohort")
     else:
-        _print_cohort(summary, data, when, (described, len(chosen)))
-    if failures:
-        echo(f"{len(failures)} of {len(files)} records could not be read", err=True)
-        raise click.exceptions.Exit(EXIT_SOME_FAILED)
+        _print_cohort(summary, first, report.data(scanned), when, (described, first.matched))
+
+
+def _echo_lines(lines: Iterable[str], *, data: bool, end: str = "\n") -> None:
+    """Print lines a batch at a time (each ended by ``end``): one write per batch, not per row."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= _BATCH:
+            echo(end.join(batch) + end, nl=False, data=data)
+            batch.clear()
+    if batch:
+        echo(end.join(batch) + end, nl=False, data=data)
+
+
+#: Lines printed at once by a streamed report.
+_BATCH = 500
+
+
+class _FirstPass:
+    """A first read of a scan's rows: the summary, and what the output needs before any row.
+
+    Counts the rows the filters keep, whether any row has the ``--assessor`` asked for, and,
+    for the table, each column's width and which optional columns any chosen row fills.
+    """
+
+    def __init__(self, report: _Report, *, measure: bool) -> None:
+        self.report = report
+        self.measure = measure
+        self.matched = 0
+        self.assessor_seen = False
+        self.widths: dict[str, int] = {}
+        self.has_assessor = False
+        self.has_recommendation = False
+
+    def count(self, rows: Iterable[Any]) -> Iterator[Any]:
+        """The rows, unchanged, noting what the output needs as they pass."""
+        from ecf.agreements import same_name
+        from ecf.cohort import matches
+
+        report = self.report
+        wanted = report.assessor
+        for row in rows:
+            if wanted is not None and not self.assessor_seen:
+                self.assessor_seen = same_name(row.assessor, wanted)
+            if matches(row, as_of=report.when, **report.filters):
+                self.matched += 1
+                if self.measure:
+                    self._measure(row)
+            yield row
+
+    def _measure(self, row: Any) -> None:
+        from ecf import export
+        from ecf._convert import to_json
+
+        item = to_json(row)
+        if self.report.key is not None:
+            item = export.pseudonymise(item, self.report.key)
+        self.has_assessor = self.has_assessor or bool(item.get("assessor"))
+        self.has_recommendation = self.has_recommendation or bool(item.get("recommendation"))
+        widths = self.widths
+        for column in _TABLE:
+            size = len(_cell(item.get(column)))
+            if size > widths.get(column, 0):
+                widths[column] = size
 
 
 def _print_headline(head: Any, transfers: int) -> None:
@@ -282,14 +441,6 @@ def _checked_filters(
     )
 
 
-def _note_unknown_assessor(every: list[Any], assessor: str | None, when: dt.date) -> None:
-    """Say so when no record has the ``--assessor`` asked for (the filter is not an error)."""
-    from ecf.agreements import same_name
-
-    if assessor is not None and not any(same_name(r.assessor, assessor) for r in every):
-        echo(f"note: no record has this assessor on {when}", err=True)
-
-
 def _check_out(*, fmt: str, out: Path | None) -> str:
     """The format, once ``--out`` is known to go with it (only ``--format html`` takes it)."""
     if out is not None and fmt != "html":
@@ -303,24 +454,14 @@ def _write_html(
     chosen: list[Any],
     summary: Any,
     when: dt.date,
-    council: Any,
+    due: dict[str, Any],
     key: bytes | None,
     out: Path | None,
 ) -> None:
-    """The cohort picture: the chosen rows, and their milestones due by month."""
+    """The cohort picture: the chosen rows, and their milestones due by month (``due``)."""
     from ecf import html_cohort
     from ecf.cli.html import write_page
-    from ecf.sources import load_folder
 
-    registry = state().registry
-    wanted = {r.id for r in chosen}
-    loaded = load_folder(folder, registry, today())  # the failures were reported by the scan
-    due = html_cohort.due_dates(
-        (r for r in loaded.records if r.id in wanted),
-        registry,
-        when,
-        settings=council.settings if council else None,
-    )
     title = f"Cohort: {folder.resolve().name}" if key is None else "Cohort"
     page = html_cohort.cohort_view(chosen, summary, when, due=due, key=key, title=title)
     write_page(out, html_cohort.render_cohort(page))
@@ -328,9 +469,30 @@ def _write_html(
         echo(f"{out}: {len(chosen)} of {summary.total} records as of {when}")
 
 
+#: The table's columns: those always shown, then the assessor, then the assessors' verdict
+#: (each shown when a chosen row fills it).
+_SHOWN = [
+    "id",
+    "council",
+    "stage",
+    "stage_start",
+    "expected_end",
+    "state",
+    "next_milestone",
+    "next_due",
+    "overdue",
+]
+_TABLE = [*_SHOWN, "assessor", "support_gaps", "recommendation", "reasons"]
+
+
 def _print_cohort(
-    summary: Any, data: list[dict[str, Any]], when: dt.date, filtered: tuple[str, int]
+    summary: Any,
+    first: _FirstPass,
+    data: Iterable[dict[str, Any]],
+    when: dt.date,
+    filtered: tuple[str, int],
 ) -> None:
+    """The table: the summary, then one line per chosen row (widths from the first pass)."""
     stages = ", ".join(f"{k} {v}" for k, v in summary.by_stage.items()) or "none"
     states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items()) or "none"
     echo(f"{summary.total} records as of {when}: {stages}")
@@ -344,25 +506,18 @@ def _print_cohort(
     if described:
         echo(f"Filters: {described}: {matched} of {summary.total} records shown")
     echo()
-    shown = [
-        "id",
-        "council",
-        "stage",
-        "stage_start",
-        "expected_end",
-        "state",
-        "next_milestone",
-        "next_due",
-        "overdue",
-    ]
-    if any(d.get("assessor") for d in data):
+    shown = list(_SHOWN)
+    if first.has_assessor:
         shown += ["assessor"]
-    if any(d.get("recommendation") for d in data):
+    if first.has_recommendation:
         shown += ["support_gaps", "recommendation", "reasons"]
-    table = [shown] + [[_cell(d.get(c)) for c in shown] for d in data]
-    widths = [max(len(row[i]) for row in table) for i in range(len(shown))]
-    for row in table:
-        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    widths = [max(len(c), first.widths.get(c, 0)) for c in shown]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    echo(line(shown))
+    _echo_lines((line([_cell(d.get(c)) for c in shown]) for d in data), data=False)
 
 
 def _cell(value: object) -> str:
@@ -389,6 +544,7 @@ def _cell(value: object) -> str:
     help="The agency rule set (default: the council's, else statutory-2024).",
 )
 @row_report_options
+@scan_options
 def workforce(
     folder: Path,
     council_file: Path | None,
@@ -398,47 +554,44 @@ def workforce(
     excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Workforce figures: agency eligibility, CPD readiness, and leavers by stage.
 
     Exit 0 when every record was read, 1 when any failed.
     """
-    from ecf import cohort as cohort_
+    import functools
+
     from ecf import export
     from ecf import workforce as wf
+    from ecf.cli.scans import report_failures, scan
 
     fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
     rules = agency_rules or (council.settings.agency_rules if council else "statutory-2024")
-    registry = state().registry
     when = as_of or today()
-    loaded = cohort_.load_folder(folder, registry, today())
-    for failure in loaded.failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
-    rows: list[dict[str, Any]] = []
-    agencies: list[wf.AgencyEligibility] = []
-    cpds: list[wf.CpdReadiness] = []
-    for record in loaded.records:
-        agency = wf.agency_eligibility(record, registry, when, rules)  # type: ignore[arg-type]
-        cpd = wf.cpd_readiness(record, when, registry)
-        agencies.append(agency)
-        cpds.append(cpd)
-        rows.append(
-            {
-                "id": record.id if key is None else export.pseudonym(key, record.id),
-                "council": record.council,
-                "agency_eligible": agency.eligible,
-                "agency_from": agency.from_date.isoformat() if agency.from_date else None,
-                "agency_reason": agency.reason,
-                "cpd_ready": cpd.ready,
-                "cpd": cpd.message,
-                "left": record.left.date.isoformat() if record.left else None,
-            }
-        )
-    kept = wf.retention(loaded.records)
-    head = wf.headline(loaded.records, agencies, cpds, when)
+    each = functools.partial(wf.workforce_item, rules=rules)  # type: ignore[arg-type]
+    with scan([folder], each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
+        report_failures(scanned)
+        items = list(scanned)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": item.id if key is None else export.pseudonym(key, item.id),
+            "council": item.council,
+            "agency_eligible": item.agency.eligible,
+            "agency_from": item.agency.from_date.isoformat() if item.agency.from_date else None,
+            "agency_reason": item.agency.reason,
+            "cpd_ready": item.cpd.ready,
+            "cpd": item.cpd.message,
+            "left": item.career.left.isoformat() if item.career.left else None,
+        }
+        for item in items
+    ]
+    careers = [item.career for item in items]
+    kept = wf.retention_of(careers)
+    head = wf.headline_of(careers, [i.agency for i in items], [i.cpd for i in items], when)
     if fmt == "json":
         from ecf.schemas import tag
 
@@ -463,5 +616,5 @@ def workforce(
             eligible = {True: "eligible", False: "not yet", None: "n/a"}[row["agency_eligible"]]
             ready = "CPD ready" if row["cpd_ready"] else "CPD not ready"
             echo(f"  {row['id']}: agency {eligible} ({row['agency_reason']}); {ready}")
-    if loaded.failures:
+    if scanned.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

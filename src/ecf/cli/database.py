@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ecf.cli import EXIT_SOME_FAILED, council_config, echo, state, today, warn_unavailable
+from ecf.cli import EXIT_SOME_FAILED, council_config, echo, today, warn_unavailable
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -20,11 +20,20 @@ def sqlite_export(
     council_file: Path | None,
     pseudonymise: bool,
     key_file: Path | None,
+    *,
+    workers: int | None = None,
 ) -> None:
-    """Write the records under ``folder`` to the database ``out`` (:mod:`ecf.database`)."""
+    """Write the records under ``folder`` to the database ``out`` (:mod:`ecf.database`).
+
+    The records are read through the parallel scan (:func:`ecf.cli.scans.scan`), each worker
+    making its records' rows; this process writes them.  Without the record cache: an export
+    leaves nothing on disk but the database it writes.
+    """
+    import functools
+
     from ecf import export
-    from ecf.cohort import load_folder
-    from ecf.database import write_database
+    from ecf.cli.scans import report_failures, scan
+    from ecf.database import database_funding, record_tables, write_tables
 
     if out is None:
         raise click.UsageError("--format sqlite needs --out FILE.db")
@@ -32,26 +41,28 @@ def sqlite_export(
         raise click.UsageError("--format sqlite takes a folder of records")
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
-    plugins = None
     if council is not None:
         from ecf.assessors import get_plugins
 
-        plugins = get_plugins()
-        warn_unavailable(council, plugins)  # once; each record's findings name it too
-    registry = state().registry
+        warn_unavailable(council, get_plugins())  # once; each record's findings name it too
     when = as_of or today()
-    loaded = load_folder(folder, registry, today())
-    for failure in loaded.failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
-    counts = write_database(
-        loaded.records, out, registry, when, council=council, plugins=plugins, key=key
-    )
+    funding = database_funding(when)
+    each = functools.partial(record_tables, key=key, funding=funding)
+    with scan(
+        [folder],
+        each,
+        as_of=when,
+        council_file=council_file,
+        workers=workers,
+        no_cache=True,
+    ) as scanned:
+        report_failures(scanned)
+        counts = write_tables(scanned, out, when, council=council, key=key, funding=funding)
     shown = ", ".join(
         f"{counts[t]} {t.replace('_', ' ')}"
         for t in ("enrolments", "milestones", "evidence", "findings", "funding")
     )
     mark = " (pseudonymised)" if key is not None else ""
-    echo(f"{len(loaded.records)} records as of {when} written to {out}{mark}: {shown}")
-    if loaded.failures:
+    echo(f"{counts['records']} records as of {when} written to {out}{mark}: {shown}")
+    if scanned.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -24,24 +23,13 @@ from ecf.cli import (
     state,
     today,
 )
+from ecf.cli.scans import scan_options
 from ecf.cli.types import COUNCIL
-
-if TYPE_CHECKING:
-    from ecf.records import Record
-    from ecf.sources import Failure
 
 __all__ = ["calendar_command", "import_command"]
 
 
 # --- ecf calendar ------------------------------------------------------------------------------
-
-
-def _records(paths: tuple[Path, ...]) -> tuple[tuple[Record, ...], tuple[Failure, ...]]:
-    """The valid records of files and folders (each file once), and the failures."""
-    from ecf.sources import load
-
-    loaded = load(paths, state().registry, today())
-    return loaded.records, loaded.failures
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -86,6 +74,7 @@ def _write(out: Path, data: bytes) -> None:
     help="Only the records this person assesses on --as-of (the name, ignoring case): an "
     "assessor's own calendar.",
 )
+@scan_options
 def calendar_command(
     paths: tuple[Path, ...],
     as_of: dt.date | None,
@@ -95,6 +84,8 @@ def calendar_command(
     key_file: Path | None,
     council_file: Path | None,
     assessor: str | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Export upcoming milestones of records (files or folders) as an iCalendar (.ics) file.
 
@@ -108,33 +99,25 @@ def calendar_command(
     import attrs
 
     from ecf import export, ical
+    from ecf.cli.scans import report_failures, scan
 
     key = export.read_key(key_file) if pseudonymise else None
     council = council_config(council_file)
     settings = council.settings if council else None
     when = as_of or today()
-    records, failures = _records(paths)
-    registry = state().registry
-    if assessor is not None:
-        from ecf.agreements import assessor_on, same_name
-
-        records = tuple(r for r in records if same_name(assessor_on(r, when), assessor))
-        if not records:
-            echo(f"note: no record has this assessor on {when}", err=True)
-    items = [
-        item
-        for record in records
-        for item in ical.upcoming(record, registry, when, days, settings=settings)
-    ]
+    each = functools.partial(ical.calendar_item, days=days, settings=settings, assessor=assessor)
+    with scan(paths, each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
+        chosen = [due for due in scanned if due is not None]
+    if assessor is not None and not chosen:
+        echo(f"note: no record has this assessor on {when}", err=True)
+    items = [item for due in chosen for item in due]
     if key is not None:
         items = [attrs.evolve(i, record_id=export.pseudonym(key, i.record_id)) for i in items]
     items.sort(key=lambda i: (i.due, i.record_id, i.stage, i.milestone))
     text = ical.calendar(items, stamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
-    for failure in failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
+    report_failures(scanned)
     data = text.encode("utf-8")
-    summary = f"{len(items)} events from {len(records)} records, {when} to "
+    summary = f"{len(items)} events from {len(chosen)} records, {when} to "
     summary += f"{when + dt.timedelta(days=days)}"
     if out is None:
         echo(data, nl=False, data=True)
@@ -142,8 +125,8 @@ def calendar_command(
     else:
         _write(out, data)
         echo(f"{out}: {summary}")
-    if failures:
-        echo(f"{len(failures)} records could not be read", err=True)
+    if scanned.failures:
+        echo(f"{len(scanned.failures)} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 

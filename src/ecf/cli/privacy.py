@@ -55,6 +55,11 @@ if TYPE_CHECKING:
     help="sqlite: replace ids with a keyed hash (--key-file or $ECF_PSEUDONYM_KEY); drop names.",
 )
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="sqlite: processes to use (default: every core).",
+)
 def export(
     file: Path,
     subject_access: bool,
@@ -65,6 +70,7 @@ def export(
     council_file: Path | None,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
 ) -> None:
     """Export a record for a subject access request, or a folder as a reporting database.
 
@@ -87,7 +93,15 @@ def export(
             raise click.UsageError("--subject-access and --format sqlite are separate exports")
         if record_id is not None:
             raise click.UsageError("--id is for --subject-access FOLDER")
-        sqlite_export(file, out, as_of, council_file, pseudonymise, key_file)
+        sqlite_export(
+            file,
+            out,
+            as_of,
+            council_file,
+            pseudonymise,
+            key_file,
+            workers=workers,
+        )
         return
     if not subject_access:
         raise click.UsageError("choose an export: --subject-access FILE or --format sqlite FOLDER")
