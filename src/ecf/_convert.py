@@ -671,6 +671,7 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             fields,
             kw_only=True,
             forbid_unknown_fields=True,
+            gc=False,  # a mirror lives for one call and holds no cycle
             rename={a: k for a, k in RENAMES.items() if a in attrs.fields_dict(cls)} or None,
         )
     return _MIRRORS[cls]
@@ -686,7 +687,7 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
         found = list(itertools.chain.from_iterable(values) if get is None else map(get, values))
         if not kinds.issuperset(map(type, found)):
             return False
-        if below and not _shapes_ok(list(filter(None, found)), below):
+        if below and (found := list(filter(None, found))) and not _shapes_ok(found, below):
             return False
     return True
 
