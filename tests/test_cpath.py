@@ -242,6 +242,20 @@ def test_changed_cache_data_is_declined_or_read_as_the_current_path_reads_it(
         agree_decoded(packed)
 
 
+def test_a_key_twice_in_a_cache_entry_is_read_as_before() -> None:
+    """MessagePack may hold a key twice: the last one counts on both paths."""
+    plain = msgspec.msgpack.decode(encode(_rich()))
+    pairs = [*plain.items(), ("id", "other")]
+    header = b"\xde" + len(pairs).to_bytes(2, "big")  # a map of that many pairs
+    data = header + b"".join(
+        msgspec.msgpack.encode(k) + msgspec.msgpack.encode(v) for k, v in pairs
+    )
+    agree_decoded(data)
+    decoded = _convert.c_decode(data, Record)
+    assert decoded is not None
+    assert decoded.id == "other"
+
+
 @pytest.mark.parametrize("new", ODD, ids=repr)
 @pytest.mark.parametrize(
     "path",
