@@ -173,6 +173,37 @@ def test_a_cached_record_is_decoded_by_the_c_path_to_the_same_record(record: Rec
     same(value, old_decode(data))
 
 
+def _normal(data: bytes) -> bytes:
+    """MessagePack written again from what it holds: headers as narrow as they can be."""
+    return msgspec.msgpack.encode(msgspec.msgpack.decode(data))
+
+
+@given(record_strategy(REGISTRY, TODAY))
+def test_a_record_is_encoded_by_the_c_path_to_the_same_data(record: Record) -> None:
+    """The same values of the same types as encoding its plain form (what the cache wrote)."""
+    data = _convert.c_encode(record)
+    assert data is not None
+    assert _normal(data) == msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
+    assert encode(record) == data
+    same(decode(data), old_decode(data))
+
+
+def test_a_record_the_c_path_cannot_read_is_encoded_as_before() -> None:
+    """A field that does not hold its type (attrs does not check): the plain form's encoding.
+
+    And what ``extra`` holds (an FTE, a tuple, a date) is written as the plain form writes it.
+    """
+    odd = attrs.evolve(_rich(), qualified=dt.date(1900, 1, 1), extra={"n": Fraction(1, 3)})
+    assert _convert.c_encode(odd) is None
+    assert encode(odd) == msgspec.msgpack.encode(record_to_dict(odd), enc_hook=str)
+    extra = attrs.evolve(
+        _rich(), extra={"n": Fraction(1, 3), "t": (1, 2), "d": dt.date(2025, 1, 1)}
+    )
+    data = _convert.c_encode(extra)
+    assert data is not None
+    assert _normal(data) == msgspec.msgpack.encode(record_to_dict(extra), enc_hook=str)
+
+
 def test_the_example_records_take_the_c_path() -> None:
     for path in EXAMPLES:
         with path.open("rb") as fh:

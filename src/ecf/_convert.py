@@ -672,6 +672,7 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             kw_only=True,
             forbid_unknown_fields=True,
             gc=False,  # a mirror lives for one call and holds no cycle
+            omit_defaults=True,  # written as fast_unstructure writes (c_encode)
             rename={a: k for a, k in RENAMES.items() if a in attrs.fields_dict(cls)} or None,
         )
     return _MIRRORS[cls]
@@ -731,6 +732,34 @@ def c_decode(data: bytes, cls: type[T]) -> T | None:
         return msgspec.convert(decoder.decode(data), cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the caller's current path
         return None
+
+
+def c_encode(value: object) -> bytes | None:
+    """``value`` as MessagePack: the data its :func:`unstructure` form encodes to.
+
+    msgspec reads the value's attributes into its mirror (the hooks check them on the way, as
+    for data) and writes the mirror: its fields in order, each under its key, left out when it
+    holds its default, an FTE as :func:`fraction_to_toml` writes it.  The same data, value for
+    value and type for type; only a table's header may be wider (msgspec counts the fields it
+    writes after it has begun).  None: a class this path does not handle, or a value it cannot
+    read (a field that does not hold its type); the caller then encodes :func:`unstructure`'s
+    form.
+    """
+    plan = _c_plan(type(value))
+    if plan is None:
+        return None
+    import msgspec  # noqa: PLC0415 - imported by _c_plan already
+
+    try:
+        mirror = msgspec.convert(value, plan.mirror, from_attributes=True, dec_hook=_c_hook)
+        return msgspec.msgpack.encode(mirror, enc_hook=_c_enc_hook)
+    except Exception:  # noqa: BLE001 - any failure: the caller's current path
+        return None
+
+
+def _c_enc_hook(value: object) -> object:
+    """What the cache has always written for a value MessagePack has no type for."""
+    return fraction_to_toml(value) if type(value) is Fraction else str(value)
 
 
 # --- The fast unstructuring path -----------------------------------------------------------------

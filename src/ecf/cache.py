@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ecf._version import __version__
 from ecf.errors import Problem
-from ecf.records import Record, record_from_msgpack, record_to_dict
+from ecf.records import Record, record_from_msgpack, record_to_msgpack
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -222,9 +222,7 @@ def identity(st: os.stat_result) -> Identity:
 
 def encode(record: Record) -> bytes:
     """A record as data: its plain fields as MessagePack (no object, no code)."""
-    import msgspec  # noqa: PLC0415 - only the cache needs it
-
-    return msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
+    return record_to_msgpack(record)
 
 
 def decode(data: bytes, record_id: str | None = None) -> Record | None:

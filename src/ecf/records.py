@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ecf._convert import c_decode, structure, unstructure
+from ecf._convert import c_decode, c_encode, structure, unstructure
 from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 
@@ -64,6 +64,7 @@ __all__ = [
     "record_from_dict",
     "record_from_msgpack",
     "record_to_dict",
+    "record_to_msgpack",
 ]
 
 #: The schema version this library writes.  Every older version is read as it is (its fields
@@ -612,6 +613,20 @@ def record_from_msgpack(data: bytes) -> Record | None:
         return record_from_dict(plain)
     except (msgspec.DecodeError, RecordError, RecursionError, ValueError, TypeError):
         return None
+
+
+def record_to_msgpack(record: Record) -> bytes:
+    """A record as MessagePack: :func:`record_to_dict`'s fields, what the cache stores.
+
+    Written by msgspec from the record (:func:`ecf._convert.c_encode`): the data that encoding
+    :func:`record_to_dict` gives (a table's header may be wider), else by encoding that.
+    """
+    data = c_encode(record)
+    if data is not None:
+        return data
+    import msgspec  # noqa: PLC0415 - only the cache needs it
+
+    return msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:
