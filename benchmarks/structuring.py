@@ -9,10 +9,12 @@ times, per record, the two ways of each step, alternating (A B A B) and taking m
   (:func:`ecf._convert.fast_structure`, as ``record_from_dict`` did for every record) against
   :func:`ecf._convert.c_structure` (what ``record_from_dict`` does from the 64th record on);
 * from the cache's MessagePack: decoding to plain data, then the current path (the cache's
-  ``decode`` before) against :func:`ecf.cache.decode` (straight into the record).
+  ``decode`` before) against :func:`ecf.cache.decode` (straight into the record);
+* to the cache's MessagePack: encoding :func:`ecf.records.record_to_dict` (the cache's
+  ``encode`` before) against :func:`ecf.cache.encode` (msgspec writing the record's mirror).
 
-Both ways give the same records (checked before timing).  The load average is printed before
-and after: on a shared machine the times move with it; the ratios less.
+Both ways give the same records and data (checked before timing).  The load average is printed
+before and after: on a shared machine the times move with it; the ratios less.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import synth  # the benchmarks folder is put on the path just above
 
 from ecf import _convert
 from ecf.cache import decode, encode
-from ecf.records import Record
+from ecf.records import Record, record_to_dict
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +52,10 @@ def _old_decode(data: bytes) -> Record:
     return _current(msgspec.msgpack.decode(data))
 
 
+def _old_encode(record: Record) -> bytes:
+    return msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
+
+
 def _per_record(run: Callable[[Any], Any], inputs: list[Any]) -> float:
     """Microseconds per record of one pass over ``inputs``."""
     start = time.perf_counter()
@@ -65,14 +71,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     plain = [dict(p) for p in synth.records(args.count, seed=7)]
-    packed = [encode(_current(p)) for p in plain]
+    records = [_current(p) for p in plain]
+    packed = [encode(r) for r in records]
     for data, blob in zip(plain, packed, strict=True):  # the same records both ways, or no figures
         record = _current(data)
         if not _convert.c_structure(data, Record) == record == decode(blob) == _old_decode(blob):
             raise SystemExit("the two paths gave different records")
+        if msgspec.msgpack.decode(blob) != msgspec.msgpack.decode(_old_encode(record)):
+            raise SystemExit("the two paths wrote different data")
     steps: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], list[Any]]] = [
         ("from plain data", _current, _c, plain),
         ("from the cache's MessagePack", _old_decode, decode, packed),
+        ("to the cache's MessagePack", _old_encode, encode, records),
     ]
     evidence = statistics.mean(len(p.get("evidence", ())) for p in plain)
     print(f"{args.count} synthetic records, {evidence:.0f} pieces of evidence each on average")
