@@ -11,13 +11,19 @@ Structuring errors come back from cattrs as an exception group; :func:`structure
 
 Valid data takes a fast path (:func:`fast_structure`) that walks the same annotations with the
 same hooks without generating code; cattrs itself is imported only when data fails it, or to
-unstructure (issue 14).  This module is long because the converter, its fast path and the JSON
-form share these hooks, and each must agree with the others to the letter.
+unstructure (issue 14).  Where many records are read (a cohort, the cache), msgspec structures
+them in C first (:func:`c_structure`, :func:`c_decode`, :func:`c_encode`), through the same
+hooks, and declines whatever the paths above would read differently.
+
+This module is long because the converter, its fast paths and the JSON form share these hooks,
+and each must agree with the others to the letter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 import types
 import typing
 from fractions import Fraction
@@ -458,15 +464,32 @@ def fast_structure(data: object, cls: type) -> Any:
 
 
 def structure(
-    data: object, cls: type[T], *, error: type[EcfError] = RecordError, file: str | None = None
+    data: object,
+    cls: type[T],
+    *,
+    error: type[EcfError] = RecordError,
+    file: str | None = None,
+    native: bool = False,
 ) -> T:
     """Structure ``data`` into ``cls``, raising ``error`` with one problem per bad field.
+
+    Args:
+        data: Plain data, as a TOML file or an HR row gives it.
+        cls: The attrs class.
+        error: The error raised for bad data.
+        file: The file named in its problems.
+        native: Try the C path first (:func:`c_structure`): worth its import of msgspec when
+            many values are structured in one process.
 
     Raises:
         EcfError: of type ``error``, naming ``file`` and every bad field's path and value.
     """
     if not isinstance(data, dict):
         raise error([Problem("expected a table", "", type(data).__name__, file)])
+    if native:
+        value = c_structure(data, cls)
+        if value is not _MISS:
+            return typing.cast("T", value)
     fast = fast_structure(data, cls)
     if fast is not _MISS:
         return typing.cast("T", fast)
@@ -487,6 +510,260 @@ def unstructure(value: object) -> Any:
     if fast is not _MISS:
         return fast
     return get_converter().unstructure(value)
+
+
+# --- The C path (msgspec) ------------------------------------------------------------------------
+# fast_structure builds every value in Python: about 200 us for a record of 45 pieces of evidence,
+# half of a cohort's time (issue 14).  msgspec builds the same attrs values in C, in two steps.
+# First it reads the data into a mirror of the class: a msgspec Struct made once from the class's
+# fields, with the same keys (``from_`` as ``from``), unknown keys refused, the same defaults;
+# a date, a date and time and an FTE are handed to the hooks above (:func:`_c_hook`), so they are
+# read exactly as on the other paths.  Then msgspec makes the attrs values from the mirror's
+# attributes.  What msgspec accepts and the converter refuses is checked on the data
+# (:func:`_shapes_ok`): a set, or a mapping that is not a dict, where an array or a table is
+# expected; a subclass of str where a Literal is.  msgspec never runs an attrs validator or
+# converter: a class with one (or with anything else this path does not know: a union of two
+# classes, a list, an ``__attrs_post_init__``) is declined once and for all, and data that
+# fails is declined; then the current path (fast_structure, then the converter) runs unchanged,
+# so every error keeps its field path and message.  tests/test_cpath.py checks both ways.
+
+
+class _Hooked(type):
+    """A marker type whose values msgspec hands to :func:`_c_hook`.
+
+    msgspec checks what a hook returns with ``isinstance`` against the type it asked for: a
+    marker answers for the type its hook returns (``gives``).
+    """
+
+    gives: type
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, cls.gives)
+
+
+class _Day(metaclass=_Hooked):
+    gives = dt.date
+
+
+class _Moment(metaclass=_Hooked):
+    gives = dt.datetime
+
+
+#: The types read by a hook of this module on the C path: the mirror's type, and the hook.
+_C_LEAVES: dict[Any, Any] = {dt.date: _Day, dt.datetime: _Moment, Fraction: Fraction}
+_C_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
+    _Day: _date,
+    _Moment: _datetime,
+    Fraction: _fraction,
+}
+#: The types msgspec reads as the hooks above do (tests/test_cpath.py: bool is not int...).
+_C_NATIVE = frozenset({str, int, bool})
+
+
+def _c_hook(tp: Any, value: object) -> Any:
+    if tp is _Day and type(value) is dt.date and FIRST_DATE <= value <= LAST_DATE:
+        return value  # what _date returns for it, without the call
+    return _C_HOOKS[tp](value, tp)
+
+
+def _keep(_: Any, value: object) -> object:
+    """The second step's hook: an FTE in the mirror is the FTE already."""
+    return value
+
+
+#: A check msgspec cannot make, on the values at one place of the data: how to get there from
+#: the values of the check above (a key's getter, or None: each item of the arrays there), the
+#: types allowed there (by ``type()``: a subclass of dict or list is declined too, which only
+#: sends it to the current path), and the checks below it.
+_Check = tuple["Callable[[Any], Any] | None", frozenset[type], tuple["_Check", ...]]
+
+
+class _CPlan(typing.NamedTuple):
+    mirror: Any
+    checks: tuple[_Check, ...]
+
+
+_C_PLANS: dict[type, _CPlan | None] = {}
+_MIRRORS: dict[type, Any] = {}
+_DECODERS: dict[type, Any] = {}
+
+
+def _c_plan(cls: type) -> _CPlan | None:
+    """The mirror of ``cls`` and the checks on its data, or None when the C path declines it."""
+    try:
+        return _C_PLANS[cls]
+    except KeyError:
+        pass
+    import msgspec  # noqa: PLC0415 - the C path only: one record's commands never import it
+
+    checks: list[_Check] = []
+    plan: _CPlan | None
+    try:
+        mirror = _mirror_class(cls, checks, frozenset({cls}))
+        msgspec.msgpack.Decoder(cls)  # msgspec reads the class itself too (its annotations)
+        plan = _CPlan(mirror, tuple(checks))
+    except Exception:  # noqa: BLE001 - anything this path does not know: the current path's
+        plan = None
+    _C_PLANS[cls] = plan
+    return plan
+
+
+def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
+    tp: Any, key: str | None, checks: list[_Check], within: frozenset[type]
+) -> Any:
+    """The mirror's type for ``tp``, at ``key`` (None: the items of an array); checks added.
+
+    ``checks`` are those on the values one level up: a check on these values is added to them.
+    """
+
+    def check(*kinds: type) -> list[_Check]:
+        below: list[_Check] = []
+        get = None if key is None else operator.methodcaller("get", key)
+        checks.append((get, frozenset({*kinds, type(None)}), below))  # type: ignore[arg-type]
+        return below
+
+    if tp in _C_LEAVES:
+        return _C_LEAVES[tp]
+    if tp in _C_NATIVE or tp is Any:
+        return tp
+    if tp == dict[str, Any]:
+        check(dict)
+        return tp
+    if _is_literal(tp):
+        check(*{type(a) for a in typing.get_args(tp)})
+        return tp
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in {typing.Union, types.UnionType}:
+        others = [a for a in args if a is not type(None)]
+        if len(args) != 2 or len(others) != 1:  # noqa: PLR2004 - X | None only
+            raise _Unsupported
+        return typing.Optional[_mirror_type(others[0], key, checks, within)]  # noqa: UP045 - made at run time
+    if _is_homogeneous_tuple(tp):
+        item = _mirror_type(args[0], None, check(list, tuple), within)
+        return tuple.__class_getitem__((item, ...))
+    if isinstance(tp, type) and attrs.has(tp) and tp not in within:
+        return _mirror_class(tp, check(dict), within | {tp})
+    raise _Unsupported
+
+
+def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> Any:
+    """The mirror of ``cls``; the checks on its fields' values added to ``checks``."""
+    import msgspec  # noqa: PLC0415 - the C path only
+
+    if any(
+        hasattr(cls, h) for h in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__")
+    ):
+        raise _Unsupported
+    hints = typing.get_type_hints(cls)
+    fields: list[Any] = []
+    for a in attrs.fields(cls):
+        if not a.init or a.alias != a.name or a.validator is not None or a.converter is not None:
+            raise _Unsupported
+        tp = _mirror_type(hints[a.name], RENAMES.get(a.name, a.name), checks, within)
+        default = a.default
+        if default is attrs.NOTHING:
+            fields.append((a.name, tp))
+        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                raise _Unsupported
+            fields.append((a.name, tp, msgspec.field(default_factory=default.factory)))
+        else:
+            fields.append((a.name, tp, default))
+    if cls not in _MIRRORS:
+        _MIRRORS[cls] = msgspec.defstruct(
+            f"_Mirror{cls.__name__}",
+            fields,
+            kw_only=True,
+            forbid_unknown_fields=True,
+            gc=False,  # a mirror lives for one call and holds no cycle
+            omit_defaults=True,  # written as fast_unstructure writes (c_encode)
+            rename={a: k for a, k in RENAMES.items() if a in attrs.fields_dict(cls)} or None,
+        )
+    return _MIRRORS[cls]
+
+
+def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> bool:
+    """Whether the containers and Literal values below ``values`` are of the types checked.
+
+    Each check goes down from values checked already (dicts, and lists or tuples): safe on any
+    data.  An absent key (None) is not looked into.
+    """
+    for get, kinds, below in checks:
+        found = list(itertools.chain.from_iterable(values) if get is None else map(get, values))
+        if not kinds.issuperset(map(type, found)):
+            return False
+        if below and (found := list(filter(None, found))) and not _shapes_ok(found, below):
+            return False
+    return True
+
+
+def c_structure(data: object, cls: type) -> Any:
+    """``data`` structured into ``cls`` by msgspec, or :data:`_MISS`.
+
+    Gives exactly what :func:`fast_structure` and the converter give, or misses: a class this
+    path does not handle, or data that fails any check (callers then take the current path,
+    which says what is wrong).
+    """
+    plan = _c_plan(cls)
+    if plan is None:
+        return _MISS
+    import msgspec  # noqa: PLC0415 - imported by _c_plan already
+
+    try:
+        mirror = msgspec.convert(data, plan.mirror, dec_hook=_c_hook)
+        value: Any = msgspec.convert(mirror, cls, from_attributes=True, dec_hook=_keep)
+    except Exception:  # noqa: BLE001 - any failure: the current path says what is wrong
+        return _MISS
+    return value if _shapes_ok([data], plan.checks) else _MISS
+
+
+def c_decode(data: bytes, cls: type[T]) -> T | None:
+    """The value MessagePack ``data`` holds, read straight into ``cls`` by msgspec, or None.
+
+    MessagePack holds arrays, maps and exact strings only, so what :func:`c_structure` checks
+    on the data cannot occur; every other check is the mirror's.  None: a class this path does
+    not handle, or data that fails: the caller decodes it to plain data and structures that.
+    """
+    plan = _c_plan(cls)
+    if plan is None:
+        return None
+    import msgspec  # noqa: PLC0415 - imported by _c_plan already
+
+    decoder = _DECODERS.get(cls)
+    if decoder is None:
+        decoder = _DECODERS[cls] = msgspec.msgpack.Decoder(plan.mirror, dec_hook=_c_hook)
+    try:
+        return msgspec.convert(decoder.decode(data), cls, from_attributes=True, dec_hook=_keep)
+    except Exception:  # noqa: BLE001 - any failure: the caller's current path
+        return None
+
+
+def c_encode(value: object) -> bytes | None:
+    """``value`` as MessagePack: the data its :func:`unstructure` form encodes to.
+
+    msgspec reads the value's attributes into its mirror (the hooks check them on the way, as
+    for data) and writes the mirror: its fields in order, each under its key, left out when it
+    holds its default, an FTE as :func:`fraction_to_toml` writes it.  The same data, value for
+    value and type for type; only a table's header may be wider (msgspec counts the fields it
+    writes after it has begun).  None: a class this path does not handle, or a value it cannot
+    read (a field that does not hold its type); the caller then encodes :func:`unstructure`'s
+    form.
+    """
+    plan = _c_plan(type(value))
+    if plan is None:
+        return None
+    import msgspec  # noqa: PLC0415 - imported by _c_plan already
+
+    try:
+        mirror = msgspec.convert(value, plan.mirror, from_attributes=True, dec_hook=_c_hook)
+        return msgspec.msgpack.encode(mirror, enc_hook=_c_enc_hook)
+    except Exception:  # noqa: BLE001 - any failure: the caller's current path
+        return None
+
+
+def _c_enc_hook(value: object) -> object:
+    """What the cache has always written for a value MessagePack has no type for."""
+    return fraction_to_toml(value) if type(value) is Fraction else str(value)
 
 
 # --- The fast unstructuring path -----------------------------------------------------------------

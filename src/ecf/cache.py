@@ -56,8 +56,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ecf._version import __version__
-from ecf.errors import EcfError, Problem
-from ecf.records import Record, record_from_dict, record_to_dict
+from ecf.errors import Problem
+from ecf.records import Record, record_from_msgpack, record_to_msgpack
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -245,9 +245,7 @@ def identity(st: os.stat_result) -> Identity:
 
 def encode(record: Record) -> bytes:
     """A record as data: its plain fields as MessagePack (no object, no code)."""
-    import msgspec  # noqa: PLC0415 - only the cache needs it
-
-    return msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
+    return record_to_msgpack(record)
 
 
 def decode(data: bytes, record_id: str | None = None) -> Record | None:
@@ -257,16 +255,8 @@ def decode(data: bytes, record_id: str | None = None) -> Record | None:
         data: What :func:`encode` wrote, or anything else.
         record_id: The id the entry was stored under: a record with another id is refused.
     """
-    import msgspec  # noqa: PLC0415 - only the cache needs it
-
-    try:
-        plain = msgspec.msgpack.decode(data)
-        if not isinstance(plain, dict):
-            return None
-        record = record_from_dict(plain)
-    except (msgspec.DecodeError, EcfError, RecursionError, ValueError, TypeError):
-        return None
-    if record_id is not None and record.id != record_id:
+    record = record_from_msgpack(data)
+    if record is None or (record_id is not None and record.id != record_id):
         return None
     return record
 

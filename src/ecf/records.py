@@ -22,13 +22,14 @@ import hashlib
 import itertools
 import json
 import re
+import sys
 import typing
 from fractions import Fraction
 from typing import Any, Literal
 
 import attrs
 
-from ecf._convert import structure, unstructure
+from ecf._convert import c_decode, c_encode, structure, unstructure
 from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 
@@ -61,7 +62,9 @@ __all__ = [
     "decision_ref",
     "digest",
     "record_from_dict",
+    "record_from_msgpack",
     "record_to_dict",
+    "record_to_msgpack",
 ]
 
 #: The schema version this library writes.  Every older version is read as it is (its fields
@@ -578,7 +581,52 @@ def record_from_dict(data: dict[str, Any], *, file: str | None = None) -> Record
     Raises:
         RecordError: one problem per bad field, with its path and value.
     """
-    return structure(data, Record, error=RecordError, file=file)
+    native = next(_STRUCTURED) >= _NATIVE_FROM or "msgspec" in sys.modules
+    return structure(data, Record, error=RecordError, file=file, native=native)
+
+
+#: Records structured in this process so far (:func:`record_from_dict`).
+_STRUCTURED = itertools.count()
+#: From which record on they take msgspec's C path (:func:`ecf._convert.c_structure`), unless
+#: msgspec is imported already (the cache's): its import and the classes' mirrors cost about
+#: 25 ms once, which the C path wins back over about 150 records, so a command that reads a
+#: few records (``ecf status``) never pays it.
+_NATIVE_FROM = 64
+
+
+def record_from_msgpack(data: bytes) -> Record | None:
+    """The record in MessagePack ``data`` (:func:`record_to_dict`'s fields), or None.
+
+    Read straight into the record by msgspec (:func:`ecf._convert.c_decode`), else decoded to
+    plain data and structured by :func:`record_from_dict`: the same checks either way.  None:
+    not a record.
+    """
+    import msgspec  # noqa: PLC0415 - only the cache needs it
+
+    record = c_decode(data, Record)
+    if record is not None:
+        return record
+    try:
+        plain = msgspec.msgpack.decode(data)
+        if not isinstance(plain, dict):
+            return None
+        return record_from_dict(plain)
+    except (msgspec.DecodeError, RecordError, RecursionError, ValueError, TypeError):
+        return None
+
+
+def record_to_msgpack(record: Record) -> bytes:
+    """A record as MessagePack: :func:`record_to_dict`'s fields, what the cache stores.
+
+    Written by msgspec from the record (:func:`ecf._convert.c_encode`): the data that encoding
+    :func:`record_to_dict` gives (a table's header may be wider), else by encoding that.
+    """
+    data = c_encode(record)
+    if data is not None:
+        return data
+    import msgspec  # noqa: PLC0415 - only the cache needs it
+
+    return msgspec.msgpack.encode(record_to_dict(record), enc_hook=str)
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:
