@@ -311,7 +311,8 @@ class RecordHistories(RuleBasedStateMachine):
             f"advance to {stage}",
         )
         if after is not None:
-            new = Enrolment(ALIASES.get(stage, stage), start, "baseline-2026")
+            # A new enrolment pins the version in force on its start (ecdp-2027 from 2027-09-01).
+            new = Enrolment(ALIASES.get(stage, stage), start, REGISTRY.for_start(start).version)
             assert after.enrolments == (*record.enrolments, new)
             assert allowed_next(after, REGISTRY) == ()  # nothing follows until it is passed
 
