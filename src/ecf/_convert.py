@@ -739,20 +739,16 @@ def _table_ok(data: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
 
 
 def _dates_ok(value: object, plan: _Dates) -> bool:
-    """Whether every date in ``value`` (an attrs value) is a date in range, as ``_date`` reads.
+    """Whether every date in ``value`` (an attrs value, or its mirror) is in range.
 
     msgspec reads a date, or an ISO string of one (which ``date.fromisoformat`` reads alike),
-    and refuses a date and time; the exact type and the range (1950 to 2100) are checked here,
-    on all the dates at once.
+    and refuses a date and time and any other subclass of date, so every date here is a plain
+    date; only the range (1950 to 2100) is left, checked on all the dates at once.
     """
     found: list[Any] = []
     _gather((value,), plan, found)
     dates = list(filter(None, found))
-    return not dates or (
-        {dt.date}.issuperset(map(type, dates))
-        and min(dates) >= FIRST_DATE
-        and max(dates) <= LAST_DATE
-    )
+    return not dates or (min(dates) >= FIRST_DATE and max(dates) <= LAST_DATE)
 
 
 def _gather(values: Sequence[Any], plan: _Dates, found: list[Any]) -> None:
@@ -833,12 +829,15 @@ def c_encode(value: object) -> bytes | None:
     :func:`unstructure`'s form.
     """
     plan = _c_plan(type(value))
-    if plan is None or not _dates_ok(value, plan.dates):
+    if plan is None:
         return None
     import msgspec  # noqa: PLC0415 - imported by _c_plan already
 
     try:
         mirror = msgspec.convert(value, plan.mirror, from_attributes=True, dec_hook=_c_hook)
+        # The dates as msgspec read them (attrs checks no type: the value may hold text).
+        if not _dates_ok(mirror, plan.dates):
+            return None
         return msgspec.msgpack.encode(mirror, enc_hook=_c_enc_hook)
     except Exception:  # noqa: BLE001 - any failure: the caller's current path
         return None
