@@ -13,7 +13,8 @@ Valid data takes a fast path (:func:`fast_structure`) that walks the same annota
 same hooks without generating code; cattrs itself is imported only when data fails it, or to
 unstructure (issue 14).  Where many records are read (a cohort, the cache), msgspec structures
 them in C first (:func:`c_structure`, :func:`c_decode`, :func:`c_encode`), through the same
-hooks, and declines whatever the paths above would read differently.
+hooks (dates read by msgspec, their range checked after), and declines whatever the paths above
+would read differently.
 
 This module is long because the converter, its fast paths and the JSON form share these hooks,
 and each must agree with the others to the letter.
