@@ -718,7 +718,7 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
         found = (
             list(itertools.chain.from_iterable(values))
             if key is None
-            else [value.get(key) for value in values]
+            else list(map(dict.get, values, itertools.repeat(key)))  # checked to be dicts
         )
         if not kinds.issuperset(map(type, found)):
             return False
