@@ -441,3 +441,132 @@ def test_the_first_records_of_a_process_take_the_current_path(
     for _ in range(200):
         assert record_from_dict(plain) == rich
     assert taken
+
+
+# --- Dates read by msgspec itself ----------------------------------------------------------------
+
+
+class Day(dt.date):
+    """A subclass of date: read as a date by both paths, but not the plain date the C path gives."""
+
+    __slots__ = ()
+
+
+def _full() -> Record:
+    """A record with a date in every kind of field that holds one."""
+    day = dt.date(2025, 3, 1)
+    return attrs.evolve(
+        _rich(),
+        registered=day,
+        began=day,
+        prior=(records.PriorStage("asye", day),),
+        employment=(records.Employment(day, to=dt.date(2025, 6, 1)),),
+        absences=(records.Absence("sick", day, dt.date(2025, 3, 2)),),
+        milestones=(records.HeldMilestone("asye", "m1", day),),
+        agreed=(records.AgreedDate("asye", "m1", day),),
+        assignments=(records.Assignment("supervisor", "A. Person", day, to=day),),
+        decisions=(records.Decision("asye", "extended", day, "A. Assessor", until=day),),
+        appeals=(records.Appeal("d1", day, "upheld", day),),
+        left=records.Leaving(day, "moved"),
+    )
+
+
+def _date_paths(value: Any) -> list[tuple[Any, ...]]:
+    return [p for p in _paths(value) if _at(value, p).__class__ is dt.date]
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def test_every_kind_of_date_field_is_filled() -> None:
+    """The record below holds a date in each date field of each class (else the next tests
+    would leave one out)."""
+    paths = {
+        tuple(s for s in p if not isinstance(s, int)) for p in _date_paths(record_to_dict(_full()))
+    }
+    expected = {
+        ("qualified",),
+        ("registered",),
+        ("began",),
+        ("prior", "passed"),
+        ("enrolments", "start"),
+        ("employment", "from"),
+        ("employment", "to"),
+        ("hours", "from"),
+        ("absences", "first"),
+        ("absences", "last"),
+        ("evidence", "date"),
+        ("milestones", "date"),
+        ("agreed", "due"),
+        ("assignments", "from"),
+        ("assignments", "to"),
+        ("decisions", "date"),
+        ("decisions", "until"),
+        ("appeals", "lodged"),
+        ("appeals", "date"),
+        ("left", "date"),
+    }
+    assert paths >= expected
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        dt.date(1949, 12, 31),
+        dt.date(2101, 1, 1),
+        "1949-12-31",
+        "2101-01-01",
+        Day(2025, 3, 1),
+        dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+    ],
+    ids=repr,
+)
+def test_a_date_out_of_range_or_of_another_type_is_declined_wherever_it_is(new: Any) -> None:
+    """msgspec reads every date itself: the range and the type are checked after, everywhere."""
+    plain = record_to_dict(_full())
+    for path in _date_paths(plain):
+        changed = _changed(plain, path, new, "replace")
+        assert _convert.c_structure(changed, Record) is _convert._MISS, path
+        agree(changed)
+        packed = _packed(changed)
+        if packed is not None:  # a date as MessagePack is its ISO string: Day reads as a date
+            if type(new) is not Day:
+                assert _convert.c_decode(packed, Record) is None, path
+            agree_decoded(packed)
+
+
+def test_dates_as_iso_strings_are_read_as_the_current_path_reads_them() -> None:
+    """An HR row may give its dates as text: the C path reads them as dates, in range."""
+    plain = record_to_dict(_full())
+    texts = plain
+    for path in _date_paths(plain):
+        texts = _changed(texts, path, _at(plain, path).isoformat(), "replace")
+    value = _convert.c_structure(texts, Record)
+    assert value is not _convert._MISS
+    same(value, _full())
+    same(value, current(texts))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"qualified": dt.date(1900, 1, 1)},
+        {"left": records.Leaving(dt.date(2101, 1, 1), "moved")},
+        {"appeals": (records.Appeal("d1", dt.date(2025, 3, 1), date=dt.date(1949, 1, 1)),)},
+        {"qualified": "2101-01-01"},  # attrs checks no type: text where a date belongs
+        {"hours": (records.PatternChange("1949-12-31", Fraction(1)),)},  # type: ignore[arg-type]
+    ],
+    ids=lambda c: f"{next(iter(c))}={next(iter(c.values()))!r}",
+)
+def test_a_record_holding_a_date_out_of_range_is_encoded_as_before(changes: dict[str, Any]) -> None:
+    odd = attrs.evolve(_full(), **changes)
+    assert _convert.c_encode(odd) is None
+    assert encode(odd) == msgspec.msgpack.encode(record_to_dict(odd), enc_hook=str)
+
+
+def test_a_record_holding_a_date_as_text_in_range_is_encoded_as_before() -> None:
+    odd = attrs.evolve(_full(), qualified="2025-03-01")  # type: ignore[arg-type]  # text where a date belongs
+    assert encode(odd) == msgspec.msgpack.encode(record_to_dict(odd), enc_hook=str)

@@ -13,7 +13,8 @@ Valid data takes a fast path (:func:`fast_structure`) that walks the same annota
 same hooks without generating code; cattrs itself is imported only when data fails it, or to
 unstructure (issue 14).  Where many records are read (a cohort, the cache), msgspec structures
 them in C first (:func:`c_structure`, :func:`c_decode`, :func:`c_encode`), through the same
-hooks, and declines whatever the paths above would read differently.
+hooks (dates read by msgspec, their range checked after), and declines whatever the paths above
+would read differently.
 
 This module is long because the converter, its fast paths and the JSON form share these hooks,
 and each must agree with the others to the letter.
@@ -42,7 +43,7 @@ from ecf.parsing import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import cattrs
 
@@ -517,15 +518,21 @@ def unstructure(value: object) -> Any:
 # half of a cohort's time (issue 14).  msgspec builds the same attrs values in C, in two steps.
 # First it reads the data into a mirror of the class: a msgspec Struct made once from the class's
 # fields, with the same keys (``from_`` as ``from``), unknown keys refused, the same defaults;
-# a date, a date and time and an FTE are handed to the hooks above (:func:`_c_hook`), so they are
-# read exactly as on the other paths.  Then msgspec makes the attrs values from the mirror's
-# attributes.  What msgspec accepts and the converter refuses is checked on the data
-# (:func:`_shapes_ok`): a set, or a mapping that is not a dict, where an array or a table is
-# expected; a subclass of str where a Literal is.  msgspec never runs an attrs validator or
+# dates read by msgspec itself (a date, or an ISO string ``YYYY-MM-DD``, which
+# ``date.fromisoformat`` reads alike), a date and time and an FTE handed to the hooks above
+# (:func:`_c_hook`), so they are read exactly as on the other paths.  Then msgspec makes the
+# attrs values from the mirror's attributes.  What msgspec accepts and the converter refuses is
+# checked: on the data (:func:`_shapes_ok`), a set, or a mapping that is not a dict, where an
+# array or a table is expected, a subclass of str where a Literal is; on the value built
+# (:func:`_dates_ok`), a date out of range.  msgspec never runs an attrs validator or
 # converter: a class with one (or with anything else this path does not know: a union of two
 # classes, a list, an ``__attrs_post_init__``) is declined once and for all, and data that
 # fails is declined; then the current path (fast_structure, then the converter) runs unchanged,
 # so every error keeps its field path and message.  tests/test_cpath.py checks both ways.
+#
+# Measured and not taken (benchmarks/README.md, "second round"): ``msgspec.convert(data,
+# Record)`` straight into the attrs classes costs more than the two steps (msgspec builds an
+# attrs instance from a mapping far more slowly than from a Struct's attributes).
 
 
 class _Hooked(type):
@@ -541,28 +548,19 @@ class _Hooked(type):
         return isinstance(instance, cls.gives)
 
 
-class _Day(metaclass=_Hooked):
-    gives = dt.date
-
-
 class _Moment(metaclass=_Hooked):
     gives = dt.datetime
 
 
-#: The types read by a hook of this module on the C path: the mirror's type, and the hook.
-_C_LEAVES: dict[Any, Any] = {dt.date: _Day, dt.datetime: _Moment, Fraction: Fraction}
-_C_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
-    _Day: _date,
-    _Moment: _datetime,
-    Fraction: _fraction,
-}
+#: The types read by a hook of this module on the C path, or read natively with a check after
+#: (a date): the mirror's type, and the hook.
+_C_LEAVES: dict[Any, Any] = {dt.date: dt.date, dt.datetime: _Moment, Fraction: Fraction}
+_C_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {_Moment: _datetime, Fraction: _fraction}
 #: The types msgspec reads as the hooks above do (tests/test_cpath.py: bool is not int...).
 _C_NATIVE = frozenset({str, int, bool})
 
 
 def _c_hook(tp: Any, value: object) -> Any:
-    if tp is _Day and type(value) is dt.date and FIRST_DATE <= value <= LAST_DATE:
-        return value  # what _date returns for it, without the call
     return _C_HOOKS[tp](value, tp)
 
 
@@ -571,16 +569,24 @@ def _keep(_: Any, value: object) -> object:
     return value
 
 
-#: A check msgspec cannot make, on the values at one place of the data: how to get there from
-#: the values of the check above (a key's getter, or None: each item of the arrays there), the
-#: types allowed there (by ``type()``: a subclass of dict or list is declined too, which only
-#: sends it to the current path), and the checks below it.
-_Check = tuple["Callable[[Any], Any] | None", frozenset[type], tuple["_Check", ...]]
+#: A check msgspec cannot make, on the values at one place of the data: the key that leads
+#: there from the tables of the check above (None: each item of the arrays there), the types
+#: allowed there (by ``type()``: a subclass of dict or list is declined too, which only sends
+#: it to the current path), and the checks below it.
+_Check = tuple[str | None, frozenset[type], tuple["_Check", ...]]
+
+#: Where the dates of a class's values are: its date attributes, and the attributes holding
+#: values (one, or a tuple of them: True) of classes with dates of their own.
+_Dates = tuple[
+    tuple["Callable[[Any], Any]", ...],
+    tuple[tuple["Callable[[Any], Any]", bool, "_Dates"], ...],
+]
 
 
 class _CPlan(typing.NamedTuple):
     mirror: Any
     checks: tuple[_Check, ...]
+    dates: _Dates
 
 
 _C_PLANS: dict[type, _CPlan | None] = {}
@@ -601,7 +607,7 @@ def _c_plan(cls: type) -> _CPlan | None:
     try:
         mirror = _mirror_class(cls, checks, frozenset({cls}))
         msgspec.msgpack.Decoder(cls)  # msgspec reads the class itself too (its annotations)
-        plan = _CPlan(mirror, tuple(checks))
+        plan = _CPlan(mirror, tuple(checks), _date_plan(cls))
     except Exception:  # noqa: BLE001 - anything this path does not know: the current path's
         plan = None
     _C_PLANS[cls] = plan
@@ -618,8 +624,7 @@ def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
 
     def check(*kinds: type) -> list[_Check]:
         below: list[_Check] = []
-        get = None if key is None else operator.methodcaller("get", key)
-        checks.append((get, frozenset({*kinds, type(None)}), below))  # type: ignore[arg-type]
+        checks.append((key, frozenset({*kinds, type(None)}), below))  # type: ignore[arg-type]
         return below
 
     if tp in _C_LEAVES:
@@ -682,19 +687,90 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
     return _MIRRORS[cls]
 
 
+def _date_plan(cls: type) -> _Dates:
+    """Where the dates of ``cls``'s values are (for :func:`_dates_ok`)."""
+    hints = typing.get_type_hints(cls)
+    own: list[Callable[[Any], Any]] = []
+    below: list[tuple[Callable[[Any], Any], bool, _Dates]] = []
+    for a in attrs.fields(cls):
+        tp = hints[a.name]
+        args = [t for t in typing.get_args(tp) if t is not type(None)]
+        optional = typing.get_origin(tp) in {typing.Union, types.UnionType}
+        if tp is dt.date or (optional and args == [dt.date]):
+            own.append(operator.attrgetter(a.name))
+            continue
+        many = _is_homogeneous_tuple(tp)
+        inner = args[0] if many or optional else tp
+        if isinstance(inner, type) and attrs.has(inner) and inner is not cls:
+            plan = _date_plan(inner)
+            if plan != ((), ()):
+                below.append((operator.attrgetter(a.name), many, plan))
+    return tuple(own), tuple(below)
+
+
 def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> bool:
     """Whether the containers and Literal values below ``values`` are of the types checked.
 
     Each check goes down from values checked already (dicts, and lists or tuples): safe on any
     data.  An absent key (None) is not looked into.
     """
-    for get, kinds, below in checks:
-        found = list(itertools.chain.from_iterable(values) if get is None else map(get, values))
+    for key, kinds, below in checks:
+        found = (
+            list(itertools.chain.from_iterable(values))
+            if key is None
+            else list(map(dict.get, values, itertools.repeat(key)))  # checked to be dicts
+        )
         if not kinds.issuperset(map(type, found)):
             return False
         if below and (found := list(filter(None, found))) and not _shapes_ok(found, below):
             return False
     return True
+
+
+def _table_ok(data: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
+    """:func:`_shapes_ok` on one table (the data of a record), without a list per key."""
+    get = data.get
+    for key, kinds, below in checks:
+        found = get(key)  # type: ignore[arg-type]  # a class's checks are all by key
+        if type(found) not in kinds:
+            return False
+        if below and found and not _shapes_ok([found], below):
+            return False
+    return True
+
+
+def _dates_ok(value: object, plan: _Dates) -> bool:
+    """Whether every date in ``value`` (an attrs value, or its mirror) is in range.
+
+    msgspec reads a date, or an ISO string of one (which ``date.fromisoformat`` reads alike),
+    and refuses a date and time and any other subclass of date, so every date here is a plain
+    date; only the range (1950 to 2100) is left, checked on all the dates at once.
+    """
+    found: list[Any] = []
+    _gather((value,), plan, found)
+    dates = list(filter(None, found))
+    return not dates or (min(dates) >= FIRST_DATE and max(dates) <= LAST_DATE)
+
+
+def _gather(values: Sequence[Any], plan: _Dates, found: list[Any]) -> None:
+    """The dates (and Nones) in ``values`` (attrs values of one class) added to ``found``."""
+    own, below = plan
+    one = values[0] if len(values) == 1 else None  # one value: no list of its fields
+    for get in own:
+        if one is None:
+            found.extend(map(get, values))
+        else:
+            found.append(get(one))
+    for get, many, plan_below in below:
+        if one is not None:
+            inner = get(one)
+            inner = inner if many else () if inner is None else (inner,)
+        elif many:
+            inner = list(itertools.chain.from_iterable(map(get, values)))
+        else:
+            inner = list(filter(None, map(get, values)))
+        if inner:
+            _gather(inner, plan_below, found)
 
 
 def c_structure(data: object, cls: type) -> Any:
@@ -705,7 +781,7 @@ def c_structure(data: object, cls: type) -> Any:
     which says what is wrong).
     """
     plan = _c_plan(cls)
-    if plan is None:
+    if plan is None or type(data) is not dict:  # a table, as the checks below take it
         return _MISS
     import msgspec  # noqa: PLC0415 - imported by _c_plan already
 
@@ -714,15 +790,18 @@ def c_structure(data: object, cls: type) -> Any:
         value: Any = msgspec.convert(mirror, cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the current path says what is wrong
         return _MISS
-    return value if _shapes_ok([data], plan.checks) else _MISS
+    if _table_ok(data, plan.checks) and _dates_ok(value, plan.dates):
+        return value
+    return _MISS
 
 
 def c_decode(data: bytes, cls: type[T]) -> T | None:
     """The value MessagePack ``data`` holds, read straight into ``cls`` by msgspec, or None.
 
     MessagePack holds arrays, maps and exact strings only, so what :func:`c_structure` checks
-    on the data cannot occur; every other check is the mirror's.  None: a class this path does
-    not handle, or data that fails: the caller decodes it to plain data and structures that.
+    on the data cannot occur; the dates are checked on the value, every other check is the
+    mirror's.  None: a class this path does not handle, or data that fails: the caller decodes
+    it to plain data and structures that.
     """
     plan = _c_plan(cls)
     if plan is None:
@@ -733,21 +812,22 @@ def c_decode(data: bytes, cls: type[T]) -> T | None:
     if decoder is None:
         decoder = _DECODERS[cls] = msgspec.msgpack.Decoder(plan.mirror, dec_hook=_c_hook)
     try:
-        return msgspec.convert(decoder.decode(data), cls, from_attributes=True, dec_hook=_keep)
+        value = msgspec.convert(decoder.decode(data), cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the caller's current path
         return None
+    return value if _dates_ok(value, plan.dates) else None
 
 
 def c_encode(value: object) -> bytes | None:
     """``value`` as MessagePack: the data its :func:`unstructure` form encodes to.
 
-    msgspec reads the value's attributes into its mirror (the hooks check them on the way, as
-    for data) and writes the mirror: its fields in order, each under its key, left out when it
-    holds its default, an FTE as :func:`fraction_to_toml` writes it.  The same data, value for
-    value and type for type; only a table's header may be wider (msgspec counts the fields it
-    writes after it has begun).  None: a class this path does not handle, or a value it cannot
-    read (a field that does not hold its type); the caller then encodes :func:`unstructure`'s
-    form.
+    msgspec reads the value's attributes into its mirror (the hooks and the date check check
+    them on the way, as for data) and writes the mirror: its fields in order, each under its
+    key, left out when it holds its default, an FTE as :func:`fraction_to_toml` writes it.  The
+    same data, value for value and type for type; only a table's header may be wider (msgspec
+    counts the fields it writes after it has begun).  None: a class this path does not handle,
+    or a value it cannot read (a field that does not hold its type); the caller then encodes
+    :func:`unstructure`'s form.
     """
     plan = _c_plan(type(value))
     if plan is None:
@@ -756,6 +836,9 @@ def c_encode(value: object) -> bytes | None:
 
     try:
         mirror = msgspec.convert(value, plan.mirror, from_attributes=True, dec_hook=_c_hook)
+        # The dates as msgspec read them (attrs checks no type: the value may hold text).
+        if not _dates_ok(mirror, plan.dates):
+            return None
         return msgspec.msgpack.encode(mirror, enc_hook=_c_enc_hook)
     except Exception:  # noqa: BLE001 - any failure: the caller's current path
         return None
