@@ -342,8 +342,8 @@ class ScanContext:
     """What each valid record of a scan is reported against, in the process that read it.
 
     The function a scan applies to each record (:func:`scan_records`) receives the record and
-    this: the frameworks, the dates, and the council's configuration and plugins when a council
-    file was given.
+    this: the frameworks, the dates, the council's configuration when a council file was given,
+    and the plugins (found once per process).
     """
 
     registry: FrameworkRegistry
@@ -366,17 +366,18 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(
     options: ScanOptions, each: Callable[[Record, ScanContext], Any] = cohort_row
 ) -> None:
+    from ecf.assessors import get_plugins  # noqa: PLC0415
     from ecf.cache import RecordCache  # noqa: PLC0415
 
     registry = FrameworkRegistry.default([Path(p) for p in options.framework_files])
     council = None
-    plugins = None
     if options.council_file is not None:
-        from ecf.assessors import get_plugins  # noqa: PLC0415
         from ecf.council import load_council  # noqa: PLC0415
 
         council = load_council(options.council_file)
-        plugins = get_plugins()
+    # Found once per process (nothing is imported until used): a report that assesses every
+    # record, such as the database export, must not look for them again for each record.
+    plugins = get_plugins()
     # Each worker writes what it parsed to the cache itself, a chunk at a time, so nothing
     # parsed travels back to the parent (issue 14: the parent's memory stays flat).
     cache = RecordCache(Path(options.cache_dir)) if options.cache_dir else None
