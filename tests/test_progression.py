@@ -34,7 +34,7 @@ from ecf.records import (
     record_to_dict,
 )
 from ecf.testing import ftes, records
-from ecf.validation import check_record, ensure_valid
+from ecf.validation import MAX_ABSENCE_DAYS, check_record, ensure_valid
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -150,6 +150,10 @@ def deciding(record: Record, decision: Decision) -> Expect:
         decision.date > TODAY
         or not decision.by.strip()
         or (decision.until is not None and decision.until <= decision.date)
+        or (
+            decision.until is not None
+            and (decision.until - decision.date).days > MAX_ABSENCE_DAYS  # "within 10 years"
+        )
     ):
         return RecordError  # the record it would make is not valid
     return None
