@@ -22,6 +22,7 @@ import tomli
 from hypothesis import given
 from hypothesis import strategies as st
 
+import plain_data
 from ecf import _convert, records
 from ecf.cache import decode, encode
 from ecf.errors import RecordError
@@ -217,43 +218,12 @@ def test_the_example_records_take_the_c_path() -> None:
 # --- Changed data ---------------------------------------------------------------------------------
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in plain data: keys of tables, indexes of arrays."""
-    out = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.extend(_paths(item, (*path, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out.extend(_paths(item, (*path, index)))
-    return out
-
-
-def _changed(data: Any, path: tuple[Any, ...], new: Any, how: str) -> Any:
-    """``data`` with the value at ``path`` replaced, dropped, or a key beside it added."""
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(data, dict):
-        copy = dict(data)
-        if not rest and how == "drop":
-            del copy[head]
-        elif not rest and how == "add":
-            copy["unknown_key"] = new
-        else:
-            copy[head] = _changed(data[head], rest, new, how)
-        return copy
-    copy_list = list(data)
-    copy_list[head] = _changed(data[head], rest, new, how)
-    return copy_list
-
-
 def _perturbed(record: Record, data: st.DataObject) -> Any:
     plain = record_to_dict(record)
-    path = data.draw(st.sampled_from(_paths(plain)[1:]), label="path")
+    path = data.draw(st.sampled_from(plain_data.paths(plain)[1:]), label="path")
     how = data.draw(st.sampled_from(["replace", "drop", "add"]), label="how")
     new = data.draw(st.sampled_from(ODD), label="new")
-    return _changed(plain, path, new, how)
+    return plain_data.changed(plain, path, new, how)
 
 
 @given(record_strategy(REGISTRY, TODAY, max_evidence=5), st.data())
@@ -306,7 +276,7 @@ def test_a_key_twice_in_a_cache_entry_is_read_as_before() -> None:
 )
 def test_each_odd_value_at_each_kind_of_field(path: tuple[Any, ...], new: Any) -> None:
     plain = record_to_dict(_rich())
-    changed = _changed(plain, path, new, "replace")
+    changed = plain_data.changed(plain, path, new, "replace")
     agree(changed)
     packed = _packed(changed)
     if packed is not None:
@@ -348,7 +318,7 @@ def test_the_c_path_declines_what_msgspec_alone_would_accept() -> None:
         (("schema_version",), True),
     ]
     for path, new in odd:
-        changed = _changed(plain, path, new, "replace")
+        changed = plain_data.changed(plain, path, new, "replace")
         assert isinstance(current(changed), Exception), path
         assert _convert.c_structure(changed, Record) is _convert._MISS, path
     assert _convert.c_structure({**plain, "unknown": 1}, Record) is _convert._MISS
@@ -357,8 +327,8 @@ def test_the_c_path_declines_what_msgspec_alone_would_accept() -> None:
 def test_the_errors_are_the_current_path_s() -> None:
     """Bad data through ``native=True`` raises the same problems, path by path."""
     plain = record_to_dict(_rich())
-    bad = _changed(plain, ("hours", 0, "from"), "2025-02-30", "replace")
-    bad = _changed(bad, ("evidence", 0, "standards"), {"x"}, "replace")
+    bad = plain_data.changed(plain, ("hours", 0, "from"), "2025-02-30", "replace")
+    bad = plain_data.changed(bad, ("evidence", 0, "standards"), {"x"}, "replace")
     problems = []
     for native in (False, True):
         with pytest.raises(RecordError) as caught:
@@ -472,7 +442,7 @@ def _full() -> Record:
 
 
 def _date_paths(value: Any) -> list[tuple[Any, ...]]:
-    return [p for p in _paths(value) if _at(value, p).__class__ is dt.date]
+    return [p for p in plain_data.paths(value) if _at(value, p).__class__ is dt.date]
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
@@ -528,7 +498,7 @@ def test_a_date_out_of_range_or_of_another_type_is_declined_wherever_it_is(new: 
     """msgspec reads every date itself: the range and the type are checked after, everywhere."""
     plain = record_to_dict(_full())
     for path in _date_paths(plain):
-        changed = _changed(plain, path, new, "replace")
+        changed = plain_data.changed(plain, path, new, "replace")
         assert _convert.c_structure(changed, Record) is _convert._MISS, path
         agree(changed)
         packed = _packed(changed)
@@ -543,7 +513,7 @@ def test_dates_as_iso_strings_are_read_as_the_current_path_reads_them() -> None:
     plain = record_to_dict(_full())
     texts = plain
     for path in _date_paths(plain):
-        texts = _changed(texts, path, _at(plain, path).isoformat(), "replace")
+        texts = plain_data.changed(texts, path, _at(plain, path).isoformat(), "replace")
     value = _convert.c_structure(texts, Record)
     assert value is not _convert._MISS
     same(value, _full())

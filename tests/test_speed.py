@@ -27,6 +27,7 @@ import tomli
 from hypothesis import given
 from hypothesis import strategies as st
 
+import plain_data
 from ecf import _convert
 from ecf.errors import RecordError
 from ecf.framework import Framework, FrameworkRegistry
@@ -89,44 +90,14 @@ def test_a_valid_record_takes_the_fast_path_to_the_same_value(record: Record) ->
     assert fast == record == _convert.get_converter().structure(data, Record)
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in plain data: keys of tables, indexes of arrays."""
-    out = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.extend(_paths(item, (*path, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out.extend(_paths(item, (*path, index)))
-    return out
-
-
-def _changed(data: Any, path: tuple[Any, ...], new: Any, *, drop: bool, add: bool) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(data, dict):
-        copy = dict(data)
-        if not rest and drop:
-            del copy[head]
-        elif not rest and add:
-            copy["unknown_key"] = new
-        else:
-            copy[head] = _changed(data[head], rest, new, drop=drop, add=add)
-        return copy
-    copy_list = list(data)
-    copy_list[head] = _changed(data[head], rest, new, drop=drop, add=add)
-    return copy_list
-
-
 @given(records(REGISTRY, TODAY, max_evidence=5), st.data())
 def test_changed_data_gets_the_converter_s_answer(record: Record, data: st.DataObject) -> None:
     """Any one value replaced, removed or added: the same record, or the converter's errors."""
     plain = record_to_dict(record)
-    path = data.draw(st.sampled_from(_paths(plain)[1:]))
+    path = data.draw(st.sampled_from(plain_data.paths(plain)[1:]))
     how = data.draw(st.sampled_from(["replace", "drop", "add"]))
     new = data.draw(st.sampled_from(ODD))
-    changed = _changed(plain, path, new, drop=how == "drop", add=how == "add")
+    changed = plain_data.changed(plain, path, new, how)
     agree(changed, Record)
 
 
