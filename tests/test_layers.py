@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.errors",
             "ecf.fields",
             "ecf.limits",
+            "ecf._append",
             "ecf._compiled",
             "ecf._logs",
             "ecf.parsing",

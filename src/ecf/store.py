@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ecf import limits
+from ecf import _append, limits
 from ecf.errors import ConflictError, Problem, RecordError
 from ecf.records import Record, record_from_dict, record_to_dict
 
@@ -45,6 +45,7 @@ __all__ = [
     "create",
     "open_record",
     "parse_record",
+    "patched",
     "read_bytes",
     "read_record",
     "save",
@@ -261,6 +262,19 @@ def _patch(container: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
             container[key] = item
 
 
+def patched(source: str | tomlkit.TOMLDocument, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The text of ``source`` (holding ``old``) patched with tomlkit to hold ``new``.
+
+    Only the keys whose values changed are touched (:func:`_patch`); ``source`` is text, parsed
+    afresh, or a document, which is copied, so it stays as it is.
+    """
+    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
+
+    document = tomlkit.parse(source if isinstance(source, str) else tomlkit.dumps(source))
+    _patch(document, old, new)
+    return tomlkit.dumps(document)
+
+
 def render(record: Record) -> str:
     """A new record file's text."""
     import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
@@ -319,15 +333,16 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
         ConflictError: the file changed on disk since it was read; nothing is written.
         RecordError: the file can no longer be read, or the write failed; nothing is changed.
     """
-    import tomlkit  # noqa: PLC0415 - only edits need tomlkit (issue 14: reading stays cheap)
-
     if fresh:
         text = render(record)
     else:
-        source = file.document  # text is parsed afresh; a document is copied, so it stays
-        document = tomlkit.parse(source if isinstance(source, str) else tomlkit.dumps(source))
-        _patch(document, record_to_dict(file.record), record_to_dict(record))
-        text = tomlkit.dumps(document)
+        old, new = record_to_dict(file.record), record_to_dict(record)
+        source = file.document
+        # An append (``ecf add``) is spliced into the text, as tomlkit would write it, without
+        # parsing the whole file (issue 14: an add on a long record); anything else is patched.
+        text = (_append.appended(source, old, new) if isinstance(source, str) else None) or (
+            patched(source, old, new)
+        )
     data = _writable(text, file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
     return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), text)
@@ -542,6 +557,25 @@ def lock_path(path: Path) -> Path:
 def legacy_lock_path(path: Path) -> Path:
     """The lock file ecf named after the record file before it was named by a digest."""
     return path.parent / f".{path.name}.lock"
+
+
+#: How often a waiting writer tries the lock again, in seconds.  A short poll keeps waiting
+#: writers fair: at filelock's default (50 ms) a writer in a loop took the lock back for 16 s
+#: while another waited (benchmarks/durability.py).
+_LOCK_POLL = 0.005
+#: The lock file's flags: as filelock opens it (read-write, never through a symbolic link,
+#: without blocking on a leased file), created if missing.
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+#: ``flock`` errors that mean another process holds the lock (some file systems say EACCES).
+_LOCK_BUSY = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES})
+#: ``flock`` errors that mean the file system has no such locks: filelock takes over there.
+_LOCK_MISSING = frozenset(
+    {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+)
+
+
+class _LockTimeout(Exception):  # noqa: N818 - a private signal, turned into a ConflictError
+    """Another process held the lock for longer than the timeout."""
 
 
 @contextlib.contextmanager
