@@ -315,7 +315,7 @@ def test_a_warning_logged_after_the_deferred_setup_is_printed_as_before(
 def test_ecf_add_imports_neither_tempfile_nor_completion(tmp_path: Path) -> None:
     record = tmp_path / "r.toml"
     record.write_bytes((ROOT / "examples" / "records" / "full-time.toml").read_bytes())
-    # (logging is imported by filelock, the lock every change takes)
+    # (logging, filelock and tomlkit neither: tests/test_lock.py)
     unwanted = ("tempfile", "shutil", "click.shell_completion", "importlib.metadata")
     add = ["add", "evidence", "--kind", "supervision", "--date", "2026-03-02", "--by", "A. T"]
     child = LAZY_CHILD.replace(

@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
 from ecf import _arguments as arguments
-from ecf import agreements, attachments, signing, store
+from ecf import _logs, agreements, attachments, signing, store
 from ecf.appeals import close_appeal, lodge_appeal
 from ecf.employment import refuse_if_closed
 from ecf.employment import rejoin as rejoin_record
@@ -772,9 +772,9 @@ class Editor:
             self._record = record
             # The record id and the actions only: a path or a detail may name the person.
             actions = ", ".join(e.action for e in record.history[before:])
-            _LOG.info("%s: written (%s)", record.id, actions or "no history entry")
+            _log("%s: written (%s)", record.id, actions or "no history entry")
         else:
-            _LOG.debug("%s: unchanged, not written", self._record.id)
+            _log("%s: unchanged, not written", self._record.id, debug=True)
 
     def _entry(self, action: str, detail: str, item: str | None = None) -> HistoryEntry:
         return HistoryEntry(stamp(self._clock), self._by, action, detail, item=item)
@@ -816,7 +816,16 @@ class Editor:
         return record
 
 
-_LOG = logging.getLogger(__name__)
+def _log(message: str, *args: object, debug: bool = False) -> None:
+    """Log an info (or debug) message of the editor, if anything can print it.
+
+    Nothing can while :mod:`logging` is not imported: no handler was set up (the CLI sets its
+    own up when ``-v`` is given, importing it; without ``-v`` it prints warnings only), so
+    importing it only to drop the message is skipped (issue 14: a change to one record).
+    """
+    if "logging" in sys.modules:
+        logger = _logs.logger(__name__)
+        (logger.debug if debug else logger.info)(message, *args)
 
 
 @contextlib.contextmanager

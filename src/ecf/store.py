@@ -23,6 +23,7 @@ import hashlib
 import math
 import os
 import stat
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -582,34 +583,125 @@ class _LockTimeout(Exception):  # noqa: N818 - a private signal, turned into a C
 def locked(path: str | os.PathLike[str], timeout: float | None = None) -> Iterator[None]:
     """Hold the record's lock: one writer at a time, across processes.
 
+    On POSIX the lock is ``fcntl.flock`` on the lock file (:func:`_flock`); on Windows, or on a
+    file system without ``flock``, it is :mod:`filelock`'s (imported only then: it imports
+    :mod:`logging`, which a change to one record does not need; issue 14).  Either way the
+    lock file stays in place after the lock is released, as filelock leaves it.
+
     While it is held, temporary files that a killed writer left behind are removed.
 
     Raises:
         ConflictError: another process held the lock for longer than ``timeout`` seconds.
     """
-    import filelock  # noqa: PLC0415 - only writers need it
-
     path = Path(path)
     if timeout is None:
         timeout = lock_timeout()
+    busy = ConflictError(
+        [
+            Problem(
+                f"another process is writing this record; gave up after {timeout:g} s",
+                file=str(path),
+            )
+        ]
+    )
+    try:
+        fd = _flock(lock_path(path), timeout)
+    except _LockTimeout:
+        raise busy from None
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot lock: {exc.strerror}", file=str(path))]) from exc
+    if fd is None:
+        with _filelocked(path, timeout, busy):
+            _remove_stale_temporaries(path)
+            yield
+        return
+    try:
+        _remove_stale_temporaries(path)
+        yield
+    finally:
+        _unflock(fd)
+
+
+def _flock(lock: Path, timeout: float) -> int | None:
+    """Take ``lock`` with ``fcntl.flock``, trying every :data:`_LOCK_POLL` s up to ``timeout``.
+
+    Returns:
+        The open descriptor that holds the lock (:func:`_unflock` releases it), or ``None``
+        where ``flock`` is not to be had (no :mod:`fcntl`: Windows; a file system without it).
+
+    Raises:
+        _LockTimeout: another process held it for longer than ``timeout`` seconds.
+        OSError: the lock file cannot be opened (a symbolic link, a folder not writable...).
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only; Windows takes filelock's lock
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(lock, _LOCK_FLAGS, 0o666)  # the mode filelock gives it: 0666 less umask
+        try:
+            held = _wait_for_flock(fcntl, fd, deadline)
+            removed = held and not os.fstat(fd).st_nlink
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in _LOCK_MISSING:
+                return None
+            raise
+        except BaseException:
+            os.close(fd)
+            raise
+        if held and not removed:
+            return fd
+        os.close(fd)
+        if not held:
+            raise _LockTimeout
+        # Removed while this writer waited (``ecf anonymise`` removes it): lock the file that
+        # a writer coming now makes, else two writers would hold the locks of two files.
+
+
+def _wait_for_flock(fcntl: Any, fd: int, deadline: float) -> bool:
+    """Try ``flock`` on ``fd`` until it is had (True) or ``deadline`` passes (False).
+
+    Raises:
+        OSError: ``flock`` failed otherwise than because another process holds the lock.
+    """
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in _LOCK_BUSY:
+                raise
+        else:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_LOCK_POLL)
+
+
+def _unflock(fd: int) -> None:
+    """Release a lock :func:`_flock` took, and close its descriptor."""
+    import fcntl  # noqa: PLC0415 - as in _flock
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _filelocked(path: Path, timeout: float, busy: ConflictError) -> Iterator[None]:
+    """Hold the record's lock with :mod:`filelock` (Windows; a file system without flock)."""
+    import filelock  # noqa: PLC0415 - only where flock is not to be had
+
     guard = filelock.FileLock(lock_path(path), timeout=timeout)
     try:
-        # A short poll keeps waiting writers fair: at filelock's default (50 ms) a writer in a
-        # loop took the lock back for 16 s while another waited (benchmarks/durability.py).
-        guard.acquire(poll_interval=0.005)
+        guard.acquire(poll_interval=_LOCK_POLL)
     except filelock.Timeout:
-        raise ConflictError(
-            [
-                Problem(
-                    f"another process is writing this record; gave up after {timeout:g} s",
-                    file=str(path),
-                )
-            ]
-        ) from None
+        raise busy from None
     except OSError as exc:
         raise RecordError([Problem(f"cannot lock: {exc.strerror}", file=str(path))]) from exc
     try:
-        _remove_stale_temporaries(path)
         yield
     finally:
         guard.release()
