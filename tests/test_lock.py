@@ -36,12 +36,13 @@ import json, sys
 from ecf.cli import main
 main(["add", "evidence", sys.argv[1], "--kind", "supervision", "--date", "2026-03-02"],
      standalone_mode=False)
-print(json.dumps([m for m in ("filelock", "logging", "tomlkit") if m in sys.modules]),
+print(json.dumps([m for m in ("filelock", "logging", "tomlkit", "secrets", "random")
+                  if m in sys.modules]),
       file=sys.stderr)
 """
 
 
-def test_ecf_add_imports_neither_filelock_nor_logging_nor_tomlkit(tmp_path: Path) -> None:
+def test_ecf_add_imports_neither_the_lock_nor_logging_nor_tomlkit_nor_secrets(tmp_path: Path) -> None:
     record = tmp_path / "r.toml"
     record.write_bytes((ROOT / "examples" / "records" / "full-time.toml").read_bytes())
     run = subprocess.run(

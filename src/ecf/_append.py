@@ -31,15 +31,16 @@ __all__ = ["appended"]
 
 #: A line that starts a table, or may: anything starting with ``[`` after optional blanks.
 _BRACKETED = re.compile(r"^[ \t]*\[.*$", re.MULTILINE)
-#: The only header lines taken: ``[name]`` or ``[[name]]``, a bare key, nothing else.
-_HEADER = re.compile(r"(\[)?\[([A-Za-z0-9_-]+)\](?(1)\])")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
-#: The characters tomlkit escapes in a basic string: control characters, ``"`` and ``\``.
-_ESCAPED = {chr(c): f"\\u{c:04x}" for c in range(0x20)} | {"\x7f": "\\u007f"}
-_ESCAPED |= {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-_ESCAPED |= {'"': '\\"', "\\": "\\\\"}
-_NEEDS_ESCAPE = re.compile("[" + re.escape("".join(_ESCAPED)) + "]")
+#: How tomlkit escapes a character in a basic string: control characters, ``"`` and ``\``
+#: (a table for :meth:`str.translate`, which needs no pattern compiled at each start).
+_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x20), 0x7F)} | {
+    ord(c): f"\\{e}" for c, e in zip('\b\t\n\f\r"\\', 'btnfr"\\', strict=True)
+}
+
+
+#: The characters of a bare key.
+_BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 class _Unsupported(Exception):  # noqa: N818 - a private signal, never raised out of the module
@@ -110,10 +111,12 @@ def _spans(text: str, old: dict[str, Any]) -> dict[str, int] | None:
     """
     headers: list[tuple[str, bool, int]] = []  # (name, an array's entry, offset of the line)
     for line in _BRACKETED.finditer(text):
-        header = _HEADER.fullmatch(line.group())
-        if header is None or header.group(2) not in old:
+        found = line.group()
+        entry = found.startswith("[[") and found.endswith("]]")
+        name = found[2:-2] if entry else found[1:-1] if found.endswith("]") else ""
+        if name not in old:  # the record's keys are bare: a quoted or dotted header is not one
             return None
-        headers.append((header.group(2), header.group(1) is not None, line.start()))
+        headers.append((name, entry, line.start()))
     ends: dict[str, int] = {}
     seen: set[str] = set()
     for index, (name, entry, _) in enumerate(headers):
@@ -144,7 +147,8 @@ def _entries(key: str, entries: list[dict[str, Any]], tail: str) -> str:
 
 
 def _key(name: str) -> str:
-    if not _BARE_KEY.fullmatch(name):
+    """A key as tomlkit writes it: bare when it may be, as all of a record's keys are."""
+    if not name or not _BARE.issuperset(name):
         raise _Unsupported
     return name
 
@@ -156,7 +160,7 @@ def _value(value: object) -> str:  # noqa: PLR0911 - one return per type
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, str):
-        return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPED[m.group()], value) + '"'
+        return '"' + value.translate(_ESCAPES) + '"'
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):

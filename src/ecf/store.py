@@ -426,8 +426,8 @@ def _temporary(folder: Path, name: str) -> tuple[int, str]:
     """A new temporary file ``.NAME.XXXXXXXX.tmp`` in ``folder``, open, owner-only (``0600``).
 
     What :func:`tempfile.mkstemp` makes (its name, flags and mode), without importing
-    :mod:`tempfile`, which imports :mod:`shutil` and three compression modules: a change to
-    one record does not need them (issue 14).
+    :mod:`tempfile`, which imports :mod:`shutil` and three compression modules, nor
+    :mod:`secrets`: a change to one record does not need them (issue 14).
 
     Returns:
         The open file descriptor and the file's absolute path.
@@ -435,10 +435,11 @@ def _temporary(folder: Path, name: str) -> tuple[int, str]:
     Raises:
         OSError: the file cannot be created (``FileExistsError`` after 100 names taken).
     """
-    import secrets  # noqa: PLC0415 - only writers need it
-
+    chars = _TEMPORARY_CHARS
     for _ in range(100):
-        tail = "".join(secrets.choice(_TEMPORARY_CHARS) for _ in range(8))
+        # os.urandom, not secrets (which imports random, base64, hmac: issue 14); a name need
+        # not be unguessable, only new: O_EXCL refuses one taken, and the next is tried.
+        tail = "".join(chars[byte % len(chars)] for byte in os.urandom(8))
         tmp = os.path.abspath(os.path.join(folder, f".{name}.{tail}.tmp"))  # noqa: PTH100, PTH118 - as mkstemp returns it
         try:
             return os.open(tmp, _TEMPORARY_FLAGS, 0o600), tmp
