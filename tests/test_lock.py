@@ -42,7 +42,7 @@ print(json.dumps([m for m in ("filelock", "logging", "tomlkit", "secrets", "rand
 """
 
 
-def test_ecf_add_imports_neither_the_lock_nor_logging_nor_tomlkit_nor_secrets(tmp_path: Path) -> None:
+def test_ecf_add_imports_no_filelock_logging_tomlkit_nor_secrets(tmp_path: Path) -> None:
     record = tmp_path / "r.toml"
     record.write_bytes((ROOT / "examples" / "records" / "full-time.toml").read_bytes())
     run = subprocess.run(
