@@ -7,7 +7,9 @@ One TOML file per practitioner.  Reading uses ``tomli`` (compiled, the fastest p
 to the project).  Editing uses ``tomlkit``, which keeps comments, order and formatting: a change
 is applied as a patch to the parsed document, touching only the keys whose values changed and
 appending new entries to arrays of tables, so a hand-written comment or an FTE written as
-``"3/5"`` survives an unrelated edit.
+``"3/5"`` survives an unrelated edit.  A change that only appends entries (``ecf add``) is
+spliced into the text instead, as tomlkit would write it (:mod:`ecf._append`), so that its
+cost does not grow with the whole file.
 
 Every write goes to a temporary file in the same folder, is flushed and fsynced, then renamed
 over the target (and the folder fsynced), so a reader sees the old file or the new one, never
