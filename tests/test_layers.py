@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.agreements",
             "ecf.employment",
             "ecf.progression",
+            "ecf.plans",
             "ecf.appeals",
             "ecf.funding",
             "ecf.validation",
