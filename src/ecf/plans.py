@@ -97,22 +97,23 @@ def _in_range(plan: StagePlan) -> bool:
 
 
 def encode_plans(plans: Mapping[Slot, StagePlan]) -> bytes | None:
-    """Plans as data (MessagePack), or ``None`` for a plan that would not read back (not kept).
+    """Plans as data (MessagePack), or ``None`` when they would not read back as they are.
 
-    A plan holding a date out of :func:`decode_plans`' range is not kept: it is counted again
-    each time it is needed.  (A value of another type than its class declares is written as
-    msgspec writes it; :func:`decode_plans` refuses it, so that plan is counted again too.)
+    Not kept (so counted again each time they are needed): a plan holding a date out of
+    :func:`decode_plans`' range, or a value of another type than its class declares (read
+    back, it would not be equal: the data is read back once here to make sure).
     """
     import msgspec  # noqa: PLC0415 - only the cache needs it
 
     try:
         if not all(_in_range(p) for p in plans.values()):
             return None
-        return msgspec.msgpack.encode(
+        data = msgspec.msgpack.encode(
             [[index, settings, _plan_data(plan)] for (index, settings), plan in plans.items()]
         )
     except (msgspec.EncodeError, OverflowError, TypeError):  # TypeError: a date not a date
         return None
+    return data if decode_plans(data) == plans else None
 
 
 #: The types of a plan's data (:func:`_plan_data`), as msgspec checks them.
