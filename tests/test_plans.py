@@ -29,7 +29,7 @@ from ecf.council_settings import CouncilSettings
 from ecf.framework import FrameworkRegistry
 from ecf.plans import PlanBook, decode_plans, encode_plans, slot
 from ecf.progression import stage_plan, timeline_for
-from ecf.records import record_from_dict
+from ecf.records import AgreedDate, Employment, record_from_dict
 from ecf.status import status
 from ecf.store import render
 from ecf.testing import strategies
@@ -45,6 +45,8 @@ TODAY = synth.TODAY
 REGISTRY = FrameworkRegistry.default()
 BASELINE = Path(cohort.__file__).parent / "data" / "frameworks" / "baseline-2026.toml"
 DB = f"records.{cache_module.FORMAT}.sqlite3"
+DAYS_30 = dt.timedelta(days=30)
+DAYS_100 = dt.timedelta(days=100)
 #: Settings that change the dates (a shorter pause threshold, reviews by calendar months).
 COUNCILS = (
     None,
@@ -141,8 +143,24 @@ def test_a_remembered_plan_is_the_computed_one_as_of_any_date(
 
 def test_the_plans_of_synthetic_records_come_back_as_they_were() -> None:
     """Agreed dates, gaps between employers, extensions: what the strategy does not draw."""
-    for item in items(60, seed=11):
+    for number, item in enumerate(items(60, seed=11)):
         record = record_from_dict(item)
+        if number % 2:  # a date agreed for the second milestone, and a gap between employers
+            current = record.enrolments[-1]
+            stage = REGISTRY.get(current.framework).stage(current.stage)
+            assert stage is not None
+            first = record.enrolments[0].start
+            record = attrs.evolve(
+                record,
+                agreed=(
+                    AgreedDate(current.stage, stage.milestones[1].id, current.start + DAYS_100),
+                ),
+                employment=(
+                    Employment(first, "E09000030", first + DAYS_30),
+                    Employment(first + DAYS_100, "E08000025"),
+                ),
+            )
+            assert record.gaps()
         for council in COUNCILS:
             computed = {
                 slot(i, council): stage_plan(record, e, REGISTRY, settings=council)
