@@ -28,6 +28,7 @@ again, and the entry written anew.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -96,24 +97,60 @@ def _in_range(plan: StagePlan) -> bool:
     return min(dates) >= FIRST_DATE and max(dates) <= LAST_DATE
 
 
+def _exact(plan: StagePlan) -> bool:
+    """Whether every value of the plan has exactly the type its class declares, dates in range.
+
+    What :func:`decode_plans` reads back equal: a subclass, a list for a tuple or a date and
+    time for a date would be read back as something else, or refused.
+    """
+    tl = plan.timeline
+    milestones, pauses, extensions = tl.milestones, tl.pauses, plan.extensions
+    if not (
+        type(plan) is StagePlan
+        and type(tl) is StageTimeline
+        and {type(milestones), type(pauses), type(extensions)} == {tuple}
+        and {type(plan.last)} <= {str, type(None)}
+        and {type(m) for m in milestones} <= {MilestoneDue}
+        and {type(p) for p in pauses} <= {Pause}
+        and {(type(e), len(e)) for e in extensions} <= {(tuple, 2)}
+    ):
+        return False
+    texts = [tl.stage, tl.title, tl.framework]
+    texts += [m.id for m in milestones]
+    texts += [m.title for m in milestones]
+    dates = [tl.start, tl.expected_end, *itertools.chain.from_iterable(extensions)]
+    dates += itertools.chain.from_iterable((p.first, p.last) for p in pauses)
+    dates += filter(
+        None,
+        itertools.chain.from_iterable((m.due, m.held, m.computed, m.agreed) for m in milestones),
+    )
+    return (
+        set(map(type, texts)) == {str}
+        and {type(m.optional) for m in milestones} <= {bool}
+        and {type(m.months) for m in milestones} <= {int, type(None)}
+        and set(map(type, dates)) == {dt.date}
+        and min(dates) >= FIRST_DATE
+        and max(dates) <= LAST_DATE
+    )
+
+
 def encode_plans(plans: Mapping[Slot, StagePlan]) -> bytes | None:
     """Plans as data (MessagePack), or ``None`` when they would not read back as they are.
 
     Not kept (so counted again each time they are needed): a plan holding a date out of
-    :func:`decode_plans`' range, or a value of another type than its class declares (read
-    back, it would not be equal: the data is read back once here to make sure).
+    :func:`decode_plans`' range, or a value of another type than its class declares
+    (:func:`_exact`: read back, it would not be equal).
     """
     import msgspec  # noqa: PLC0415 - only the cache needs it
 
+    if not all(_exact(p) for p in plans.values()):
+        return None
     try:
-        if not all(_in_range(p) for p in plans.values()):
-            return None
-        data = msgspec.msgpack.encode(
+        return msgspec.msgpack.encode(
             [[index, settings, _plan_data(plan)] for (index, settings), plan in plans.items()]
         )
-    except (msgspec.EncodeError, OverflowError, TypeError):  # TypeError: a date not a date
+    except (msgspec.EncodeError, OverflowError):  # a slot that is not one: an integer too big
         return None
-    return data if decode_plans(data) == plans else None
 
 
 #: The types of a plan's data (:func:`_plan_data`), as msgspec checks them.
