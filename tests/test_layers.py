@@ -58,7 +58,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.agreements",
             "ecf.employment",
             "ecf.progression",
-            "ecf.plans",
             "ecf.appeals",
             "ecf.funding",
             "ecf.validation",

@@ -43,14 +43,6 @@ the check reads besides the record: the digest of every framework file in use
 format, and today's date (the future-date checks depend on it).  Another framework file, another
 day or another ecf is another key, so the check runs again.  A verdict is data too, checked on
 the way out like a record (format, checksum, shape); one that fails is ignored.
-
-Beside each record the cache also remembers the plans of its stages (:mod:`ecf.plans`: the
-due dates, which depend on no date), so that a warm run does not count them again.  They are
-keyed by the record's content digest and :func:`plan_context`: the digest of every framework
-file, ecf's version and this format (not today: a plan depends on no date; the council's
-settings and the enrolment are in the entry, :func:`ecf.plans.slot`).  This module keeps them
-as bytes, checked like a verdict (format, checksum, the record id); :mod:`ecf.plans` reads
-them back, and refuses what is not plans.
 """
 
 from __future__ import annotations
@@ -80,7 +72,6 @@ __all__ = [
     "SETTLE_NS",
     "Entry",
     "Identity",
-    "PlanEntry",
     "RecordCache",
     "Verdict",
     "clear",
@@ -91,7 +82,6 @@ __all__ = [
     "encode_verdict",
     "forget",
     "identity",
-    "plan_context",
     "verdict_context",
     "verdict_key",
 ]
@@ -121,8 +111,6 @@ CREATE TABLE IF NOT EXISTS files (
     checked INT, record_id TEXT);
 CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, format TEXT, record_id TEXT, checksum TEXT, data BLOB);
-CREATE TABLE IF NOT EXISTS plans (
-    key TEXT PRIMARY KEY, format TEXT, record_id TEXT, checksum TEXT, data BLOB);
 """
 #: Per connection: a commit waits for no disk flush (``synchronous=NORMAL``, which the
 #: write-ahead log keeps consistent: a crash may lose the last chunks stored, never corrupt the
@@ -139,7 +127,6 @@ _BATCH = 500
 _FILES_IN = "SELECT path, dev, ino, size, mtime, ctime, checked, digest FROM files WHERE path"
 _RECORDS_IN = "SELECT digest, format, record_id, checksum, data FROM records WHERE digest"
 _VERDICTS_IN = "SELECT key, format, record_id, checksum, data FROM verdicts WHERE key"
-_PLANS_IN = "SELECT key, format, record_id, checksum, data FROM plans WHERE key"
 
 
 class Entry(NamedTuple):
@@ -174,30 +161,6 @@ class Verdict(NamedTuple):
     key: str
     record_id: str
     data: bytes
-
-
-class PlanEntry(NamedTuple):
-    """The plans of a record's stages to remember (:meth:`RecordCache.store`).
-
-    Attributes:
-        key: :func:`verdict_key` of the record's content digest and :func:`plan_context`.
-        record_id: The id of the record they are about (:meth:`RecordCache.forget` removes it).
-        data: The encoded plans (:func:`ecf.plans.encode_plans`).
-    """
-
-    key: str
-    record_id: str
-    data: bytes
-
-
-def plan_context(framework_digest: str) -> str:
-    """What the plans of a record's stages depend on besides the record, as one digest.
-
-    Args:
-        framework_digest: :meth:`ecf.framework.FrameworkRegistry.digest` of the frameworks.
-    """
-    parts = (_FORMAT, "plans", framework_digest)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def verdict_context(framework_digest: str, council_digest: str | None, today: dt.date) -> str:
@@ -358,13 +321,12 @@ _Row = tuple[object, ...]
 class _Remembered:
     """The rows :meth:`RecordCache.remember` read for one chunk, by key (``None``: absent)."""
 
-    __slots__ = ("files", "plans", "records", "verdicts")
+    __slots__ = ("files", "records", "verdicts")
 
     def __init__(self) -> None:
         self.files: dict[str, _Row | None] = {}
         self.records: dict[str, _Row | None] = {}
         self.verdicts: dict[str, _Row | None] = {}
-        self.plans: dict[str, _Row | None] = {}
 
 
 def _batches(values: list[T]) -> Iterator[list[T]]:
@@ -506,18 +468,15 @@ class RecordCache:
             return None
         return decode_verdict(data)
 
-    def remember(
-        self, paths: Sequence[str], context: str | None = None, plans: str | None = None
-    ) -> None:
+    def remember(self, paths: Sequence[str], context: str | None = None) -> None:
         """Read what the cache holds for these files in a few queries, instead of three a file.
 
         A scan calls it once a chunk (:func:`ecf.sources.read_files`): the identities of the
-        files, the records of the digests found, with ``context`` (:func:`verdict_context`)
-        their verdicts, and with ``plans`` (:func:`plan_context`) their plans, each in one
-        query per :data:`_BATCH` values.  :meth:`digest_for`, :meth:`lookup`, :meth:`verdict`
-        and :meth:`plans` then take a row from memory when it was read here (absent here:
-        absent), and check it exactly as one they query.  What was remembered for the chunk
-        before is let go.
+        files, the records of the digests found, and with ``context`` (:func:`verdict_context`)
+        their verdicts, each in one query per :data:`_BATCH` values.  :meth:`digest_for`,
+        :meth:`lookup` and :meth:`verdict` then take a row from memory when it was read here
+        (absent here: absent), and check it exactly as one they query.  What was remembered
+        for the chunk before is let go.
         """
         import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
 
@@ -541,41 +500,7 @@ class RecordCache:
                     found.verdicts[key] = tuple(row)
         except sqlite3.Error:
             return
-        if plans is not None:
-            try:
-                found.plans = dict.fromkeys(verdict_key(d, plans) for d in found.records)
-                for key, *row in self._select_in(_PLANS_IN, list(found.plans)):
-                    found.plans[key] = tuple(row)
-            except sqlite3.Error:  # a cache file opened read-only, from before plans were kept
-                found.plans = {}
         self._remembered = found
-
-    def plans(self, key: str, record_id: str) -> bytes | None:
-        """The plans remembered under ``key`` for this record, if sound (not yet decoded).
-
-        Sound: written by this version and format, about this record, its checksum right;
-        :func:`ecf.plans.decode_plans` then refuses anything that is not plans.
-        """
-        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
-
-        if self.db is None:
-            return None
-        remembered = self._remembered.plans
-        if key in remembered:
-            row = remembered[key]
-        else:
-            try:
-                row = self.db.execute(
-                    "SELECT format, record_id, checksum, data FROM plans WHERE key = ?", (key,)
-                ).fetchone()
-            except sqlite3.Error:
-                return None
-        if row is None or row[0] != _FORMAT or row[1] != record_id:
-            return None
-        checksum, data = row[2], row[3]
-        if not isinstance(data, bytes) or checksum != _checksum(data):
-            return None
-        return data
 
     def _select_in(self, query: str, values: list[str]) -> Iterator[tuple[Any, ...]]:
         """The rows of ``query`` ending ``IN (?, ...)`` for ``values``, a batch at a time."""
@@ -585,13 +510,8 @@ class RecordCache:
             # Only placeholders are formatted in; every value is bound.
             yield from self.db.execute(f"{query} IN ({_marks(part)})", part)
 
-    def store(
-        self,
-        entries: Iterable[Entry],
-        verdicts: Iterable[Verdict] = (),
-        plans: Iterable[PlanEntry] = (),
-    ) -> None:
-        """Write the entries, the verdicts and the plans in one transaction.
+    def store(self, entries: Iterable[Entry], verdicts: Iterable[Verdict] = ()) -> None:
+        """Write the entries and the verdicts in one transaction.
 
         What :meth:`remember` read is let go: after a write, the database answers.
         """
@@ -619,10 +539,6 @@ class RecordCache:
                     "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)",
                     [(v.key, _FORMAT, v.record_id, _checksum(v.data), v.data) for v in verdicts],
                 )
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?)",
-                    [(p.key, _FORMAT, p.record_id, _checksum(p.data), p.data) for p in plans],
-                )
         except sqlite3.Error:
             return
 
@@ -640,7 +556,6 @@ class RecordCache:
                 ).rowcount
                 self.db.execute("DELETE FROM files WHERE record_id = ?", (record_id,))
                 self.db.execute("DELETE FROM verdicts WHERE record_id = ?", (record_id,))
-                self.db.execute("DELETE FROM plans WHERE record_id = ?", (record_id,))
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.execute("VACUUM")
         except sqlite3.Error:

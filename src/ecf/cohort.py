@@ -55,8 +55,6 @@ if TYPE_CHECKING:
     from ecf.assessors import Plugins
     from ecf.cache import RecordCache, Verdict
     from ecf.council import Council
-    from ecf.plans import PlanBook
-    from ecf.progression import PlanSource
     from ecf.records import Record
 
 T = TypeVar("T")
@@ -136,19 +134,16 @@ def row_for(
     *,
     council: Council | None = None,
     plugins: Plugins | None = None,
-    plans: PlanSource | None = None,
 ) -> CohortRow:
     """One record's row as of a date (with the recommendation when a council is given).
 
     A council's settings apply to the row's dates as to its assessment, so the expected end
-    shown is the one the recommendation was made against.  ``plans`` gives the stage's plan
-    (:class:`ecf.progression.PlanSource`: a scan's worker takes it from the cache).
+    shown is the one the recommendation was made against.
 
     Raises:
         EcfError: when the record's framework is unknown or an assessor's rule file is invalid.
     """
-    settings = council.settings if council else None
-    st = status(record, registry, as_of, settings=settings, plans=plans)
+    st = status(record, registry, as_of, settings=council.settings if council else None)
     nxt = st.next
     recommendation = None
     reasons: tuple[str, ...] = ()
@@ -348,9 +343,7 @@ class ScanContext:
 
     The function a scan applies to each record (:func:`scan_records`) receives the record and
     this: the frameworks, the dates, the council's configuration when a council file was given,
-    and the plugins (found once per process); in a worker that uses the cache, where the plans
-    of the record's stages are remembered (:class:`ecf.plans.PlanBook`: give it to
-    :func:`ecf.progression.timeline_for` and the functions over it).
+    and the plugins (found once per process).
     """
 
     registry: FrameworkRegistry
@@ -358,18 +351,12 @@ class ScanContext:
     today: dt.date
     council: Council | None = None
     plugins: Plugins | None = None
-    plans: PlanSource | None = None
 
 
 def cohort_row(record: Record, context: ScanContext) -> CohortRow:
     """A record's :class:`CohortRow` in a scan (:func:`row_for` with the scan's context)."""
     return row_for(
-        record,
-        context.registry,
-        context.as_of,
-        council=context.council,
-        plugins=context.plugins,
-        plans=context.plans,
+        record, context.registry, context.as_of, council=context.council, plugins=context.plugins
     )
 
 
@@ -444,51 +431,23 @@ _Outcome = tuple[str, str, T] | Failure
 _Chunk = tuple[list[str | Failure], bytes]
 
 
-def _planning() -> tuple[PlanBook, str, ScanContext] | None:
-    """This worker's plan book, the cache's plan context and the scope that gives the book.
-
-    ``None`` without a cache, or when a framework file cannot be read (nothing is remembered
-    then).  Made on the first chunk, once per process (:mod:`ecf.plans`).
-    """
-    if "planning" not in _WORKER:
-        from ecf.cache import plan_context  # noqa: PLC0415
-        from ecf.plans import PlanBook  # noqa: PLC0415
-
-        found = None
-        registry: FrameworkRegistry = _WORKER["registry"]
-        frameworks = registry.digest() if _WORKER["cache"] is not None else None
-        if frameworks is not None:
-            book = PlanBook()
-            found = (book, plan_context(frameworks), attrs.evolve(_WORKER["scope"], plans=book))
-        _WORKER["planning"] = found
-    planning: tuple[PlanBook, str, ScanContext] | None = _WORKER["planning"]
-    return planning
-
-
 def _scan_chunk(paths: list[str]) -> _Chunk:
     """Read (through the cache), check and report on each file of a chunk, in order.
 
-    What the cache lacked is stored by this process, in one transaction for the chunk: the
-    records, their verdicts, and the plans of their stages counted for the reports.
+    What the cache lacked is stored by this process, in one transaction for the chunk.
     """
     import pickle  # noqa: PLC0415
-
-    from ecf.cache import PlanEntry, verdict_key  # noqa: PLC0415
 
     options: ScanOptions = _WORKER["options"]
     registry: FrameworkRegistry = _WORKER["registry"]
     cache: RecordCache | None = _WORKER["cache"]
     each: Callable[[Record, ScanContext], Any] = _WORKER["each"]
-    planning = _planning()
-    book, where, scope = planning or (None, None, _WORKER["scope"])
+    scope: ScanContext = _WORKER["scope"]
     outcomes: list[str | Failure] = []
     values: list[Any] = []
     entries: list[CacheEntry] = []
     verdicts: list[Verdict] = []
-    plans: list[PlanEntry] = []
-    reads = read_files(
-        paths, registry, options.today, cache=cache, context=_WORKER["context"], plans=where
-    )
+    reads = read_files(paths, registry, options.today, cache=cache, context=_WORKER["context"])
     for path, read in zip(paths, reads, strict=True):
         if read.entry is not None:
             entries.append(read.entry)
@@ -497,12 +456,6 @@ def _scan_chunk(paths: list[str]) -> _Chunk:
         if read.record is None:
             outcomes.append(read.failure or Failure(path, ()))
             continue
-        key = None
-        if book is not None and cache is not None and where and read.digest is not None:
-            key = verdict_key(read.digest, where)
-            # A record just parsed was not in the cache: nor are plans of it (not asked).
-            parsed = read.entry is not None and read.entry.data is not None
-            book.begin(read.record, None if parsed else cache.plans(key, read.record.id))
         try:
             value = each(read.record, scope)
         except EcfError as exc:
@@ -510,10 +463,8 @@ def _scan_chunk(paths: list[str]) -> _Chunk:
         else:
             outcomes.append(read.record.id)
             values.append(value)
-        if key is not None and book is not None and (planned := book.finish()) is not None:
-            plans.append(PlanEntry(key, read.record.id, planned))
-    if cache is not None and (entries or verdicts or plans):
-        cache.store(entries, verdicts, plans)
+    if cache is not None and (entries or verdicts):
+        cache.store(entries, verdicts)
     return outcomes, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from ecf.cohort import ScanContext
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
-    from ecf.progression import PlanSource
     from ecf.records import Record
 
 __all__ = [
@@ -109,15 +108,13 @@ def upcoming(
     days: int = 365,
     *,
     settings: CouncilSettings | None = None,
-    plans: PlanSource | None = None,
 ) -> tuple[DueMilestone, ...]:
     """The milestones of a record due from ``as_of`` to ``days`` days after it, in date order.
 
     A milestone counts when it is not held as of ``as_of``, has a due date, and its stage is
     still open then (not passed, failed, withdrawn or left).  A held milestone, a milestone with
     no due date of its own (moderation) and one already overdue are left out.  Due dates count
-    under a council's ``settings`` when given.  ``plans`` gives the stages' plans
-    (:class:`ecf.progression.PlanSource`; default: counted).
+    under a council's ``settings`` when given.
 
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
@@ -125,7 +122,7 @@ def upcoming(
     last = as_of + dt.timedelta(days=days)
     out: list[DueMilestone] = []
     for enrolment in record.enrolments:
-        tl = timeline_for(record, enrolment, registry, as_of, settings=settings, plans=plans)
+        tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
         if stage_state(record, tl, as_of, registry.get(enrolment.framework)) in CLOSED:
             continue
         for ms in tl.milestones:
@@ -167,9 +164,7 @@ def calendar_item(
 
         if not same_name(assessor_on(record, context.as_of), assessor):
             return None
-    return upcoming(
-        record, context.registry, context.as_of, days, settings=settings, plans=context.plans
-    )
+    return upcoming(record, context.registry, context.as_of, days, settings=settings)
 
 
 def escape_text(value: str) -> str:

@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STATES",
-    "PlanSource",
     "State",
     "advance",
     "allowed_next",
@@ -335,24 +334,6 @@ def framework_for(
     return fw.with_settings(settings.pause_threshold_days, settings.review_cadence)
 
 
-class PlanSource(typing.Protocol):
-    """Where :func:`timeline_for` may take a stage's plan from instead of counting it.
-
-    It must give what :func:`stage_plan` gives for the same arguments (a cohort scan's worker
-    takes the plans remembered with a cached record: :class:`ecf.plans.PlanBook`).
-    """
-
-    def plan(
-        self,
-        record: Record,
-        enrolment: Enrolment,
-        registry: FrameworkRegistry,
-        settings: CouncilSettings | None,
-    ) -> StagePlan:
-        """:func:`stage_plan` of the enrolment under the settings (remembered or counted)."""
-        ...
-
-
 def timeline_for(
     record: Record,
     enrolment: Enrolment,
@@ -361,7 +342,6 @@ def timeline_for(
     *,
     settings: CouncilSettings | None = None,
     framework: Framework | None = None,
-    plans: PlanSource | None = None,
 ) -> StageTimeline:
     """The timeline of one enrolment under the framework version it pins.
 
@@ -375,16 +355,11 @@ def timeline_for(
         settings: A council's settings, applied by :func:`framework_for`.
         framework: The framework to count under, made already by :func:`framework_for` (it
             replaces ``settings``).
-        plans: Where to take the plan from (:class:`PlanSource`), unless ``framework`` is
-            given; default: :func:`stage_plan`.
 
     Raises:
         FrameworkError: when the pinned version or its stage is unknown.
     """
-    if plans is not None and framework is None:
-        plan = plans.plan(record, enrolment, registry, settings)
-    else:
-        plan = stage_plan(record, enrolment, registry, settings=settings, framework=framework)
+    plan = stage_plan(record, enrolment, registry, settings=settings, framework=framework)
     return plan.as_of(as_of)
 
 

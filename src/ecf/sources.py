@@ -125,19 +125,13 @@ class Loaded:
 
 @attrs.frozen
 class Read:
-    """One record file read: its record or its failure, and what to add to the record cache.
-
-    Attributes:
-        digest: Read through the cache: the sha256 of the file's bytes (what the cache keeps
-            about the record is under it), else ``None``.
-    """
+    """One record file read: its record or its failure, and what to add to the record cache."""
 
     source: str
     record: Record | None = None
     failure: Failure | None = None
     entry: CacheEntry | None = None
     verdict: Verdict | None = None
-    digest: str | None = None
 
 
 def record_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -317,9 +311,7 @@ def read_file(
         problems: tuple[Problem, ...] = ()
     elif cache is not None and context is not None and digest is not None:
         key = verdict_key(digest, context)
-        # A record just parsed was not in the cache: nor is a verdict on it (not asked).
-        parsed = entry is not None and entry.data is not None
-        remembered = None if parsed else cache.verdict(key, record.id)
+        remembered = cache.verdict(key, record.id)
         if remembered is None:
             problems = tuple(check_record(record, registry, today))
             data = encode_verdict(problems)
@@ -330,7 +322,7 @@ def read_file(
         problems = tuple(check_record(record, registry, today))
     if problems:
         return Read(source, failure=Failure(source, problems), entry=entry, verdict=verdict)
-    return Read(source, record=record, entry=entry, verdict=verdict, digest=digest)
+    return Read(source, record=record, entry=entry, verdict=verdict)
 
 
 def read_files(
@@ -341,17 +333,15 @@ def read_files(
     check: bool = True,
     cache: RecordCache | None = None,
     context: str | None = None,
-    plans: str | None = None,
 ) -> Iterator[Read]:
     """:func:`read_file` for each of ``paths`` (a chunk of a scan), in order.
 
     With a cache, what it holds for the whole chunk is read first, in a few queries
-    (:meth:`ecf.cache.RecordCache.remember`; with ``plans``, a :func:`ecf.cache.plan_context`,
-    the plans of the records' stages too: :meth:`ecf.cache.RecordCache.plans`), and each file
-    is then read as :func:`read_file` reads it, with the same checks.
+    (:meth:`ecf.cache.RecordCache.remember`), and each file is then read as :func:`read_file`
+    reads it, with the same checks.
     """
     if cache is not None:
-        cache.remember(paths, context, plans)
+        cache.remember(paths, context)
     for path in paths:
         yield read_file(path, registry, today, check=check, cache=cache, context=context)
 

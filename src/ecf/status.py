@@ -18,7 +18,7 @@ from ecf._convert import register_json
 from ecf.agreements import assessor_on
 from ecf.appeals import appeal_until, open_appeal
 from ecf.items import PREFIXES, id_attr, item_ids, items_of
-from ecf.progression import PlanSource, State, stage_state, timeline_for
+from ecf.progression import State, stage_state, timeline_for
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -145,20 +145,19 @@ def status(
     as_of: dt.date,
     *,
     settings: CouncilSettings | None = None,
-    plans: PlanSource | None = None,
 ) -> Status:
     """The record's current stage as of ``as_of``.
 
     The current stage is the latest enrolment that started on or before ``as_of`` (or the first
     one, if none had started yet).  A council's ``settings`` apply to its dates as they do to
-    an assessment's (:func:`ecf.progression.framework_for`); its plan may come from ``plans``.
+    an assessment's (:func:`ecf.progression.framework_for`).
 
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
     """
     started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
     enrolment = started[-1]
-    tl = timeline_for(record, enrolment, registry, as_of, settings=settings, plans=plans)
+    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
     window = appeal_until(record, registry, as_of) if enrolment is record.current else None
     open_ = state not in CLOSED  # in a closed stage nothing is overdue
