@@ -502,6 +502,31 @@ class RecordCache:
             return
         self._remembered = found
 
+    def holds(self, digest: str) -> bool:
+        """Whether :meth:`remember` found a record under this digest (not yet checked)."""
+        return self._remembered.records.get(digest) is not None
+
+    def remember_contents(self, digests: Sequence[str]) -> None:
+        """Read the records of these digests too, in one query per :data:`_BATCH` values.
+
+        A scan calls it after :meth:`remember`, with the digests of the files it read because
+        their identity was not known (:func:`ecf.sources.read_files`): :meth:`lookup` then
+        takes their rows from memory (absent here: absent), checked as ever.
+        """
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
+        if self.db is None:
+            return
+        records = self._remembered.records
+        wanted = [d for d in dict.fromkeys(digests) if d not in records]
+        found: dict[str, _Row | None] = dict.fromkeys(wanted)
+        try:
+            for digest, *row in self._select_in(_RECORDS_IN, wanted):
+                found[digest] = tuple(row)
+        except sqlite3.Error:
+            return
+        records.update(found)
+
     def _select_in(self, query: str, values: list[str]) -> Iterator[tuple[Any, ...]]:
         """The rows of ``query`` ending ``IN (?, ...)`` for ``values``, a batch at a time."""
         if self.db is None:
