@@ -243,12 +243,16 @@ def _unfiled(problems: Iterable[Problem]) -> tuple[Problem, ...]:
 
 
 class _Ahead(NamedTuple):
-    """A file :func:`read_files` read ahead: when, its identity then, its digest and bytes."""
+    """A file :func:`read_files` looked at ahead: when, its identity then, its digest, its bytes.
+
+    ``data`` is ``None`` for a file the cache holds by its identity (``digest`` is the one the
+    cache gave for it): it is not read.
+    """
 
     checked: int
     st: os.stat_result
     digest: str
-    data: bytes
+    data: bytes | None
 
 
 #: How many bytes of a chunk's files :func:`read_files` reads ahead at most, to ask the cache
@@ -258,10 +262,11 @@ _AHEAD_BYTES = 2 * 1024 * 1024
 
 
 def _read_ahead(paths: Sequence[str], cache: RecordCache) -> dict[str, _Ahead]:
-    """The files of a chunk the cache does not hold by identity, read and hashed, by path.
+    """The files of a chunk, each stated, and read and hashed unless the cache holds it.
 
     Each is taken as :func:`_parse_cached` takes it (the time, then its identity, then its
-    bytes); a file that cannot be stated or read is left to its turn, which says why.
+    bytes when the cache does not hold it by that identity); a file that cannot be stated or
+    read, or beyond :data:`_AHEAD_BYTES`, is left to its turn (which says what is wrong).
     """
     ahead: dict[str, _Ahead] = {}
     budget = _AHEAD_BYTES
@@ -272,7 +277,10 @@ def _read_ahead(paths: Sequence[str], cache: RecordCache) -> dict[str, _Ahead]:
         except OSError:
             continue
         known = cache.digest_for(path, st, checked)
-        if (known is not None and cache.holds(known)) or st.st_size > budget:
+        if known is not None and cache.holds(known):
+            ahead[path] = _Ahead(checked, st, known, None)
+            continue
+        if st.st_size > budget:
             continue
         try:
             data = store.read_bytes(Path(path))
@@ -293,14 +301,18 @@ def _parse_cached(
     on the way out (:func:`ecf.cache.decode`); one it does not is parsed and stored again.
     ``ahead``: the file as :func:`_read_ahead` read it (its identity was not known).
     """
-    if ahead is not None:
-        return _parsed(path, cache, *ahead)
-    checked = time.time_ns()
-    try:
-        st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
-    except OSError as exc:
-        raise store.unreadable(Path(path), exc) from None
-    known = cache.digest_for(path, st, checked)
+    if ahead is not None and ahead.data is not None:
+        return _parsed(path, cache, ahead.checked, ahead.st, ahead.digest, ahead.data)
+    known: str | None
+    if ahead is not None:  # held by its identity
+        checked, st, known = ahead.checked, ahead.st, ahead.digest
+    else:
+        checked = time.time_ns()
+        try:
+            st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
+        except OSError as exc:
+            raise store.unreadable(Path(path), exc) from None
+        known = cache.digest_for(path, st, checked)
     record = cache.lookup(known) if known is not None else None
     if known is not None and record is not None:
         return record, None, known
@@ -403,10 +415,11 @@ def read_files(
     """:func:`read_file` for each of ``paths`` (a chunk of a scan), in order.
 
     With a cache, what it holds for the whole chunk is read first, in a few queries
-    (:meth:`ecf.cache.RecordCache.remember`); then the files it does not know by their identity
-    are read and hashed (up to :data:`_AHEAD_BYTES` in all), and the cache asked about their
-    contents in one query more (:meth:`ecf.cache.RecordCache.remember_contents`), instead of
-    one a file; each file is then read as :func:`read_file` reads it, with the same checks.
+    (:meth:`ecf.cache.RecordCache.remember`); then each file is stated, and those it does not
+    hold by their identity are read and hashed (up to :data:`_AHEAD_BYTES` in all), and the
+    cache asked about their contents in one query more
+    (:meth:`ecf.cache.RecordCache.remember_contents`), instead of one a file; each file is then
+    read as :func:`read_file` reads it, with the same checks.
     """
     if cache is None:
         for path in paths:
@@ -414,7 +427,7 @@ def read_files(
         return
     cache.remember(paths, context)
     ahead = _read_ahead(paths, cache)
-    cache.remember_contents([a.digest for a in ahead.values()])
+    cache.remember_contents([a.digest for a in ahead.values() if a.data is not None])
     for path in paths:
         yield _read(path, registry, today, check, cache, context, ahead.pop(path, None))
 
