@@ -24,10 +24,11 @@ used only when the file's modification and change times are at least :data:`SETT
 older than the moment its digest was taken, so that any later write must have moved them.
 
 A scan asks the cache about a chunk of files at once (:meth:`RecordCache.remember`: the files'
-identities, their records and their verdicts in three queries, not three a file); each row is
-then checked exactly as one asked for alone.  The database commits without waiting for the disk
-(write-ahead log, ``synchronous=NORMAL``): a crash may lose the last chunks stored, which are
-parsed again, never corrupt what is kept.
+identities, their records and their verdicts in three queries, not three a file; then, by
+:meth:`RecordCache.remember_contents`, the records of the files it had to read, by their
+contents, in one more); each row is then checked exactly as one asked for alone.  The
+database commits without waiting for the disk (write-ahead log, ``synchronous=NORMAL``): a
+crash may lose the last chunks stored, which are parsed again, never corrupt what is kept.
 
 The cache holds personal data, so it lives in a folder only its owner can open (``0700``, its
 files ``0600``): ``$ECF_CACHE_DIR``, else the platform's cache folder (``platformdirs``;
