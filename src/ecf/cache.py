@@ -24,10 +24,11 @@ used only when the file's modification and change times are at least :data:`SETT
 older than the moment its digest was taken, so that any later write must have moved them.
 
 A scan asks the cache about a chunk of files at once (:meth:`RecordCache.remember`: the files'
-identities, their records and their verdicts in three queries, not three a file); each row is
-then checked exactly as one asked for alone.  The database commits without waiting for the disk
-(write-ahead log, ``synchronous=NORMAL``): a crash may lose the last chunks stored, which are
-parsed again, never corrupt what is kept.
+identities, their records and their verdicts in three queries, not three a file; then, by
+:meth:`RecordCache.remember_contents`, the records of the files it had to read, by their
+contents, in one more); each row is then checked exactly as one asked for alone.  The
+database commits without waiting for the disk (write-ahead log, ``synchronous=NORMAL``): a
+crash may lose the last chunks stored, which are parsed again, never corrupt what is kept.
 
 The cache holds personal data, so it lives in a folder only its owner can open (``0700``, its
 files ``0600``): ``$ECF_CACHE_DIR``, else the platform's cache folder (``platformdirs``;
@@ -501,6 +502,31 @@ class RecordCache:
         except sqlite3.Error:
             return
         self._remembered = found
+
+    def holds(self, digest: str) -> bool:
+        """Whether :meth:`remember` found a record under this digest (not yet checked)."""
+        return self._remembered.records.get(digest) is not None
+
+    def remember_contents(self, digests: Sequence[str]) -> None:
+        """Read the records of these digests too, in one query per :data:`_BATCH` values.
+
+        A scan calls it after :meth:`remember`, with the digests of the files it read because
+        their identity was not known (:func:`ecf.sources.read_files`): :meth:`lookup` then
+        takes their rows from memory (absent here: absent), checked as ever.
+        """
+        import sqlite3  # noqa: PLC0415 - one record's commands never open the cache (issue 14)
+
+        if self.db is None:
+            return
+        records = self._remembered.records
+        wanted = [d for d in dict.fromkeys(digests) if d not in records]
+        found: dict[str, _Row | None] = dict.fromkeys(wanted)
+        try:
+            for digest, *row in self._select_in(_RECORDS_IN, wanted):
+                found[digest] = tuple(row)
+        except sqlite3.Error:
+            return
+        records.update(found)
 
     def _select_in(self, query: str, values: list[str]) -> Iterator[tuple[Any, ...]]:
         """The rows of ``query`` ending ``IN (?, ...)`` for ``values``, a batch at a time."""

@@ -29,7 +29,7 @@ import os
 import stat
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -242,24 +242,88 @@ def _unfiled(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     return tuple(attrs.evolve(p, file=None) for p in problems)
 
 
-def _parse_cached(path: str, cache: RecordCache) -> tuple[Record, CacheEntry | None, str]:
+class _Ahead(NamedTuple):
+    """A file :func:`read_files` looked at ahead: when, its identity then, its digest, its bytes.
+
+    ``data`` is ``None`` for a file the cache holds by its identity (``digest`` is the one the
+    cache gave for it): it is not read.
+    """
+
+    checked: int
+    st: os.stat_result
+    digest: str
+    data: bytes | None
+
+
+#: How many bytes of a chunk's files :func:`read_files` reads ahead at most, to ask the cache
+#: about their contents in one query: those the cache does not know by their identity (every
+#: file, when the cache is filled).  A file beyond it is read when its turn comes, as alone.
+_AHEAD_BYTES = 2 * 1024 * 1024
+
+
+def _read_ahead(paths: Sequence[str], cache: RecordCache) -> dict[str, _Ahead]:
+    """The files of a chunk, each stated, and read and hashed unless the cache holds it.
+
+    Each is taken as :func:`_parse_cached` takes it (the time, then its identity, then its
+    bytes when the cache does not hold it by that identity); a file that cannot be stated or
+    read, or beyond :data:`_AHEAD_BYTES`, is left to its turn (which says what is wrong).
+    """
+    ahead: dict[str, _Ahead] = {}
+    budget = _AHEAD_BYTES
+    for path in paths:
+        checked = time.time_ns()
+        try:
+            st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
+        except OSError:
+            continue
+        known = cache.digest_for(path, st, checked)
+        if known is not None and cache.holds(known):
+            ahead[path] = _Ahead(checked, st, known, None)
+            continue
+        if st.st_size > budget:
+            continue
+        try:
+            data = store.read_bytes(Path(path))
+        except EcfError:
+            continue
+        budget -= len(data)
+        ahead[path] = _Ahead(checked, st, hashlib.sha256(data).hexdigest(), data)
+    return ahead
+
+
+def _parse_cached(
+    path: str, cache: RecordCache, ahead: _Ahead | None = None
+) -> tuple[Record, CacheEntry | None, str]:
     """A record file's record, from the cache when its identity or its content is known there.
 
     The identity is trusted only once settled (:meth:`ecf.cache.RecordCache.digest_for`);
     otherwise the file is read and found by its content.  A record the cache holds is checked
     on the way out (:func:`ecf.cache.decode`); one it does not is parsed and stored again.
+    ``ahead``: the file as :func:`_read_ahead` read it (its identity was not known).
     """
-    checked = time.time_ns()
-    try:
-        st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
-    except OSError as exc:
-        raise store.unreadable(Path(path), exc) from None
-    digest = cache.digest_for(path, st, checked)
-    record = cache.lookup(digest) if digest is not None else None
-    if digest is not None and record is not None:
-        return record, None, digest
+    if ahead is not None and ahead.data is not None:
+        return _parsed(path, cache, ahead.checked, ahead.st, ahead.digest, ahead.data)
+    known: str | None
+    if ahead is not None:  # held by its identity
+        checked, st, known = ahead.checked, ahead.st, ahead.digest
+    else:
+        checked = time.time_ns()
+        try:
+            st = os.stat(path)  # noqa: PTH116 - a str path is cheaper in a cohort's loop
+        except OSError as exc:
+            raise store.unreadable(Path(path), exc) from None
+        known = cache.digest_for(path, st, checked)
+    record = cache.lookup(known) if known is not None else None
+    if known is not None and record is not None:
+        return record, None, known
     data = store.read_bytes(Path(path))  # within ecf.limits: a huge file is not read
-    digest = hashlib.sha256(data).hexdigest()
+    return _parsed(path, cache, checked, st, hashlib.sha256(data).hexdigest(), data)
+
+
+def _parsed(
+    path: str, cache: RecordCache, checked: int, st: os.stat_result, digest: str, data: bytes
+) -> tuple[Record, CacheEntry, str]:
+    """The record of a file read: from the cache by its content, else parsed (to store)."""
     record = cache.lookup(digest)
     blob = None
     if record is None:
@@ -296,14 +360,26 @@ def read_file(
         The record, or the failure with every problem found (without its file: the failure's
         source names it).
     """
-    source = str(path)
+    return _read(str(path), registry, today, check, cache, context)
+
+
+def _read(
+    source: str,
+    registry: FrameworkRegistry,
+    today: dt.date,
+    check: bool,
+    cache: RecordCache | None,
+    context: str | None,
+    ahead: _Ahead | None = None,
+) -> Read:
+    """:func:`read_file` of ``source`` (``ahead``: as :func:`_read_ahead` read it)."""
     entry = None
     digest = None
     try:
         if cache is None:
             record = store.read_record(source)
         else:
-            record, entry, digest = _parse_cached(source, cache)
+            record, entry, digest = _parse_cached(source, cache, ahead)
     except EcfError as exc:
         return Read(source, failure=Failure(source, _unfiled(exc.problems)))
     verdict = None
@@ -311,7 +387,9 @@ def read_file(
         problems: tuple[Problem, ...] = ()
     elif cache is not None and context is not None and digest is not None:
         key = verdict_key(digest, context)
-        remembered = cache.verdict(key, record.id)
+        # A record just parsed was not in the cache: nor is a verdict on it (not asked).
+        parsed = entry is not None and entry.data is not None
+        remembered = None if parsed else cache.verdict(key, record.id)
         if remembered is None:
             problems = tuple(check_record(record, registry, today))
             data = encode_verdict(problems)
@@ -337,13 +415,21 @@ def read_files(
     """:func:`read_file` for each of ``paths`` (a chunk of a scan), in order.
 
     With a cache, what it holds for the whole chunk is read first, in a few queries
-    (:meth:`ecf.cache.RecordCache.remember`), and each file is then read as :func:`read_file`
-    reads it, with the same checks.
+    (:meth:`ecf.cache.RecordCache.remember`); then each file is stated, and those it does not
+    hold by their identity are read and hashed (up to :data:`_AHEAD_BYTES` in all), and the
+    cache asked about their contents in one query more
+    (:meth:`ecf.cache.RecordCache.remember_contents`), instead of one a file; each file is then
+    read as :func:`read_file` reads it, with the same checks.
     """
-    if cache is not None:
-        cache.remember(paths, context)
+    if cache is None:
+        for path in paths:
+            yield read_file(path, registry, today, check=check)
+        return
+    cache.remember(paths, context)
+    ahead = _read_ahead(paths, cache)
+    cache.remember_contents([a.digest for a in ahead.values() if a.data is not None])
     for path in paths:
-        yield read_file(path, registry, today, check=check, cache=cache, context=context)
+        yield _read(path, registry, today, check, cache, context, ahead.pop(path, None))
 
 
 def one_per_id(
