@@ -568,6 +568,17 @@ class Framework:
             lambda: next((k for k in self.absence_kinds if k.id == kind), None),
         )
 
+    def pausing_kind_ids(self) -> frozenset[str]:
+        """The absence kind ids that pause the clock (as :meth:`absence_kind` finds each one)."""
+
+        def pausing() -> frozenset[str]:
+            first: dict[str, AbsenceKind] = {}
+            for k in self.absence_kinds:
+                first.setdefault(k.id, k)
+            return frozenset(i for i, k in first.items() if k.pauses)
+
+        return self._derived("pausing_kind_ids", pausing)
+
     def absence_kind_ids(self) -> frozenset[str]:
         """Every absence kind id."""
         return self._derived(

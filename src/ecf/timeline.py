@@ -94,10 +94,8 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
     never pause.
     """
     spells: list[list[dt.date]] = []
-    pausing = sorted(
-        (a for a in absences if (k := framework.absence_kind(a.kind)) is not None and k.pauses),
-        key=lambda a: a.first,
-    )
+    kinds = framework.pausing_kind_ids()  # absence_kind(kind).pauses, looked up once
+    pausing = sorted((a for a in absences if a.kind in kinds), key=_absence_first)
     for absence in pausing:
         if spells and absence.first <= spells[-1][1] + ONE_DAY:
             spells[-1][1] = max(spells[-1][1], absence.last)
@@ -109,6 +107,10 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
 
 def _first(pause: Pause) -> dt.date:
     return pause.first
+
+
+def _absence_first(absence: Absence) -> dt.date:
+    return absence.first
 
 
 def _segments(
@@ -504,9 +506,9 @@ def planned_timeline(
     """
     held = held or {}
     agreed = agreed or {}
-    paused = tuple(
-        sorted((*pauses(absences, framework), *(Pause(a, b) for a, b in gaps)), key=_first)
-    )
+    paused = pauses(absences, framework)  # in order of their first days already
+    if gaps:
+        paused = tuple(sorted((*paused, *(Pause(a, b) for a, b in gaps)), key=_first))
     last = stage.last_dated
     by_calendar = framework.review_cadence == "calendar"
     service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
