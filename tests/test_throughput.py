@@ -6,6 +6,8 @@ with the plain one it replaces, written out here or kept beside it in the module
 * :func:`ecf.status.brief` answers as :func:`ecf.status.status` does (stage, state, overdue and
   next milestones, assessor), and :func:`ecf.cohort.row_for` makes the row it made from a
   :class:`~ecf.status.Status`;
+* a framework's first stages without a prior stage are :func:`ecf.progression.first_stages`'s,
+  and the held ids are checked as when every one was derived first (``validation._check_ids``);
 * a framework's pausing kinds are those :meth:`~ecf.framework.Framework.absence_kind` finds
   pausing, and :func:`ecf.timeline.pauses` finds the spells it found by that lookup.
 
@@ -23,9 +25,11 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecf import cohort, timeline
+from ecf import cohort, items, timeline, validation
 from ecf.council_settings import CouncilSettings
+from ecf.errors import Problem
 from ecf.framework import FrameworkRegistry
+from ecf.progression import first_stages
 from ecf.records import Absence, Assignment
 from ecf.testing import records
 
@@ -153,3 +157,44 @@ def test_pauses_are_the_spells_the_kind_lookup_finds(
         got = timeline.pauses(absences, made)
         assert got == _pauses_by_lookup(absences, made)
         assert list(got) == sorted(got, key=lambda p: p.first)  # what planned_timeline relies on
+
+
+def test_first_stage_ids_are_the_first_stages_without_a_prior_stage() -> None:
+    for fw in _frameworks():
+        for service in ("children", "adults", "nope"):
+            assert fw.first_stage_ids(service) == first_stages(fw, (), service)
+
+
+def _ids_as_checked_before(record: Record) -> list[Problem]:
+    """``validation._check_ids`` as it was: every id derived unless none is stored."""
+    out: list[Problem] = []
+    for field, prefix in items.PREFIXES.items():
+        if field == "evidence":
+            continue
+        got = getattr(record, field)
+        if all(getattr(x, items.id_attr(field), None) is None for x in got):
+            continue
+        seen: set[str] = set()
+        for i, item_id in enumerate(items.item_ids(got, prefix, items.id_attr(field))):
+            if item_id in seen:
+                out.append(
+                    Problem("the id is held twice", f"{field}[{i}].{items.id_attr(field)}", item_id)
+                )
+            seen.add(item_id)
+    return out
+
+
+@given(records(today=TODAY), st.data())
+def test_held_ids_are_checked_as_before(record: Record, data: st.DataObject) -> None:
+    changed = {}
+    for field, prefix in items.PREFIXES.items():
+        got = getattr(record, field)
+        if field == "evidence" or not got:
+            continue
+        attr = items.id_attr(field)
+        ids = st.one_of(st.none(), st.sampled_from([f"{prefix}-1", f"{prefix}-2", f"{prefix}-9"]))
+        changed[field] = tuple(attrs.evolve(x, **{attr: data.draw(ids)}) for x in got)
+    record = attrs.evolve(record, **changed)
+    found: list[Problem] = []
+    validation._check_ids(record, found)
+    assert found == _ids_as_checked_before(record)

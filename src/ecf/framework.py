@@ -529,6 +529,24 @@ class Framework:
             ("next_stages", after), lambda: tuple(s.id for s in self.stages if after in s.follows)
         )
 
+    def first_stage_ids(self, service: str) -> tuple[str, ...]:
+        """The stages that follow qualification and are open to ``service``, in file order.
+
+        What :func:`ecf.progression.first_stages` gives for a record with no prior stage,
+        worked out once per framework and service.
+        """
+
+        def first() -> tuple[str, ...]:
+            return tuple(
+                dict.fromkeys(
+                    s
+                    for s in self.next_stages(QUALIFICATION)
+                    if (d := self.stage(s)) is not None and service in d.services
+                )
+            )
+
+        return self._derived(("first_stage_ids", service), first)
+
     def outcome(self, outcome_id: str) -> OutcomeDef | None:
         """The outcome with this id, or None."""
         return self._derived(
