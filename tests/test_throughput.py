@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from hypothesis import given
@@ -186,7 +186,7 @@ def _ids_as_checked_before(record: Record) -> list[Problem]:
 
 @given(records(today=TODAY), st.data())
 def test_held_ids_are_checked_as_before(record: Record, data: st.DataObject) -> None:
-    changed = {}
+    changed: dict[str, Any] = {}
     for field, prefix in items.PREFIXES.items():
         got = getattr(record, field)
         if field == "evidence" or not got:

@@ -510,6 +510,7 @@ def planned_timeline(
     if gaps:
         paused = tuple(sorted((*paused, *(Pause(a, b) for a, b in gaps)), key=_first))
     last = stage.last_dated
+    last_id = last.id if last is not None else None
     by_calendar = framework.review_cadence == "calendar"
     service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
     plain: _Clock | None = None  # calendar days shifted by pauses
@@ -519,11 +520,14 @@ def planned_timeline(
     # clock to make (the most common record).
     plain_full = not paused
     service_full = plain_full and not hours
+    held_on = held.get
     for ms in stage.milestones:
         computed = None
         if ms.months is not None:
             target = add_months(start, ms.months)
-            if by_calendar and (last is None or ms.id != last.id):
+            if not by_calendar and service_full:  # the most common case, first
+                computed = target
+            elif by_calendar and ms.id != last_id:
                 if plain_full:
                     computed = target
                 else:
@@ -534,7 +538,7 @@ def planned_timeline(
             else:
                 service = service or _Clock(_segments(start, hours, paused))
                 computed = target if service.full_time else service.reach((target - start).days)
-        on = agreed.get(ms.id)
+        on = agreed.get(ms.id) if agreed else None
         if on is None:
             due = computed
         else:
@@ -543,9 +547,7 @@ def planned_timeline(
         if due is not None:
             dated.append(due)
         milestones.append(
-            MilestoneDue(
-                ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id), computed, on
-            )
+            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, due, held_on(ms.id), computed, on)
         )
     return StageTimeline(
         stage=stage.id,

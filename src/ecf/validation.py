@@ -287,6 +287,8 @@ def _check_ids(record: Record, out: list[Problem]) -> None:
         if field == "evidence":
             continue  # checked with the evidence
         items = getattr(record, field)
+        if not items:
+            continue
         attr = id_attr(field)
         stored = [getattr(x, attr, None) for x in items]
         if stored.count(None) == len(stored):
@@ -442,10 +444,10 @@ def _check_milestones(
     seen: set[tuple[str, str]] = set()
     stages: dict[str, StageDef | None] = {}  # each stage's definition, looked up once
     for i, held in enumerate(record.milestones):
-        path = f"milestones[{i}]"
+        # The paths are spelled only for a problem: most reviews held have none.
         enrolment = enrolments.get(held.stage)
         if enrolment is None:
-            out.append(Problem("no enrolment in this stage", f"{path}.stage", held.stage))
+            out.append(Problem("no enrolment in this stage", f"milestones[{i}].stage", held.stage))
             continue
         if held.stage in stages:
             stage = stages[held.stage]
@@ -456,20 +458,29 @@ def _check_milestones(
             known = ", ".join(m.id for m in stage.milestones)
             out.append(
                 Problem(
-                    f"unknown milestone of '{stage.id}' (known: {known})", f"{path}.id", held.id
+                    f"unknown milestone of '{stage.id}' (known: {known})",
+                    f"milestones[{i}].id",
+                    held.id,
                 )
             )
-        if (held.stage, held.id) in seen:
-            out.append(Problem("this milestone is already recorded", f"{path}.id", held.id))
-        seen.add((held.stage, held.id))
+        key = (held.stage, held.id)
+        if key in seen:
+            out.append(
+                Problem("this milestone is already recorded", f"milestones[{i}].id", held.id)
+            )
+        seen.add(key)
         if held.date < enrolment.start:
             out.append(
                 Problem(
-                    f"is before the stage started ({enrolment.start})", f"{path}.date", held.date
+                    f"is before the stage started ({enrolment.start})",
+                    f"milestones[{i}].date",
+                    held.date,
                 )
             )
         if held.date > today:
-            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
+            out.append(
+                Problem(f"is in the future (today is {today})", f"milestones[{i}].date", held.date)
+            )
 
 
 def _enrolments(record: Record) -> dict[str, Enrolment]:
