@@ -93,9 +93,12 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
     ``framework.pause_threshold_days`` consecutive days or more.  Annual leave and training
     never pause.
     """
+    if not absences:
+        return ()
     spells: list[list[dt.date]] = []
     kinds = framework.pausing_kind_ids()  # absence_kind(kind).pauses, looked up once
-    pausing = sorted((a for a in absences if a.kind in kinds), key=_absence_first)
+    pausing = [a for a in absences if a.kind in kinds]
+    pausing.sort(key=_absence_first)
     for absence in pausing:
         if spells and absence.first <= spells[-1][1] + ONE_DAY:
             spells[-1][1] = max(spells[-1][1], absence.last)
