@@ -710,14 +710,21 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
-    _check_decisions(
-        record,
-        {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True) if fw is not None},
-        today,
-        out,
-    )
+    if record.decisions:  # (the checks below look at nothing else)
+        _check_decisions(
+            record,
+            {
+                e.stage: fw
+                for e, fw in zip(record.enrolments, pinned, strict=True)
+                if fw is not None
+            },
+            today,
+            out,
+        )
     _check_appeals(record, today, out)
-    check_people(record, dict(zip((e.stage for e in record.enrolments), pinned, strict=True)), out)
+    if record.agreed or record.assignments:  # (the only lists check_people looks at)
+        stages = dict(zip((e.stage for e in record.enrolments), pinned, strict=True))
+        check_people(record, stages, out)
     out.extend(check_employment(record))
     if record.left is not None:
         first = record.enrolments[0].start if record.enrolments else record.qualified
