@@ -5,6 +5,10 @@ state, when it is expected to end, which milestones are done, due, overdue, and 
 ``ecf status --json`` prints :func:`ecf.to_json` of a :class:`Status`: its fields, ``next``
 (the next milestone's id) and ``overdue`` (the overdue milestones' ids), and the open ``appeal``
 and the ``appeal_until`` date after a fail.
+
+This module is long because the status, its brief form for a cohort row (:func:`brief`, the
+same answers without a value per milestone) and the timeline of events read the same
+milestones and dates, and are checked against one another.
 """
 
 from __future__ import annotations
