@@ -715,11 +715,14 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
     data.  An absent key (None) is not looked into.
     """
     for key, kinds, below in checks:
-        found = (
-            list(itertools.chain.from_iterable(values))
-            if key is None
-            else list(map(dict.get, values, itertools.repeat(key)))  # checked to be dicts
-        )
+        if key is None:  # the items of one array (checked to be a list or a tuple) as they are
+            found = values[0] if len(values) == 1 else list(itertools.chain.from_iterable(values))
+        elif not below:  # nothing to look into: no list made
+            if not kinds.issuperset(map(type, map(dict.get, values, itertools.repeat(key)))):
+                return False
+            continue
+        else:
+            found = list(map(dict.get, values, itertools.repeat(key)))  # checked to be dicts
         if not kinds.issuperset(map(type, found)):
             return False
         if below and (found := list(filter(None, found))) and not _shapes_ok(found, below):

@@ -47,7 +47,7 @@ from ecf.sources import (
     record_paths,
     unique_paths,
 )
-from ecf.status import status
+from ecf.status import brief
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -143,8 +143,8 @@ def row_for(
     Raises:
         EcfError: when the record's framework is unknown or an assessor's rule file is invalid.
     """
-    st = status(record, registry, as_of, settings=council.settings if council else None)
-    nxt = st.next
+    st = brief(record, registry, as_of, settings=council.settings if council else None)
+    tl, nxt = st.timeline, st.next
     recommendation = None
     reasons: tuple[str, ...] = ()
     gaps = None
@@ -161,14 +161,14 @@ def row_for(
         id=record.id,
         council=record.council,
         team=team if isinstance(team, str) else None,
-        stage=st.stage,
-        stage_start=st.stage_start,
-        expected_end=st.expected_end,
+        stage=tl.stage,
+        stage_start=tl.start,
+        expected_end=tl.expected_end,
         state=st.state,
-        next_milestone=nxt.id if nxt else None,
-        next_due=nxt.due if nxt else None,
+        next_milestone=nxt[0] if nxt else None,
+        next_due=nxt[1] if nxt else None,
         overdue=len(overdue),
-        overdue_milestones=tuple(m.id for m in overdue),
+        overdue_milestones=overdue,
         recommendation=recommendation,
         reasons=reasons,
         assessor=st.assessor,

@@ -529,6 +529,24 @@ class Framework:
             ("next_stages", after), lambda: tuple(s.id for s in self.stages if after in s.follows)
         )
 
+    def first_stage_ids(self, service: str) -> tuple[str, ...]:
+        """The stages that follow qualification and are open to ``service``, in file order.
+
+        What :func:`ecf.progression.first_stages` gives for a record with no prior stage,
+        worked out once per framework and service.
+        """
+
+        def first() -> tuple[str, ...]:
+            return tuple(
+                dict.fromkeys(
+                    s
+                    for s in self.next_stages(QUALIFICATION)
+                    if (d := self.stage(s)) is not None and service in d.services
+                )
+            )
+
+        return self._derived(("first_stage_ids", service), first)
+
     def outcome(self, outcome_id: str) -> OutcomeDef | None:
         """The outcome with this id, or None."""
         return self._derived(
@@ -567,6 +585,17 @@ class Framework:
             ("absence_kind", kind),
             lambda: next((k for k in self.absence_kinds if k.id == kind), None),
         )
+
+    def pausing_kind_ids(self) -> frozenset[str]:
+        """The absence kind ids that pause the clock (as :meth:`absence_kind` finds each one)."""
+
+        def pausing() -> frozenset[str]:
+            first: dict[str, AbsenceKind] = {}
+            for k in self.absence_kinds:
+                first.setdefault(k.id, k)
+            return frozenset(i for i, k in first.items() if k.pauses)
+
+        return self._derived("pausing_kind_ids", pausing)
 
     def absence_kind_ids(self) -> frozenset[str]:
         """Every absence kind id."""

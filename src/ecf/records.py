@@ -458,6 +458,8 @@ class Record:
 
     def decisions_for(self, stage: str) -> tuple[Decision, ...]:
         """The decisions in force on a stage, oldest first (those corrected later left out)."""
+        if not self.decisions:
+            return ()
         corrected = {d.corrects for d in self.decisions if d.corrects is not None}
         return tuple(
             d for i, d in enumerate(self.decisions) if d.stage == stage and i not in corrected

@@ -5,12 +5,17 @@ state, when it is expected to end, which milestones are done, due, overdue, and 
 ``ecf status --json`` prints :func:`ecf.to_json` of a :class:`Status`: its fields, ``next``
 (the next milestone's id) and ``overdue`` (the overdue milestones' ids), and the open ``appeal``
 and the ``appeal_until`` date after a fail.
+
+This module is long because the status, its brief form for a cohort row (:func:`brief`, the
+same answers without a value per milestone) and the timeline of events read the same
+milestones and dates, and are checked against one another.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+import operator
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -27,9 +32,9 @@ if TYPE_CHECKING:
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
     from ecf.records import Appeal, Record
-    from ecf.timeline import MilestoneDue
+    from ecf.timeline import MilestoneDue, StageTimeline
 
-__all__ = ["CLOSED", "Event", "MilestoneStatus", "Status", "events", "status"]
+__all__ = ["CLOSED", "Brief", "Event", "MilestoneStatus", "Status", "brief", "events", "status"]
 
 #: States in which a stage is over: nothing is next, nothing is overdue.
 CLOSED = frozenset({"passed", "progressed", "failed", "withdrawn", "left"})
@@ -193,6 +198,71 @@ def status(
         appeal=open_appeal(record, as_of),
         appeal_until=window[1] if window else None,
     )
+
+
+_DUE = operator.attrgetter("due")
+
+
+class Brief(NamedTuple):
+    """What a cohort row shows of a :class:`Status`, made without it (:func:`brief`).
+
+    Attributes:
+        timeline: The current stage's timeline as of the date.
+        state: :attr:`Status.state`.
+        overdue: The ids of :attr:`Status.overdue`.
+        next: The id and due date of :attr:`Status.next` (None: nothing is next).
+        assessor: :attr:`Status.assessor`.
+    """
+
+    timeline: StageTimeline
+    state: State
+    overdue: tuple[str, ...]
+    next: tuple[str, dt.date | None] | None
+    assessor: str | None
+
+
+def brief(
+    record: Record,
+    registry: FrameworkRegistry,
+    as_of: dt.date,
+    *,
+    settings: CouncilSettings | None = None,
+) -> Brief:
+    """:func:`status`'s stage, state, overdue and next milestones and assessor, in brief.
+
+    The same answers as :func:`status` (``tests/test_throughput.py`` compares them), without a
+    :class:`MilestoneStatus` made for every milestone of every record of a cohort.
+
+    Raises:
+        FrameworkError: when an enrolment pins an unknown framework version.
+    """
+    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
+    enrolment = started[-1]
+    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
+    state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
+    if enrolment is record.current:
+        appeal_until(record, registry, as_of)  # (as status does: it may refuse a framework)
+    began = record.began
+    overdue: list[str] = []
+    waiting: list[MilestoneDue] = []
+    closed = state in CLOSED  # in a closed stage nothing is overdue, nothing next
+    for m in tl.milestones:  # MilestoneStatus.of and Status.next, in one step
+        due = m.due
+        if (m.held is not None and m.held <= as_of) or (
+            began is not None and due is not None and due < began
+        ):
+            continue  # held by the date, or due before the record began
+        if due is not None and due < as_of:
+            if not m.optional and not closed:
+                overdue.append(m.id)
+            continue  # overdue, or optional and past
+        waiting.append(m)
+    nxt = None
+    if not closed and waiting:
+        dated = [m for m in waiting if m.due is not None]
+        first = min(dated, key=_DUE) if dated else waiting[0]  # min: the first of equal dates
+        nxt = (first.id, first.due)
+    return Brief(tl, state, tuple(overdue), nxt, assessor_on(record, as_of))
 
 
 def _changes(record: Record, named: Callable[[str, int, object], str]) -> list[Event]:

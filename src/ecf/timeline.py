@@ -93,11 +93,12 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
     ``framework.pause_threshold_days`` consecutive days or more.  Annual leave and training
     never pause.
     """
+    if not absences:
+        return ()
     spells: list[list[dt.date]] = []
-    pausing = sorted(
-        (a for a in absences if (k := framework.absence_kind(a.kind)) is not None and k.pauses),
-        key=lambda a: a.first,
-    )
+    kinds = framework.pausing_kind_ids()  # absence_kind(kind).pauses, looked up once
+    pausing = [a for a in absences if a.kind in kinds]
+    pausing.sort(key=_absence_first)
     for absence in pausing:
         if spells and absence.first <= spells[-1][1] + ONE_DAY:
             spells[-1][1] = max(spells[-1][1], absence.last)
@@ -109,6 +110,10 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
 
 def _first(pause: Pause) -> dt.date:
     return pause.first
+
+
+def _absence_first(absence: Absence) -> dt.date:
+    return absence.first
 
 
 def _segments(
@@ -504,10 +509,11 @@ def planned_timeline(
     """
     held = held or {}
     agreed = agreed or {}
-    paused = tuple(
-        sorted((*pauses(absences, framework), *(Pause(a, b) for a, b in gaps)), key=_first)
-    )
+    paused = pauses(absences, framework)  # in order of their first days already
+    if gaps:
+        paused = tuple(sorted((*paused, *(Pause(a, b) for a, b in gaps)), key=_first))
     last = stage.last_dated
+    last_id = last.id if last is not None else None
     by_calendar = framework.review_cadence == "calendar"
     service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
     plain: _Clock | None = None  # calendar days shifted by pauses
@@ -517,11 +523,14 @@ def planned_timeline(
     # clock to make (the most common record).
     plain_full = not paused
     service_full = plain_full and not hours
+    held_on = held.get
     for ms in stage.milestones:
         computed = None
         if ms.months is not None:
             target = add_months(start, ms.months)
-            if by_calendar and (last is None or ms.id != last.id):
+            if not by_calendar and service_full:  # the most common case, first
+                computed = target
+            elif by_calendar and ms.id != last_id:
                 if plain_full:
                     computed = target
                 else:
@@ -532,7 +541,7 @@ def planned_timeline(
             else:
                 service = service or _Clock(_segments(start, hours, paused))
                 computed = target if service.full_time else service.reach((target - start).days)
-        on = agreed.get(ms.id)
+        on = agreed.get(ms.id) if agreed else None
         if on is None:
             due = computed
         else:
@@ -541,9 +550,7 @@ def planned_timeline(
         if due is not None:
             dated.append(due)
         milestones.append(
-            MilestoneDue(
-                ms.id, ms.title, ms.months, ms.optional, due, held.get(ms.id), computed, on
-            )
+            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, due, held_on(ms.id), computed, on)
         )
     return StageTimeline(
         stage=stage.id,

@@ -20,7 +20,7 @@ from ecf._convert import fraction_to_toml
 from ecf.agreements import check_people
 from ecf.employment import check_employment
 from ecf.errors import EcfError, Problem, RecordError
-from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry
+from ecf.framework import QUALIFICATION, Framework, FrameworkRegistry, StageDef
 from ecf.items import PREFIXES, id_attr, item_ids
 from ecf.progression import (
     born_before_overlap_rule,
@@ -110,6 +110,13 @@ def _check_identity(record: Record, today: dt.date, out: list[Problem]) -> None:
         out.append(Problem(f"is in the future (today is {today})", "qualified", record.qualified))
 
 
+def _first_stages(fw: Framework, record: Record) -> tuple[str, ...]:
+    """:func:`~ecf.progression.first_stages` of the record (remembered by ``fw`` without prior)."""
+    if record.prior:
+        return first_stages(fw, record.prior, record.service)
+    return fw.first_stage_ids(record.service)
+
+
 def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[Problem]) -> None:
     if not record.enrolments:
         out.append(Problem("a record needs at least one enrolment", "enrolments"))
@@ -163,7 +170,7 @@ def _check_enrolments(record: Record, pinned: list[Framework | None], out: list[
                         enrolment.stage,
                     )
                 )
-            if i == 0 and stage.id not in first_stages(fw, record.prior, record.service):
+            if i == 0 and stage.id not in _first_stages(fw, record):
                 if open_to(stage, record.service):
                     out.append(Problem(missing_prior(fw, stage.id), f"{path}.stage", stage.id))
             elif i and not may_follow(fw, previous, stage.id):
@@ -280,8 +287,14 @@ def _check_ids(record: Record, out: list[Problem]) -> None:
         if field == "evidence":
             continue  # checked with the evidence
         items = getattr(record, field)
-        if all(getattr(x, id_attr(field), None) is None for x in items):
+        if not items:
+            continue
+        attr = id_attr(field)
+        stored = [getattr(x, attr, None) for x in items]
+        if stored.count(None) == len(stored):
             continue  # every id derived from its place: each one is held once
+        if None not in stored and len(set(stored)) == len(stored):
+            continue  # every id stored (item_ids gives them as they are), none twice
         seen: set[str] = set()
         for i, item_id in enumerate(item_ids(items, prefix, id_attr(field))):
             if item_id in seen:
@@ -429,32 +442,45 @@ def _check_milestones(
     frameworks = {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True)}
     enrolments = _enrolments(record)
     seen: set[tuple[str, str]] = set()
+    stages: dict[str, StageDef | None] = {}  # each stage's definition, looked up once
     for i, held in enumerate(record.milestones):
-        path = f"milestones[{i}]"
+        # The paths are spelled only for a problem: most reviews held have none.
         enrolment = enrolments.get(held.stage)
         if enrolment is None:
-            out.append(Problem("no enrolment in this stage", f"{path}.stage", held.stage))
+            out.append(Problem("no enrolment in this stage", f"milestones[{i}].stage", held.stage))
             continue
-        fw = frameworks[held.stage]
-        stage = fw.stage(held.stage) if fw else None
+        if held.stage in stages:
+            stage = stages[held.stage]
+        else:
+            fw = frameworks[held.stage]
+            stage = stages[held.stage] = fw.stage(held.stage) if fw else None
         if stage is not None and stage.milestone(held.id) is None:
             known = ", ".join(m.id for m in stage.milestones)
             out.append(
                 Problem(
-                    f"unknown milestone of '{stage.id}' (known: {known})", f"{path}.id", held.id
+                    f"unknown milestone of '{stage.id}' (known: {known})",
+                    f"milestones[{i}].id",
+                    held.id,
                 )
             )
-        if (held.stage, held.id) in seen:
-            out.append(Problem("this milestone is already recorded", f"{path}.id", held.id))
-        seen.add((held.stage, held.id))
+        key = (held.stage, held.id)
+        if key in seen:
+            out.append(
+                Problem("this milestone is already recorded", f"milestones[{i}].id", held.id)
+            )
+        seen.add(key)
         if held.date < enrolment.start:
             out.append(
                 Problem(
-                    f"is before the stage started ({enrolment.start})", f"{path}.date", held.date
+                    f"is before the stage started ({enrolment.start})",
+                    f"milestones[{i}].date",
+                    held.date,
                 )
             )
         if held.date > today:
-            out.append(Problem(f"is in the future (today is {today})", f"{path}.date", held.date))
+            out.append(
+                Problem(f"is in the future (today is {today})", f"milestones[{i}].date", held.date)
+            )
 
 
 def _enrolments(record: Record) -> dict[str, Enrolment]:
@@ -586,12 +612,12 @@ def _check_reason(
             )
         )
     codes = fw.reasons_for(decision.outcome)
-    listed = ", ".join(codes) or "none"
     if (
         decision.reason is None
         and needs_reason(fw, decision.outcome)
         and not born_before_overlap_rule(record)
     ):
+        listed = ", ".join(codes) or "none"
         out.append(
             Problem(
                 f"a '{decision.outcome}' decision gives a reason code "
@@ -600,6 +626,7 @@ def _check_reason(
             )
         )
     if decision.reason is not None and decision.reason not in codes:
+        listed = ", ".join(codes) or "none"
         out.append(
             Problem(
                 f"not a reason code for '{decision.outcome}' (allowed: {listed})",
@@ -683,14 +710,21 @@ def check_record(record: Record, registry: FrameworkRegistry, today: dt.date) ->
     _check_absences(record, absence_kinds, out)
     _check_evidence(record, evidence_kinds, standards, today, out)
     _check_milestones(record, pinned, today, out)
-    _check_decisions(
-        record,
-        {e.stage: fw for e, fw in zip(record.enrolments, pinned, strict=True) if fw is not None},
-        today,
-        out,
-    )
+    if record.decisions:  # (the checks below look at nothing else)
+        _check_decisions(
+            record,
+            {
+                e.stage: fw
+                for e, fw in zip(record.enrolments, pinned, strict=True)
+                if fw is not None
+            },
+            today,
+            out,
+        )
     _check_appeals(record, today, out)
-    check_people(record, dict(zip((e.stage for e in record.enrolments), pinned, strict=True)), out)
+    if record.agreed or record.assignments:  # (the only lists check_people looks at)
+        stages = dict(zip((e.stage for e in record.enrolments), pinned, strict=True))
+        check_people(record, stages, out)
     out.extend(check_employment(record))
     if record.left is not None:
         first = record.enrolments[0].start if record.enrolments else record.qualified

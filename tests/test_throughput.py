@@ -1,0 +1,200 @@
+"""Issue 14, item 3: the faster paths of a cohort row from plain data give what the plain ones give.
+
+Never how fast (``benchmarks/throughput.py`` measures that): each faster formulation is compared
+with the plain one it replaces, written out here or kept beside it in the module.
+
+* :func:`ecf.status.brief` answers as :func:`ecf.status.status` does (stage, state, overdue and
+  next milestones, assessor), and :func:`ecf.cohort.row_for` makes the row it made from a
+  :class:`~ecf.status.Status`;
+* a framework's first stages without a prior stage are :func:`ecf.progression.first_stages`'s,
+  and the held ids are checked as when every one was derived first (``validation._check_ids``);
+* a framework's pausing kinds are those :meth:`~ecf.framework.Framework.absence_kind` finds
+  pausing, and :func:`ecf.timeline.pauses` finds the spells it found by that lookup.
+
+The outputs of whole commands are compared with those of older code in
+``tests/test_engine_golden.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecf import cohort, items, timeline, validation
+from ecf.council_settings import CouncilSettings
+from ecf.errors import Problem
+from ecf.framework import FrameworkRegistry
+from ecf.progression import first_stages
+from ecf.records import Absence, Assignment
+from ecf.testing import records
+
+if TYPE_CHECKING:
+    from ecf.framework import Framework
+    from ecf.records import Record
+
+status_module = importlib.import_module("ecf.status")  # the facade's ecf.status is a function
+
+REGISTRY = FrameworkRegistry.default()
+TODAY = dt.date(2026, 11, 30)
+
+settings = st.one_of(
+    st.none(),
+    st.builds(
+        CouncilSettings,
+        pause_threshold_days=st.sampled_from([None, 14, 42]),
+        review_cadence=st.sampled_from([None, "pro-rata", "calendar"]),
+    ),
+)
+
+
+@st.composite
+def varied(draw: st.DrawFn) -> Record:
+    """A valid record, perhaps begun mid-stage and with an assessor (what a row shows)."""
+    record = draw(records(today=TODAY))
+    if draw(st.booleans()):
+        began = record.enrolments[0].start + dt.timedelta(days=draw(st.integers(0, 500)))
+        record = attrs.evolve(record, began=began)
+    if draw(st.booleans()):
+        start = record.enrolments[0].start
+        assessor = Assignment("assessor", "Sam Lee", start)
+        record = attrs.evolve(record, assignments=(assessor,))
+    return record
+
+
+def _row_from_status(record: Record, as_of: dt.date, council_settings: object) -> cohort.CohortRow:
+    """The row as row_for made it from the whole status (before :func:`ecf.status.brief`)."""
+    st_ = status_module.status(record, REGISTRY, as_of, settings=council_settings)
+    nxt = st_.next
+    team = record.extra.get("team")
+    return cohort.CohortRow(
+        id=record.id,
+        council=record.council,
+        team=team if isinstance(team, str) else None,
+        stage=st_.stage,
+        stage_start=st_.stage_start,
+        expected_end=st_.expected_end,
+        state=st_.state,
+        next_milestone=nxt.id if nxt else None,
+        next_due=nxt.due if nxt else None,
+        overdue=len(st_.overdue),
+        overdue_milestones=tuple(m.id for m in st_.overdue),
+        assessor=st_.assessor,
+    )
+
+
+@given(varied(), st.integers(-400, 1500), settings)
+def test_brief_answers_as_status_does(
+    record: Record, offset: int, council_settings: CouncilSettings | None
+) -> None:
+    as_of = record.enrolments[0].start + dt.timedelta(days=offset)
+    full = status_module.status(record, REGISTRY, as_of, settings=council_settings)
+    got = status_module.brief(record, REGISTRY, as_of, settings=council_settings)
+    assert got.timeline.stage == full.stage
+    assert got.timeline.start == full.stage_start
+    assert got.timeline.expected_end == full.expected_end
+    assert got.state == full.state
+    assert got.overdue == tuple(m.id for m in full.overdue)
+    assert got.next == ((full.next.id, full.next.due) if full.next else None)
+    assert got.assessor == full.assessor
+    row = cohort.row_for(record, REGISTRY, as_of)
+    assert row == _row_from_status(record, as_of, None)
+
+
+def _frameworks() -> list[Framework]:
+    return [REGISTRY.get(v) for v in REGISTRY.versions()]
+
+
+def test_pausing_kinds_are_those_the_lookup_finds_pausing() -> None:
+    for fw in _frameworks():
+        for threshold in (None, 14):
+            made = fw.with_settings(threshold)
+            found = {
+                k.id for k in made.absence_kinds if (a := made.absence_kind(k.id)) and a.pauses
+            }
+            assert made.pausing_kind_ids() == frozenset(found)
+
+
+def _pauses_by_lookup(absences: list[Absence], fw: Framework) -> tuple[timeline.Pause, ...]:
+    """:func:`ecf.timeline.pauses` as it was: each absence's kind looked up in the framework."""
+    spells: list[list[dt.date]] = []
+    pausing = sorted(
+        (a for a in absences if (k := fw.absence_kind(a.kind)) is not None and k.pauses),
+        key=lambda a: a.first,
+    )
+    for absence in pausing:
+        if spells and absence.first <= spells[-1][1] + dt.timedelta(days=1):
+            spells[-1][1] = max(spells[-1][1], absence.last)
+        else:
+            spells.append([absence.first, absence.last])
+    threshold = fw.pause_threshold_days
+    return tuple(timeline.Pause(a, b) for a, b in spells if (b - a).days + 1 >= threshold)
+
+
+kinds = st.sampled_from(["sickness", "parental", "annual-leave", "training", "unpaid", "nope"])
+
+
+@st.composite
+def absence_lists(draw: st.DrawFn) -> list[Absence]:
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        first = dt.date(2025, 1, 1) + dt.timedelta(days=draw(st.integers(0, 400)))
+        last = first + dt.timedelta(days=draw(st.integers(0, 90)))
+        out.append(Absence(draw(kinds), first, last))
+    return out
+
+
+@given(absence_lists(), st.sampled_from([None, 7, 28, 60]))
+def test_pauses_are_the_spells_the_kind_lookup_finds(
+    absences: list[Absence], threshold: int | None
+) -> None:
+    for fw in _frameworks():
+        made = fw.with_settings(threshold)
+        got = timeline.pauses(absences, made)
+        assert got == _pauses_by_lookup(absences, made)
+        assert list(got) == sorted(got, key=lambda p: p.first)  # what planned_timeline relies on
+
+
+def test_first_stage_ids_are_the_first_stages_without_a_prior_stage() -> None:
+    for fw in _frameworks():
+        for service in ("children", "adults", "nope"):
+            assert fw.first_stage_ids(service) == first_stages(fw, (), service)
+
+
+def _ids_as_checked_before(record: Record) -> list[Problem]:
+    """``validation._check_ids`` as it was: every id derived unless none is stored."""
+    out: list[Problem] = []
+    for field, prefix in items.PREFIXES.items():
+        if field == "evidence":
+            continue
+        got = getattr(record, field)
+        if all(getattr(x, items.id_attr(field), None) is None for x in got):
+            continue
+        seen: set[str] = set()
+        for i, item_id in enumerate(items.item_ids(got, prefix, items.id_attr(field))):
+            if item_id in seen:
+                out.append(
+                    Problem("the id is held twice", f"{field}[{i}].{items.id_attr(field)}", item_id)
+                )
+            seen.add(item_id)
+    return out
+
+
+@given(records(today=TODAY), st.data())
+def test_held_ids_are_checked_as_before(record: Record, data: st.DataObject) -> None:
+    changed: dict[str, Any] = {}
+    for field, prefix in items.PREFIXES.items():
+        got = getattr(record, field)
+        if field == "evidence" or not got:
+            continue
+        attr = items.id_attr(field)
+        ids = st.one_of(st.none(), st.sampled_from([f"{prefix}-1", f"{prefix}-2", f"{prefix}-9"]))
+        changed[field] = tuple(attrs.evolve(x, **{attr: data.draw(ids)}) for x in got)
+    record = attrs.evolve(record, **changed)
+    found: list[Problem] = []
+    validation._check_ids(record, found)
+    assert found == _ids_as_checked_before(record)
