@@ -69,19 +69,26 @@ class MilestoneStatus:
 
         A milestone due before ``began``, the day the record began, is never overdue.
         """
-        held = ms.held if ms.held is not None and ms.held <= as_of else None
-        before = began is not None and ms.due is not None and ms.due < began
-        # MilestoneDue.overdue of the milestone as held on the date
-        overdue = (
-            held is None
-            and not ms.optional
-            and ms.due is not None
-            and ms.due < as_of
-            and not before
-        )
-        return cls(
-            ms.id, ms.title, ms.due, held, overdue, ms.optional, before, ms.computed, ms.agreed
-        )
+        held, before, late = _standing(ms, as_of, began)
+        return cls(ms.id, ms.title, ms.due, held, late, ms.optional, before, ms.computed, ms.agreed)
+
+
+def _standing(
+    ms: MilestoneDue, as_of: dt.date, began: dt.date | None
+) -> tuple[dt.date | None, bool, bool]:
+    """Where a milestone stands on ``as_of``: the one rule of :class:`MilestoneStatus`.
+
+    Returns:
+        The date it was held, if held by ``as_of``; whether it was due before ``began``, the day
+        the record began (an existing member of staff onboarded mid-stage: never overdue, never
+        next); and whether it is late: not held, not optional, due before ``as_of`` and not
+        before the record (overdue, unless its stage is closed).
+    """
+    held = ms.held if ms.held is not None and ms.held <= as_of else None
+    due = ms.due
+    before = began is not None and due is not None and due < began
+    late = held is None and not ms.optional and due is not None and due < as_of and not before
+    return held, before, late
 
 
 @attrs.frozen
@@ -168,20 +175,11 @@ def status(
     open_ = state not in CLOSED  # in a closed stage nothing is overdue
     began = record.began
     milestones = []
-    for m in tl.milestones:  # MilestoneStatus.of, in one step for every milestone
-        held = m.held if m.held is not None and m.held <= as_of else None
-        before = began is not None and m.due is not None and m.due < began
-        overdue = (
-            open_
-            and held is None
-            and not m.optional
-            and m.due is not None
-            and m.due < as_of
-            and not before
-        )
+    for m in tl.milestones:  # MilestoneStatus.of, with the stage's state
+        held, before, late = _standing(m, as_of, began)
         milestones.append(
             MilestoneStatus(
-                m.id, m.title, m.due, held, overdue, m.optional, before, m.computed, m.agreed
+                m.id, m.title, m.due, held, open_ and late, m.optional, before, m.computed, m.agreed
             )
         )
     return Status(
@@ -247,16 +245,12 @@ def brief(
     waiting: list[MilestoneDue] = []
     closed = state in CLOSED  # in a closed stage nothing is overdue, nothing next
     for m in tl.milestones:  # MilestoneStatus.of and Status.next, in one step
-        due = m.due
-        if (m.held is not None and m.held <= as_of) or (
-            began is not None and due is not None and due < began
-        ):
-            continue  # held by the date, or due before the record began
-        if due is not None and due < as_of:
-            if not m.optional and not closed:
+        held, before, late = _standing(m, as_of, began)
+        if late:
+            if not closed:
                 overdue.append(m.id)
-            continue  # overdue, or optional and past
-        waiting.append(m)
+        elif held is None and not before and (m.due is None or m.due >= as_of):
+            waiting.append(m)  # neither held, overdue, before the record, nor optional and past
     nxt = None
     if not closed and waiting:
         dated = [m for m in waiting if m.due is not None]
