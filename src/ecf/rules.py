@@ -49,6 +49,7 @@ import attrs
 
 from ecf._compiled import load_toml as load_compiled
 from ecf._convert import structure, unstructure
+from ecf._replace import replace
 from ecf.cpd import cpd_year, registration_years
 from ecf.errors import EcfError, Problem
 from ecf.findings import (
@@ -999,12 +1000,14 @@ def evaluate(rules: RuleSet, ctx: Context, assessor: str = "baseline") -> tuple[
             finding = Finding(rule.id, "", "", "not-applicable", override.describe())
         else:
             finding = rule.evaluate(ctx, results)
-        results[rule.id] = attrs.evolve(
+        results[rule.id] = replace(
             finding,
-            assessor=assessor,
-            version=rules.version,
-            category=_category(rule, finding),
-            override=override,
+            {
+                "assessor": assessor,
+                "version": rules.version,
+                "category": _category(rule, finding),
+                "override": override,
+            },
         )
     return tuple(results.values())
 
