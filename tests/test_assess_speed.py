@@ -5,21 +5,30 @@ plain formulation it replaces, written out here.
 
 * the assessor's minimal view (:func:`ecf.privacy.view`), built in one pass with each instance
   rebuilt at most once, is the view ``attrs.evolve`` made field by field (written out here with
-  the walk :func:`ecf.privacy.anonymise` still uses), for any record and any declaration.
+  the walk :func:`ecf.privacy.anonymise` still uses), for any record and any declaration;
+* :func:`ecf._replace.replace` makes the value ``attrs.evolve`` makes;
+* a rule file is loaded once per process while one ``stat`` of it gives the same file, size
+  and time, and read again when it changed or was replaced, whatever its size and time;
+* the personal fields a rule set reads are the ones its rules declare, asked once per set.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecf import privacy
+from ecf import assessors, privacy, rules
+from ecf._replace import replace
 from ecf.fields import FIELDS
+from ecf.findings import Finding, Override
 from ecf.framework import FrameworkRegistry
 from ecf.records import record_from_dict
 from ecf.testing import records
@@ -97,3 +106,128 @@ def test_the_view_blanks_what_the_reference_blanks_on_a_full_record() -> None:
         assert privacy.view(record, declared, [FRAMEWORK]) == view_by_evolve(
             record, declared, [FRAMEWORK]
         )
+
+
+findings = st.builds(
+    Finding,
+    rule=st.text(min_size=1, max_size=5),
+    assessor=st.text(max_size=5),
+    version=st.text(max_size=5),
+    status=st.sampled_from(["met", "pending", "missed", "not-applicable", "error"]),
+    message=st.text(max_size=10),
+    evidence=st.lists(st.text(max_size=4), max_size=3).map(tuple),
+    deadline=st.none() | st.dates(),
+    behind=st.booleans(),
+    category=st.sampled_from(["practitioner", "support"]),
+    override=st.none() | st.builds(Override, council=st.text(max_size=4)),
+)
+CHANGES = {
+    "assessor": st.text(max_size=5),
+    "version": st.text(max_size=5),
+    "category": st.sampled_from(["practitioner", "support"]),
+    "override": st.none() | st.builds(Override, council=st.text(max_size=4)),
+    "message": st.text(max_size=10),
+}
+
+
+@given(findings, st.fixed_dictionaries({}, optional=CHANGES))
+def test_replace_makes_what_evolve_makes(finding: Finding, changes: dict[str, Any]) -> None:
+    made = replace(finding, changes)
+    assert made == attrs.evolve(finding, **changes)
+    assert type(made) is Finding
+
+
+@given(records(), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+def test_replace_of_a_record_is_evolve_s(record: Record, extra: dict[str, int]) -> None:
+    assert replace(record, {"extra": extra, "name": ""}) == attrs.evolve(
+        record, extra=extra, name=""
+    )
+
+
+def test_replace_takes_keyword_only_fields_through_evolve() -> None:
+    @attrs.frozen
+    class Late:
+        a: int
+        b: int = attrs.field(kw_only=True, default=0)
+        c: int = attrs.field(init=False, default=7)
+
+    assert replace(Late(1, b=2), {"a": 3}) == Late(3, b=2)
+    assert replace(Late(1, b=2), {"b": 5}) == Late(1, b=5)
+
+
+RULE_FILE = """\
+version = "{version}"
+framework = "baseline-2026"
+
+[[rules]]
+id = "observations"
+kind = "count"
+evidence = ["direct-observation"]
+min = {least}
+by = "end"
+"""
+
+
+@pytest.fixture
+def fresh_rules(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The rule files loaded while the test runs (the process's cache emptied first)."""
+    monkeypatch.setattr(assessors, "_RULES_CACHE", {})
+    loaded: list[Path] = []
+    real = assessors.load_rules
+
+    def load(path: Path, *args: Any) -> rules.RuleSet:
+        loaded.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(assessors, "load_rules", load)
+    return loaded
+
+
+def _load(path: Path) -> rules.RuleSet:
+    return assessors._load_rules(path, FRAMEWORK, dict(rules.BUILTIN_KINDS))
+
+
+def test_a_rule_file_is_loaded_once_while_it_stays_the_same(
+    tmp_path: Path, fresh_rules: list[Path]
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(RULE_FILE.format(version="a", least=3), encoding="utf-8")
+    first = _load(path)
+    assert _load(path) is first
+    link = tmp_path / "link.toml"
+    link.symlink_to(path)
+    assert _load(link) is first  # the same file under another path, as its resolved path was
+    assert fresh_rules == [path]
+
+
+def test_a_rule_file_changed_or_replaced_is_read_and_checked_again(
+    tmp_path: Path, fresh_rules: list[Path]
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(RULE_FILE.format(version="a", least=3), encoding="utf-8")
+    before = path.stat()
+    assert _load(path).version == "a"
+    # The same size and times, another content: written in place (the time set back) ...
+    path.write_text(RULE_FILE.format(version="b", least=3), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert _load(path).version == "b"
+    # ... or another file renamed over it with the same size and times: its inode differs.
+    other = tmp_path / "other.toml"
+    other.write_text(RULE_FILE.format(version="c", least=3), encoding="utf-8")
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    other.replace(path)
+    assert _load(path).version == "c"
+    # A change that makes the file invalid is refused, as the first load would refuse it.
+    path.write_text(RULE_FILE.format(version="d", least=-1), encoding="utf-8")
+    with pytest.raises(rules.RuleError):
+        _load(path)
+    assert len(fresh_rules) == 4
+
+
+def test_the_fields_a_rule_set_reads_are_asked_once_and_follow_the_set() -> None:
+    baseline = _load(Path(assessors.__file__).parent / "data" / "rules" / "baseline-2026.toml")
+    first = assessors.rule_fields(baseline)
+    assert first == assessors._rule_fields(baseline)
+    assert assessors.rule_fields(baseline) == first
+    assert first[0]  # the baseline reads the authors of evidence (distinct authors)
+    assert assessors.rule_fields(attrs.evolve(baseline, rules=())) == (frozenset(), [])
