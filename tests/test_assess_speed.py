@@ -173,7 +173,7 @@ def fresh_rules(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The rule files loaded while the test runs (the process's cache emptied first)."""
     monkeypatch.setattr(assessors, "_RULES_CACHE", {})
     loaded: list[Path] = []
-    real = assessors.load_rules
+    real = rules.load_rules
 
     def load(path: Path, *args: Any) -> rules.RuleSet:
         loaded.append(path)
