@@ -9,24 +9,31 @@ plain formulation it replaces, written out here.
 * :func:`ecf._replace.replace` makes the value ``attrs.evolve`` makes;
 * a rule file is loaded once per process while one ``stat`` of it gives the same file, size
   and time, and read again when it changed or was replaced, whatever its size and time;
-* the personal fields a rule set reads are the ones its rules declare, asked once per set.
+* the personal fields a rule set reads are the ones its rules declare, asked once per set;
+* ``ecf funding`` through the parallel, cached scan prints what it printed reading its records
+  one by one (written out here), the same with one worker, two, or the cache.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecf import assessors, privacy, rules
+from ecf import assessors, export, funding, privacy, rules, sources
+from ecf._convert import to_json
 from ecf._replace import replace
+from ecf.cli import main
 from ecf.fields import FIELDS
 from ecf.findings import Finding, Override
 from ecf.framework import FrameworkRegistry
@@ -38,6 +45,10 @@ if TYPE_CHECKING:
 
     from ecf.framework import Framework
     from ecf.records import Record
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import synth
 
 REGISTRY = FrameworkRegistry.default()
 FRAMEWORK = REGISTRY.get()
@@ -231,3 +242,76 @@ def test_the_fields_a_rule_set_reads_are_asked_once_and_follow_the_set() -> None
     assert assessors.rule_fields(baseline) == first
     assert first[0]  # the baseline reads the authors of evidence (distinct authors)
     assert assessors.rule_fields(attrs.evolve(baseline, rules=())) == (frozenset(), [])
+
+
+AS_OF = synth.TODAY
+KEY = b"a key of sixteen bytes or more"
+
+
+@pytest.fixture(scope="module")
+def funded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records at every stage, a broken file, an id two files hold, a date out of range."""
+    root = tmp_path_factory.mktemp("funded")
+    synth.generate(root, 40)
+    first = root / "batch-0000" / "r000003.toml"
+    (root / "copy.toml").write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "broken.toml").write_text("id = ", encoding="utf-8")
+    far = (root / "batch-0000" / "r000004.toml").read_text(encoding="utf-8")
+    (root / "far.toml").write_text(
+        far.replace('id = "', 'id = "far-', 1).replace("start = 20", "start = 99", 1),
+        encoding="utf-8",
+    )
+    return root
+
+
+def funding_as_it_was(
+    paths: list[Path], year: str, as_of: dt.date, key: bytes | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """``ecf funding``'s rows and error lines as it made them: each record read in turn."""
+    loaded = sources.load(paths, REGISTRY, dt.date.today())  # noqa: DTZ011 - as the CLI
+    errors = [f"error: {line}" for failure in loaded.failures for line in failure.lines()]
+    data = funding.funding_year(year)
+    rows: list[dict[str, Any]] = []
+    for record in loaded.records:
+        for item in funding.funding_for(record, data, as_of):
+            row: dict[str, Any] = to_json(item)
+            if key is not None:
+                row["id"] = export.pseudonym(key, record.id)
+            rows.append(row)
+    return rows, errors
+
+
+def run_funding(*args: str | Path) -> Any:
+    env = {"ECF_PSEUDONYM_KEY": KEY.decode()}
+    return CliRunner().invoke(main, ["funding", *map(str, args)], env=env)
+
+
+def test_funding_through_the_scan_prints_what_reading_one_by_one_printed(funded: Path) -> None:
+    missing = funded / "missing.toml"
+    when = ["--as-of", AS_OF.isoformat(), "--year", "2026-27"]
+    rows, errors = funding_as_it_was([funded, missing], "2026-27", AS_OF)
+    assert len(errors) >= 4  # the broken file, the id two files hold, the far date, the missing
+    for options in (["--workers", "2", "--no-cache"], ["--workers", "1"], []):
+        result = run_funding(funded, missing, "--format", "json", *when, *options)
+        assert result.exit_code == 1
+        assert json.loads(result.stdout)["records"] == rows
+        assert result.stderr.splitlines() == errors
+    rows, errors = funding_as_it_was([funded], "2026-27", AS_OF, key=KEY)
+    result = run_funding(funded, "--format", "json", "--pseudonymise", *when)
+    assert json.loads(result.stdout)["records"] == rows
+    assert result.stderr.splitlines() == errors
+
+
+def test_funding_prints_the_same_with_one_worker_two_or_the_cache(funded: Path) -> None:
+    when = ["--as-of", AS_OF.isoformat(), "--year", "2026-27"]
+    for shown in ([], ["--format", "csv", "--pseudonymise"]):
+        one = run_funding(funded, *when, *shown, "--workers", "1", "--no-cache")
+        assert one.exit_code == 1
+        assert "records, funding year 2026-27" in one.stdout or shown
+        for options in (["--workers", "2", "--no-cache"], ["--workers", "2"], []):
+            again = run_funding(funded, *when, *shown, *options)
+            assert (again.exit_code, again.stdout, again.stderr) == (
+                one.exit_code,
+                one.stdout,
+                one.stderr,
+            )
