@@ -209,6 +209,9 @@ def test_a_rule_file_is_loaded_once_while_it_stays_the_same(
     link.symlink_to(path)
     assert _load(link) is first  # the same file under another path, as its resolved path was
     assert fresh_rules == [path]
+    other_kinds = {**rules.BUILTIN_KINDS, "count": type("Count", (rules.CountRule,), {})}
+    assert assessors._load_rules(path, FRAMEWORK, other_kinds) is not first
+    assert fresh_rules == [path, path]
 
 
 def test_a_rule_file_changed_or_replaced_is_read_and_checked_again(

@@ -252,7 +252,7 @@ def _load_rules(path: Path, framework: Framework, kinds: Mapping[str, type[Any]]
         st.st_mtime_ns,
         st.st_size,
         framework.version,
-        tuple(sorted((k, id(v)) for k, v in kinds.items())),
+        frozenset(kinds.items()),  # each kind by its class: the same classes, in any order
     )
     found = _RULES_CACHE.get(key)
     if found is None:
