@@ -318,3 +318,17 @@ def test_funding_prints_the_same_with_one_worker_two_or_the_cache(funded: Path) 
                 one.stdout,
                 one.stderr,
             )
+
+
+def test_funding_names_the_files_of_a_folder_as_it_did(
+    funded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(funded)
+    rows, errors = funding_as_it_was([Path(), Path("./missing.toml")], "2026-27", AS_OF)
+    assert any(line.startswith("error: broken.toml: ") for line in errors)
+    result = run_funding(
+        ".", "./missing.toml", "--format", "json", "--year", "2026-27", "--as-of", AS_OF.isoformat()
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["records"] == rows
+    assert result.stderr.splitlines() == errors

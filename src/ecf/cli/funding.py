@@ -68,10 +68,12 @@ def funding(
     Claims are not tracked.  Exit 0 when every record was read, 1 when any failed.
     """
     import functools
+    import os
 
     from ecf import export
     from ecf import funding as funding_
     from ecf.cli.scans import report_failures, scan
+    from ecf.sources import unique_files
 
     fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
@@ -81,9 +83,12 @@ def funding(
         if data_file is not None
         else funding_.funding_year(year or funding_.year_of(when))
     )
-    # Every core and the record cache, as the other reports over folders (ecf.cli.scans).
+    # Every core and the record cache, as the other reports over folders (ecf.cli.scans).  The
+    # files are named as ecf funding has always named them: each path as pathlib spells it
+    # (``amira.toml`` for the file of the folder ``.``, where the scan would say ``./amira.toml``).
+    files = [os.fspath(file) for file in unique_files(paths)]
     each = functools.partial(funding_.funding_rows, year=data, as_of=when)
-    with scan(paths, each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
+    with scan(files, each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
         report_failures(scanned)
         rows: list[dict[str, Any]] = [row for made in scanned for row in made]
     if key is not None:
