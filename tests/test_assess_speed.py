@@ -10,6 +10,7 @@ plain formulation it replaces, written out here.
 * a rule file is loaded once per process while one ``stat`` of it gives the same file, size
   and time, and read again when it changed or was replaced, whatever its size and time;
 * the personal fields a rule set reads are the ones its rules declare, asked once per set;
+* the coverage rule counts the citations of each standard as one pass per standard did;
 * ``ecf funding`` through the parallel, cached scan prints what it printed reading its records
   one by one (written out here), the same with one worker, two, or the cache.
 """
@@ -37,7 +38,7 @@ from ecf.cli import main
 from ecf.fields import FIELDS
 from ecf.findings import Finding, Override
 from ecf.framework import FrameworkRegistry
-from ecf.records import record_from_dict
+from ecf.records import Evidence, record_from_dict
 from ecf.testing import records
 
 if TYPE_CHECKING:
@@ -332,3 +333,24 @@ def test_funding_names_the_files_of_a_folder_as_it_did(
     assert result.exit_code == 1
     assert json.loads(result.stdout)["records"] == rows
     assert result.stderr.splitlines() == errors
+
+
+@given(records(), st.sets(st.sampled_from(sorted(FRAMEWORK.standard_ids())), max_size=40))
+def test_citations_are_counted_as_one_pass_per_standard_counted_them(
+    record: Record, candidates: set[str]
+) -> None:
+    candidates |= {s for e in record.evidence[:2] for s in e.standards}
+    counted = rules._citations(record.evidence, candidates)
+    expected = {sid: sum(sid in e.standards for e in record.evidence) for sid in candidates}
+    assert counted == expected
+    assert list(counted) == list(expected)  # in the same order
+
+
+def test_a_standard_cited_twice_by_one_piece_counts_once() -> None:
+    twice = Evidence("ev-1", "direct-observation", dt.date(2025, 3, 1), ("pcf:1", "pcf:1"))
+    once = Evidence("ev-2", "direct-observation", dt.date(2025, 3, 2), ("pcf:1", "pcf:2"))
+    assert rules._citations([twice, once], {"pcf:1", "pcf:2", "pcf:3"}) == {
+        "pcf:1": 2,
+        "pcf:2": 1,
+        "pcf:3": 0,
+    }
