@@ -5,7 +5,8 @@ plain formulation it replaces, written out here.
 
 * the assessor's minimal view (:func:`ecf.privacy.view`), built in one pass with each instance
   rebuilt at most once, is the view ``attrs.evolve`` made field by field (written out here with
-  the walk :func:`ecf.privacy.anonymise` still uses), for any record and any declaration;
+  the walk :func:`ecf.privacy.anonymise` still uses), for any record and any declaration, and
+  the view of fewer fields made from a view of more is the view made from the record;
 * :func:`ecf._replace.replace` makes the value ``attrs.evolve`` makes;
 * a rule file is loaded once per process while one ``stat`` of it gives the same file, size
   and time, and read again when it changed or was replaced, whatever its size and time;
@@ -83,6 +84,17 @@ def test_the_view_is_the_one_evolve_made(record: Record, data: st.DataObject) ->
     seen = privacy.view(record, declared, [FRAMEWORK])
     assert seen == view_by_evolve(record, declared, [FRAMEWORK])
     assert seen.extra is not record.extra
+
+
+@given(records(), st.data())
+def test_a_view_of_a_wider_view_is_the_view_of_the_record(
+    record: Record, data: st.DataObject
+) -> None:
+    paths = sorted(FIELDS) + [f"extra.{k}" for k in record.extra]
+    wider = data.draw(st.sets(st.sampled_from(paths)))
+    fewer = data.draw(st.sets(st.sampled_from(sorted(wider)))) if wider else set()
+    made = privacy.view(record, wider, [FRAMEWORK])
+    assert privacy.view(made, fewer, [FRAMEWORK]) == privacy.view(record, fewer, [FRAMEWORK])
 
 
 def test_the_view_blanks_what_the_reference_blanks_on_a_full_record() -> None:

@@ -183,7 +183,12 @@ class _Views:
     def __call__(self, ctx: Context, fields: frozenset[str]) -> Context:
         """``ctx`` with the record as an assessor that declared ``fields`` sees it."""
         if fields not in self._made:
-            self._made[fields] = view(self.ctx.record, fields, (self.ctx.framework,))
+            # A view declaring fewer fields is made from one declaring more, if made already:
+            # what both blank is blank there already, so a long history is not stripped twice
+            # (the same view: stripping is idempotent, tests/test_assess_speed.py).
+            wider = next((made for known, made in self._made.items() if fields <= known), None)
+            source = self.ctx.record if wider is None else wider
+            self._made[fields] = view(source, fields, (self.ctx.framework,))
         return replace(ctx, {"record": self._made[fields]})
 
 
