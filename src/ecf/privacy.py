@@ -428,17 +428,15 @@ def _view_items(
     if plan is None or not all(type(item) is cls for item in items):
         stripped = [_view_strip(item, path, granted, keys, known) for item in items]
         return items if all(map(operator.is_, stripped, items)) else tuple(stripped)
-    blanked, every, constants, places = plan
+    blanked, kept, order, constants = plan
     out: list[Any] = []
     changed = False
     for item in items:
         if all(map(operator.is_, blanked(item), constants)):
             out.append(item)
             continue
-        values = list(every(item))
-        for place, constant in zip(places, constants, strict=True):
-            values[place] = constant
-        out.append(cls(*values))
+        # The kept fields' values, then the blanks, put in the class's order: one call each.
+        out.append(cls(*order(kept(item) + constants)))
         changed = True
     return tuple(out) if changed else items
 
@@ -450,23 +448,46 @@ def _constant_plan(
     tuple[
         Callable[[Any], tuple[Any, ...]],
         Callable[[Any], tuple[Any, ...]],
+        Callable[[tuple[Any, ...]], tuple[Any, ...]],
         tuple[Any, ...],
-        tuple[int, ...],
     ]
     | None
 ):
     """How :func:`_view_items` strips a class whose blanks are all constants.
 
-    For evidence, history entries...: a getter of the blanked fields' values, one of every
-    field's, the blanks, and their places; ``None`` for any other class.
+    For evidence, history entries...: a getter of the blanked fields' values, one of the kept
+    fields' values, a getter that puts the kept values followed by the blanks in the class's
+    order of fields, and the blanks; ``None`` for any other class.
     """
     steps = _view_plan(cls, path, granted)
-    every = getter(cls)
-    if not steps or every is None or any(step[3] != _CONSTANT for step in steps):
+    if not steps or getter(cls) is None or any(step[3] != _CONSTANT for step in steps):
         return None
-    names = [step[1] for step in steps]
+    names = [f.name for f in attrs.fields(cls)]
+    places = [step[0] for step in steps]
+    kept = [name for i, name in enumerate(names) if i not in places]
+    order = [
+        len(kept) + places.index(i) if i in places else i - sum(p < i for p in places)
+        for i in range(len(names))
+    ]
+    return (
+        _tuple_getter([step[1] for step in steps]),
+        _tuple_getter(kept),
+        _tuple_picker(order),
+        tuple(step[4] for step in steps),
+    )
+
+
+def _tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """``operator.attrgetter`` that always gives a tuple (of one value, or none)."""
     if len(names) == 1:
-        blanked: Callable[[Any], tuple[Any, ...]] = lambda value: (getattr(value, names[0]),)  # noqa: E731
-    else:
-        blanked = operator.attrgetter(*names)
-    return blanked, every, tuple(step[4] for step in steps), tuple(step[0] for step in steps)
+        return lambda value: (getattr(value, names[0]),)
+    if not names:
+        return lambda _: ()
+    return operator.attrgetter(*names)
+
+
+def _tuple_picker(order: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """``operator.itemgetter`` that always gives a tuple (of one value)."""
+    if len(order) == 1:
+        return lambda values: (values[order[0]],)
+    return operator.itemgetter(*order)
