@@ -179,6 +179,13 @@ def test_replace_takes_keyword_only_fields_through_evolve() -> None:
     assert replace(Late(1, b=2), {"b": 5}) == Late(1, b=5)
 
 
+def test_replace_refuses_a_name_that_is_not_a_field() -> None:
+    finding = Finding("r", "a", "1", "met", "ok")
+    with pytest.raises(KeyError, match="nope"):
+        replace(finding, {"status": "missed", "nope": 1})
+    assert replace(finding, {}) == finding
+
+
 RULE_FILE = """\
 version = "{version}"
 framework = "baseline-2026"

@@ -20,7 +20,7 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["getter", "replace"]
+__all__ = ["getter", "replace", "tuple_getter", "tuple_picker"]
 
 T = TypeVar("T")
 
@@ -56,11 +56,49 @@ def replace(value: T, changes: dict[str, Any]) -> T:
         aliases = {f.name: f.alias or f.name for f in attrs.fields(cls)}
         given: Any = value
         return typing.cast("T", attrs.evolve(given, **{aliases[k]: v for k, v in changes.items()}))
-    every, places = shape
-    values = list(every(value))
-    for name, new in changes.items():
-        values[places[name]] = new
-    return typing.cast("T", cls(*values))
+    kept, order = _plan(cls, tuple(changes))
+    # The values kept, then the new ones, put in the class's order of fields: one call each.
+    return typing.cast("T", cls(*order(kept(value) + tuple(changes.values()))))
+
+
+@functools.cache
+def _plan(
+    cls: type[attrs.AttrsInstance], changed: tuple[str, ...]
+) -> tuple[Callable[[Any], tuple[Any, ...]], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+    """How :func:`replace` changes the ``changed`` fields of an instance of ``cls``.
+
+    A getter of the other fields' values, and one that puts those followed by the changed
+    ones in the class's order of fields.
+    """
+    shape = _shape(cls)
+    assert shape is not None  # noqa: S101 - replace asks only for classes it takes positionally
+    places = shape[1]
+    unknown = [name for name in changed if name not in places]
+    if unknown:
+        raise KeyError(unknown[0])
+    names = list(places)
+    kept = [name for name in names if name not in changed]
+    slots = {name: i for i, name in enumerate(kept)}
+    slots.update({name: len(kept) + i for i, name in enumerate(changed)})
+    return tuple_getter(kept), tuple_picker([slots[name] for name in names])
+
+
+def tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """``operator.attrgetter`` that always gives a tuple (of one value, or none)."""
+    if len(names) == 1:
+        only = names[0]
+        return lambda value: (getattr(value, only),)
+    if not names:
+        return lambda _: ()
+    return operator.attrgetter(*names)
+
+
+def tuple_picker(order: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """``operator.itemgetter`` that always gives a tuple (of one value)."""
+    if len(order) == 1:
+        only = order[0]
+        return lambda values: (values[only],)
+    return operator.itemgetter(*order)
 
 
 def getter(cls: type[attrs.AttrsInstance]) -> Callable[[Any], tuple[Any, ...]] | None:

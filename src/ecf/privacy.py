@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ecf._replace import getter, replace
+from ecf._replace import getter, replace, tuple_getter, tuple_picker
 from ecf.fields import CATEGORIES, FIELDS, FILE_KEYS, Category, category, shown_in_errors
 from ecf.history import seal
 from ecf.records import Record, content_seal, digest, record_to_dict
@@ -470,24 +470,8 @@ def _constant_plan(
         for i in range(len(names))
     ]
     return (
-        _tuple_getter([step[1] for step in steps]),
-        _tuple_getter(kept),
-        _tuple_picker(order),
+        tuple_getter([step[1] for step in steps]),
+        tuple_getter(kept),
+        tuple_picker(order),
         tuple(step[4] for step in steps),
     )
-
-
-def _tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """``operator.attrgetter`` that always gives a tuple (of one value, or none)."""
-    if len(names) == 1:
-        return lambda value: (getattr(value, names[0]),)
-    if not names:
-        return lambda _: ()
-    return operator.attrgetter(*names)
-
-
-def _tuple_picker(order: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """``operator.itemgetter`` that always gives a tuple (of one value)."""
-    if len(order) == 1:
-        return lambda values: (values[order[0]],)
-    return operator.itemgetter(*order)
