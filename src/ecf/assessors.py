@@ -360,7 +360,7 @@ def assess(
             findings.append(error_finding(name, version, FIELDS_ATTRIBUTE, "; ".join(bad)))
             continue
         settings = types.MappingProxyType(council.settings_for(name) if council else {})
-        pctx = attrs.evolve(ctx, settings=settings)
+        pctx = replace(ctx, {"settings": settings})
         if proposed is None:
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)

@@ -425,7 +425,7 @@ def _view_items(
         return items
     cls: type[attrs.AttrsInstance] = type(items[0])
     plan = _constant_plan(cls, path, granted)
-    if plan is None or not all(type(item) is cls for item in items):
+    if plan is None or len(set(map(type, items))) != 1:  # one class: the first's
         stripped = [_view_strip(item, path, granted, keys, known) for item in items]
         return items if all(map(operator.is_, stripped, items)) else tuple(stripped)
     blanked, kept, order, constants = plan
