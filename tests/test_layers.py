@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf._logs",
             "ecf.parsing",
             "ecf._convert",
+            "ecf._replace",
             "ecf._arguments",
             "ecf._charts",
             "ecf.schemas",

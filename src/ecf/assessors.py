@@ -14,6 +14,10 @@ and only the personal fields it declares it needs.  A plugin declares them in a 
 ``ECF_FIELDS`` (a set of field paths, ``{"evidence.by", "extra.caseload"}``); a rule kind in a
 class attribute of the same name, so that a rule file gets what its rules read.  A plugin that
 declares nothing never sees a name, a registration number, a note or an author.
+
+This module is long because the run is one piece: the guards around each plugin, the views it
+sees and the rule files it judges with must agree, and a report that assesses every record
+needs each of them made cheap together (issue 14).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ecf._convert import register_json
+from ecf._replace import getter, replace
 from ecf.errors import EcfError, Problem
 from ecf.findings import (
     CATEGORIES,
@@ -77,14 +82,13 @@ __all__ = [
 ]
 
 
-def _well_formed(item: object, record: Record) -> str | None:
+def _well_formed(item: object, known: frozenset[str]) -> str | None:
     if not isinstance(item, Finding):
         return f"returned a {type(item).__name__}, not a Finding"
     if not item.rule or item.status not in FINDING_STATUSES or not isinstance(item.message, str):
         return f"returned a malformed finding (rule {item.rule!r}, status {item.status!r})"
     if item.category not in CATEGORIES:
         return f"returned a finding of unknown category {item.category!r} (rule {item.rule!r})"
-    known = {e.id for e in record.evidence}
     unknown = [e for e in item.evidence if e not in known]
     if unknown:
         return f"cited evidence the record does not hold: {', '.join(unknown)}"
@@ -142,6 +146,24 @@ def context_for(
 
 def rule_fields(rules: RuleSet) -> tuple[frozenset[str], list[str]]:
     """The personal fields the rules of a set read (their kinds' ``ECF_FIELDS``), and problems."""
+    # A rule set is judged once a record, and its rules never change: asked once per rule set
+    # (kept by identity, as long as the rule set is kept).
+    known = _RULE_FIELDS.get(id(rules))
+    if known is not None and known[0] is rules:
+        return known[1], list(known[2])
+    if len(_RULE_FIELDS) >= _KEPT:
+        _RULE_FIELDS.clear()
+    found, problems = _rule_fields(rules)
+    _RULE_FIELDS[id(rules)] = (rules, found, tuple(problems))
+    return found, problems
+
+
+#: :func:`rule_fields`'s answers, by the rule set's identity, and how many are kept at most.
+_RULE_FIELDS: dict[int, tuple[RuleSet, frozenset[str], tuple[str, ...]]] = {}
+_KEPT = 256
+
+
+def _rule_fields(rules: RuleSet) -> tuple[frozenset[str], list[str]]:
     fields: set[str] = set()
     problems: list[str] = []
     for rule in rules.rules:
@@ -161,8 +183,13 @@ class _Views:
     def __call__(self, ctx: Context, fields: frozenset[str]) -> Context:
         """``ctx`` with the record as an assessor that declared ``fields`` sees it."""
         if fields not in self._made:
-            self._made[fields] = view(self.ctx.record, fields, (self.ctx.framework,))
-        return attrs.evolve(ctx, record=self._made[fields])
+            # A view declaring fewer fields is made from one declaring more, if made already:
+            # what both blank is blank there already, so a long history is not stripped twice
+            # (the same view: stripping is idempotent, tests/test_assess_speed.py).
+            wider = next((made for known, made in self._made.items() if fields <= known), None)
+            source = self.ctx.record if wider is None else wider
+            self._made[fields] = view(source, fields, (self.ctx.framework,))
+        return replace(ctx, {"record": self._made[fields]})
 
 
 def _run_guarded(
@@ -172,7 +199,7 @@ def _run_guarded(
     # changes it harms neither the caller nor the plugins that run after it.  ``ctx`` holds the
     # minimal view this plugin may see (see ``_Views``), never more.
     given = ctx.record.extra
-    ctx = attrs.evolve(ctx, record=attrs.evolve(ctx.record, extra=copy.deepcopy(given)))
+    ctx = replace(ctx, {"record": replace(ctx.record, {"extra": copy.deepcopy(given)})})
     # A record is frozen: it can change only in its extra table, or by a field reassigned
     # behind attrs' back; both are cheap to check (no unstructuring in the cohort's hot loop).
     fields = _fields(ctx.record)
@@ -186,14 +213,24 @@ def _run_guarded(
     )
     if changed:
         return [error_finding(name, version, hook, "changed the record it was given")]
+    known = frozenset(e.id for e in ctx.record.evidence)
     for item in findings:
-        problem = _well_formed(item, ctx.record)
+        problem = _well_formed(item, known)
         if problem:
             return [error_finding(name, version, hook, problem)]
-    return [attrs.evolve(f, assessor=name, version=f.version or version) for f in findings]
+    # A rule set's findings name their assessor and version already: those are kept as made.
+    return [
+        f
+        if f.assessor == name and f.version
+        else replace(f, {"assessor": name, "version": f.version or version})
+        for f in findings
+    ]
 
 
 def _fields(record: Record) -> tuple[object, ...]:
+    every = getter(type(record))
+    if every is not None:
+        return every(record)
     return tuple(getattr(record, f.name) for f in attrs.fields(type(record)))
 
 
@@ -204,22 +241,28 @@ def _load_rules(path: Path, framework: Framework, kinds: Mapping[str, type[Any]]
     """A rule file, loaded once per process while the file and the rule kinds stay the same.
 
     A cohort assesses thousands of records against the same few rule files: reading and
-    checking them again for each record would cost more than the assessment.
+    checking them again for each record would cost more than the assessment.  The file is
+    known by what one ``stat`` of it gives (issue 14: resolving its path for every record was
+    a tenth of the export's time): its device and inode (the same file under any path, as the
+    resolved path was), its modification time and size.  A file changed, or replaced by
+    another, is read and checked again.
     """
     try:
         st = path.stat()
-        key: tuple[object, ...] = (
-            str(path.resolve()),
-            st.st_mtime_ns,
-            st.st_size,
-            framework.version,
-            tuple(sorted((k, id(v)) for k, v in kinds.items())),
-        )
     except OSError:
         return load_rules(path, framework, kinds)  # reports the problem in its own words
-    if key not in _RULES_CACHE:
-        _RULES_CACHE[key] = load_rules(path, framework, kinds)
-    return _RULES_CACHE[key]
+    key: tuple[object, ...] = (
+        st.st_dev,
+        st.st_ino,
+        st.st_mtime_ns,
+        st.st_size,
+        framework.version,
+        frozenset(kinds.items()),  # each kind by its class: the same classes, in any order
+    )
+    found = _RULES_CACHE.get(key)
+    if found is None:
+        found = _RULES_CACHE[key] = load_rules(path, framework, kinds)
+    return found
 
 
 def _rule_sets(
@@ -231,7 +274,10 @@ def _rule_sets(
     for impl in plugins.impls("ecf_rule_files", name):
         try:
             files = call(impl, {"settings": types.MappingProxyType(dict(ctx.settings))}) or []
-            sets.extend(_load_rules(Path(f), ctx.framework, kinds) for f in files)
+            sets.extend(
+                _load_rules(f if isinstance(f, Path) else Path(f), ctx.framework, kinds)
+                for f in files
+            )
         except EcfError as exc:
             errors.append(error_finding(name, version, "ecf_rule_files", "; ".join(exc.lines())))
         except Exception as exc:  # noqa: BLE001 - isolation
@@ -314,7 +360,7 @@ def assess(
             findings.append(error_finding(name, version, FIELDS_ATTRIBUTE, "; ".join(bad)))
             continue
         settings = types.MappingProxyType(council.settings_for(name) if council else {})
-        pctx = attrs.evolve(ctx, settings=settings)
+        pctx = replace(ctx, {"settings": settings})
         if proposed is None:
             sets, errors = _rule_sets(plugins, name, pctx, kinds)
             findings.extend(errors)

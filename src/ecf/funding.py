@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ecf._convert import register_json, structure
+from ecf._convert import register_json, structure, to_json
 from ecf.errors import EcfError, Problem
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 from ecf.limits import load_toml
@@ -48,6 +48,7 @@ __all__ = [
     "PaymentFunding",
     "Scheme",
     "funding_for",
+    "funding_rows",
     "funding_year",
     "funding_years",
     "load_funding_data",
@@ -402,3 +403,21 @@ def funding_for(record: Record, year: FundingYear, as_of: dt.date) -> tuple[Paym
         else:
             rows.extend(_payment(record, enrolment, scheme, p, as_of) for p in scheme.payments)
     return tuple(rows)
+
+
+def funding_rows(
+    record: Record, context: object, *, year: FundingYear, as_of: dt.date
+) -> list[dict[str, Any]]:
+    """A record's :func:`funding_for` as plain rows (``to_json``), in a scan of record files.
+
+    Use it as ``functools.partial(funding_rows, year=..., as_of=...)`` with
+    :func:`ecf.cohort.scan_records` (``ecf funding`` does): each worker makes its records' rows.
+
+    Args:
+        record: The practitioner's record.
+        context: The scan's context (not needed: the year and date are given).
+        year: The funding year's data.
+        as_of: Registration, decisions and appeals after this date are not yet known.
+    """
+    del context  # the scan hands every function its context; the funding needs none of it
+    return [to_json(item) for item in funding_for(record, year, as_of)]

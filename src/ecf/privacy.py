@@ -44,17 +44,23 @@ The classification is used three ways:
 
 :func:`ecf.subject_access.subject_access` gathers everything held about the person for a subject
 access request.
+
+This module is long because the three uses walk the one classification: split, a view and an
+anonymised record could come to differ on what a field is.  The view has a walk of its own,
+planned once per class (a report that assesses every record builds two views of each: issue 14).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import operator
 import re
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ecf._replace import getter, replace, tuple_getter, tuple_picker
 from ecf.fields import CATEGORIES, FIELDS, FILE_KEYS, Category, category, shown_in_errors
 from ecf.history import seal
 from ecf.records import Record, content_seal, digest, record_to_dict
@@ -216,20 +222,80 @@ def view(
     ``extra`` is always a copy, so an assessor that changes it harms nothing.
     """
     granted = frozenset(fields)
-    keys = {k for p in granted if (k := _extra_key(p))}
-    known = tuple(frameworks)
+    keys = frozenset(k for p in granted if (k := _extra_key(p)))
+    stripped: Record = _view_strip(record, "", granted, keys, tuple(frameworks))
+    return replace(stripped, {"extra": copy.deepcopy(stripped.extra)})
 
-    def blank(path: str, field: attrs.Attribute[Any], value: Any) -> Any:
-        if path == "extra":
-            return {k: v for k, v in value.items() if k in keys}
-        if path == "absences.kind":
-            return neutral_absence_kind(value, known)
-        if field.default is not attrs.NOTHING:
-            return _default(field)
-        return ""
 
-    stripped: Record = _strip(record, "", granted, blank)
-    return attrs.evolve(stripped, extra=copy.deepcopy(stripped.extra))
+# How :func:`view` blanks a field (issue 14: a report that assesses every record builds two
+# views of each; ``attrs.evolve`` item by item was most of the export's time).  Each class is
+# planned once per path and declaration: the fields to blank, with what, and the nested ones.
+_CONSTANT, _FACTORY, _EXTRA, _KIND, _NESTED_ONES = range(5)
+
+#: A planned step: the field's place among its class's fields, its name, its path, the action,
+#: and the constant (or factory) a blanked field takes.
+_Step = tuple[int, str, str, int, Any]
+
+
+@functools.cache
+def _places(cls: type[attrs.AttrsInstance]) -> dict[str, int]:
+    return {f.name: i for i, f in enumerate(attrs.fields(cls))}
+
+
+@functools.cache
+def _view_plan(
+    cls: type[attrs.AttrsInstance], path: str, granted: frozenset[str]
+) -> tuple[_Step, ...]:
+    """:func:`_plan` for :func:`view`, with what each blanked field becomes."""
+    index = _places(cls)
+    steps: list[_Step] = []
+    for field, sub, to_blank in _plan(cls, path, granted):
+        action: int
+        what: Any = None
+        if not to_blank:
+            action = _NESTED_ONES
+        elif sub == "extra":
+            action = _EXTRA
+        elif sub == "absences.kind":
+            action = _KIND
+        elif field.default is attrs.NOTHING:
+            action, what = _CONSTANT, ""
+        elif callable(factory := getattr(field.default, "factory", None)):
+            action, what = _FACTORY, factory
+        else:
+            action, what = _CONSTANT, field.default
+        steps.append((index[field.name], field.name, sub, action, what))
+    return tuple(steps)
+
+
+def _view_strip(
+    value: Any, path: str, granted: frozenset[str], keys: frozenset[str], known: tuple[Any, ...]
+) -> Any:
+    """:func:`_strip` with :func:`view`'s blanks, each instance rebuilt at most once."""
+    cls: type[attrs.AttrsInstance] = type(value)
+    changes: dict[str, Any] | None = None
+    for _, name, sub, action, what in _view_plan(cls, path, granted):
+        current = getattr(value, name)
+        if action == _CONSTANT:
+            new = what
+        elif action == _NESTED_ONES:
+            if isinstance(current, tuple):
+                new = _view_items(current, sub, granted, keys, known)
+            elif current is not None:
+                new = _view_strip(current, sub, granted, keys, known)
+            else:
+                continue
+        elif action == _FACTORY:
+            new = what()
+        elif action == _EXTRA:
+            new = {k: v for k, v in current.items() if k in keys}
+        else:
+            new = neutral_absence_kind(current, known)
+        if new is not current:
+            if changes is None:
+                changes = {}
+            changes[name] = new
+    return value if changes is None else replace(value, changes)
 
 
 def _new_id(record: Record) -> str:
@@ -341,3 +407,71 @@ def classify(record: Record) -> dict[str, Category]:
 
     walk(data, "")
     return found
+
+
+def _view_items(
+    items: tuple[Any, ...],
+    path: str,
+    granted: frozenset[str],
+    keys: frozenset[str],
+    known: tuple[Any, ...],
+) -> tuple[Any, ...]:
+    """A tuple of records stripped as :func:`_view_strip` strips each one.
+
+    The same tuple if none changed; items of one class whose blanks are all constants are
+    stripped in one tight loop.
+    """
+    if not items:
+        return items
+    cls: type[attrs.AttrsInstance] = type(items[0])
+    plan = _constant_plan(cls, path, granted)
+    if plan is None or len(set(map(type, items))) != 1:  # one class: the first's
+        stripped = [_view_strip(item, path, granted, keys, known) for item in items]
+        return items if all(map(operator.is_, stripped, items)) else tuple(stripped)
+    blanked, kept, order, constants = plan
+    out: list[Any] = []
+    changed = False
+    for item in items:
+        if all(map(operator.is_, blanked(item), constants)):
+            out.append(item)
+            continue
+        # The kept fields' values, then the blanks, put in the class's order: one call each.
+        out.append(cls(*order(kept(item) + constants)))
+        changed = True
+    return tuple(out) if changed else items
+
+
+@functools.cache
+def _constant_plan(
+    cls: type[attrs.AttrsInstance], path: str, granted: frozenset[str]
+) -> (
+    tuple[
+        Callable[[Any], tuple[Any, ...]],
+        Callable[[Any], tuple[Any, ...]],
+        Callable[[tuple[Any, ...]], tuple[Any, ...]],
+        tuple[Any, ...],
+    ]
+    | None
+):
+    """How :func:`_view_items` strips a class whose blanks are all constants.
+
+    For evidence, history entries...: a getter of the blanked fields' values, one of the kept
+    fields' values, a getter that puts the kept values followed by the blanks in the class's
+    order of fields, and the blanks; ``None`` for any other class.
+    """
+    steps = _view_plan(cls, path, granted)
+    if not steps or getter(cls) is None or any(step[3] != _CONSTANT for step in steps):
+        return None
+    names = [f.name for f in attrs.fields(cls)]
+    places = [step[0] for step in steps]
+    kept = [name for i, name in enumerate(names) if i not in places]
+    order = [
+        len(kept) + places.index(i) if i in places else i - sum(p < i for p in places)
+        for i in range(len(names))
+    ]
+    return (
+        tuple_getter([step[1] for step in steps]),
+        tuple_getter(kept),
+        tuple_picker(order),
+        tuple(step[4] for step in steps),
+    )

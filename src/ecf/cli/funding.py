@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, echo, state, today
+from ecf.cli import DATE, EXIT_SOME_FAILED, dumps, echo, today
+from ecf.cli.scans import scan_options
 from ecf.cli.tables import (
     SPREADSHEET_FORMATS,
     row_report_options,
@@ -49,6 +50,7 @@ COLUMNS = [
 )
 @click.option("--as-of", type=DATE, help="The date to report as of (default: today).")
 @row_report_options
+@scan_options
 def funding(
     paths: tuple[Path, ...],
     year: str | None,
@@ -58,15 +60,20 @@ def funding(
     excel: bool,
     pseudonymise: bool,
     key_file: Path | None,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Funding: each record's eligibility for each payment, the amount, and when to claim.
 
     Claims are not tracked.  Exit 0 when every record was read, 1 when any failed.
     """
+    import functools
+    import os
+
     from ecf import export
     from ecf import funding as funding_
-    from ecf._convert import to_json
-    from ecf.sources import load
+    from ecf.cli.scans import report_failures, scan
+    from ecf.sources import unique_files
 
     fmt = table_format(fmt, excel=excel)
     key = export.read_key(key_file) if pseudonymise else None
@@ -76,17 +83,17 @@ def funding(
         if data_file is not None
         else funding_.funding_year(year or funding_.year_of(when))
     )
-    loaded = load(paths, state().registry, today())
-    for failure in loaded.failures:
-        for line in failure.lines():
-            echo(f"error: {line}", err=True)
-    rows: list[dict[str, Any]] = []
-    for record in loaded.records:
-        for item in funding_.funding_for(record, data, when):
-            row: dict[str, Any] = to_json(item)
-            if key is not None:
-                row["id"] = export.pseudonym(key, record.id)
-            rows.append(row)
+    # Every core and the record cache, as the other reports over folders (ecf.cli.scans).  The
+    # files are named as ecf funding has always named them: each path as pathlib spells it
+    # (``amira.toml`` for the file of the folder ``.``, where the scan would say ``./amira.toml``).
+    files = [os.fspath(file) for file in unique_files(paths)]
+    each = functools.partial(funding_.funding_rows, year=data, as_of=when)
+    with scan(files, each, as_of=when, workers=workers, no_cache=no_cache) as scanned:
+        report_failures(scanned)
+        rows: list[dict[str, Any]] = [row for made in scanned for row in made]
+    if key is not None:
+        for row in rows:
+            row["id"] = export.pseudonym(key, row["id"])
     if fmt == "json":
         from ecf.schemas import tag
 
@@ -105,7 +112,7 @@ def funding(
         write_rows(rows, COLUMNS, fmt, excel=excel, sheet="funding")
     else:
         _print_table(rows, data.year, when)
-    if loaded.failures:
+    if scanned.failures:
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 

@@ -32,6 +32,8 @@ ECF_FIELDS: frozenset[str] = frozenset()
 #: The shipped rule files judged by default: the 2026 baseline's, and the ECDP's (its rules are
 #: left out under a framework without the ``ecdp`` stage).
 DEFAULT_RULES = ("baseline-2026", "ecdp-2027")
+#: Their files, made once (the hook is called for every record a report assesses: issue 14).
+_DEFAULT_FILES = tuple(RULES / f"{version}.toml" for version in DEFAULT_RULES)
 
 
 @hookimpl
@@ -39,7 +41,7 @@ def ecf_rule_files(settings: Mapping[str, Any]) -> Iterable[Path]:
     """The baseline rule sets (``settings["rules"]`` names another shipped version instead)."""
     if "rules" in settings:
         return [RULES / f"{settings['rules']}.toml"]
-    return [RULES / f"{version}.toml" for version in DEFAULT_RULES]
+    return list(_DEFAULT_FILES)
 
 
 @hookimpl
