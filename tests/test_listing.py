@@ -18,10 +18,12 @@ from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from ecf import cohort, sources
 from ecf.cache import RecordCache
+from ecf.cli import main
 from ecf.cohort import ScanOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -200,6 +202,29 @@ def test_a_listing_is_indexed_iterated_again_and_given_back_as_it_is(tmp_path: P
     assert len(empty) == 0
     assert list(empty) == []
     assert list(empty.parts(3)) == []
+
+
+def test_ecf_cohort_counts_the_files_it_found_as_before(tmp_path: Path) -> None:
+    """ "N of M records could not be read": M counts a file found twice (through a link) twice.
+
+    The listing keeps each file once; the count printed is the files the folder holds, as
+    :func:`ecf.sources.record_paths` gives them, as it was before the listing was compact.
+    """
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for number, item in enumerate(synth.records(2, seed=3)):
+        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    (folder / "bad.toml").write_text("broken = [", encoding="utf-8")
+    (folder / "link.toml").symlink_to(folder / "r0.toml")
+    assert len(sources.record_paths(folder)) == 4  # the four names
+    assert len(sources.listing([folder])) == 3  # three files
+    result = CliRunner().invoke(
+        main,
+        ["cohort", str(folder), "--format", "jsonl", "--no-cache", "--as-of", str(synth.TODAY)],
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == "1 of 4 records could not be read"
+    assert len(result.stdout.splitlines()) == 2  # the two records, once each
 
 
 def test_a_listing_holds_far_less_than_its_paths_as_strings(tmp_path: Path) -> None:
