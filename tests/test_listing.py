@@ -298,3 +298,23 @@ def test_a_worker_retains_nothing_per_record(tmp_path: Path) -> None:
         cohort._WORKER.clear()
     grown = sum(stat.count_diff for stat in after.compare_to(before, "lineno"))
     assert grown < 240, [str(s) for s in after.compare_to(before, "lineno")[:5]]
+
+
+def frozen(record: object, context: object) -> int:
+    """How many objects the collector leaves alone in this process (each record's value)."""
+    del record, context
+    return gc.get_freeze_count()
+
+
+def test_the_workers_are_forked_with_the_parent_s_objects_frozen(tmp_path: Path) -> None:
+    """The workers inherit the parent's objects frozen; the parent collects its own as before."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for number, item in enumerate(synth.records(4, seed=9)):
+        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    options = ScanOptions(as_of=synth.TODAY, today=synth.TODAY)
+    assert gc.get_freeze_count() == 0
+    found = list(cohort.scan_items([folder], options, frozen, workers=2, chunk=1))
+    assert len(found) == 4
+    assert all(isinstance(item, tuple) and item[2] > 0 for item in found), found
+    assert gc.get_freeze_count() == 0
