@@ -37,7 +37,9 @@ from ecf.sources import (
     CacheEntry,
     Duplicate,
     Failure,
+    Listing,
     Loaded,
+    listing,
     load_folder,
     load_rows,
     one_per_id,
@@ -45,11 +47,11 @@ from ecf.sources import (
     read_row,
     record_files,
     record_paths,
-    unique_paths,
 )
 from ecf.status import brief
 
 if TYPE_CHECKING:
+    import concurrent.futures
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from ecf.assessors import Plugins
@@ -62,12 +64,14 @@ T = TypeVar("T")
 __all__ = [
     "CohortRow",
     "Failure",
+    "Listing",
     "Loaded",
     "ScanContext",
     "ScanOptions",
     "Scanned",
     "Summary",
     "cohort_row",
+    "listing",
     "load_folder",
     "load_rows",
     "matches",
@@ -469,7 +473,7 @@ def _scan_chunk(paths: list[str]) -> _Chunk:
 
 
 def _chunks(
-    paths: list[str],
+    paths: Listing,
     options: ScanOptions,
     each: Callable[[Record, ScanContext], Any],
     *,
@@ -489,8 +493,9 @@ def _chunks(
 
     from ecf.cache import RecordCache  # noqa: PLC0415
 
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks) or 1))
+    chunks = paths.parts(chunk)  # made as they are sent: the paths are never all strings
+    count = -(-len(paths) // chunk)
+    workers = max(1, min(workers or os.cpu_count() or 1, count or 1))
     if options.cache_dir is not None:
         # Create the cache (folder, file, tables) once here, so the workers that write to it
         # do not race to create it.
@@ -520,7 +525,10 @@ def _chunks(
         flight: collections.deque[tuple[int, list[str], concurrent.futures.Future[_Chunk]]]
         flight = collections.deque()
         for number, part in waiting:
-            flight.append((number, part, pool.submit(_scan_chunk, part)))
+            if flight:
+                flight.append((number, part, pool.submit(_scan_chunk, part)))
+            else:
+                flight.append((number, part, _first(pool, part)))
             if len(flight) >= _AHEAD * workers:
                 break
         while flight:
@@ -534,6 +542,25 @@ def _chunks(
             yield number * chunk, part, result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _first(
+    pool: concurrent.futures.ProcessPoolExecutor, part: list[str]
+) -> concurrent.futures.Future[_Chunk]:
+    """Submit a scan's first chunk: the workers are forked now, with this process's objects frozen.
+
+    A forked worker shares this process's memory until either writes to it; Python's garbage
+    collector, walking every object it tracks, would write to (and so copy) the pages of every
+    object inherited.  Frozen (:func:`gc.freeze`), those are left out of the worker's
+    collections; here they are collected as before once the workers are started.
+    """
+    import gc  # noqa: PLC0415
+
+    gc.freeze()
+    try:
+        return pool.submit(_scan_chunk, part)
+    finally:
+        gc.unfreeze()
 
 
 def scan_items(
@@ -553,7 +580,7 @@ def scan_items(
     """
     import pickle  # noqa: PLC0415
 
-    paths = unique_paths(files)
+    paths = listing(files)
     for _, part, (outcomes, data) in _chunks(
         paths, options, each, workers=workers, progress=progress, chunk=chunk
     ):
@@ -665,6 +692,9 @@ class _Ids:
         import sqlite3  # noqa: PLC0415
 
         self._db = sqlite3.connect("")  # "": a private temporary database, deleted when closed
+        # A small page cache (SQLite's default is 2 MiB): the ids are written once, in order,
+        # and read once, so a cache the size of the table would only grow this process.
+        self._db.execute("PRAGMA cache_size = -256")  # KiB
         self._db.execute("CREATE TABLE held (id TEXT NOT NULL, place INTEGER NOT NULL)")
 
     def add(self, ids: list[str], places: list[int]) -> None:
@@ -718,7 +748,7 @@ def scan_records(
     import pickle  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
-    paths = unique_paths(files)
+    paths = listing(files)
     failed: list[tuple[int, Failure]] = []
     spill = tempfile.TemporaryFile()  # noqa: SIM115 - the Scanned returned closes it
     held = _Ids()

@@ -49,8 +49,10 @@ __all__ = [
     "CacheEntry",
     "Duplicate",
     "Failure",
+    "Listing",
     "Loaded",
     "Read",
+    "listing",
     "load",
     "load_folder",
     "load_rows",
@@ -149,18 +151,32 @@ def _walk(folder: str) -> list[tuple[str, str]]:
     The real path of a file is its folder's (found once per folder) and its name, unless the
     file is a symbolic link: a cohort of 20,000 files is not resolved file by file.
     """
-    found: list[tuple[str, str]] = []
-    _walk_into(folder, os.path.realpath(folder), found)
-    return found
+    return [
+        (f"{prefix}{name}", f"{held}{os.sep}{key}")
+        for prefix, files in _walk_folders(folder)
+        for name, held, key in files
+    ]
 
 
-def _walk_into(path: str, real: str, found: list[tuple[str, str]]) -> None:
+#: The record files of one folder, as a walk finds them: the prefix their paths share (the
+#: folder as named, and a separator), and each file's name, real folder and name there.
+_Folder = tuple[str, list[tuple[str, str, str]]]
+
+
+def _walk_folders(folder: str) -> Iterator[_Folder]:
+    """The record files under ``folder``, a folder at a time, in :func:`record_files`' order."""
+    yield from _walk_into(folder, os.path.realpath(folder))
+
+
+def _walk_into(path: str, real: str) -> Iterator[_Folder]:
     try:
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return  # as os.walk: a folder that cannot be listed holds nothing
     folders: list[os.DirEntry[str]] = []
+    files: list[tuple[str, str, str]] = []
+    prefix = ""
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -172,15 +188,142 @@ def _walk_into(path: str, real: str, found: list[tuple[str, str]]) -> None:
             if not entry.is_symlink():
                 folders.append(entry)
         elif entry.name.endswith(".toml"):
-            link = entry.is_symlink()
-            found.append(
-                (
-                    entry.path,
-                    os.path.realpath(entry.path) if link else f"{real}{os.sep}{entry.name}",
-                )
-            )
+            prefix = entry.path[: len(entry.path) - len(entry.name)]  # as scandir joins them
+            if entry.is_symlink():
+                held, _, key = os.path.realpath(entry.path).rpartition(os.sep)
+                files.append((entry.name, held, key))
+            else:
+                files.append((entry.name, real, entry.name))
+    if files:
+        yield prefix, files
+    del entries, files
     for entry in folders:
-        _walk_into(entry.path, f"{real}{os.sep}{entry.name}", found)
+        yield from _walk_into(entry.path, f"{real}{os.sep}{entry.name}")
+
+
+class Listing:
+    """The record files of a scan, each once, in order, held compactly (a sequence of paths).
+
+    A list of 100,000 paths, each a string, holds about 10 MiB, and finding them (every real
+    path, to keep each file once) about twice that again; here the paths are kept a folder at a
+    time, the folder once and its files' names joined in one string, and so are the real paths
+    already seen.  Indexing a path rebuilds it; iterating rebuilds one folder's at a time.
+    Made by :func:`listing`.
+    """
+
+    __slots__ = ("_ends", "_names", "_prefixes", "_seen", "named")
+
+    def __init__(self) -> None:
+        self._prefixes: list[str] = []  # each block's paths are its prefix and a name
+        self._names: list[str] = []  # each block's names, joined by NUL (never in a path)
+        self._ends: list[int] = []  # how many paths the blocks up to each one hold
+        self._seen: dict[str, str] = {}  # each real folder's names seen, joined by NUL
+        #: How many files were named, a file as often as it was (directly, in a folder, or
+        #: through a link): for a folder, how many :func:`record_paths` gives.
+        self.named = 0
+
+    def _add(self, prefix: str, files: list[tuple[str, str, str]]) -> None:
+        """Add the files of a block (name, real folder, name there) not seen before, in order."""
+        self.named += len(files)
+        kept: list[str] = []
+        touched: dict[str, set[str]] = {}
+        seen = self._seen
+        for name, held, key in files:
+            names = touched.get(held)
+            if names is None:
+                before = seen.get(held)
+                names = touched[held] = set() if before is None else set(before.split("\0"))
+            if key not in names:
+                names.add(key)
+                kept.append(name)
+        for held, names in touched.items():
+            seen[held] = "\0".join(names)
+        if kept:
+            self._prefixes.append(prefix)
+            self._names.append("\0".join(kept))
+            self._ends.append(len(self) + len(kept))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, index: int) -> str:
+        """The path at ``index`` (from 0; negative counts from the end)."""
+        import bisect  # noqa: PLC0415
+
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            msg = "listing index out of range"
+            raise IndexError(msg)
+        block = bisect.bisect_right(self._ends, index)
+        first = self._ends[block - 1] if block else 0
+        return self._prefixes[block] + self._names[block].split("\0")[index - first]
+
+    def __iter__(self) -> Iterator[str]:
+        for prefix, names in zip(self._prefixes, self._names, strict=True):
+            start = 0
+            while (end := names.find("\0", start)) >= 0:  # not split: a folder may hold many
+                yield prefix + names[start:end]
+                start = end + 1
+            yield prefix + names[start:]
+
+    def parts(self, size: int) -> Iterator[list[str]]:
+        """The paths in order, ``size`` at a time (the last part may be shorter)."""
+        part: list[str] = []
+        for path in self:
+            part.append(path)
+            if len(part) == size:
+                yield part
+                part = []
+        if part:
+            yield part
+
+
+def listing(paths: Iterable[str | os.PathLike[str]]) -> Listing:
+    """:func:`unique_paths` held compactly: the files of a scan of any size, each once, in order.
+
+    A folder is walked a folder at a time, so the paths of all its files are never strings all
+    at once; a :class:`Listing` given is already unique, and is returned as it is.
+    """
+    if isinstance(paths, Listing):
+        return paths
+    found = Listing()
+    given: list[tuple[str, str, str]] = []  # files named one by one, added together
+    folders: dict[str, str] = {}  # each folder's real path, found once
+    for each in paths:
+        path = os.fspath(each)
+        mode = _mode(path)
+        if not (stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and Path(path).is_dir())):
+            held, _, key = _key(path, mode, folders).rpartition(os.sep)
+            given.append((path, held, key))
+            continue
+        if given:
+            found._add("", given)  # noqa: SLF001 - the listing's own maker
+            given = []
+        for prefix, files in _walk_folders(path):
+            found._add(prefix, files)  # noqa: SLF001 - the listing's own maker
+    if given:
+        found._add("", given)  # noqa: SLF001 - the listing's own maker
+    return found
+
+
+def _key(path: str, mode: int, folders: dict[str, str]) -> str:
+    """The real path of a file named directly (its folder's real path found once)."""
+    if stat.S_ISLNK(mode):
+        return os.path.realpath(path)
+    head, name = os.path.split(path)
+    if head not in folders:
+        folders[head] = os.path.realpath(head or os.curdir)
+    return f"{folders[head]}{os.sep}{name}"
+
+
+def _mode(path: str) -> int:
+    """The mode of ``path`` itself (a link's own), or 0 when it is missing."""
+    try:
+        return os.lstat(path).st_mode
+    except OSError:  # missing: reading it will say so
+        return 0
 
 
 def unique_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -198,33 +341,8 @@ def record_paths(folder: str | os.PathLike[str]) -> list[str]:
 
 
 def unique_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """:func:`unique_files` as strings (a path given as a string is kept as that very string)."""
-    seen: set[str] = set()
-    found: list[str] = []
-    folders: dict[str, str] = {}  # each folder's real path, found once
-    for given in paths:
-        path = os.fspath(given)
-        for file, key in _listed(path, folders):
-            if key not in seen:
-                seen.add(key)
-                found.append(file)
-    return found
-
-
-def _listed(path: str, folders: dict[str, str]) -> list[tuple[str, str]]:
-    """The record files ``path`` names (itself, or those under it), each with its real path."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:  # missing: reading it will say so
-        mode = 0
-    if stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and Path(path).is_dir()):
-        return _walk(path)
-    if stat.S_ISLNK(mode):
-        return [(path, os.path.realpath(path))]
-    head, name = os.path.split(path)
-    if head not in folders:
-        folders[head] = os.path.realpath(head or os.curdir)
-    return [(path, f"{folders[head]}{os.sep}{name}")]
+    """:func:`unique_files` as strings (a path given as a string is kept as that string)."""
+    return list(listing(paths))
 
 
 def read_valid(path: str | os.PathLike[str], registry: FrameworkRegistry, today: dt.date) -> Record:

@@ -164,7 +164,7 @@ def cohort(
         warn_unavailable(council, get_plugins())  # once; each record's row names it too
     shared.registry.get()  # the framework files are checked here too
     when = as_of or today()
-    files = cohort_.record_paths(folder)  # strings: a cohort of any size is listed in little memory
+    files = cohort_.listing([folder])  # held compactly: a cohort of any size in little memory
     options = cohort_.ScanOptions(
         as_of=when,
         today=today(),
@@ -177,9 +177,9 @@ def cohort(
         from ecf.html_cohort import page_item
 
         each = page_item
-    interactive = sys.stdout.isatty() and sys.stderr.isatty() and len(files) > 200  # noqa: PLR2004
+    interactive = sys.stdout.isatty() and sys.stderr.isatty() and files.named > 200  # noqa: PLR2004
     if interactive:
-        with click.progressbar(length=len(files), label="Reading records", file=sys.stderr) as bar:
+        with click.progressbar(length=files.named, label="Reading records", file=sys.stderr) as bar:
             scanned = cohort_.scan_records(
                 files, options, each, workers=workers, progress=bar.update
             )
@@ -219,7 +219,7 @@ def cohort(
             ),
         )
     if scanned.failures:
-        echo(f"{len(scanned.failures)} of {len(files)} records could not be read", err=True)
+        echo(f"{len(scanned.failures)} of {files.named} records could not be read", err=True)
         raise click.exceptions.Exit(EXIT_SOME_FAILED)
 
 
