@@ -320,7 +320,9 @@ def reports(files: int) -> None:
             if name != "export sqlite":
                 modes.append(("warm cache", Path(tmp) / "cache"))
             for label, where in modes:
-                took, peak = run_report(name, folder, where, out)
+                # The faster of two, as the yardstick and ecf cohort's timed runs.
+                (took, peak), again = (run_report(name, folder, where, out) for _ in range(2))
+                took = min(took, again[0])
                 what = f"ecf {name}, {label}"
                 print(
                     f"   {what:<29} {took:6.2f} s   ratio {took / parse:4.2f}"
