@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from ecf.council import CouncilSettings
     from ecf.framework import FrameworkRegistry
-    from ecf.records import Appeal, Record
+    from ecf.records import Appeal, Enrolment, Record
     from ecf.timeline import MilestoneDue, StageTimeline
 
 __all__ = ["CLOSED", "Brief", "Event", "MilestoneStatus", "Status", "brief", "events", "status"]
@@ -167,10 +167,7 @@ def status(
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
     """
-    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
-    enrolment = started[-1]
-    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
-    state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
+    enrolment, tl, state = _current(record, registry, as_of, settings)
     window = appeal_until(record, registry, as_of) if enrolment is record.current else None
     open_ = state not in CLOSED  # in a closed stage nothing is overdue
     began = record.began
@@ -196,6 +193,16 @@ def status(
         appeal=open_appeal(record, as_of),
         appeal_until=window[1] if window else None,
     )
+
+
+def _current(
+    record: Record, registry: FrameworkRegistry, as_of: dt.date, settings: CouncilSettings | None
+) -> tuple[Enrolment, StageTimeline, State]:
+    """The current enrolment on ``as_of`` (see :func:`status`), its timeline and its state."""
+    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
+    enrolment = started[-1]
+    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
+    return enrolment, tl, stage_state(record, tl, as_of, registry.get(enrolment.framework))
 
 
 _DUE = operator.attrgetter("due")
@@ -234,10 +241,7 @@ def brief(
     Raises:
         FrameworkError: when an enrolment pins an unknown framework version.
     """
-    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
-    enrolment = started[-1]
-    tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
-    state = stage_state(record, tl, as_of, registry.get(enrolment.framework))
+    enrolment, tl, state = _current(record, registry, as_of, settings)
     if enrolment is record.current:
         appeal_until(record, registry, as_of)  # (as status does: it may refuse a framework)
     began = record.began
