@@ -209,7 +209,7 @@ def verdict(what: str, ratio: float, target: float, *, at_least: bool = False) -
 
 
 STREAM_CHILD = """
-import sys, time, resource, datetime as dt
+import sys, time, datetime as dt
 sys.path.insert(0, {here!r})
 import synth
 from ecf import cohort
@@ -226,12 +226,7 @@ start = time.perf_counter()
 count = sum(1 for row in cohort.stream(data(), synth.TODAY, registry, today=synth.TODAY)
             if isinstance(row, cohort.CohortRow))
 took = time.perf_counter() - start
-try:  # this process's own peak (ru_maxrss counts the parent's size when it was started)
-    with open("/proc/self/status", encoding="ascii") as fh:
-        peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(count, took, peak)
+print(count, took, synth.peak_kib())
 """
 
 

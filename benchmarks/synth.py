@@ -232,6 +232,21 @@ def records(count: int, seed: int = 2026) -> list[dict[str, Any]]:
     return [make_record(rng, n, registry) for n in range(count)]
 
 
+def peak_kib() -> int:
+    """This process's own peak resident size, KiB (a benchmark's child reports it).
+
+    ``VmHWM`` where Linux gives it: ``ru_maxrss`` counts the parent's size when the child was
+    started too, since Linux keeps it across ``exec``.
+    """
+    import resource  # noqa: PLC0415 - only the children that report their memory need it
+
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 CHILD = """
-import sys, time, resource
+import sys, time
 sys.path.insert(0, {here!r})
 import synth
 n, mode = int(sys.argv[1]), sys.argv[2]
@@ -50,12 +50,7 @@ else:
     start = time.perf_counter()
     count = sum(1 for i in range(n) if tomli.loads(texts[i % len(texts)]))
 took = time.perf_counter() - start
-try:  # this process's own peak (ru_maxrss counts the parent's size when it was started)
-    with open("/proc/self/status", encoding="ascii") as fh:
-        peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(count, took, peak)
+print(count, took, synth.peak_kib())
 """
 
 
