@@ -325,3 +325,20 @@ def test_the_workers_are_forked_with_the_parent_s_objects_frozen(tmp_path: Path)
     assert len(found) == 4
     assert all(isinstance(item, tuple) and item[2] > 0 for item in found), found
     assert gc.get_freeze_count() == 0
+
+
+def test_a_program_s_own_freeze_is_left_as_it_is(tmp_path: Path) -> None:
+    """A program that froze its objects itself still has them frozen after a scan."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for number, item in enumerate(synth.records(2, seed=9)):
+        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    options = ScanOptions(as_of=synth.TODAY, today=synth.TODAY)
+    gc.freeze()
+    try:
+        ours = gc.get_freeze_count()
+        found = list(cohort.scan_items([folder], options, frozen, workers=2, chunk=1))
+        assert len(found) == 2
+        assert gc.get_freeze_count() == ours
+    finally:
+        gc.unfreeze()

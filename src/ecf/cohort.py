@@ -552,10 +552,14 @@ def _first(
     A forked worker shares this process's memory until either writes to it; Python's garbage
     collector, walking every object it tracks, would write to (and so copy) the pages of every
     object inherited.  Frozen (:func:`gc.freeze`), those are left out of the worker's
-    collections; here they are collected as before once the workers are started.
+    collections; here they are collected as before once the workers are started.  A program
+    that froze objects itself (a server forking its own workers) keeps its freeze: it is left
+    as it is, neither added to nor undone.
     """
     import gc  # noqa: PLC0415
 
+    if gc.get_freeze_count():
+        return pool.submit(_scan_chunk, part)
     gc.freeze()
     try:
         return pool.submit(_scan_chunk, part)
