@@ -187,3 +187,41 @@ def test_ecf_add_writes_the_same_bytes_and_verify_accepts_them(
         files.append(path)
     assert files[0].read_bytes() == files[1].read_bytes()
     assert verify(store.read_record(files[0])) == []
+
+
+def test_a_splice_that_does_not_read_back_as_the_record_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spliced text that holds another record (a slip in the splice) gives way to the patch."""
+    moment = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    path = tmp_path / "r.toml"
+    ecf.create(
+        path, by="t", id="ph-1", name="A B", qualified=dt.date(2025, 7, 10), stage="asye",
+        start=dt.date(2026, 2, 2), today=TODAY, clock=lambda: moment,
+    )  # fmt: skip
+    for day in (1, 2):  # the second is an append to an array the file holds: a splice
+        if day == 2:
+            monkeypatch.setattr(_append, "appended", slipped)
+        with ecf.edit(path, by="t", today=TODAY, clock=lambda: moment) as editor:
+            editor.add_evidence("supervision", dt.date(2026, 3, day), standards=["kss-cf:9"])
+    assert spliced, "the splice was not tried"
+    written = store.read_record(path)
+    assert written.name == "A B"
+    assert len(written.evidence) == 2
+    assert verify(written) == []
+
+
+#: The texts :func:`slipped` gave.
+spliced: list[str] = []
+
+
+def slipped(text: str, old: dict[str, object], new: dict[str, object]) -> str | None:
+    """The splice with a slip: the name changed in the text."""
+    out = REAL_APPENDED(text, old, new)
+    if out is None:
+        return None
+    spliced.append(out)
+    return out.replace('name = "A B"', 'name = "A C"')
+
+
+REAL_APPENDED = _append.appended

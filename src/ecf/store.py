@@ -289,6 +289,18 @@ def render(record: Record) -> str:
     return tomlkit.dumps(document)
 
 
+def _reads_as(text: str, path: Path, record: Record) -> bool:
+    """Whether ``text`` is Unicode that ecf reads back (within :mod:`ecf.limits`) as ``record``.
+
+    What :func:`_writable` checks, and more: a spliced append (:mod:`ecf._append`) must hold
+    exactly the record, or it is not written (the tomlkit patch is, then).
+    """
+    try:
+        return parse_record(text.encode("utf-8"), path) == record
+    except (UnicodeEncodeError, RecordError):
+        return False
+
+
 def _writable(text: str, path: Path, record: Record) -> bytes:
     """The bytes to write, refused unless ecf can read them back (within :mod:`ecf.limits`).
 
@@ -343,9 +355,13 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
         source = file.document
         # An append (``ecf add``) is spliced into the text, as tomlkit would write it, without
         # parsing the whole file (issue 14: an add on a long record); anything else is patched.
-        text = (_append.appended(source, old, new) if isinstance(source, str) else None) or (
-            patched(source, old, new)
-        )
+        # A splice is kept only if it reads back as the record to write: else the patch.
+        spliced = _append.appended(source, old, new) if isinstance(source, str) else None
+        if spliced is not None and _reads_as(spliced, file.path, record):
+            data = spliced.encode("utf-8")
+            atomic_write(file.path, data, expect_digest=file.digest)
+            return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), spliced)
+        text = patched(source, old, new)
     data = _writable(text, file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
     return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), text)
