@@ -11,10 +11,16 @@ compiling the sources.
 Each line gives the ratio of the medians of wall time (the target's) and, as ``cpu``, of CPU
 time (user and system), which a busy machine disturbs less.
 
-The two ``floor`` lines run no ecf code: ``import click, attrs``, then the same and building
-attrs classes shaped as those ``ecf status`` builds (names, fields, defaults, frozen, slotted;
-the list is taken from a run of the command).  They show what the attrs classes alone cost
-against the yardstick, whatever ecf does.
+The ``floor`` lines run no ecf code: ``import click, attrs``, then, for each command, the same
+and building attrs classes shaped as exactly those the command builds (names, fields,
+defaults, frozen, slotted; the list is taken from a run of the command in this run, so it stays
+true as the code changes).  They show what the attrs classes alone cost against the yardstick,
+whatever ecf does: ``ecf status FILE`` is compared with ``floor: status`` printed below it.
+
+``--census`` prints, instead of timing, what each command imports beyond ``import click,
+attrs`` and the attrs classes it builds, each marked with whether the command used it on the
+example record (a module: one of its functions ran; a class: an instance was made), as the
+Markdown table ``benchmarks/README.md`` shows.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RECORD = HERE.parent / "examples" / "records" / "full-time.toml"
@@ -54,10 +61,12 @@ def timed(args: list[str], env: dict[str, str], fresh: Path | None = None) -> tu
     return wall, cpu
 
 
-#: A child that runs ``ecf status FILE`` and prints, as JSON, every attrs class it built: its
-#: name, its fields (name, has a default, keyword only, in ``__init__``) and whether it is
-#: frozen and slotted.
-CLASSES_CHILD = """
+#: A child that runs one command (its arguments as JSON) and prints, as JSON: every attrs
+#: class it built (its module and name, its fields: name, has a default, keyword only, in
+#: ``__init__``; frozen; slotted; whether an instance was made), and every module imported, with
+#: whether one of its functions ran.  The profile hook sees attrs' generated ``__init__`` by its
+#: file name (``<attrs generated ... module.Class>``) and any other function by its file.
+CENSUS_CHILD = """
 import json, sys
 import attr._make as make
 built = []
@@ -67,14 +76,28 @@ def build(self):
     fields = [(a.name, a.default is not make.NOTHING, a.kw_only, a.init)
               for a in cls.__attrs_attrs__]
     frozen = cls.__setattr__ is make._frozen_setattrs
-    built.append((cls.__qualname__, fields, frozen, "__slots__" in cls.__dict__))
+    built.append((cls.__module__, cls.__qualname__, fields, frozen, "__slots__" in cls.__dict__))
     return cls
 make._ClassBuilder.build_class = build
+made, ran = set(), set()
+def watch(frame, event, arg):
+    if event == "call":
+        code = frame.f_code
+        if code.co_filename.startswith("<attrs generated"):
+            if code.co_name == "__init__":
+                made.add(code.co_filename.rstrip(">").rsplit(" ", 1)[-1])
+        elif code.co_name != "<module>":
+            ran.add(code.co_filename)
+sys.setprofile(watch)
 from ecf.cli import main
 try:
-    main(["status", sys.argv[1]], standalone_mode=False)
+    main(json.loads(sys.argv[1]), standalone_mode=False)
 finally:
-    print(json.dumps(built), file=sys.stderr)
+    sys.setprofile(None)
+    classes = [(m, n, f, fr, sl, f"{m}.{n}" in made) for m, n, f, fr, sl in built]
+    modules = [(name, getattr(mod, "__file__", None) in ran)
+               for name, mod in list(sys.modules.items())]
+    print(json.dumps({"classes": classes, "modules": modules}), file=sys.stderr)
 """
 
 #: The floor attrs sets: click, attrs, and classes shaped as the command's (same names,
@@ -83,23 +106,65 @@ FLOOR_SCRIPT = """
 import json, sys
 import attrs
 import click
-for name, fields, frozen, slots in json.loads(sys.argv[1]):
+for module, name, fields, frozen, slots, made in json.loads(sys.argv[1]):
     these = {f: attrs.field(default=None, kw_only=kw, init=i) if d
                 else attrs.field(kw_only=kw, init=i) for f, d, kw, i in fields}
     attrs.make_class(name, these, frozen=frozen, slots=slots)
 """
 
 
-def classes_of_status(record: Path, env: dict[str, str]) -> str:
-    """The attrs classes ``ecf status`` builds, as the JSON :data:`FLOOR_SCRIPT` reads."""
+def census(command: list[str], env: dict[str, str], fresh: Path | None = None) -> dict[str, Any]:
+    """What ``ecf COMMAND`` builds and imports (:data:`CENSUS_CHILD`), on a fresh record copy."""
+    if fresh is not None:
+        shutil.copy(RECORD, fresh)
     run = subprocess.run(
-        [sys.executable, "-c", CLASSES_CHILD, str(record)],
+        [sys.executable, "-c", CENSUS_CHILD, json.dumps(command)],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    return run.stderr.strip().splitlines()[-1]
+    found: dict[str, Any] = json.loads(run.stderr.strip().splitlines()[-1])
+    return found
+
+
+def floor_modules(env: dict[str, str]) -> set[str]:
+    """The modules ``import click, attrs`` imports: the floor's, never counted as a command's."""
+    code = "import json, sys, click, attrs; print(json.dumps(sorted(sys.modules)))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    return set(json.loads(run.stdout))
+
+
+def print_census(found: dict[str, dict[str, Any]], floor: set[str]) -> None:
+    """Each command's modules beyond the floor's and its attrs classes, as Markdown.
+
+    A name in brackets was not used on the example record: a module none of whose functions
+    ran (C modules never show as run: tomli, hashlib's), a class never instantiated.
+    """
+    for name, what in found.items():
+        mods = [(m, used) for m, used in what["modules"] if m not in floor]
+        own = [(m, u) for m, u in mods if m.split(".")[0] == "ecf"]
+        other = [(m, u) for m, u in mods if m.split(".")[0] != "ecf" and not m.startswith("_")]
+        classes = what["classes"]
+        by_module: dict[str, list[str]] = {}
+        for module, cls, _, _, _, made in classes:
+            by_module.setdefault(module, []).append(cls if made else f"[{cls}]")
+        unused = sum(1 for c in classes if not c[5])
+        print(
+            f"### {name}: {len(classes)} attrs classes ({unused} not instantiated), "
+            f"{len(own)} ecf modules ({sum(1 for _, u in own if not u)} with nothing run), "
+            f"{len(other)} other modules beyond `import click, attrs`"
+        )
+        print("| module | attrs classes built ([not instantiated]) |")
+        print("| --- | --- |")
+        for module, used in own:
+            names = ", ".join(by_module.get(module, [])) or "-"
+            print(f"| {module if used else f'[{module}]'} | {names} |")
+        others = " ".join(m if used else f"[{m}]" for m, used in other)
+        print(f"| other | {others} |")
+        print()
 
 
 def load() -> str:
@@ -108,10 +173,65 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def measure(
+    commands: dict[str, list[str]],
+    variants: dict[str, dict[str, str]],
+    floors: dict[str, tuple[str, list[str]]],
+    record: Path,
+    runs_each: int,
+) -> None:
+    """Time each command against ``import click`` (A B A B), with its before and its floor.
+
+    ``ecf add`` runs on a fresh copy of the record each time; a floor runs no ecf code.
+    """
+    env = variants[""]
+    py = sys.executable
+    yardstick = [py, "-c", "import click"]
+    print(f"{platform.python_version()} {platform.machine()}, {os.cpu_count()} cores")
+    print(f"load average before: {load()}")
+    print(f"{'command':<22}{'median':>10}{'import click':>14}{'ratio':>8}{'cpu':>7}  target")
+    for name, command in commands.items():
+        fresh = record if name.startswith("ecf add") else None
+        runs = {"": (command, env)}
+        if name.startswith("ecf"):
+            runs.update({v: (command, e) for v, e in variants.items() if v})
+        if name in floors:
+            label, floor = floors[name]
+            runs[label] = (floor, env)
+        for variant, (argv, variant_env) in runs.items():
+            # one warm-up run: file system caches
+            timed(argv, variant_env, fresh if variant in variants else None)
+        ours: dict[str, list[tuple[float, float]]] = {v: [] for v in runs}
+        theirs = []
+        for _ in range(runs_each):
+            for variant, (argv, variant_env) in runs.items():
+                copy = fresh if variant in variants else None
+                ours[variant].append(timed(argv, variant_env, copy))
+            theirs.append(timed(yardstick, env))
+        b = statistics.median(t[0] for t in theirs)
+        b_cpu = statistics.median(t[1] for t in theirs)
+        for variant, times in ours.items():
+            a = statistics.median(t[0] for t in times)
+            cpu = statistics.median(t[1] for t in times) / b_cpu
+            label = variant or name
+            line = f"{label:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}{cpu:>7.2f}"
+            if name.startswith("floor") or variant:  # no target: a floor, or the before
+                print(line)
+                continue
+            target = 1.15 if name == "ecf --help" else TARGET
+            verdict = "met" if a / b <= target else "NOT met"
+            print(f"{line}  <= {target} {verdict}")
+
+
 def main() -> None:
     """Print each command's median cold start and its ratio to ``import click``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--census",
+        action="store_true",
+        help="print what each command imports and builds (a Markdown table), and time nothing",
+    )
     parser.add_argument(
         "--before",
         type=Path,
@@ -141,37 +261,27 @@ def main() -> None:
                 "--date", "2026-03-02", "--standard", "kss-cf:1", "--by", "A. Bench",
             ],
         }  # fmt: skip
-        classes = classes_of_status(record, env)
+        fresh_copy = Path(tmp) / "census.toml"
+        found = {
+            name.removeprefix("ecf ").removesuffix(" FILE"): census(
+                [str(fresh_copy) if c == str(record) else c for c in command[3:]], env, fresh_copy
+            )
+            for name, command in commands.items()
+            if name != "ecf --help"
+        }
+        if args.census:
+            print_census(found, floor_modules(env))
+            return
+        #: Each command's floor: click, attrs and the classes that command builds.
+        floors = {
+            f"ecf {name} FILE": (
+                f"  floor ({len(what['classes'])} cls)",
+                [py, "-c", FLOOR_SCRIPT, json.dumps(what["classes"])],
+            )
+            for name, what in found.items()
+        }
         commands["floor: click+attrs"] = [py, "-c", "import click, attrs"]
-        commands[f"floor: +{len(json.loads(classes))} classes"] = [py, "-c", FLOOR_SCRIPT, classes]
-        yardstick = [py, "-c", "import click"]
-        print(f"{platform.python_version()} {platform.machine()}, {os.cpu_count()} cores")
-        print(f"load average before: {load()}")
-        print(f"{'command':<22}{'median':>10}{'import click':>14}{'ratio':>8}{'cpu':>7}  target")
-        for name, command in commands.items():
-            fresh = record if name.startswith("ecf add") else None
-            runs = {v: e for v, e in variants.items() if not v or name.startswith("ecf")}
-            for variant_env in runs.values():
-                timed(command, variant_env, fresh)  # one warm-up run: file system caches
-            ours: dict[str, list[tuple[float, float]]] = {v: [] for v in runs}
-            theirs = []
-            for _ in range(args.runs):
-                for variant, variant_env in runs.items():
-                    ours[variant].append(timed(command, variant_env, fresh))
-                theirs.append(timed(yardstick, env))
-            b = statistics.median(t[0] for t in theirs)
-            b_cpu = statistics.median(t[1] for t in theirs)
-            for variant, times in ours.items():
-                a = statistics.median(t[0] for t in times)
-                cpu = statistics.median(t[1] for t in times) / b_cpu
-                label = variant or name
-                line = f"{label:<22}{a * 1000:>8.1f}ms{b * 1000:>12.1f}ms{a / b:>8.2f}{cpu:>7.2f}"
-                if name.startswith("floor") or variant:  # no target: a floor, or the before
-                    print(line)
-                    continue
-                target = 1.15 if name == "ecf --help" else TARGET
-                verdict = "met" if a / b <= target else "NOT met"
-                print(f"{line}  <= {target} {verdict}")
+        measure(commands, variants, floors, record, args.runs)
         print(f"load average after: {load()}")
 
 
