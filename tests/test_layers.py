@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf.limits",
             "ecf._append",
             "ecf._compiled",
+            "ecf._hashing",
             "ecf._logs",
             "ecf.parsing",
             "ecf._convert",

@@ -19,11 +19,11 @@ files are written by ``python -m ecf._compiled`` (from the shipped TOML files), 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from ecf._hashing import sha256_hex
 from ecf.errors import EcfError, Problem
 from ecf.limits import parse_toml, read_limited
 
@@ -58,7 +58,7 @@ class _NotCompilableError(ValueError):
 
 def compiled_path(content: bytes) -> Path:
     """Where the compiled form of a TOML file with these bytes is, if there is one."""
-    return COMPILED / f"{hashlib.sha256(content).hexdigest()}.json"
+    return COMPILED / f"{sha256_hex(content)}.json"
 
 
 def _revive(obj: dict[str, Any]) -> Any:

@@ -15,7 +15,6 @@ Errors do not show an attached file's name: it may name the person.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -117,6 +116,8 @@ def sha256_regular(target: Path) -> str:
         ) from None
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror}", f"cannot read: {exc.strerror}") from None
+    import hashlib  # noqa: PLC0415 - only an attachment checked needs it (issue 14: OpenSSL)
+
     try:
         with open(fd, "rb", closefd=False) as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()

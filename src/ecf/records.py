@@ -18,7 +18,6 @@ documents the keys a person writes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import re
@@ -30,6 +29,7 @@ from typing import Any, Literal
 import attrs
 
 from ecf._convert import c_decode, c_encode, structure, unstructure
+from ecf._hashing import sha256_hex
 from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 
@@ -540,7 +540,7 @@ def digest(value: object) -> str:
     in ISO 8601), so the digest depends on the content only, never on how a file spells it.
     """
     text = json.dumps(unstructure(value), sort_keys=True, default=_iso, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return "sha256:" + sha256_hex(text.encode("utf-8"))[:32]
 
 
 def content_seal(record: Record, entry: HistoryEntry) -> str:
@@ -556,7 +556,7 @@ def content_seal(record: Record, entry: HistoryEntry) -> str:
     # signed) and the signature's fields.
     own = attrs.evolve(entry, state=None, prev=None, key=None, sig=None)
     content = attrs.evolve(record, history=())
-    return "sha256:" + hashlib.sha256(canonical({"entry": own, "record": content})).hexdigest()
+    return "sha256:" + sha256_hex(canonical({"entry": own, "record": content}))
 
 
 def canonical(value: object) -> bytes:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
-import hashlib
 import math
 import os
 import stat
@@ -31,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ecf import _append, limits
+from ecf import limits
+from ecf._hashing import sha256_hex
 from ecf.errors import ConflictError, Problem, RecordError
 from ecf.records import Record, record_from_dict, record_to_dict
 
@@ -139,7 +138,7 @@ def open_record(path: str | os.PathLike[str]) -> RecordFile:
     data = read_bytes(path)
     record = parse_record(data, path)
     text = _text(data, path)  # parsed with tomlkit by the save, once (issue 14: start-up)
-    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), text)
+    return RecordFile(path, record, sha256_hex(data), text)
 
 
 def _item(value: Any) -> Any:
@@ -351,6 +350,8 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
     if fresh:
         text = render(record)
     else:
+        from ecf import _append  # noqa: PLC0415 - only a write needs it: never a read (issue 14)
+
         old, new = record_to_dict(file.record), record_to_dict(record)
         source = file.document
         # An append (``ecf add``) is spliced into the text, as tomlkit would write it, without
@@ -360,11 +361,11 @@ def save(file: RecordFile, record: Record, *, fresh: bool = False) -> RecordFile
         if spliced is not None and _reads_as(spliced, file.path, record):
             data = spliced.encode("utf-8")
             atomic_write(file.path, data, expect_digest=file.digest)
-            return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), spliced)
+            return RecordFile(file.path, record, sha256_hex(data), spliced)
         text = patched(source, old, new)
     data = _writable(text, file.path, record)
     atomic_write(file.path, data, expect_digest=file.digest)
-    return RecordFile(file.path, record, hashlib.sha256(data).hexdigest(), text)
+    return RecordFile(file.path, record, sha256_hex(data), text)
 
 
 def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
@@ -377,7 +378,7 @@ def create(path: str | os.PathLike[str], record: Record) -> RecordFile:
     text = render(record)
     data = _writable(text, path, record)
     atomic_write(path, data, expect_digest=None)
-    return RecordFile(path, record, hashlib.sha256(data).hexdigest(), text)
+    return RecordFile(path, record, sha256_hex(data), text)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -510,7 +511,7 @@ def atomic_write(path: Path, data: bytes, *, expect_digest: str | None) -> None:
                 raise ConflictError(
                     [Problem("was removed since it was read; not written", file=str(path))]
                 ) from None
-            if hashlib.sha256(current).hexdigest() != expect_digest:
+            if sha256_hex(current) != expect_digest:
                 raise ConflictError(
                     [
                         Problem(
@@ -571,7 +572,7 @@ def lock_path(path: Path) -> Path:
     file's name instead, so that a lock file left behind never names anyone (``ecf
     anonymise`` removes it, and :func:`legacy_lock_path`'s, too).
     """
-    return path.parent / f".ecf-{hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]}.lock"
+    return path.parent / f".ecf-{sha256_hex(os.fsencode(path.name))[:16]}.lock"
 
 
 def legacy_lock_path(path: Path) -> Path:
@@ -733,6 +734,8 @@ def _remove_stale_temporaries(path: Path) -> None:
     files of another record named ``NAME.more.toml`` start with ``.NAME.`` too, but are written
     under that record's lock, perhaps at this moment: they are left alone.
     """
+    import glob  # noqa: PLC0415 - only a write needs it: never a read (issue 14)
+
     prefix = f".{path.name}."
     with contextlib.suppress(OSError):
         for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
