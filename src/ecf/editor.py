@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
@@ -41,8 +42,7 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from ecf import _arguments as arguments
-from ecf import _logs, agreements, attachments, signing, store
-from ecf.appeals import close_appeal, lodge_appeal
+from ecf import _logs, agreements, attachments, store
 from ecf.employment import refuse_if_closed
 from ecf.employment import rejoin as rejoin_record
 from ecf.employment import transfer as transfer_record
@@ -87,11 +87,11 @@ from ecf.records import (
 from ecf.validation import ensure_valid
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Callable, Iterator
     from fractions import Fraction
     from pathlib import Path
 
+    from ecf.signing import SigningKey
     from ecf.store import RecordFile
 
 T = TypeVar("T")
@@ -162,6 +162,25 @@ def naming(path: Path) -> Iterator[None]:
         raise exc.with_file(path) from exc
 
 
+#: The variable that names the key history entries are signed with
+#: (:data:`ecf.signing.SIGNING_KEY_ENV`; a test keeps the two equal).
+_SIGNING_KEY_ENV = "ECF_SIGNING_KEY"
+
+
+def _current_key() -> SigningKey | None:
+    """:func:`ecf.signing.current_key`, without importing :mod:`ecf.signing` when no key is in use.
+
+    A key is in use only through ``$ECF_SIGNING_KEY`` or :func:`ecf.signing.using` (which
+    imports the module): when neither can be, no entry is signed, and an edit does not import
+    the module, its key classes and ``base64`` (issue 14).
+    """
+    if _SIGNING_KEY_ENV not in os.environ and "ecf.signing" not in sys.modules:
+        return None
+    from ecf import signing  # noqa: PLC0415 - only when a key may be in use (see above)
+
+    return signing.current_key()
+
+
 class Editor:
     """The record being changed inside a :func:`edit` block; each method is one change.
 
@@ -205,7 +224,7 @@ class Editor:
         self._clock = clock
         self._fresh = False
         self._closed = False
-        self._key = signing.current_key()
+        self._key = _current_key()
 
     @property
     def path(self) -> Path:
@@ -522,6 +541,8 @@ class Editor:
                 an outcome with no appeal lodged, or one already decided.
             RecordError: both or neither of ``lodged`` and ``outcome``, a bad date or name.
         """
+        from ecf.appeals import close_appeal, lodge_appeal  # noqa: PLC0415 - only appeals (issue 14)
+
         with self._changing():
             ref = arguments.text(decision, "decision")
             if (lodged is None) == (outcome is None):
@@ -919,7 +940,7 @@ def write_planned(
     file = arguments.file_name(path)
     with naming(file):
         since = 0 if opened is None else len(opened.record.history)
-        record = sign(record, since, signing.current_key())
+        record = sign(record, since, _current_key())
     with store.locked(file), naming(file):
         if opened is None:
             store.create(file, record)
@@ -1034,7 +1055,7 @@ def create(
         )
         record = _employment_ids(record)
         ensure_valid(record, frameworks, day, file=str(file))
-        record = sign(record, 0, signing.current_key())
+        record = sign(record, 0, _current_key())
     with store.locked(file):
         store.create(file, record)
     return record
