@@ -15,6 +15,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -82,21 +83,26 @@ def _got(path: str, value: object) -> str:
     return f"got {_shown(value)}"
 
 
-#: How a value the converter rendered already (``repr``) looks, by kind.
-_RENDERED = (
-    (re.compile(r"^['\"]"), "a text"),
-    (re.compile(r"^(?:True|False)$"), "true or false"),
-    (re.compile(r"^\d{4}-\d\d-\d\d(?:$|[T ])"), "a date"),
-    (re.compile(r"^[-+]?(?:[\d_.]+(?:[eE][-+]?\d+)?|nan|inf)$"), "a number"),
-    (re.compile(r"^(?:a table|an array)$"), ""),
-)
+@functools.cache
+def _rendered() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """How a value the converter rendered already (``repr``) looks, by kind.
+
+    Compiled when an error first needs it, never at import: a valid record needs none (issue 14).
+    """
+    return (
+        (re.compile(r"^['\"]"), "a text"),
+        (re.compile(r"^(?:True|False)$"), "true or false"),
+        (re.compile(r"^\d{4}-\d\d-\d\d(?:$|[T ])"), "a date"),
+        (re.compile(r"^[-+]?(?:[\d_.]+(?:[eE][-+]?\d+)?|nan|inf)$"), "a number"),
+        (re.compile(r"^(?:a table|an array)$"), ""),
+    )
 
 
 def kind_of(value: object) -> str:  # noqa: PLR0911 - one return per kind
     """What kind of value this is, for an error that may not show it: ``a text``, ``a date``..."""
     if getattr(value, "rendered", False):  # the converter's repr() of the value
         text = str(value)
-        for pattern, kind in _RENDERED:
+        for pattern, kind in _rendered():
             if pattern.search(text):
                 return kind or text
         return "a value"

@@ -53,16 +53,16 @@ SHEET_DATE_FORMAT = "YYYY-MM-DD or DD/MM/YYYY"
 #: What an FTE in a spreadsheet may look like, in every message about one.
 SHEET_FTE_FORMAT = "0.6, 3/5, 60% or 22.5 of 37 hours"
 
+# The patterns below are compiled when first used (by ``re``'s own cache), never at import:
+# one record's commands use none or one of them (issue 14).
 #: A UK date as spreadsheets write it: day, month, year, with ``/``, ``-`` or ``.`` between.
-_UK_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d+)")
+_UK_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d+)"
 #: A percentage: ``60%``, ``60 %``, ``62.5%``.
-_PERCENT = re.compile(r"(.+?)\s*%")
-#: Hours of contract hours: ``22.5 of 37 hours``, ``22.5/37 hrs``, ``22.5 of 37``.
-_HOURS = re.compile(
-    r"(.+?)\s*(?:of\s*(.+?)\s*(?:hours|hrs)?|/\s*(.+?)\s*(?:hours|hrs))", re.IGNORECASE
-)
+_PERCENT = r"(.+?)\s*%"
+#: Hours of contract hours: ``22.5 of 37 hours``, ``22.5/37 hrs``, ``22.5 of 37`` (any case).
+_HOURS = r"(.+?)\s*(?:of\s*(.+?)\s*(?:hours|hrs)?|/\s*(.+?)\s*(?:hours|hrs))"
 #: The exponent of a number: one of 1000 or more would take minutes (and gigabytes) to make exact.
-_EXPONENT = re.compile(r"[eE]\s*[+-]?\s*([\d_]+)")
+_EXPONENT = r"[eE]\s*[+-]?\s*([\d_]+)"
 #: The most digits an exponent may have: ``1e999`` is made exact at once, ``1e9999`` is refused.
 _EXPONENT_DIGITS = 3
 
@@ -158,7 +158,7 @@ def parse_fte(value: object, *, in_range: bool = False) -> Fraction:
 
 def _fraction(text: str, value: object) -> Fraction:
     """The exact value of ``text``; a bad one (``nan``, ``1/0``) is reported as ``value``."""
-    exponent = _EXPONENT.search(text)
+    exponent = re.search(_EXPONENT, text)
     if exponent and len(exponent.group(1).replace("_", "").lstrip("0")) > _EXPONENT_DIGITS:
         raise _invalid("FTE", FTE_FORMAT, value)
     try:
@@ -192,7 +192,7 @@ def parse_sheet_date(value: str, date_format: str | None = None) -> dt.date:
             return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 - a date only
         except ValueError:
             raise _invalid("date", f"{date_format} or {DATE_FORMAT}", value) from None
-    match = _UK_DATE.fullmatch(text)
+    match = re.fullmatch(_UK_DATE, text)
     if match is None:
         raise _invalid("date", SHEET_DATE_FORMAT, value)
     day, _, month, year = match.groups()
@@ -222,7 +222,7 @@ def parse_sheet_fte(value: str) -> Fraction:
         ParseError: none of these, a contract of no hours, or out of range.
     """
     text = value.strip()
-    percent = _PERCENT.fullmatch(text)
+    percent = re.fullmatch(_PERCENT, text)
     try:
         if percent is not None:
             fte = _fraction(percent.group(1), value) / 100
@@ -230,7 +230,7 @@ def parse_sheet_fte(value: str) -> Fraction:
             try:
                 fte = _fraction(text, value)
             except ParseError:
-                hours = _HOURS.fullmatch(text)
+                hours = re.fullmatch(_HOURS, text, re.IGNORECASE)
                 if hours is None:
                     raise
                 worked, contract = (_fraction(h, value) for h in hours.groups() if h)

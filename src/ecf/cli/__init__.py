@@ -22,6 +22,7 @@ Errors are handled once, in :meth:`LazyGroup.invoke`: a library error becomes a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import os
 import re
@@ -160,16 +161,22 @@ def problems_json(problems: Any) -> list[dict[str, str | None]]:
     ]
 
 
-#: What must not reach a terminal as it is: C0 controls but tab and newline (a carriage return
-#: only before a newline, as CSV ends its lines), DEL, C1 controls, the bidirectional
-#: overrides and isolates that reorder what a person sees ("Trojan Source"), and lone
-#: surrogates (an option's bytes that are not UTF-8: printed as they are, they cannot be
-#: encoded, and the command would stop with an internal error).
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    r"\ud800-\udfff]"
-    r"|\r(?!\n)"
-)
+@functools.cache
+def _control() -> re.Pattern[str]:
+    """What must not reach a terminal as it is.
+
+    C0 controls but tab and newline (a carriage return only before a newline, as CSV ends its
+    lines), DEL, C1 controls, the bidirectional overrides and isolates that reorder what a
+    person sees ("Trojan Source"), and lone surrogates (an option's bytes that are not UTF-8:
+    printed as they are, they cannot be encoded, and the command would stop with an internal
+    error).  Compiled when a text first needs it (:func:`escape`): plain ASCII text without
+    controls never does (issue 14).
+    """
+    return re.compile(
+        r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+        r"\ud800-\udfff]"
+        r"|\r(?!\n)"
+    )
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -188,7 +195,10 @@ def escape(text: str) -> str:
     it could retitle the window, hide a line or rewrite what a person reads.  Tab and newline
     stay, and a carriage return before a newline.
     """
-    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
+    if text.isascii() and text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # no control character at all (the common case): no pattern to compile
+    control = _control()
+    return control.sub(_escaped, text) if control.search(text) else text
 
 
 def echo(
