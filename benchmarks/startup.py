@@ -15,7 +15,7 @@ The ``floor`` lines run no ecf code: ``import click, attrs``, then, for each com
 and building attrs classes shaped as exactly those the command builds (names, fields,
 defaults, frozen, slotted; the list is taken from a run of the command in this run, so it stays
 true as the code changes).  They show what the attrs classes alone cost against the yardstick,
-whatever ecf does: ``ecf status FILE`` is compared with ``floor: status`` printed below it.
+whatever ecf does: each command is followed by its own ``floor (N cls)`` line.
 
 ``--census`` prints, instead of timing, what each command imports beyond ``import click,
 attrs`` and the attrs classes it builds, each marked with whether the command used it on the
@@ -64,8 +64,9 @@ def timed(args: list[str], env: dict[str, str], fresh: Path | None = None) -> tu
 #: A child that runs one command (its arguments as JSON) and prints, as JSON: every attrs
 #: class it built (its module and name, its fields: name, has a default, keyword only, in
 #: ``__init__``; frozen; slotted; whether an instance was made), and every module imported, with
-#: whether one of its functions ran.  The profile hook sees attrs' generated ``__init__`` by its
-#: file name (``<attrs generated ... module.Class>``) and any other function by its file.
+#: whether one of its functions ran (a comprehension run at import does not count).  The
+#: profile hook sees attrs' generated ``__init__`` by its file name (``<attrs generated ...
+#: module.Class>``) and any other function by its file.
 CENSUS_CHILD = """
 import json, sys
 import attr._make as make
@@ -86,7 +87,7 @@ def watch(frame, event, arg):
         if code.co_filename.startswith("<attrs generated"):
             if code.co_name == "__init__":
                 made.add(code.co_filename.rstrip(">").rsplit(" ", 1)[-1])
-        elif code.co_name != "<module>":
+        elif not code.co_name.startswith("<"):  # not a module's code, nor a comprehension's
             ran.add(code.co_filename)
 sys.setprofile(watch)
 from ecf.cli import main
