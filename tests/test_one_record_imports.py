@@ -12,12 +12,16 @@ it changed nothing but the time:
 * the CLI's :func:`~ecf.cli.escape` compiles its pattern only for a text that may need it, and
   escapes every text as the pattern does;
 * an edit imports :mod:`ecf.signing` only when a key may be in use, and signs with
-  ``$ECF_SIGNING_KEY`` as before.
+  ``$ECF_SIGNING_KEY`` as before;
+* a one-record command runs with the cyclic garbage collector paused, gives it back when it
+  ends (even when it fails), and freezes what is alive at the interpreter's exit; a command
+  over folders does neither.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -25,11 +29,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ecf import _hashing, editor, signing
-from ecf.cli import _control, _escaped, escape
+from ecf.cli import COMMANDS, ONE_RECORD, _control, _escaped, escape, main
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "examples" / "records" / "full-time.toml"
@@ -103,6 +108,8 @@ STATUS_OTHERS = frozenset(
         "pluggy",
         "_sha2",  # CPython's own SHA-256 (ecf._hashing), 3.12 on
         "_sha256",  # the same, 3.11
+        "gc",  # built in: the collector paused (ecf.cli._pause_collector)
+        "atexit",  # built in: the collector's last pass skipped
     }
 )
 
@@ -236,3 +243,95 @@ def test_an_edit_signs_with_the_key_of_the_variable_without_importing_signing_fi
     )
     text = record.read_text(encoding="utf-8")
     assert f'key = "{fingerprint}"' in text
+
+
+# --- the collector paused while a one-record command runs ---------------------------------
+
+
+def test_a_one_record_command_runs_with_the_collector_paused_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc  # noqa: PLC0415 - these tests only
+
+    record = tmp_path / "r.toml"
+    record.write_bytes(RECORD.read_bytes())
+    seen: list[bool] = []
+    module = importlib.import_module("ecf.status")  # (ecf.status is the facade's function)
+    real = module.status
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "status", watched)
+    assert gc.isenabled()
+    result = CliRunner().invoke(main, ["status", str(record)])
+    assert result.exit_code == 0, result.output
+    assert seen == [False]
+    assert gc.isenabled()
+    # a command that fails gives it back too
+    result = CliRunner().invoke(main, ["status", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2
+    assert gc.isenabled()
+
+
+#: Run ``ecf status`` three times in one process; count the exit handlers that freeze.
+ONCE_CHILD = """
+import atexit, gc, sys
+real = atexit.register
+freezes = []
+def register(func, *args, **kwargs):
+    freezes.extend([func] if func is gc.freeze else [])
+    return real(func, *args, **kwargs)
+atexit.register = register
+from ecf.cli import main
+for _ in range(3):
+    main(["status", sys.argv[1]], standalone_mode=False)
+print(f"freezes registered: {len(freezes)}", file=sys.stderr)
+"""
+
+
+def test_the_freeze_at_exit_is_registered_once_however_many_commands_run(tmp_path: Path) -> None:
+    record = tmp_path / "r.toml"
+    record.write_bytes(RECORD.read_bytes())
+    run = subprocess.run(
+        [sys.executable, "-c", ONCE_CHILD, str(record)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert run.stderr.splitlines()[-1] == "freezes registered: 1"
+
+
+def test_only_one_records_commands_pause_the_collector() -> None:
+    assert {"add", "new", "decide", "status", "assess", "timeline", "report"} <= ONE_RECORD
+    folders = {"cohort", "workforce", "calendar", "census", "export", "import", "validate"}
+    assert not folders & ONE_RECORD
+    assert ONE_RECORD.issubset(COMMANDS)
+
+
+#: Run ``ecf status``; at the very end of the exit (an exit handler registered first runs last),
+#: say whether the objects alive were frozen, so that the collector's last pass scans none.
+FREEZE_CHILD = """
+import atexit, gc, sys
+atexit.register(lambda: print(f"frozen at exit: {gc.get_freeze_count() > 0}", file=sys.stderr))
+from ecf.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(("command", "frozen"), [("status", True), ("validate", False)])
+def test_a_one_record_command_freezes_what_is_alive_at_exit(
+    tmp_path: Path, command: str, frozen: bool
+) -> None:
+    record = tmp_path / "r.toml"
+    record.write_bytes(RECORD.read_bytes())
+    run = subprocess.run(
+        [sys.executable, "-c", FREEZE_CHILD, command, str(record)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path), "ECF_COUNCIL": ""},
+    )
+    assert run.stderr.splitlines()[-1] == f"frozen at exit: {frozen}"
