@@ -74,10 +74,14 @@ built = []
 real = make._ClassBuilder.build_class
 def build(self):
     cls = real(self)
-    fields = [(a.name, a.default is not make.NOTHING, a.kw_only, a.init)
+    fields = [(a.name, a.default is not make.NOTHING, a.kw_only, a.init, a.eq)
               for a in cls.__attrs_attrs__]
-    frozen = cls.__setattr__ is make._frozen_setattrs
-    built.append((cls.__module__, cls.__qualname__, fields, frozen, "__slots__" in cls.__dict__))
+    methods = sorted(n for n, f in vars(cls).items()
+                     if getattr(getattr(f, "__code__", None), "co_filename", "")
+                     .startswith("<attrs generated"))
+    built.append({"module": cls.__module__, "name": cls.__qualname__, "fields": fields,
+                  "frozen": cls.__setattr__ is make._frozen_setattrs,
+                  "slots": "__slots__" in cls.__dict__, "methods": methods})
     return cls
 make._ClassBuilder.build_class = build
 made, ran = set(), set()
@@ -95,22 +99,26 @@ try:
     main(json.loads(sys.argv[1]), standalone_mode=False)
 finally:
     sys.setprofile(None)
-    classes = [(m, n, f, fr, sl, f"{m}.{n}" in made) for m, n, f, fr, sl in built]
+    classes = [{**c, "made": f"{c['module']}.{c['name']}" in made} for c in built]
     modules = [(name, getattr(mod, "__file__", None) in ran)
                for name, mod in list(sys.modules.items())]
     print(json.dumps({"classes": classes, "modules": modules}), file=sys.stderr)
 """
 
 #: The floor attrs sets: click, attrs, and classes shaped as the command's (same names,
-#: fields, defaults, frozen and slotted), built without any ecf code.
+#: fields with their defaults, keyword-only, ``init`` and ``eq`` flags; frozen, slotted; the same
+#: methods generated: ``__init__``, ``__repr__``, ``__eq__``..., never ordering ones, which
+#: ``attrs.make_class`` adds by default and ecf's classes do not have), built without ecf code.
 FLOOR_SCRIPT = """
 import json, sys
 import attrs
 import click
-for module, name, fields, frozen, slots, made in json.loads(sys.argv[1]):
-    these = {f: attrs.field(default=None, kw_only=kw, init=i) if d
-                else attrs.field(kw_only=kw, init=i) for f, d, kw, i in fields}
-    attrs.make_class(name, these, frozen=frozen, slots=slots)
+for c in json.loads(sys.argv[1]):
+    these = {f: attrs.field(default=None, kw_only=kw, init=i, eq=e) if d
+                else attrs.field(kw_only=kw, init=i, eq=e) for f, d, kw, i, e in c["fields"]}
+    made = set(c["methods"])
+    attrs.make_class(c["name"], these, frozen=c["frozen"], slots=c["slots"], order=False,
+                     init="__init__" in made, repr="__repr__" in made, eq="__eq__" in made)
 """
 
 
@@ -150,9 +158,10 @@ def print_census(found: dict[str, dict[str, Any]], floor: set[str]) -> None:
         other = [(m, u) for m, u in mods if m.split(".")[0] != "ecf" and not m.startswith("_")]
         classes = what["classes"]
         by_module: dict[str, list[str]] = {}
-        for module, cls, _, _, _, made in classes:
-            by_module.setdefault(module, []).append(cls if made else f"[{cls}]")
-        unused = sum(1 for c in classes if not c[5])
+        for c in classes:
+            name_ = c["name"] if c["made"] else f"[{c['name']}]"
+            by_module.setdefault(c["module"], []).append(name_)
+        unused = sum(1 for c in classes if not c["made"])
         print(
             f"### {name}: {len(classes)} attrs classes ({unused} not instantiated), "
             f"{len(own)} ecf modules ({sum(1 for _, u in own if not u)} with nothing run), "
