@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ecf._append",
             "ecf._compiled",
             "ecf._hashing",
+            "ecf._hints",
             "ecf._logs",
             "ecf.parsing",
             "ecf._convert",

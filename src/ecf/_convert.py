@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ecf._hints import type_hints
 from ecf.errors import EcfError, Problem, RecordError
 from ecf.parsing import (
     FIRST_DATE,
@@ -432,7 +433,7 @@ def _field_plans(cls: type) -> tuple[tuple[str, str, Callable[[Any], Any], bool,
     called only for other values (a date also when out of range).
     """
     try:
-        hints = typing.get_type_hints(cls)
+        hints = type_hints(cls)  # typing.get_type_hints, each annotation evaluated once
     except Exception:  # noqa: BLE001 - names imported for type checking only: the converter's
         raise _Unsupported from None
     fields = []
