@@ -15,7 +15,10 @@ The ``floor`` lines run no ecf code: ``import click, attrs``, then, for each com
 and building attrs classes shaped as exactly those the command builds (names, fields,
 defaults, frozen, slotted; the list is taken from a run of the command in this run, so it stays
 true as the code changes).  They show what the attrs classes alone cost against the yardstick,
-whatever ecf does: each command is followed by its own ``floor (N cls)`` line.
+whatever ecf does: each command is followed by its own ``floor (N cls)`` line, and by the same
+floor with the garbage collector treated as a one-record command treats it (``floor, gc
+paused``: paused once click is imported, what is alive frozen at exit), the floor of the
+command as it runs.
 
 ``--census`` prints, instead of timing, what each command imports beyond ``import click,
 attrs`` and the attrs classes it builds, each marked with whether the command used it on the
@@ -111,8 +114,8 @@ finally:
 #: ``attrs.make_class`` adds by default and ecf's classes do not have), built without ecf code.
 FLOOR_SCRIPT = """
 import json, sys
-import attrs
 import click
+{collector}import attrs
 for c in json.loads(sys.argv[1]):
     these = {f: attrs.field(default=None, kw_only=kw, init=i, eq=e) if d
                 else attrs.field(kw_only=kw, init=i, eq=e) for f, d, kw, i, e in c["fields"]}
@@ -120,6 +123,11 @@ for c in json.loads(sys.argv[1]):
     attrs.make_class(c["name"], these, frozen=c["frozen"], slots=c["slots"], order=False,
                      init="__init__" in made, repr="__repr__" in made, eq="__eq__" in made)
 """
+
+#: How a one-record command treats the cyclic garbage collector (``ecf.cli._pause_collector``),
+#: once click is imported: paused, and what is alive frozen at exit.  The floor with it is the
+#: floor of the command as it runs; without it, as Python's defaults have it.
+PAUSED = "import atexit, gc\ngc.disable()\natexit.register(gc.freeze)\n"
 
 
 def census(command: list[str], env: dict[str, str], fresh: Path | None = None) -> dict[str, Any]:
@@ -186,7 +194,7 @@ def load() -> str:
 def measure(
     commands: dict[str, list[str]],
     variants: dict[str, dict[str, str]],
-    floors: dict[str, tuple[str, list[str]]],
+    floors: dict[str, list[tuple[str, list[str]]]],
     record: Path,
     runs_each: int,
 ) -> None:
@@ -205,9 +213,7 @@ def measure(
         runs = {"": (command, env)}
         if name.startswith("ecf"):
             runs.update({v: (command, e) for v, e in variants.items() if v})
-        if name in floors:
-            label, floor = floors[name]
-            runs[label] = (floor, env)
+        runs.update({label: (floor, env) for label, floor in floors.get(name, [])})
         for variant, (argv, variant_env) in runs.items():
             # one warm-up run: file system caches
             timed(argv, variant_env, fresh if variant in variants else None)
@@ -284,11 +290,23 @@ def main() -> None:
             return
         #: Each command's floor: click, attrs and the classes that command builds.
         floors = {
-            f"ecf {name} FILE": (
-                f"  floor ({len(what['classes'])} cls)",
-                [py, "-c", FLOOR_SCRIPT, json.dumps(what["classes"])],
-            )
+            f"ecf {name} FILE": [
+                (
+                    label,
+                    [
+                        py,
+                        "-c",
+                        FLOOR_SCRIPT.replace("{collector}", code),
+                        json.dumps(what["classes"]),
+                    ],
+                )
+                for label, code in (
+                    (f"  floor ({len(what['classes'])} cls)", ""),
+                    ("  floor, gc paused", PAUSED),
+                )
+            ]
             for name, what in found.items()
+            for shapes in [what["classes"]]
         }
         commands["floor: click+attrs"] = [py, "-c", "import click, attrs"]
         measure(commands, variants, floors, record, args.runs)
