@@ -52,7 +52,6 @@ from ecf.history import sign
 from ecf.items import PREFIXES, find, id_attr, next_id, with_ids
 from ecf.items import correct as correct_item
 from ecf.items import retract as retract_item
-from ecf.privacy import anonymise as anonymise_record
 from ecf.progression import advance as advance_record
 from ecf.progression import decide as decide_record
 from ecf.progression import leave as leave_record
@@ -753,6 +752,8 @@ class Editor:
         Raises:
             RecordError: no reason given.
         """
+        from ecf.privacy import anonymise as anonymise_record  # noqa: PLC0415 - only here (issue 14)
+
         with self._changing(when_closed=True):
             if not isinstance(reason, str) or not reason.strip():
                 raise arguments.refuse("say why the personal data is removed", "reason")
