@@ -4,8 +4,8 @@
 the hashing a one-record command does (the shipped data files looked up by digest, one record's
 bytes: issue 14).  CPython ships its own SHA-256 (the ``_sha2`` module from 3.12, ``_sha256``
 before), the one :mod:`hashlib` itself falls back on; SHA-256 is one function, so the digest is
-the same whichever computes it (``tests/test_hashing.py`` compares them).  Where neither is
-there, :func:`hashlib.sha256` is used.
+the same whichever computes it (``tests/test_one_record_imports.py`` compares them).  Where
+neither is there, :func:`hashlib.sha256` is used.
 """
 
 from __future__ import annotations
