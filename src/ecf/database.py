@@ -904,6 +904,11 @@ class ExportParts:
         return counts
 
 
+#: The most workers' files attached to the database at a time (SQLite allows 10 by default);
+#: with more workers, the oldest is detached to attach the next.
+_MOST_ATTACHED = 8
+
+
 class _Merge:
     """Copy the places' rows from the workers' files into the database, in order, in C.
 
@@ -917,7 +922,7 @@ class _Merge:
         self.counts = counts
         self.run: Place | None = None
         self.attached: dict[str, str] = {}  # file name -> schema name, oldest first
-        self.limit = max(1, db.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))
+        self.limit = max(1, min(_MOST_ATTACHED, db.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)))
         self.open = False
         self.made = 0
 
