@@ -26,9 +26,11 @@ fills it: a column added in one place and not the other would be found by readin
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import os
 import shutil
 import sqlite3
@@ -295,6 +297,18 @@ def _bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+#: Each standard's set (``pcf`` of ``pcf:7``), as found by :func:`_standard_set`.
+_STANDARD_SETS: dict[str, str] = {}
+
+
+def _standard_set(standard: str) -> str:
+    """The set a standard belongs to: the part of its id before the ``:`` (remembered)."""
+    found = standard.partition(":")[0]
+    if len(_STANDARD_SETS) < 4096:  # noqa: PLR2004 - a bound: a framework has a few hundred
+        _STANDARD_SETS[standard] = found
+    return found
+
+
 class _Rows:
     """The rows of every table for a cohort, record by record."""
 
@@ -435,23 +449,7 @@ class _Rows:
                     int(absence.retracted is not None),
                 )
             )
-        starts = [(e.start, e.stage) for e in record.enrolments]
-        for evidence in record.evidence:
-            stage = next((s for start, s in reversed(starts) if start <= evidence.date), None)
-            self.tables["evidence"].append(
-                (
-                    rid,
-                    evidence.id,
-                    stage,
-                    evidence.kind,
-                    _iso(evidence.date),
-                    int(evidence.retracted is not None),
-                )
-            )
-            for standard in dict.fromkeys(evidence.standards):
-                self.tables["evidence_standards"].append(
-                    (rid, evidence.id, standard, standard.partition(":")[0])
-                )
+        self._evidence(record, rid)
         refs = item_ids(record.decisions, "dec")
         corrected = {d.corrects for d in record.decisions if d.corrects is not None}
         for index, (ref, decision) in enumerate(zip(refs, record.decisions, strict=True)):
@@ -483,6 +481,39 @@ class _Rows:
                     _iso(person.from_),
                     _iso(person.to),
                 )
+            )
+
+    def _evidence(self, record: Record, rid: str) -> None:
+        """The evidence rows and their standards' (most of a record's rows: made in one pass).
+
+        Each piece's stage is the last enrolment started on or before its date; a standard's
+        set is the part of its id before the ``:``, found once per standard (issue 14).
+        """
+        starts = [e.start for e in record.enrolments]
+        stages = [e.stage for e in record.enrolments]
+        ordered = all(a <= b for a, b in itertools.pairwise(starts))
+        latest = list(zip(reversed(starts), reversed(stages), strict=True))
+        rows = self.tables["evidence"].append
+        standards = self.tables["evidence_standards"].extend
+        sets = _STANDARD_SETS
+        days: dict[dt.date, str] = {}
+        for evidence in record.evidence:
+            date = evidence.date
+            if ordered:  # the last enrolment started on or before the date
+                at = bisect.bisect_right(starts, date)
+                stage = stages[at - 1] if at else None
+            else:
+                stage = next((s for start, s in latest if start <= date), None)
+            iso = days.get(date)
+            if iso is None:
+                iso = days[date] = date.isoformat()
+            eid = evidence.id
+            rows((rid, eid, stage, evidence.kind, iso, 0 if evidence.retracted is None else 1))
+            standards(
+                [
+                    (rid, eid, standard, sets.get(standard) or _standard_set(standard))
+                    for standard in dict.fromkeys(evidence.standards)
+                ]
             )
 
     def _findings(self, record: Record, rid: str, result: Assessment) -> None:
