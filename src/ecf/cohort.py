@@ -368,7 +368,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    options: ScanOptions, each: Callable[[Record, ScanContext], Any] = cohort_row
+    options: ScanOptions,
+    each: Callable[[Record, ScanContext], Any] = cohort_row,
+    chunk_end: Callable[[], None] | None = None,
 ) -> None:
     from ecf.assessors import get_plugins  # noqa: PLC0415
     from ecf.cache import RecordCache  # noqa: PLC0415
@@ -395,6 +397,7 @@ def _init_worker(
         context=context,
         scope=ScanContext(registry, options.as_of, options.today, council, plugins),
         each=each,
+        chunk_end=chunk_end,
     )
 
 
@@ -469,6 +472,9 @@ def _scan_chunk(paths: list[str]) -> _Chunk:
             values.append(value)
     if cache is not None and (entries or verdicts):
         cache.store(entries, verdicts)
+    chunk_end: Callable[[], None] | None = _WORKER.get("chunk_end")
+    if chunk_end is not None:
+        chunk_end()
     return outcomes, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -480,6 +486,7 @@ def _chunks(
     workers: int | None,
     progress: Callable[[int], None] | None,
     chunk: int,
+    chunk_end: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, list[str], _Chunk]]:
     """Each chunk of files (its first file's place, its files) and what its worker sent back.
 
@@ -501,7 +508,7 @@ def _chunks(
         # do not race to create it.
         RecordCache(Path(options.cache_dir)).close()
     if workers == 1:
-        _init_worker(options, each)
+        _init_worker(options, each, chunk_end)
         try:
             for number, part in enumerate(chunks):
                 result = _scan_chunk(part)
@@ -518,7 +525,7 @@ def _chunks(
         workers,
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=(options, each),
+        initargs=(options, each, chunk_end),
     )
     try:
         waiting = enumerate(chunks)
@@ -731,6 +738,7 @@ def scan_records(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     chunk: int = 250,
+    chunk_end: Callable[[], None] | None = None,
 ) -> Scanned[T]:
     """Scan record files as :func:`scan` does, giving ``each(record, context)`` of each one.
 
@@ -748,6 +756,10 @@ def scan_records(
         workers: Processes to use (default: the number of cores); 1 runs in this process.
         progress: Called with the number of files done after each chunk.
         chunk: Files per task.
+        chunk_end: Called (with no argument) in the worker after each chunk's values are made,
+            before they are sent back; it must be picklable, as ``each``.  The database export
+            writes each worker's buffered rows to that worker's own file there
+            (:class:`ecf.database.ExportParts`); an exception it raises stops the scan.
     """
     import pickle  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
@@ -758,7 +770,13 @@ def scan_records(
     held = _Ids()
     try:
         for start, _, (outcomes, data) in _chunks(
-            paths, options, each, workers=workers, progress=progress, chunk=chunk
+            paths,
+            options,
+            each,
+            workers=workers,
+            progress=progress,
+            chunk=chunk,
+            chunk_end=chunk_end,
         ):
             ids: list[str] = []
             places: list[int] = []

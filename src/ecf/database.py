@@ -26,14 +26,18 @@ fills it: a column added in one place and not the other would be found by readin
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
+import functools
+import itertools
 import os
+import shutil
 import sqlite3
 import stat
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from ecf._version import __version__
 from ecf.assessors import assess
@@ -46,7 +50,7 @@ from ecf.progression import framework_for, stage_state, timeline_for
 from ecf.status import CLOSED, MilestoneStatus, status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from ecf.assessors import Assessment, Plugins
     from ecf.cohort import ScanContext
@@ -59,7 +63,10 @@ __all__ = [
     "DATABASE_VERSION",
     "TABLES",
     "VIEWS",
+    "ExportParts",
     "database_funding",
+    "flush_part",
+    "part_rows",
     "record_tables",
     "write_database",
     "write_tables",
@@ -290,6 +297,18 @@ def _bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+#: Each standard's set (``pcf`` of ``pcf:7``), as found by :func:`_standard_set`.
+_STANDARD_SETS: dict[str, str] = {}
+
+
+def _standard_set(standard: str) -> str:
+    """The set a standard belongs to: the part of its id before the ``:`` (remembered)."""
+    found = standard.partition(":")[0]
+    if len(_STANDARD_SETS) < 4096:  # noqa: PLR2004 - a bound: a framework has a few hundred
+        _STANDARD_SETS[standard] = found
+    return found
+
+
 class _Rows:
     """The rows of every table for a cohort, record by record."""
 
@@ -430,23 +449,7 @@ class _Rows:
                     int(absence.retracted is not None),
                 )
             )
-        starts = [(e.start, e.stage) for e in record.enrolments]
-        for evidence in record.evidence:
-            stage = next((s for start, s in reversed(starts) if start <= evidence.date), None)
-            self.tables["evidence"].append(
-                (
-                    rid,
-                    evidence.id,
-                    stage,
-                    evidence.kind,
-                    _iso(evidence.date),
-                    int(evidence.retracted is not None),
-                )
-            )
-            for standard in dict.fromkeys(evidence.standards):
-                self.tables["evidence_standards"].append(
-                    (rid, evidence.id, standard, standard.partition(":")[0])
-                )
+        self._evidence(record, rid)
         refs = item_ids(record.decisions, "dec")
         corrected = {d.corrects for d in record.decisions if d.corrects is not None}
         for index, (ref, decision) in enumerate(zip(refs, record.decisions, strict=True)):
@@ -478,6 +481,39 @@ class _Rows:
                     _iso(person.from_),
                     _iso(person.to),
                 )
+            )
+
+    def _evidence(self, record: Record, rid: str) -> None:
+        """The evidence rows and their standards' (most of a record's rows: made in one pass).
+
+        Each piece's stage is the last enrolment started on or before its date; a standard's
+        set is the part of its id before the ``:``, found once per standard (issue 14).
+        """
+        starts = [e.start for e in record.enrolments]
+        stages = [e.stage for e in record.enrolments]
+        ordered = all(a <= b for a, b in itertools.pairwise(starts))
+        latest = list(zip(reversed(starts), reversed(stages), strict=True))
+        rows = self.tables["evidence"].append
+        standards = self.tables["evidence_standards"].extend
+        sets = _STANDARD_SETS
+        days: dict[dt.date, str] = {}
+        for evidence in record.evidence:
+            date = evidence.date
+            if ordered:  # the last enrolment started on or before the date
+                at = bisect.bisect_right(starts, date)
+                stage = stages[at - 1] if at else None
+            else:
+                stage = next((s for start, s in latest if start <= date), None)
+            iso = days.get(date)
+            if iso is None:
+                iso = days[date] = date.isoformat()
+            eid = evidence.id
+            rows((rid, eid, stage, evidence.kind, iso, 0 if evidence.retracted is None else 1))
+            standards(
+                [
+                    (rid, eid, standard, sets.get(standard) or _standard_set(standard))
+                    for standard in dict.fromkeys(evidence.standards)
+                ]
             )
 
     def _findings(self, record: Record, rid: str, result: Assessment) -> None:
@@ -686,6 +722,294 @@ def write_tables(
 _BATCH = 200
 
 
+# Each worker writes its own rows (issue 14): the rows of a scan's records are written by the
+# workers that made them, each to a file of its own, and merged by SQLite, in file order, into
+# the database.  Before, every row was pickled by a worker, unpickled and inserted by this
+# process, while the workers waited for it.
+
+#: The tables a worker fills: every one but ``ecf_export``, which the merge writes.
+_PART_TABLES: tuple[str, ...] = tuple(name for name in TABLES if name != "ecf_export")
+
+#: Where a record's rows are in a worker's file: ``(file name, rows before, rows after)``, the
+#: numbers of rows of each of :data:`_PART_TABLES` in that file before and after the record's
+#: (its rows are the rowids ``before + 1`` to ``after``).
+Place = tuple[str, tuple[int, ...], tuple[int, ...]]
+
+
+def _columns(name: str) -> tuple[str, ...]:
+    """A table's column names, in order, from its declaration in :data:`TABLES`."""
+    names = (line.split(maxsplit=1)[0] for line in TABLES[name].strip().splitlines())
+    return tuple(n for n in names if n not in {"PRIMARY", "FOREIGN"})
+
+
+class _PartWriter:
+    """One process's rows of an export: buffered for a chunk, then appended to its own file.
+
+    The file has the tables' columns only (no keys, no indexes, no types: a value is kept as
+    it was given, and the database's columns convert it as they would have on a direct insert).
+    """
+
+    def __init__(self, folder: Path, rows: _Rows) -> None:
+        self.path = folder / f"part-{os.getpid()}.db"
+        self.rows = rows
+        self.lists = [rows.tables[name] for name in _PART_TABLES]
+        self.written = [0] * len(_PART_TABLES)
+        self.created = False
+
+    def add(self, record: Record) -> Place:
+        """Make a record's rows (all or none of them) and say where they will be."""
+        before = tuple(w + len(v) for w, v in zip(self.written, self.lists, strict=True))
+        try:
+            self.rows.add(record)
+        except BaseException:
+            for values, count, first in zip(self.lists, self.written, before, strict=True):
+                del values[first - count :]
+            raise
+        after = tuple(w + len(v) for w, v in zip(self.written, self.lists, strict=True))
+        return self.path.name, before, after
+
+    def flush(self) -> None:
+        """Append the buffered rows to this process's file, one transaction."""
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            # A scratch file, removed with its folder: no journal, no syncing.
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            with db:
+                if not self.created:
+                    for name in _PART_TABLES:
+                        db.execute(f"CREATE TABLE {name} ({', '.join(_columns(name))})")
+                    self.created = True
+                for index, (name, values) in enumerate(zip(_PART_TABLES, self.lists, strict=True)):
+                    if values:
+                        marks = ", ".join("?" * len(values[0]))
+                        db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
+                        self.written[index] += len(values)
+                        values.clear()
+
+
+#: This process's writers, by (parts folder, process id): a forked worker makes its own.
+_WRITERS: dict[tuple[str, int], _PartWriter] = {}
+
+
+def part_rows(
+    record: Record,
+    context: ScanContext,
+    *,
+    folder: str,
+    key: bytes | None = None,
+    funding: FundingYear | None = None,
+) -> Place:
+    """A record's rows of every table, kept for this process's file (:class:`ExportParts`).
+
+    Raises:
+        EcfError: when a record's framework is unknown (no row of it is kept).
+    """
+    writer = _WRITERS.get((folder, os.getpid()))
+    if writer is None:
+        rows = _Rows(
+            context.registry, context.as_of, context.council, context.plugins, key, funding
+        )
+        writer = _WRITERS[folder, os.getpid()] = _PartWriter(Path(folder), rows)
+    return writer.add(record)
+
+
+def flush_part(folder: str, target: str) -> None:
+    """Write this process's buffered rows to its file (a scan's ``chunk_end``).
+
+    Raises:
+        EcfError: the file cannot be written (a full disk); it names the export's ``target``.
+    """
+    writer = _WRITERS.get((folder, os.getpid()))
+    if writer is None:
+        return
+    try:
+        writer.flush()
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise EcfError([Problem(f"cannot write the database: {reason}", file=target)]) from exc
+
+
+class ExportParts:
+    """The private folder of an export's per-worker files, and the merge that writes the database.
+
+    Use it as a context manager around a scan (:func:`ecf.cohort.scan_records`) with
+    :attr:`each` and :attr:`chunk_end`, then :meth:`write` what the scan kept::
+
+        with ExportParts(out, key=key, funding=funding) as parts:
+            with scan_records(files, options, parts.each, chunk_end=parts.chunk_end) as kept:
+                counts = parts.write(kept, as_of, council=council)
+
+    The database is the one :func:`write_database` writes for the same records, row for row.
+    The folder (beside the target when it can be made there, else in the system's temporary
+    folder; the owner's only) is removed on leaving, whatever happened.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        key: bytes | None = None,
+        funding: FundingYear | None = None,
+    ) -> None:
+        self.target = Path(path)
+        self.key = key
+        self.funding = funding
+        self.folder: Path | None = None
+
+    def __enter__(self) -> Self:
+        name = self.target.name
+        try:
+            made = tempfile.mkdtemp(prefix=f".{name}.parts.", dir=self.target.parent)
+        except OSError:  # its folder is missing or read-only: the write says so, as before
+            made = tempfile.mkdtemp(prefix="ecf-export-")
+        self.folder = Path(made)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        folder = self._folder()
+        for place in [k for k in _WRITERS if k[0] == str(folder)]:
+            del _WRITERS[place]
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            msg = "ExportParts is used as a context manager"
+            raise RuntimeError(msg)
+        return self.folder
+
+    @property
+    def each(self) -> Callable[[Record, ScanContext], Place]:
+        """The scan's function of each record: :func:`part_rows` into this folder."""
+        return functools.partial(
+            part_rows, folder=str(self._folder()), key=self.key, funding=self.funding
+        )
+
+    @property
+    def chunk_end(self) -> Callable[[], None]:
+        """The scan's end of each chunk: :func:`flush_part` of this folder."""
+        return functools.partial(flush_part, str(self._folder()), str(self.target))
+
+    def write(
+        self,
+        places: Iterable[Place],
+        as_of: dt.date,
+        *,
+        council: Council | None = None,
+        generated: dt.datetime | None = None,
+    ) -> dict[str, int]:
+        """Write the database of the records at ``places`` (in order) to the target, atomically.
+
+        The arguments are :func:`write_tables`'s; the places are what the scan kept, each id
+        once (a record left out leaves its rows unused).
+
+        Returns:
+            The number of rows written to each table.
+
+        Raises:
+            EcfError: the target is not a database ecf wrote, or it cannot be written; nothing
+                is written then.
+        """
+        _check_target(self.target)
+        funding = self.funding if self.funding is not None else database_funding(as_of)
+        folder = self._folder()
+        counts = dict.fromkeys(TABLES, 0)
+
+        def fill(db: sqlite3.Connection) -> None:
+            db.isolation_level = None  # transactions are begun and ended here: ATTACH is not
+            for name, columns in TABLES.items():  # allowed inside one
+                db.execute(f"CREATE TABLE {name} ({columns.strip()})")
+            merge = _Merge(db, folder, counts)
+            count = 0
+            for place in places:
+                merge.add(place)
+                count += 1
+            merge.finish()
+            meta = _export_rows(as_of, council, self.key, funding, generated, count)
+            counts["ecf_export"] = len(meta)
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO ecf_export VALUES (?, ?)", meta)
+            _finish_schema(db)
+            db.execute("COMMIT")
+
+        _atomic(self.target, fill)
+        return counts
+
+
+#: The most workers' files attached to the database at a time (SQLite allows 10 by default);
+#: with more workers, the oldest is detached to attach the next.
+_MOST_ATTACHED = 8
+
+
+class _Merge:
+    """Copy the places' rows from the workers' files into the database, in order, in C.
+
+    Consecutive places of one file whose rows follow each other are copied by one statement a
+    table (a chunk's records are; so are a worker's chunks that follow each other).
+    """
+
+    def __init__(self, db: sqlite3.Connection, folder: Path, counts: dict[str, int]) -> None:
+        self.db = db
+        self.folder = folder
+        self.counts = counts
+        self.run: Place | None = None
+        self.attached: dict[str, str] = {}  # file name -> schema name, oldest first
+        self.limit = max(1, min(_MOST_ATTACHED, db.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)))
+        self.open = False
+        self.made = 0
+
+    def add(self, place: Place) -> None:
+        run = self.run
+        if run is not None and run[0] == place[0] and run[2] == place[1]:
+            self.run = (run[0], run[1], place[2])
+            return
+        self._copy()
+        self.run = place
+
+    def finish(self) -> None:
+        self._copy()
+        if self.open:
+            self.db.execute("COMMIT")
+            self.open = False
+        for schema in self.attached.values():
+            self.db.execute("DETACH DATABASE ?", (schema,))
+        self.attached.clear()
+
+    def _schema(self, file: str) -> str:
+        schema = self.attached.get(file)
+        if schema is not None:
+            return schema
+        if self.open:  # ATTACH and DETACH need no transaction in progress
+            self.db.execute("COMMIT")
+            self.open = False
+        if len(self.attached) >= self.limit:
+            oldest = next(iter(self.attached))
+            self.db.execute("DETACH DATABASE ?", (self.attached.pop(oldest),))
+        schema = f"part{self.made}"
+        self.made += 1
+        self.db.execute("ATTACH DATABASE ? AS ?", (str(self.folder / file), schema))
+        self.attached[file] = schema
+        return schema
+
+    def _copy(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        file, before, after = run
+        schema = self._schema(file)
+        if not self.open:
+            self.db.execute("BEGIN")
+            self.open = True
+        for name, first, last in zip(_PART_TABLES, before, after, strict=True):
+            if last > first:
+                self.db.execute(
+                    f"INSERT INTO main.{name} SELECT * FROM {schema}.{name} "  # noqa: S608 - names are this module's constants
+                    "WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                    (first, last),
+                )
+                self.counts[name] += last - first
+        self.run = None
+
+
 def _finish(
     target: Path,
     tables: dict[str, list[tuple[Any, ...]]],
@@ -731,6 +1055,36 @@ def _write(target: Path, tables: dict[str, list[tuple[Any, ...]]]) -> None:
 
 def _write_batches(target: Path, batches: Iterable[dict[str, list[tuple[Any, ...]]]]) -> None:
     """Write the tables' rows, batch after batch (each table's rows in order), atomically."""
+
+    def fill(db: sqlite3.Connection) -> None:
+        with db:
+            for name, columns in TABLES.items():
+                db.execute(f"CREATE TABLE {name} ({columns.strip()})")
+            for tables in batches:
+                for name in TABLES:
+                    values = tables.get(name)
+                    if values:
+                        marks = ", ".join("?" * len(values[0]))
+                        db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
+            _finish_schema(db)
+
+    _atomic(target, fill)
+
+
+def _finish_schema(db: sqlite3.Connection) -> None:
+    """Build the indexes and the views, once every row is in."""
+    for index in INDEXES:
+        db.execute(index)
+    for name, query in VIEWS.items():
+        db.execute(f"CREATE VIEW {name} AS {query.strip()}")
+
+
+def _atomic(target: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
+    """Make the database with ``fill`` in a temporary file beside ``target``, then rename it.
+
+    The keys are checked once ``fill`` is done; nothing is left but the target (as it was, when
+    anything fails).
+    """
     folder = target.parent if str(target.parent) else Path()
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -749,19 +1103,7 @@ def _write_batches(target: Path, batches: Iterable[dict[str, list[tuple[Any, ...
             db.execute("PRAGMA foreign_keys = OFF")
             db.execute("PRAGMA journal_mode = DELETE")
             db.execute("PRAGMA synchronous = OFF")
-            with db:
-                for name, columns in TABLES.items():
-                    db.execute(f"CREATE TABLE {name} ({columns.strip()})")
-                for tables in batches:
-                    for name in TABLES:
-                        values = tables.get(name)
-                        if values:
-                            marks = ", ".join("?" * len(values[0]))
-                            db.executemany(f"INSERT INTO {name} VALUES ({marks})", values)  # noqa: S608 - names are this module's constants
-                for index in INDEXES:
-                    db.execute(index)
-                for name, query in VIEWS.items():
-                    db.execute(f"CREATE VIEW {name} AS {query.strip()}")
+            fill(db)
             problems = db.execute("PRAGMA foreign_key_check").fetchall()
             if problems:  # pragma: no cover - a bug in this module, not bad input
                 msg = f"foreign keys broken: {problems[:3]}"

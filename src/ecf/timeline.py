@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from ecf.framework import Framework, StageDef
     from ecf.records import Absence, PatternChange
@@ -259,6 +259,17 @@ def frequency_windows(
     start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause] = ()
 ) -> tuple[tuple[dt.date, dt.date], ...]:
     """The windows of a schedule from ``start`` to ``end``, by calendar time shifted by pauses."""
+    return tuple(_frequency(start, end, periods, paused)[0])
+
+
+def _frequency(
+    start: dt.date, end: dt.date, periods: Sequence[Period], paused: Sequence[Pause]
+) -> tuple[list[tuple[dt.date, dt.date]], dt.date | None]:
+    """:func:`frequency_windows`, and the day after the last window's uncut end (None: none).
+
+    The schedule's offsets do not depend on ``end`` but for where they stop, so the last
+    window's uncut end is the day before the next offset's date, found here already.
+    """
     # clock_date, on a clock made once; each offset's date is asked for twice or three times
     clock = functools.cache(_Clock(_segments(start, (), paused)).reach)
     offsets: list[int] = [0]
@@ -285,12 +296,14 @@ def frequency_windows(
                     break
                 offsets.append(nxt)
     windows = []
+    after = None
     for first, nxt in itertools.pairwise(offsets):
         first_day = clock(first)
         if first_day >= end:  # a window opens only before the end: the end day closes the stage
             break
-        windows.append((first_day, min(clock(nxt) - ONE_DAY, end)))
-    return tuple(windows)
+        after = clock(nxt)
+        windows.append((first_day, min(after - ONE_DAY, end)))
+    return windows, after
 
 
 @attrs.frozen
@@ -315,15 +328,28 @@ class Window:
         return (self.last - self.first).days + 1
 
 
-def _days_away(first: dt.date, last: dt.date, away: Sequence[tuple[dt.date, dt.date]]) -> int:
-    """The days of ``first..last`` inside any of the spells ``away`` (which may overlap)."""
-    covered: set[dt.date] = set()
+def _ordinals(away: Iterable[tuple[dt.date, dt.date]]) -> Iterator[tuple[int, int]]:
+    """Each spell ``(first, last)`` as day numbers."""
     for a, b in away:
-        day, stop = max(a, first), min(b, last)
-        while day <= stop:
-            covered.add(day)
-            day += ONE_DAY
-    return len(covered)
+        yield a.toordinal(), b.toordinal()
+
+
+def _days_within(first: int, last: int, spans: Sequence[tuple[int, int]]) -> int:
+    """The days of ``first..last`` inside any of the ``spans`` (sorted; they may overlap).
+
+    Counted span by span, each from the day after the last one counted (issue 14: this was a
+    set of every day away, for every window of the supervision rule).
+    """
+    total = 0
+    counted = first - 1  # every day up to this one is counted already
+    for a, b in spans:
+        if a > last:
+            break
+        low, high = max(a, counted + 1), min(b, last)
+        if high >= low:
+            total += high - low + 1
+            counted = high
+    return total
 
 
 def judged_windows(
@@ -341,20 +367,22 @@ def judged_windows(
     (``away``: absences of any kind, annual leave and training included, and ``paused``) is
     exempt.
     """
-    raw = list(frequency_windows(start, end, periods, paused))
-    if len(raw) >= 2:  # noqa: PLR2004 - a stub joins only a window before it
+    raw, after = _frequency(start, end, periods, paused)
+    if len(raw) >= 2 and after is not None:  # noqa: PLR2004 - a stub joins only a window before it
         first, last = raw[-1]
-        if ((last - first).days + 1) * 2 < _full_length(start, first, periods, paused):
+        # Its uncut length (issue 14: found with the schedule, not by making it again).
+        full = min((after - first).days, _LONGEST)
+        if ((last - first).days + 1) * 2 < full:
             raw[-2:] = [(raw[-2][0], last)]
             joined = True
         else:
             joined = False
     else:
         joined = False
-    spells = [*away, *((p.first, p.last) for p in paused)]
+    spells = sorted(_ordinals([*away, *((p.first, p.last) for p in paused)]))
     out = []
     for index, (first, last) in enumerate(raw):
-        days_away = _days_away(first, last, spells)
+        days_away = _days_within(first.toordinal(), last.toordinal(), spells)
         length = (last - first).days + 1
         out.append(
             Window(
@@ -368,16 +396,9 @@ def judged_windows(
     return tuple(out)
 
 
-def _full_length(
-    start: dt.date, first: dt.date, periods: Sequence[Period], paused: Sequence[Pause]
-) -> int:
-    """The length the window opening on ``first`` has when the schedule does not cut it."""
-    for extra in (62, 400, 4000):  # a month, a year, the longest period a rule may have
-        later = first + dt.timedelta(days=extra)
-        found = [(a, b) for a, b in frequency_windows(start, later, periods, paused) if a == first]
-        if found and found[0][1] < later:
-            return (found[0][1] - first).days + 1
-    return extra
+#: The longest uncut window :func:`judged_windows` tells (the longest period a rule may have):
+#: a longer one counts as this long.
+_LONGEST = 4000
 
 
 #: Supervision minimum (FACTS.md 1): weekly to day 42, fortnightly to 6 months, then monthly.

@@ -26,14 +26,13 @@ def sqlite_export(
     """Write the records under ``folder`` to the database ``out`` (:mod:`ecf.database`).
 
     The records are read through the parallel scan (:func:`ecf.cli.scans.scan`), each worker
-    making its records' rows; this process writes them.  Without the record cache: an export
-    leaves nothing on disk but the database it writes.
+    making its records' rows and writing them to a file of its own; this process merges those
+    (:class:`ecf.database.ExportParts`).  Without the record cache: an export leaves nothing
+    on disk but the database it writes.
     """
-    import functools
-
     from ecf import export
     from ecf.cli.scans import report_failures, scan
-    from ecf.database import database_funding, record_tables, write_tables
+    from ecf.database import ExportParts, database_funding
 
     if out is None:
         raise click.UsageError("--format sqlite needs --out FILE.db")
@@ -47,17 +46,20 @@ def sqlite_export(
         warn_unavailable(council, get_plugins())  # once; each record's findings name it too
     when = as_of or today()
     funding = database_funding(when)
-    each = functools.partial(record_tables, key=key, funding=funding)
-    with scan(
-        [folder],
-        each,
-        as_of=when,
-        council_file=council_file,
-        workers=workers,
-        no_cache=True,
-    ) as scanned:
+    with (
+        ExportParts(out, key=key, funding=funding) as parts,
+        scan(
+            [folder],
+            parts.each,
+            as_of=when,
+            council_file=council_file,
+            workers=workers,
+            no_cache=True,
+            chunk_end=parts.chunk_end,
+        ) as scanned,
+    ):
         report_failures(scanned)
-        counts = write_tables(scanned, out, when, council=council, key=key, funding=funding)
+        counts = parts.write(scanned, when, council=council)
     shown = ", ".join(
         f"{counts[t]} {t.replace('_', ' ')}"
         for t in ("enrolments", "milestones", "evidence", "findings", "funding")

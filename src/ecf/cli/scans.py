@@ -47,12 +47,13 @@ def scan(
     council_file: Path | None = None,
     workers: int | None = None,
     no_cache: bool = False,
+    chunk_end: Callable[[], None] | None = None,
 ) -> Scanned[T]:
     """``each`` of every valid record under ``paths`` (files, folders), with the failures.
 
     The frameworks (``--framework``) are loaded here first, so a bad file is one error before
     any worker starts; a council file is given only when ``each`` assesses (its workers load
-    the council and the plugins).
+    the council and the plugins).  ``chunk_end`` is :func:`ecf.cohort.scan_records`'s.
     """
     from ecf import cohort
     from ecf.cache import default_cache_dir
@@ -66,7 +67,7 @@ def scan(
         council_file=str(council_file) if council_file else None,
         cache_dir=None if no_cache else str(default_cache_dir()),
     )
-    return cohort.scan_records(paths, options, each, workers=workers)
+    return cohort.scan_records(paths, options, each, workers=workers, chunk_end=chunk_end)
 
 
 def report_failures(scanned: Scanned[Any]) -> None:
