@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,10 +31,12 @@ from ecf.council_settings import CouncilSettings
 from ecf.errors import Problem
 from ecf.framework import FrameworkRegistry
 from ecf.progression import first_stages
-from ecf.records import Absence, Assignment
+from ecf.records import Absence, Assignment, PatternChange
 from ecf.testing import records
 
 if TYPE_CHECKING:
+    import pytest
+
     from ecf.framework import Framework
     from ecf.records import Record
 
@@ -198,3 +201,73 @@ def test_held_ids_are_checked_as_before(record: Record, data: st.DataObject) -> 
     found: list[Problem] = []
     validation._check_ids(record, found)
     assert found == _ids_as_checked_before(record)
+
+
+# --- The stage's remembered due dates (timeline.planned_timeline) --------------------------------
+
+ftes = st.sampled_from([Fraction(1), Fraction(1, 2), Fraction(3, 5), Fraction(4, 5)])
+
+
+@st.composite
+def plan_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    """What a stage's plan is made from: a start, hours, absences, gaps, dates held and agreed."""
+    fw = REGISTRY.get(draw(st.sampled_from(REGISTRY.versions())))
+    fw = fw.with_settings(
+        draw(st.sampled_from([None, 14, 42])), draw(st.sampled_from([None, "calendar"]))
+    )
+    stage = fw.stage(draw(st.sampled_from(fw.stage_ids())))
+    assert stage is not None
+    # few distinct starts, so that plans are found remembered as often as made
+    start = dt.date(2025, 9, 1) + dt.timedelta(days=draw(st.sampled_from([0, 1, 30, 181])))
+
+    def day(lo: int, hi: int) -> dt.date:
+        return start + dt.timedelta(days=draw(st.integers(lo, hi)))
+
+    hours = tuple(PatternChange(day(-60, 500), draw(ftes)) for _ in range(draw(st.integers(0, 2))))
+    absences = []
+    for _ in range(draw(st.integers(0, 2))):
+        first = day(-60, 600)
+        kind = draw(st.sampled_from(["sickness", "annual-leave", "parental"]))
+        absences.append(Absence(kind, first, first + dt.timedelta(days=draw(st.integers(0, 90)))))
+    gaps: tuple[tuple[dt.date, dt.date], ...] = ()
+    if draw(st.booleans()):
+        first = day(10, 300)
+        gaps = ((first, first + dt.timedelta(days=draw(st.integers(0, 60)))),)
+    ids = [m.id for m in stage.milestones]
+    held = {i: day(0, 900) for i in draw(st.lists(st.sampled_from(ids), unique=True))}
+    agreed = {}
+    if draw(st.integers(0, 3)) == 0:
+        agreed = {i: day(0, 900) for i in draw(st.lists(st.sampled_from(ids), unique=True))}
+    return {
+        "stage": stage,
+        "start": start,
+        "framework": fw,
+        "hours": hours,
+        "absences": tuple(absences),
+        "gaps": gaps,
+        "held": held,
+        "agreed": agreed,
+    }
+
+
+@given(plan_inputs())
+def test_a_remembered_plan_is_the_plan_worked_out_in_full(given_: dict[str, Any]) -> None:
+    plain = timeline._planned_plain(**given_)
+    assert timeline.planned_timeline(**given_) == plain
+    assert timeline.planned_timeline(**given_) == plain  # found remembered the second time
+    nothing_held = {**given_, "held": None}
+    assert timeline.planned_timeline(**nothing_held) == timeline._planned_plain(**nothing_held)
+
+
+def test_a_stage_keeps_a_bounded_number_of_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline, "PLANS_KEPT", 5)
+    fw = REGISTRY.get()
+    asye = fw.stage("asye")
+    assert asye is not None
+    stage = attrs.evolve(asye)  # its own table: the shared stage's is left alone
+    for days in range(20):
+        start = dt.date(2025, 9, 1) + dt.timedelta(days=days)
+        got = timeline.planned_timeline(stage, start, fw)
+        assert got == timeline._planned_plain(stage, start, fw)
+        assert len(stage.plans) <= 5
+    assert min(k[1] for k in stage.plans) == dt.date(2025, 9, 16)  # the oldest went first

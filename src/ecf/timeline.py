@@ -488,6 +488,12 @@ def stage_timeline(
     return extended(timeline, last.id, extended_until)
 
 
+#: How many plans of computed due dates a stage keeps (:attr:`ecf.framework.StageDef.plans`):
+#: the records of a cohort share a few start dates and working patterns, and a long stream keeps
+#: no more than this (the oldest plan goes first).
+PLANS_KEPT = 4096
+
+
 def planned_timeline(
     stage: StageDef,
     start: dt.date,
@@ -506,6 +512,119 @@ def planned_timeline(
     the record and reused as of any date; an extension decided by then is applied to it with
     :func:`extended`.  The dates are :func:`due_date`'s, :func:`calendar_due`'s and
     :func:`agreed_due`'s, each counted on a clock made once for the whole stage.
+
+    The computed due dates depend on the start, the working pattern, the pauses and the
+    review cadence only: the stage remembers them by these (:attr:`~ecf.framework.StageDef.plans`,
+    at most :data:`PLANS_KEPT`), with each milestone not held yet, and a record adds the dates
+    it held.  A record with agreed dates is worked out in full (:func:`_planned_plain`).
+    """
+    if agreed:
+        return _planned_plain(
+            stage,
+            start,
+            framework,
+            hours=hours,
+            absences=absences,
+            held=held,
+            gaps=gaps,
+            agreed=agreed,
+        )
+    paused = pauses(absences, framework)  # in order of their first days already
+    if gaps:
+        paused = tuple(sorted((*paused, *(Pause(a, b) for a, b in gaps)), key=_first))
+    by_calendar = framework.review_cadence == "calendar"
+    # (an FTE by its parts: a Fraction's hash is worked out in Python)
+    pattern = tuple([(c.from_, c.fte) for c in hours]) if hours else ()
+    key = (by_calendar, start, pattern, paused)
+    plans = stage.plans
+    found = plans.get(key)
+    if found is None:
+        found = _computed_plan(stage, start, hours, paused, by_calendar=by_calendar)
+        if len(plans) >= PLANS_KEPT:
+            del plans[next(iter(plans))]  # the oldest
+        plans[key] = found
+    unheld, expected_end = found
+    milestones = unheld
+    if held:
+        held_on = held.get
+        milestones = tuple(
+            [
+                m
+                if (on := held_on(m.id)) is None
+                else MilestoneDue(m.id, m.title, m.months, m.optional, m.due, on, m.computed)
+                for m in unheld
+            ]
+        )
+    return StageTimeline(
+        stage=stage.id,
+        title=stage.title,
+        start=start,
+        framework=framework.version,
+        milestones=milestones,
+        expected_end=expected_end,
+        pauses=paused,
+    )
+
+
+def _computed_plan(
+    stage: StageDef,
+    start: dt.date,
+    hours: Sequence[PatternChange],
+    paused: Sequence[Pause],
+    *,
+    by_calendar: bool,
+) -> tuple[tuple[MilestoneDue, ...], dt.date]:
+    """Each milestone of the stage due on its computed date, none held; and the expected end."""
+    last = stage.last_dated
+    last_id = last.id if last is not None else None
+    service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
+    plain: _Clock | None = None  # calendar days shifted by pauses
+    milestones = []
+    dated: list[dt.date] = []
+    # Full time from the start and never paused, a milestone is due on its calendar date: no
+    # clock to make (the most common record).
+    plain_full = not paused
+    service_full = plain_full and not hours
+    for ms in stage.milestones:
+        computed = None
+        if ms.months is not None:
+            target = add_months(start, ms.months)
+            if not by_calendar and service_full:  # the most common case, first
+                computed = target
+            elif by_calendar and ms.id != last_id:
+                if plain_full:
+                    computed = target
+                else:
+                    plain = plain or _Clock(_segments(start, (), paused))
+                    computed = target if plain.full_time else plain.reach((target - start).days)
+            elif service_full:
+                computed = target
+            else:
+                service = service or _Clock(_segments(start, hours, paused))
+                computed = target if service.full_time else service.reach((target - start).days)
+            dated.append(computed)
+        milestones.append(
+            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, computed, None, computed)
+        )
+    return tuple(milestones), max(dated)
+
+
+def _planned_plain(
+    stage: StageDef,
+    start: dt.date,
+    framework: Framework,
+    *,
+    hours: Sequence[PatternChange] = (),
+    absences: Sequence[Absence] = (),
+    held: Mapping[str, dt.date] | None = None,
+    gaps: Sequence[tuple[dt.date, dt.date]] = (),
+    agreed: Mapping[str, dt.date] | None = None,
+) -> StageTimeline:
+    """:func:`planned_timeline` worked out milestone by milestone, with nothing remembered.
+
+    The plain formulation: :func:`planned_timeline` gives its result through the stage's
+    remembered due dates when no date was agreed, and calls it when one was
+    (``tests/test_throughput.py`` holds the two equal).
     """
     held = held or {}
     agreed = agreed or {}
