@@ -93,12 +93,28 @@ def _datetime(value: object, _: type) -> dt.datetime:
 
 
 def _fraction(value: object, _: type) -> Fraction:
+    kind = type(value)
+    remembered = kind is float or kind is str
+    if remembered:
+        found = _FTES.get((kind, value))
+        if found is not None:
+            return found
     try:
-        return parse_fte(value)
+        fte = parse_fte(value)
     except ParseError as exc:
         if isinstance(value, str | float):
             raise ParseError(_FTE_IN_A_FILE, value) from exc
         raise
+    if remembered and len(_FTES) < _FTES_KEPT:
+        _FTES[kind, value] = fte
+    return fte
+
+
+#: The FTEs read from text and floats, by type and value: the records of a cohort hold a few
+#: working patterns (``0.6``, ``"3/5"``), each read once (parse_fte makes a Fraction from its
+#: text, about 3 us) and kept, at most :data:`_FTES_KEPT` of them (a Fraction is immutable).
+_FTES: dict[tuple[type, object], Fraction] = {}
+_FTES_KEPT = 1024
 
 
 def fraction_to_toml(value: Fraction) -> float | str:
@@ -731,15 +747,33 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
 
 
 def _table_ok(data: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
-    """:func:`_shapes_ok` on one table (the data of a record), without a list per key."""
+    """:func:`_shapes_ok` on one table (the data of a record), without a list per key.
+
+    An array of tables (a record's evidence, reviews, absences...) has its items checked here,
+    without a call of :func:`_shapes_ok` for the array itself (tests/test_throughput.py).
+    """
     get = data.get
     for key, kinds, below in checks:
         found = get(key)  # type: ignore[arg-type]  # a class's checks are all by key
         if type(found) not in kinds:
             return False
-        if below and found and not _shapes_ok([found], below):
+        if not below or not found:
+            continue
+        if len(below) == 1 and below[0][0] is None:  # the items of an array, as they are
+            _, item_kinds, item_below = below[0]
+            types = set(map(type, found))
+            if not item_kinds.issuperset(types):
+                return False
+            if item_below:
+                items = list(filter(None, found)) if _NONE in types else found
+                if items and not _shapes_ok(items, item_below):
+                    return False
+        elif not _shapes_ok([found], below):
             return False
     return True
+
+
+_NONE = type(None)
 
 
 def _dates_ok(value: object, plan: _Dates) -> bool:

@@ -18,6 +18,7 @@ documents the keys a person writes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -460,10 +461,20 @@ class Record:
         """The decisions in force on a stage, oldest first (those corrected later left out)."""
         if not self.decisions:
             return ()
+        return self._in_force.get(stage, ())
+
+    # Worked out once per record (it is frozen): validation, the timeline, the state and the
+    # appeal window each ask for a stage's decisions.  Not a field: neither the record's
+    # equality, its hash nor any form of it written sees it.
+    @functools.cached_property
+    def _in_force(self) -> dict[str, tuple[Decision, ...]]:
+        """:meth:`decisions_for` of every stage with a decision in force."""
         corrected = {d.corrects for d in self.decisions if d.corrects is not None}
-        return tuple(
-            d for i, d in enumerate(self.decisions) if d.stage == stage and i not in corrected
-        )
+        found: dict[str, list[Decision]] = {}
+        for i, d in enumerate(self.decisions):
+            if i not in corrected:
+                found.setdefault(d.stage, []).append(d)
+        return {stage: tuple(ds) for stage, ds in found.items()}
 
     def decision(self, stage: str) -> Decision | None:
         """The latest decision on a stage, or None."""
