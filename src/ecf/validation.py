@@ -281,15 +281,17 @@ def _check_dates(record: Record, today: dt.date, out: list[Problem]) -> None:
             )
 
 
+#: The lists whose ids :func:`_check_ids` checks (the evidence's are checked with it): each
+#: field, the prefix of its ids and the attribute holding them.
+_ID_FIELDS = tuple((f, p, id_attr(f)) for f, p in PREFIXES.items() if f != "evidence")
+
+
 def _check_ids(record: Record, out: list[Problem]) -> None:
     """Each item's stable id (``ecf correct`` names items by it) is held once."""
-    for field, prefix in PREFIXES.items():
-        if field == "evidence":
-            continue  # checked with the evidence
+    for field, prefix, attr in _ID_FIELDS:
         items = getattr(record, field)
         if not items:
             continue
-        attr = id_attr(field)
         stored = [getattr(x, attr, None) for x in items]
         if stored.count(None) == len(stored):
             continue  # every id derived from its place: each one is held once
