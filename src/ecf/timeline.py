@@ -490,7 +490,7 @@ def stage_timeline(
 
 #: How many plans of computed due dates a stage keeps (:attr:`ecf.framework.StageDef.plans`):
 #: the records of a cohort share a few start dates and working patterns, and a long stream keeps
-#: no more than this (the oldest plan goes first).
+#: no more than this (a full table is emptied, and filled again by the records that follow).
 PLANS_KEPT = 4096
 
 
@@ -539,47 +539,53 @@ def planned_timeline(
     plans = stage.plans
     found = plans.get(key)
     if found is None:
-        found = _computed_plan(stage, start, hours, paused, by_calendar=by_calendar)
         if len(plans) >= PLANS_KEPT:
-            del plans[next(iter(plans))]  # the oldest
-        plans[key] = found
-    unheld, expected_end = found
-    milestones = unheld
-    if held:
-        held_on = held.get
-        milestones = tuple(
-            [
-                m
-                if (on := held_on(m.id)) is None
-                else MilestoneDue(m.id, m.title, m.months, m.optional, m.due, on, m.computed)
-                for m in unheld
-            ]
-        )
+            plans.clear()  # a long stream of distinct plans starts again: never more kept
+        found = plans[key] = _computed_dues(stage, start, hours, paused, by_calendar=by_calendar)
+    dues, expected_end, unheld = found
+    held_on = held.get if held else None
+    milestones = []
+    for i, ms in enumerate(stage.milestones):
+        on = held_on(ms.id) if held_on is not None else None
+        if on is not None:
+            milestones.append(
+                MilestoneDue(ms.id, ms.title, ms.months, ms.optional, dues[i], on, dues[i])
+            )
+            continue
+        made = unheld[i]
+        if made is None:  # the milestone not held, made once for every record of this plan
+            made = unheld[i] = MilestoneDue(
+                ms.id, ms.title, ms.months, ms.optional, dues[i], None, dues[i]
+            )
+        milestones.append(made)
     return StageTimeline(
         stage=stage.id,
         title=stage.title,
         start=start,
         framework=framework.version,
-        milestones=milestones,
+        milestones=tuple(milestones),
         expected_end=expected_end,
         pauses=paused,
     )
 
 
-def _computed_plan(
+def _computed_dues(
     stage: StageDef,
     start: dt.date,
     hours: Sequence[PatternChange],
     paused: Sequence[Pause],
     *,
     by_calendar: bool,
-) -> tuple[tuple[MilestoneDue, ...], dt.date]:
-    """Each milestone of the stage due on its computed date, none held; and the expected end."""
+) -> tuple[tuple[dt.date | None, ...], dt.date, list[MilestoneDue | None]]:
+    """Each milestone's computed due date, the expected end, and room for the milestones unheld.
+
+    The milestones not held are made as records ask for them (:func:`planned_timeline`).
+    """
     last = stage.last_dated
     last_id = last.id if last is not None else None
     service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
     plain: _Clock | None = None  # calendar days shifted by pauses
-    milestones = []
+    dues: list[dt.date | None] = []
     dated: list[dt.date] = []
     # Full time from the start and never paused, a milestone is due on its calendar date: no
     # clock to make (the most common record).
@@ -603,10 +609,8 @@ def _computed_plan(
                 service = service or _Clock(_segments(start, hours, paused))
                 computed = target if service.full_time else service.reach((target - start).days)
             dated.append(computed)
-        milestones.append(
-            MilestoneDue(ms.id, ms.title, ms.months, ms.optional, computed, None, computed)
-        )
-    return tuple(milestones), max(dated)
+        dues.append(computed)
+    return tuple(dues), max(dated), [None] * len(dues)
 
 
 def _planned_plain(
