@@ -603,10 +603,15 @@ class _CPlan(typing.NamedTuple):
     mirror: Any
     checks: tuple[_Check, ...]
     dates: _Dates
+    #: The mirror :func:`c_structure` reads data into: an array of text, numbers or true/false
+    #: (a piece of evidence's standards) is left as the data holds it (``Any``), and read once,
+    #: by the second step, into the attrs value's tuple, with the same checks (the array's own
+    #: type is checked on the data): without a tuple made and checked in the mirror first.
+    loose: Any
 
 
 _C_PLANS: dict[type, _CPlan | None] = {}
-_MIRRORS: dict[type, Any] = {}
+_MIRRORS: dict[tuple[type, bool], Any] = {}
 _DECODERS: dict[type, Any] = {}
 
 
@@ -622,8 +627,9 @@ def _c_plan(cls: type) -> _CPlan | None:
     plan: _CPlan | None
     try:
         mirror = _mirror_class(cls, checks, frozenset({cls}))
+        loose = _mirror_class(cls, [], frozenset({cls}), loose=True)
         msgspec.msgpack.Decoder(cls)  # msgspec reads the class itself too (its annotations)
-        plan = _CPlan(mirror, tuple(checks), _date_plan(cls))
+        plan = _CPlan(mirror, tuple(checks), _date_plan(cls), loose)
     except Exception:  # noqa: BLE001 - anything this path does not know: the current path's
         plan = None
     _C_PLANS[cls] = plan
@@ -631,7 +637,7 @@ def _c_plan(cls: type) -> _CPlan | None:
 
 
 def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
-    tp: Any, key: str | None, checks: list[_Check], within: frozenset[type]
+    tp: Any, key: str | None, checks: list[_Check], within: frozenset[type], *, loose: bool
 ) -> Any:
     """The mirror's type for ``tp``, at ``key`` (None: the items of an array); checks added.
 
@@ -658,16 +664,22 @@ def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
         others = [a for a in args if a is not type(None)]
         if len(args) != 2 or len(others) != 1:  # noqa: PLR2004 - X | None only
             raise _Unsupported
-        return typing.Optional[_mirror_type(others[0], key, checks, within)]  # noqa: UP045 - made at run time
+        inner = _mirror_type(others[0], key, checks, within, loose=loose)
+        return typing.Optional[inner]  # noqa: UP045 - made at run time
     if _is_homogeneous_tuple(tp):
-        item = _mirror_type(args[0], None, check(list, tuple), within)
+        below = check(list, tuple)
+        if loose and args[0] in _C_NATIVE:
+            return Any  # read by the second step (see _CPlan.loose)
+        item = _mirror_type(args[0], None, below, within, loose=loose)
         return tuple.__class_getitem__((item, ...))
     if isinstance(tp, type) and attrs.has(tp) and tp not in within:
-        return _mirror_class(tp, check(dict), within | {tp})
+        return _mirror_class(tp, check(dict), within | {tp}, loose=loose)
     raise _Unsupported
 
 
-def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> Any:
+def _mirror_class(
+    cls: type, checks: list[_Check], within: frozenset[type], *, loose: bool = False
+) -> Any:
     """The mirror of ``cls``; the checks on its fields' values added to ``checks``."""
     import msgspec  # noqa: PLC0415 - the C path only
 
@@ -680,7 +692,7 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
     for a in attrs.fields(cls):
         if not a.init or a.alias != a.name or a.validator is not None or a.converter is not None:
             raise _Unsupported
-        tp = _mirror_type(hints[a.name], RENAMES.get(a.name, a.name), checks, within)
+        tp = _mirror_type(hints[a.name], RENAMES.get(a.name, a.name), checks, within, loose=loose)
         default = a.default
         if default is attrs.NOTHING:
             fields.append((a.name, tp))
@@ -690,9 +702,9 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             fields.append((a.name, tp, msgspec.field(default_factory=default.factory)))
         else:
             fields.append((a.name, tp, default))
-    if cls not in _MIRRORS:
-        _MIRRORS[cls] = msgspec.defstruct(
-            f"_Mirror{cls.__name__}",
+    if (cls, loose) not in _MIRRORS:
+        _MIRRORS[cls, loose] = msgspec.defstruct(
+            f"_{'Loose' if loose else ''}Mirror{cls.__name__}",
             fields,
             kw_only=True,
             forbid_unknown_fields=True,
@@ -700,7 +712,7 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             omit_defaults=True,  # written as fast_unstructure writes (c_encode)
             rename={a: k for a, k in RENAMES.items() if a in attrs.fields_dict(cls)} or None,
         )
-    return _MIRRORS[cls]
+    return _MIRRORS[cls, loose]
 
 
 def _date_plan(cls: type) -> _Dates:
@@ -823,7 +835,7 @@ def c_structure(data: object, cls: type) -> Any:
     import msgspec  # noqa: PLC0415 - imported by _c_plan already
 
     try:
-        mirror = msgspec.convert(data, plan.mirror, dec_hook=_c_hook)
+        mirror = msgspec.convert(data, plan.loose, dec_hook=_c_hook)
         value: Any = msgspec.convert(mirror, cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the current path says what is wrong
         return _MISS
