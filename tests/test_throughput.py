@@ -35,14 +35,23 @@ from ecf.errors import Problem
 from ecf.framework import FrameworkRegistry
 from ecf.parsing import ParseError, parse_fte
 from ecf.progression import first_stages
-from ecf.records import Absence, Assignment, PatternChange, record_to_dict
+from ecf.records import (
+    Absence,
+    Assignment,
+    Enrolment,
+    Evidence,
+    PatternChange,
+    Record,
+    record_to_dict,
+)
+from ecf.sources import read_row
 from ecf.testing import records
 
 if TYPE_CHECKING:
     import pytest
 
     from ecf.framework import Framework
-    from ecf.records import Decision, Record
+    from ecf.records import Decision
 
 status_module = importlib.import_module("ecf.status")  # the facade's ecf.status is a function
 
@@ -396,3 +405,73 @@ def test_the_decisions_in_force_are_those_found_at_every_call(
     for stage in {*(e.stage for e in record.enrolments), "nope"}:
         assert record.decisions_for(stage) == _decisions_for(record, stage)
         assert record.decisions_for(stage) == _decisions_for(record, stage)
+
+
+# --- A row read with the bounded dates checked once (cohort._read) --------------------------------
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+DATES: list[Any] = [
+    dt.date(1900, 1, 1),
+    dt.date(1949, 12, 31),
+    dt.date(2100, 12, 31),
+    dt.date(2101, 1, 1),
+    dt.date(2150, 6, 1),
+    "2150-06-01",
+    dt.date(2025, 3, 1),
+]
+
+
+@given(
+    records(today=TODAY, max_evidence=5),
+    st.data(),
+    st.sampled_from([TODAY, dt.date(2100, 12, 31), dt.date(2101, 1, 1), dt.date(2200, 1, 1)]),
+)
+@example(  # a piece of evidence after 2100 is valid as of 2200, but no date is read past 2100
+    record=Record(
+        schema_version=3,
+        id="x",
+        name="X",
+        qualified=dt.date(2020, 1, 1),
+        service="adults",
+        enrolments=(Enrolment("asye", dt.date(2025, 1, 6), "baseline-2026"),),
+        evidence=(Evidence("ev-001", "cpd", dt.date(2150, 6, 1)),),
+    ),
+    data=None,
+    today=dt.date(2200, 1, 1),
+)
+@example(  # a stage may start after today, but none is read past 2100
+    record=Record(
+        schema_version=3,
+        id="x",
+        name="X",
+        qualified=dt.date(2020, 1, 1),
+        service="adults",
+        enrolments=(Enrolment("asye", dt.date(2101, 1, 3), "baseline-2026"),),
+    ),
+    data=None,
+    today=TODAY,
+)
+def test_a_row_is_read_as_read_row_reads_it(
+    record: Record, data: st.DataObject | None, today: dt.date
+) -> None:
+    plain = record_to_dict(record)
+    if data is not None and data.draw(st.booleans(), label="changed"):
+        paths = plain_data.paths(plain)[1:]
+        dated = [p for p in paths if isinstance(_at(plain, p), dt.date)]
+        a_date = data.draw(st.booleans(), label="date")
+        if dated and a_date:  # a date, out of range perhaps
+            path = data.draw(st.sampled_from(dated), label="path")
+            plain = plain_data.changed(plain, path, data.draw(st.sampled_from(DATES)), "replace")
+        else:
+            path = data.draw(st.sampled_from(paths), label="path")
+            how = data.draw(st.sampled_from(["replace", "drop", "add"]), label="how")
+            new = data.draw(st.sampled_from(DATES + ODD), label="new")
+            plain = plain_data.changed(plain, path, new, how)
+    number = cohort._READ_NATIVE_FROM  # the C path, whether msgspec is imported or not
+    assert cohort._read(number, plain, REGISTRY, today) == read_row(number, plain, REGISTRY, today)

@@ -715,12 +715,17 @@ def _mirror_class(
     return _MIRRORS[cls, loose]
 
 
-def _date_plan(cls: type) -> _Dates:
-    """Where the dates of ``cls``'s values are (for :func:`_dates_ok`)."""
+def _date_plan(cls: type, deferred: frozenset[str] = frozenset()) -> _Dates:
+    """Where the dates of ``cls``'s values are (for :func:`_dates_ok`).
+
+    ``deferred``: attributes of ``cls`` whose dates are left out (:func:`c_structure`).
+    """
     hints = typing.get_type_hints(cls)
     own: list[Callable[[Any], Any]] = []
     below: list[tuple[Callable[[Any], Any], bool, _Dates]] = []
     for a in attrs.fields(cls):
+        if a.name in deferred:
+            continue
         tp = hints[a.name]
         args = [t for t in typing.get_args(tp) if t is not type(None)]
         optional = typing.get_origin(tp) in {typing.Union, types.UnionType}
@@ -822,12 +827,19 @@ def _gather(values: Sequence[Any], plan: _Dates, found: list[Any]) -> None:
             _gather(inner, plan_below, found)
 
 
-def c_structure(data: object, cls: type) -> Any:
+def c_structure(data: object, cls: type, *, deferred: frozenset[str] = frozenset()) -> Any:
     """``data`` structured into ``cls`` by msgspec, or :data:`_MISS`.
 
     Gives exactly what :func:`fast_structure` and the converter give, or misses: a class this
     path does not handle, or data that fails any check (callers then take the current path,
     which says what is wrong).
+
+    Args:
+        data: Plain data.
+        cls: The attrs class.
+        deferred: Attributes of ``cls`` whose dates are not checked to be in range (1950 to
+            2100): the caller holds them between dates checked here, or takes the current path
+            (:func:`ecf.cohort.stream`, after validation).  Every other check is made.
     """
     plan = _c_plan(cls)
     if plan is None or type(data) is not dict:  # a table, as the checks below take it
@@ -839,9 +851,18 @@ def c_structure(data: object, cls: type) -> Any:
         value: Any = msgspec.convert(mirror, cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the current path says what is wrong
         return _MISS
-    if _table_ok(data, plan.checks) and _dates_ok(value, plan.dates):
+    dates = plan.dates
+    if deferred:
+        dates = _DEFERRED.get((cls, deferred))  # type: ignore[assignment]
+        if dates is None:
+            dates = _DEFERRED[cls, deferred] = _date_plan(cls, deferred)
+    if _table_ok(data, plan.checks) and _dates_ok(value, dates):
         return value
     return _MISS
+
+
+#: The date plans of :func:`c_structure` with some attributes deferred, by class and attributes.
+_DEFERRED: dict[tuple[type, frozenset[str]], _Dates] = {}
 
 
 def c_decode(data: bytes, cls: type[T]) -> T | None:

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ecf._convert import c_decode, c_encode, structure, unstructure
+from ecf._convert import _MISS, c_decode, c_encode, c_structure, structure, unstructure
 from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
 
@@ -596,6 +596,17 @@ def record_from_dict(data: dict[str, Any], *, file: str | None = None) -> Record
     """
     native = next(_STRUCTURED) >= _NATIVE_FROM or "msgspec" in sys.modules
     return structure(data, Record, error=RecordError, file=file, native=native)
+
+
+def c_record(data: object, *, deferred: frozenset[str] = frozenset()) -> Record | None:
+    """The record ``data`` holds, by msgspec's C path only, or None when that path declines it.
+
+    None: the caller reads ``data`` with :func:`record_from_dict`, which says what is wrong.
+    ``deferred``: the fields whose dates are not checked to be in range: the caller holds them
+    between dates that are (:func:`ecf._convert.c_structure`).
+    """
+    value = c_structure(data, Record, deferred=deferred)
+    return None if value is _MISS else typing.cast("Record", value)
 
 
 #: Records structured in this process so far (:func:`record_from_dict`).
