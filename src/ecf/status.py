@@ -199,8 +199,12 @@ def _current(
     record: Record, registry: FrameworkRegistry, as_of: dt.date, settings: CouncilSettings | None
 ) -> tuple[Enrolment, StageTimeline, State]:
     """The current enrolment on ``as_of`` (see :func:`status`), its timeline and its state."""
-    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
-    enrolment = started[-1]
+    last = record.enrolments[-1] if record.enrolments else None
+    if last is not None and last.start <= as_of:
+        enrolment = last  # (the latest started: the common case, without a list of them)
+    else:
+        started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
+        enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     return enrolment, tl, stage_state(record, tl, as_of, registry.get(enrolment.framework))
 

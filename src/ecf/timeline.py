@@ -98,6 +98,8 @@ def pauses(absences: Iterable[Absence], framework: Framework) -> tuple[Pause, ..
     spells: list[list[dt.date]] = []
     kinds = framework.pausing_kind_ids()  # absence_kind(kind).pauses, looked up once
     pausing = [a for a in absences if a.kind in kinds]
+    if not pausing:
+        return ()
     pausing.sort(key=_absence_first)
     for absence in pausing:
         if spells and absence.first <= spells[-1][1] + ONE_DAY:
@@ -711,6 +713,8 @@ class StagePlan:
         Args:
             as_of: Extensions decided after it are not known yet (None: every one counts).
         """
+        if not self.extensions:
+            return self.timeline
         untils = [u for decided, u in self.extensions if as_of is None or decided <= as_of]
         if not untils or self.last is None:
             return self.timeline
