@@ -410,12 +410,16 @@ def _check_evidence(
     out: list[Problem],
 ) -> None:
     seen: set[str] = set()
+    add = seen.add
     qualified = record.qualified
+    # (looked up once: the loop runs for every piece of evidence of every record of a cohort)
+    known = standards.issuperset if standards else None
     for i, ev in enumerate(record.evidence):
         # The paths are spelled only for a problem: most pieces have none.
-        if ev.id in seen:
-            out.append(Problem("duplicate evidence id", f"evidence[{i}].id", ev.id))
-        seen.add(ev.id)
+        ev_id = ev.id
+        if ev_id in seen:
+            out.append(Problem("duplicate evidence id", f"evidence[{i}].id", ev_id))
+        add(ev_id)
         if kinds and ev.kind not in kinds:
             out.append(
                 Problem(
@@ -424,15 +428,14 @@ def _check_evidence(
                     ev.kind,
                 )
             )
-        if ev.date < qualified:
+        date = ev.date
+        if date < qualified:
             out.append(
-                Problem(f"is before qualification ({qualified})", f"evidence[{i}].date", ev.date)
+                Problem(f"is before qualification ({qualified})", f"evidence[{i}].date", date)
             )
-        if ev.date > today:
-            out.append(
-                Problem(f"is in the future (today is {today})", f"evidence[{i}].date", ev.date)
-            )
-        if standards and not standards.issuperset(ev.standards):
+        if date > today:
+            out.append(Problem(f"is in the future (today is {today})", f"evidence[{i}].date", date))
+        if known is not None and not known(ev.standards):
             out.extend(
                 Problem(
                     "unknown standard (ids look like kss-cf:6, pcf:7, swe:3)",
