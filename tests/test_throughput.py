@@ -9,7 +9,15 @@ with the plain one it replaces, written out here or kept beside it in the module
 * a framework's first stages without a prior stage are :func:`ecf.progression.first_stages`'s,
   and the held ids are checked as when every one was derived first (``validation._check_ids``);
 * a framework's pausing kinds are those :meth:`~ecf.framework.Framework.absence_kind` finds
-  pausing, and :func:`ecf.timeline.pauses` finds the spells it found by that lookup.
+  pausing, and :func:`ecf.timeline.pauses` finds the spells it found by that lookup;
+* third part: a stage's plan found remembered (:func:`ecf.timeline.planned_timeline`) is the
+  plan worked out in full (``_planned_plain``), and the table stays bounded; a record table is
+  checked around the C path as every value in it is (``_convert._table_ok``); an FTE read once
+  is read as ``parse_fte`` reads it; an FTE in range is found as the comparisons find it; a
+  framework's and a stage's tables answer as a search of their lists does; a record's
+  decisions in force are those found at every call; and a row read by ``cohort.stream`` with
+  the evidence's and reviews' dates checked once is what ``read_row`` reads (the same record,
+  or the same failure).
 
 The outputs of whole commands are compared with those of older code in
 ``tests/test_engine_golden.py``.

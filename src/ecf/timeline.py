@@ -492,8 +492,9 @@ def stage_timeline(
 
 #: How many plans of computed due dates a stage keeps (:attr:`ecf.framework.StageDef.plans`):
 #: the records of a cohort share a few start dates and working patterns, and a long stream keeps
-#: no more than this (a full table is emptied, and filled again by the records that follow).
-PLANS_KEPT = 4096
+#: no more than this (a full table is emptied, and filled again by the records that follow):
+#: about 0.6 KB a plan, so at most about 0.6 MB a stage.
+PLANS_KEPT = 1024
 
 
 def planned_timeline(
