@@ -751,7 +751,11 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
         if key is None:  # the items of one array (checked to be a list or a tuple) as they are
             found = values[0] if len(values) == 1 else list(itertools.chain.from_iterable(values))
         elif not below:  # nothing to look into: no list made
-            if not kinds.issuperset(map(type, map(dict.get, values, itertools.repeat(key)))):
+            # (a key no table holds, a piece of evidence's attachment, is passed over in one
+            # C pass; any() stops at the first table holding it)
+            if any(map(dict.__contains__, values, itertools.repeat(key))) and not kinds.issuperset(
+                map(type, map(dict.get, values, itertools.repeat(key)))
+            ):
                 return False
             continue
         else:
