@@ -57,6 +57,7 @@ __all__ = [
     "PriorStage",
     "Record",
     "Role",
+    "c_record",
     "canonical",
     "content_seal",
     "decision_by_ref",
