@@ -94,12 +94,28 @@ def _datetime(value: object, _: type) -> dt.datetime:
 
 
 def _fraction(value: object, _: type) -> Fraction:
+    kind = type(value)
+    remembered = kind is float or kind is str
+    if remembered:
+        found = _FTES.get((kind, value))
+        if found is not None:
+            return found
     try:
-        return parse_fte(value)
+        fte = parse_fte(value)
     except ParseError as exc:
         if isinstance(value, str | float):
             raise ParseError(_FTE_IN_A_FILE, value) from exc
         raise
+    if remembered and len(_FTES) < _FTES_KEPT:
+        _FTES[kind, value] = fte
+    return fte
+
+
+#: The FTEs read from text and floats, by type and value: the records of a cohort hold a few
+#: working patterns (``0.6``, ``"3/5"``), each read once (parse_fte makes a Fraction from its
+#: text, about 3 us) and kept, at most :data:`_FTES_KEPT` of them (a Fraction is immutable).
+_FTES: dict[tuple[type, object], Fraction] = {}
+_FTES_KEPT = 1024
 
 
 def fraction_to_toml(value: Fraction) -> float | str:
@@ -588,10 +604,15 @@ class _CPlan(typing.NamedTuple):
     mirror: Any
     checks: tuple[_Check, ...]
     dates: _Dates
+    #: The mirror :func:`c_structure` reads data into: an array of text, numbers or true/false
+    #: (a piece of evidence's standards) is left as the data holds it (``Any``), and read once,
+    #: by the second step, into the attrs value's tuple, with the same checks (the array's own
+    #: type is checked on the data): without a tuple made and checked in the mirror first.
+    loose: Any
 
 
 _C_PLANS: dict[type, _CPlan | None] = {}
-_MIRRORS: dict[type, Any] = {}
+_MIRRORS: dict[tuple[type, bool], Any] = {}
 _DECODERS: dict[type, Any] = {}
 
 
@@ -607,8 +628,9 @@ def _c_plan(cls: type) -> _CPlan | None:
     plan: _CPlan | None
     try:
         mirror = _mirror_class(cls, checks, frozenset({cls}))
+        loose = _mirror_class(cls, [], frozenset({cls}), loose=True)
         msgspec.msgpack.Decoder(cls)  # msgspec reads the class itself too (its annotations)
-        plan = _CPlan(mirror, tuple(checks), _date_plan(cls))
+        plan = _CPlan(mirror, tuple(checks), _date_plan(cls), loose)
     except Exception:  # noqa: BLE001 - anything this path does not know: the current path's
         plan = None
     _C_PLANS[cls] = plan
@@ -616,7 +638,7 @@ def _c_plan(cls: type) -> _CPlan | None:
 
 
 def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
-    tp: Any, key: str | None, checks: list[_Check], within: frozenset[type]
+    tp: Any, key: str | None, checks: list[_Check], within: frozenset[type], *, loose: bool
 ) -> Any:
     """The mirror's type for ``tp``, at ``key`` (None: the items of an array); checks added.
 
@@ -643,16 +665,22 @@ def _mirror_type(  # noqa: PLR0911 - one case per kind of annotation
         others = [a for a in args if a is not type(None)]
         if len(args) != 2 or len(others) != 1:  # noqa: PLR2004 - X | None only
             raise _Unsupported
-        return typing.Optional[_mirror_type(others[0], key, checks, within)]  # noqa: UP045 - made at run time
+        inner = _mirror_type(others[0], key, checks, within, loose=loose)
+        return typing.Optional[inner]  # noqa: UP045 - made at run time
     if _is_homogeneous_tuple(tp):
-        item = _mirror_type(args[0], None, check(list, tuple), within)
+        below = check(list, tuple)
+        if loose and args[0] in _C_NATIVE:
+            return Any  # read by the second step (see _CPlan.loose)
+        item = _mirror_type(args[0], None, below, within, loose=loose)
         return tuple.__class_getitem__((item, ...))
     if isinstance(tp, type) and attrs.has(tp) and tp not in within:
-        return _mirror_class(tp, check(dict), within | {tp})
+        return _mirror_class(tp, check(dict), within | {tp}, loose=loose)
     raise _Unsupported
 
 
-def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> Any:
+def _mirror_class(
+    cls: type, checks: list[_Check], within: frozenset[type], *, loose: bool = False
+) -> Any:
     """The mirror of ``cls``; the checks on its fields' values added to ``checks``."""
     import msgspec  # noqa: PLC0415 - the C path only
 
@@ -665,7 +693,7 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
     for a in attrs.fields(cls):
         if not a.init or a.alias != a.name or a.validator is not None or a.converter is not None:
             raise _Unsupported
-        tp = _mirror_type(hints[a.name], RENAMES.get(a.name, a.name), checks, within)
+        tp = _mirror_type(hints[a.name], RENAMES.get(a.name, a.name), checks, within, loose=loose)
         default = a.default
         if default is attrs.NOTHING:
             fields.append((a.name, tp))
@@ -675,9 +703,9 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             fields.append((a.name, tp, msgspec.field(default_factory=default.factory)))
         else:
             fields.append((a.name, tp, default))
-    if cls not in _MIRRORS:
-        _MIRRORS[cls] = msgspec.defstruct(
-            f"_Mirror{cls.__name__}",
+    if (cls, loose) not in _MIRRORS:
+        _MIRRORS[cls, loose] = msgspec.defstruct(
+            f"_{'Loose' if loose else ''}Mirror{cls.__name__}",
             fields,
             kw_only=True,
             forbid_unknown_fields=True,
@@ -685,15 +713,20 @@ def _mirror_class(cls: type, checks: list[_Check], within: frozenset[type]) -> A
             omit_defaults=True,  # written as fast_unstructure writes (c_encode)
             rename={a: k for a, k in RENAMES.items() if a in attrs.fields_dict(cls)} or None,
         )
-    return _MIRRORS[cls]
+    return _MIRRORS[cls, loose]
 
 
-def _date_plan(cls: type) -> _Dates:
-    """Where the dates of ``cls``'s values are (for :func:`_dates_ok`)."""
+def _date_plan(cls: type, deferred: frozenset[str] = frozenset()) -> _Dates:
+    """Where the dates of ``cls``'s values are (for :func:`_dates_ok`).
+
+    ``deferred``: attributes of ``cls`` whose dates are left out (:func:`c_structure`).
+    """
     hints = typing.get_type_hints(cls)
     own: list[Callable[[Any], Any]] = []
     below: list[tuple[Callable[[Any], Any], bool, _Dates]] = []
     for a in attrs.fields(cls):
+        if a.name in deferred:
+            continue
         tp = hints[a.name]
         args = [t for t in typing.get_args(tp) if t is not type(None)]
         optional = typing.get_origin(tp) in {typing.Union, types.UnionType}
@@ -719,7 +752,11 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
         if key is None:  # the items of one array (checked to be a list or a tuple) as they are
             found = values[0] if len(values) == 1 else list(itertools.chain.from_iterable(values))
         elif not below:  # nothing to look into: no list made
-            if not kinds.issuperset(map(type, map(dict.get, values, itertools.repeat(key)))):
+            # (a key no table holds, a piece of evidence's attachment, is passed over in one
+            # C pass; any() stops at the first table holding it)
+            if any(map(dict.__contains__, values, itertools.repeat(key))) and not kinds.issuperset(
+                map(type, map(dict.get, values, itertools.repeat(key)))
+            ):
                 return False
             continue
         else:
@@ -732,15 +769,33 @@ def _shapes_ok(values: list[Any], checks: tuple[_Check, ...] | list[_Check]) -> 
 
 
 def _table_ok(data: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
-    """:func:`_shapes_ok` on one table (the data of a record), without a list per key."""
+    """:func:`_shapes_ok` on one table (the data of a record), without a list per key.
+
+    An array of tables (a record's evidence, reviews, absences...) has its items checked here,
+    without a call of :func:`_shapes_ok` for the array itself (tests/test_throughput.py).
+    """
     get = data.get
     for key, kinds, below in checks:
         found = get(key)  # type: ignore[arg-type]  # a class's checks are all by key
         if type(found) not in kinds:
             return False
-        if below and found and not _shapes_ok([found], below):
+        if not below or not found:
+            continue
+        if len(below) == 1 and below[0][0] is None:  # the items of an array, as they are
+            _, item_kinds, item_below = below[0]
+            types = set(map(type, found))
+            if not item_kinds.issuperset(types):
+                return False
+            if item_below:
+                items = list(filter(None, found)) if _NONE in types else found
+                if items and not _shapes_ok(items, item_below):
+                    return False
+        elif not _shapes_ok([found], below):
             return False
     return True
+
+
+_NONE = type(None)
 
 
 def _dates_ok(value: object, plan: _Dates) -> bool:
@@ -777,12 +832,19 @@ def _gather(values: Sequence[Any], plan: _Dates, found: list[Any]) -> None:
             _gather(inner, plan_below, found)
 
 
-def c_structure(data: object, cls: type) -> Any:
+def c_structure(data: object, cls: type, *, deferred: frozenset[str] = frozenset()) -> Any:
     """``data`` structured into ``cls`` by msgspec, or :data:`_MISS`.
 
     Gives exactly what :func:`fast_structure` and the converter give, or misses: a class this
     path does not handle, or data that fails any check (callers then take the current path,
     which says what is wrong).
+
+    Args:
+        data: Plain data.
+        cls: The attrs class.
+        deferred: Attributes of ``cls`` whose dates are not checked to be in range (1950 to
+            2100): the caller holds them between dates checked here, or takes the current path
+            (:func:`ecf.cohort.stream`, after validation).  Every other check is made.
     """
     plan = _c_plan(cls)
     if plan is None or type(data) is not dict:  # a table, as the checks below take it
@@ -790,13 +852,22 @@ def c_structure(data: object, cls: type) -> Any:
     import msgspec  # noqa: PLC0415 - imported by _c_plan already
 
     try:
-        mirror = msgspec.convert(data, plan.mirror, dec_hook=_c_hook)
+        mirror = msgspec.convert(data, plan.loose, dec_hook=_c_hook)
         value: Any = msgspec.convert(mirror, cls, from_attributes=True, dec_hook=_keep)
     except Exception:  # noqa: BLE001 - any failure: the current path says what is wrong
         return _MISS
-    if _table_ok(data, plan.checks) and _dates_ok(value, plan.dates):
+    dates = plan.dates
+    if deferred:
+        dates = _DEFERRED.get((cls, deferred))  # type: ignore[assignment]
+        if dates is None:
+            dates = _DEFERRED[cls, deferred] = _date_plan(cls, deferred)
+    if _table_ok(data, plan.checks) and _dates_ok(value, dates):
         return value
     return _MISS
+
+
+#: The date plans of :func:`c_structure` with some attributes deferred, by class and attributes.
+_DEFERRED: dict[tuple[type, frozenset[str]], _Dates] = {}
 
 
 def c_decode(data: bytes, cls: type[T]) -> T | None:

@@ -182,6 +182,11 @@ class StageDef:
         return self._milestones.get(milestone_id)
 
     @functools.cached_property
+    def milestone_ids(self) -> frozenset[str]:
+        """The ids of its milestones: :meth:`milestone` finds exactly these."""
+        return frozenset(m.id for m in self.milestones)
+
+    @functools.cached_property
     def last_dated(self) -> MilestoneDef | None:
         """The milestone with the largest offset: its due date is the stage's expected end."""
         dated = [m for m in self.milestones if m.months is not None]
@@ -200,6 +205,15 @@ class StageDef:
     @functools.cached_property
     def _openings(self) -> dict[str, tuple[Opening, ...]]:
         """:meth:`openings_for`'s answers, by service, as they are asked."""
+        return {}
+
+    @functools.cached_property
+    def plans(self) -> dict[Any, Any]:
+        """A table the timeline engine keeps this stage's computed due dates in, by what varies.
+
+        Filled and kept bounded by :func:`ecf.timeline.planned_timeline` (records of a cohort
+        share a few start dates and working patterns); not a field, as the lookups above.
+        """
         return {}
 
 
@@ -549,10 +563,19 @@ class Framework:
 
     def outcome(self, outcome_id: str) -> OutcomeDef | None:
         """The outcome with this id, or None."""
-        return self._derived(
-            ("outcome", outcome_id),
-            lambda: next((o for o in self.outcomes if o.id == outcome_id), None),
-        )
+        return self._outcome_by_id.get(outcome_id)
+
+    @functools.cached_property
+    def _outcome_by_id(self) -> dict[str, OutcomeDef]:
+        """Each outcome by id: the first with it, as a search in file order finds it.
+
+        Asked of every decision of every record (what an outcome closes, opens, needs): a
+        table, without a question made for each lookup.
+        """
+        found: dict[str, OutcomeDef] = {}
+        for o in self.outcomes:
+            found.setdefault(o.id, o)
+        return found
 
     def outcomes_for(self, stage: str) -> tuple[str, ...]:
         """The outcome ids a decision on ``stage`` may have."""
@@ -570,9 +593,27 @@ class Framework:
 
     def evidence_kind_ids(self) -> frozenset[str]:
         """Every evidence kind id."""
-        return self._derived(
-            "evidence_kind_ids", lambda: frozenset(k.id for k in self.evidence_kinds)
-        )
+        return self._evidence_kind_ids
+
+    # The sets validation asks for of every record, each made once: not fields.
+    @functools.cached_property
+    def _evidence_kind_ids(self) -> frozenset[str]:
+        return frozenset(k.id for k in self.evidence_kinds)
+
+    @functools.cached_property
+    def _absence_kind_ids(self) -> frozenset[str]:
+        return frozenset(k.id for k in self.absence_kinds)
+
+    @functools.cached_property
+    def _standard_ids(self) -> frozenset[str]:
+        return frozenset(i for s in self.standard_sets for i in s.ids())
+
+    @functools.cached_property
+    def _pausing_kind_ids(self) -> frozenset[str]:
+        first: dict[str, AbsenceKind] = {}
+        for k in self.absence_kinds:
+            first.setdefault(k.id, k)
+        return frozenset(i for i, k in first.items() if k.pauses)
 
     def evidence_plural(self, kind: str) -> str:
         """How messages name several pieces of a kind (``direct observations``)."""
@@ -588,26 +629,15 @@ class Framework:
 
     def pausing_kind_ids(self) -> frozenset[str]:
         """The absence kind ids that pause the clock (as :meth:`absence_kind` finds each one)."""
-
-        def pausing() -> frozenset[str]:
-            first: dict[str, AbsenceKind] = {}
-            for k in self.absence_kinds:
-                first.setdefault(k.id, k)
-            return frozenset(i for i, k in first.items() if k.pauses)
-
-        return self._derived("pausing_kind_ids", pausing)
+        return self._pausing_kind_ids
 
     def absence_kind_ids(self) -> frozenset[str]:
         """Every absence kind id."""
-        return self._derived(
-            "absence_kind_ids", lambda: frozenset(k.id for k in self.absence_kinds)
-        )
+        return self._absence_kind_ids
 
     def standard_ids(self) -> frozenset[str]:
         """Every standard id of every set (``kss-cf:6``)."""
-        return self._derived(
-            "standard_ids", lambda: frozenset(i for s in self.standard_sets for i in s.ids())
-        )
+        return self._standard_ids
 
     def standard_sets_for(self, service: Service) -> tuple[StandardSet, ...]:
         """The standard sets that apply to a service."""

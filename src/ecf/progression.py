@@ -402,17 +402,18 @@ def stage_plan(
         absences=kept(record.absences),
         held={m.id: m.date for m in kept(record.milestones) if m.stage == enrolment.stage},
         gaps=record.gaps() if len(record.employment) > 1 else (),  # a gap is between two
-        agreed={a.milestone: a.due for a in record.agreed if a.stage == enrolment.stage},
+        agreed={a.milestone: a.due for a in record.agreed if a.stage == enrolment.stage}
+        if record.agreed
+        else None,
     )
     last = stage.last_dated
+    decided = record.decisions_for(enrolment.stage)
     return StagePlan(
         timeline,
         last.id if last is not None else None,
-        tuple(
-            (d.date, d.until)
-            for d in record.decisions_for(enrolment.stage)
-            if d.outcome == "extended" and d.until
-        ),
+        tuple((d.date, d.until) for d in decided if d.outcome == "extended" and d.until)
+        if decided
+        else (),
     )
 
 

@@ -18,6 +18,7 @@ documents the keys a person writes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import re
@@ -28,7 +29,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ecf._convert import c_decode, c_encode, structure, unstructure
+from ecf._convert import _MISS, c_decode, c_encode, c_structure, structure, unstructure
 from ecf._hashing import sha256_hex
 from ecf.errors import RecordError
 from ecf.framework import Service  # noqa: TC001 - cattrs reads the annotation at run time
@@ -56,6 +57,7 @@ __all__ = [
     "PriorStage",
     "Record",
     "Role",
+    "c_record",
     "canonical",
     "content_seal",
     "decision_by_ref",
@@ -460,10 +462,20 @@ class Record:
         """The decisions in force on a stage, oldest first (those corrected later left out)."""
         if not self.decisions:
             return ()
+        return self._in_force.get(stage, ())
+
+    # Worked out once per record (it is frozen): validation, the timeline, the state and the
+    # appeal window each ask for a stage's decisions.  Not a field: neither the record's
+    # equality, its hash nor any form of it written sees it.
+    @functools.cached_property
+    def _in_force(self) -> dict[str, tuple[Decision, ...]]:
+        """:meth:`decisions_for` of every stage with a decision in force."""
         corrected = {d.corrects for d in self.decisions if d.corrects is not None}
-        return tuple(
-            d for i, d in enumerate(self.decisions) if d.stage == stage and i not in corrected
-        )
+        found: dict[str, list[Decision]] = {}
+        for i, d in enumerate(self.decisions):
+            if i not in corrected:
+                found.setdefault(d.stage, []).append(d)
+        return {stage: tuple(ds) for stage, ds in found.items()}
 
     def decision(self, stage: str) -> Decision | None:
         """The latest decision on a stage, or None."""
@@ -585,6 +597,17 @@ def record_from_dict(data: dict[str, Any], *, file: str | None = None) -> Record
     """
     native = next(_STRUCTURED) >= _NATIVE_FROM or "msgspec" in sys.modules
     return structure(data, Record, error=RecordError, file=file, native=native)
+
+
+def c_record(data: object, *, deferred: frozenset[str] = frozenset()) -> Record | None:
+    """The record ``data`` holds, by msgspec's C path only, or None when that path declines it.
+
+    None: the caller reads ``data`` with :func:`record_from_dict`, which says what is wrong.
+    ``deferred``: the fields whose dates are not checked to be in range: the caller holds them
+    between dates that are (:func:`ecf._convert.c_structure`).
+    """
+    value = c_structure(data, Record, deferred=deferred)
+    return None if value is _MISS else typing.cast("Record", value)
 
 
 #: Records structured in this process so far (:func:`record_from_dict`).

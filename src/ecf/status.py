@@ -199,8 +199,12 @@ def _current(
     record: Record, registry: FrameworkRegistry, as_of: dt.date, settings: CouncilSettings | None
 ) -> tuple[Enrolment, StageTimeline, State]:
     """The current enrolment on ``as_of`` (see :func:`status`), its timeline and its state."""
-    started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
-    enrolment = started[-1]
+    last = record.enrolments[-1] if record.enrolments else None
+    if last is not None and last.start <= as_of:
+        enrolment = last  # (the latest started: the common case, without a list of them)
+    else:
+        started = [e for e in record.enrolments if e.start <= as_of] or list(record.enrolments[:1])
+        enrolment = started[-1]
     tl = timeline_for(record, enrolment, registry, as_of, settings=settings)
     return enrolment, tl, stage_state(record, tl, as_of, registry.get(enrolment.framework))
 
@@ -249,11 +253,16 @@ def brief(
     waiting: list[MilestoneDue] = []
     closed = state in CLOSED  # in a closed stage nothing is overdue, nothing next
     for m in tl.milestones:  # MilestoneStatus.of and Status.next, in one step
-        held, before, late = _standing(m, as_of, began)
-        if late:
+        # _standing(m, as_of, began), written out: it is asked of every milestone of a cohort
+        due = m.due
+        if m.held is not None and m.held <= as_of:
+            continue  # held: neither overdue nor next
+        if began is not None and due is not None and due < began:
+            continue  # before the record: never overdue, never next
+        if not m.optional and due is not None and due < as_of:  # late
             if not closed:
                 overdue.append(m.id)
-        elif held is None and not before and (m.due is None or m.due >= as_of):
+        elif due is None or due >= as_of:
             waiting.append(m)  # neither held, overdue, before the record, nor optional and past
     nxt = None
     if not closed and waiting:
