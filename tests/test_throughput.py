@@ -10,14 +10,12 @@ with the plain one it replaces, written out here or kept beside it in the module
   and the held ids are checked as when every one was derived first (``validation._check_ids``);
 * a framework's pausing kinds are those :meth:`~ecf.framework.Framework.absence_kind` finds
   pausing, and :func:`ecf.timeline.pauses` finds the spells it found by that lookup;
-* third part: a stage's plan found remembered (:func:`ecf.timeline.planned_timeline`) is the
-  plan worked out in full (``_planned_plain``), and the table stays bounded; a record table is
-  checked around the C path as every value in it is (``_convert._table_ok``); an FTE read once
-  is read as ``parse_fte`` reads it; an FTE in range is found as the comparisons find it; a
-  framework's and a stage's tables answer as a search of their lists does; a record's
-  decisions in force are those found at every call; and a row read by ``cohort.stream`` with
-  the evidence's and reviews' dates checked once is what ``read_row`` reads (the same record,
-  or the same failure).
+* third part: a record table is checked around the C path as every value in it is
+  (``_convert._table_ok``); an FTE read once is read as ``parse_fte`` reads it; an FTE in range is
+  found as the comparisons find it; a framework's and a stage's tables answer as a search of their
+  lists does; a record's decisions in force are those found at every call; and a row read by
+  ``cohort.stream`` with the evidence's and reviews' dates checked once is what ``read_row`` reads
+  (the same record, or the same failure).
 
 The outputs of whole commands are compared with those of older code in
 ``tests/test_engine_golden.py``.
@@ -48,7 +46,6 @@ from ecf.records import (
     Assignment,
     Enrolment,
     Evidence,
-    PatternChange,
     Record,
     record_to_dict,
 )
@@ -56,8 +53,6 @@ from ecf.sources import read_row
 from ecf.testing import records
 
 if TYPE_CHECKING:
-    import pytest
-
     from ecf.framework import Framework
     from ecf.records import Decision
 
@@ -222,76 +217,6 @@ def test_held_ids_are_checked_as_before(record: Record, data: st.DataObject) -> 
     found: list[Problem] = []
     validation._check_ids(record, found)
     assert found == _ids_as_checked_before(record)
-
-
-# --- The stage's remembered due dates (timeline.planned_timeline) --------------------------------
-
-ftes = st.sampled_from([Fraction(1), Fraction(1, 2), Fraction(3, 5), Fraction(4, 5)])
-
-
-@st.composite
-def plan_inputs(draw: st.DrawFn) -> dict[str, Any]:
-    """What a stage's plan is made from: a start, hours, absences, gaps, dates held and agreed."""
-    fw = REGISTRY.get(draw(st.sampled_from(REGISTRY.versions())))
-    fw = fw.with_settings(
-        draw(st.sampled_from([None, 14, 42])), draw(st.sampled_from([None, "calendar"]))
-    )
-    stage = fw.stage(draw(st.sampled_from(fw.stage_ids())))
-    assert stage is not None
-    # few distinct starts, so that plans are found remembered as often as made
-    start = dt.date(2025, 9, 1) + dt.timedelta(days=draw(st.sampled_from([0, 1, 30, 181])))
-
-    def day(lo: int, hi: int) -> dt.date:
-        return start + dt.timedelta(days=draw(st.integers(lo, hi)))
-
-    hours = tuple(PatternChange(day(-60, 500), draw(ftes)) for _ in range(draw(st.integers(0, 2))))
-    absences = []
-    for _ in range(draw(st.integers(0, 2))):
-        first = day(-60, 600)
-        kind = draw(st.sampled_from(["sickness", "annual-leave", "parental"]))
-        absences.append(Absence(kind, first, first + dt.timedelta(days=draw(st.integers(0, 90)))))
-    gaps: tuple[tuple[dt.date, dt.date], ...] = ()
-    if draw(st.booleans()):
-        first = day(10, 300)
-        gaps = ((first, first + dt.timedelta(days=draw(st.integers(0, 60)))),)
-    ids = [m.id for m in stage.milestones]
-    held = {i: day(0, 900) for i in draw(st.lists(st.sampled_from(ids), unique=True))}
-    agreed = {}
-    if draw(st.integers(0, 3)) == 0:
-        agreed = {i: day(0, 900) for i in draw(st.lists(st.sampled_from(ids), unique=True))}
-    return {
-        "stage": stage,
-        "start": start,
-        "framework": fw,
-        "hours": hours,
-        "absences": tuple(absences),
-        "gaps": gaps,
-        "held": held,
-        "agreed": agreed,
-    }
-
-
-@given(plan_inputs())
-def test_a_remembered_plan_is_the_plan_worked_out_in_full(given_: dict[str, Any]) -> None:
-    plain = timeline._planned_plain(**given_)
-    assert timeline.planned_timeline(**given_) == plain
-    assert timeline.planned_timeline(**given_) == plain  # found remembered the second time
-    nothing_held = {**given_, "held": None}
-    assert timeline.planned_timeline(**nothing_held) == timeline._planned_plain(**nothing_held)
-
-
-def test_a_stage_keeps_a_bounded_number_of_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(timeline, "PLANS_KEPT", 5)
-    fw = REGISTRY.get()
-    asye = fw.stage("asye")
-    assert asye is not None
-    stage = attrs.evolve(asye)  # its own table: the shared stage's is left alone
-    for days in range(20):
-        start = dt.date(2025, 9, 1) + dt.timedelta(days=days)
-        got = timeline.planned_timeline(stage, start, fw)
-        assert got == timeline._planned_plain(stage, start, fw)
-        assert len(stage.plans) <= 5
-    assert (False, dt.date(2025, 9, 20), (), ()) in stage.plans  # the last one is kept
 
 
 # --- The checks around the C path (_convert._table_ok, the FTEs remembered) -----------------------

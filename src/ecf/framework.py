@@ -207,15 +207,6 @@ class StageDef:
         """:meth:`openings_for`'s answers, by service, as they are asked."""
         return {}
 
-    @functools.cached_property
-    def plans(self) -> dict[Any, Any]:
-        """A table the timeline engine keeps this stage's computed due dates in, by what varies.
-
-        Filled and kept bounded by :func:`ecf.timeline.planned_timeline` (records of a cohort
-        share a few start dates and working patterns); not a field, as the lookups above.
-        """
-        return {}
-
 
 @attrs.frozen
 class EvidenceKind:

@@ -511,13 +511,6 @@ def stage_timeline(
     return extended(timeline, last.id, extended_until)
 
 
-#: How many plans of computed due dates a stage keeps (:attr:`ecf.framework.StageDef.plans`):
-#: the records of a cohort share a few start dates and working patterns, and a long stream keeps
-#: no more than this (a full table is emptied, and filled again by the records that follow):
-#: about 0.6 KB a plan, so at most about 0.6 MB a stage.
-PLANS_KEPT = 1024
-
-
 def planned_timeline(
     stage: StageDef,
     start: dt.date,
@@ -536,123 +529,6 @@ def planned_timeline(
     the record and reused as of any date; an extension decided by then is applied to it with
     :func:`extended`.  The dates are :func:`due_date`'s, :func:`calendar_due`'s and
     :func:`agreed_due`'s, each counted on a clock made once for the whole stage.
-
-    The computed due dates depend on the start, the working pattern, the pauses and the
-    review cadence only: the stage remembers them by these (:attr:`~ecf.framework.StageDef.plans`,
-    at most :data:`PLANS_KEPT`), with each milestone not held yet, and a record adds the dates
-    it held.  A record with agreed dates is worked out in full (:func:`_planned_plain`).
-    """
-    if agreed:
-        return _planned_plain(
-            stage,
-            start,
-            framework,
-            hours=hours,
-            absences=absences,
-            held=held,
-            gaps=gaps,
-            agreed=agreed,
-        )
-    paused = pauses(absences, framework)  # in order of their first days already
-    if gaps:
-        paused = tuple(sorted((*paused, *(Pause(a, b) for a, b in gaps)), key=_first))
-    by_calendar = framework.review_cadence == "calendar"
-    # (an FTE by its parts: a Fraction's hash is worked out in Python)
-    pattern = tuple([(c.from_, c.fte) for c in hours]) if hours else ()
-    key = (by_calendar, start, pattern, paused)
-    plans = stage.plans
-    found = plans.get(key)
-    if found is None:
-        if len(plans) >= PLANS_KEPT:
-            plans.clear()  # a long stream of distinct plans starts again: never more kept
-        found = plans[key] = _computed_dues(stage, start, hours, paused, by_calendar=by_calendar)
-    dues, expected_end, unheld = found
-    held_on = held.get if held else None
-    milestones = []
-    for i, ms in enumerate(stage.milestones):
-        on = held_on(ms.id) if held_on is not None else None
-        if on is not None:
-            milestones.append(
-                MilestoneDue(ms.id, ms.title, ms.months, ms.optional, dues[i], on, dues[i])
-            )
-            continue
-        made = unheld[i]
-        if made is None:  # the milestone not held, made once for every record of this plan
-            made = unheld[i] = MilestoneDue(
-                ms.id, ms.title, ms.months, ms.optional, dues[i], None, dues[i]
-            )
-        milestones.append(made)
-    return StageTimeline(
-        stage=stage.id,
-        title=stage.title,
-        start=start,
-        framework=framework.version,
-        milestones=tuple(milestones),
-        expected_end=expected_end,
-        pauses=paused,
-    )
-
-
-def _computed_dues(
-    stage: StageDef,
-    start: dt.date,
-    hours: Sequence[PatternChange],
-    paused: Sequence[Pause],
-    *,
-    by_calendar: bool,
-) -> tuple[tuple[dt.date | None, ...], dt.date, list[MilestoneDue | None]]:
-    """Each milestone's computed due date, the expected end, and room for the milestones unheld.
-
-    The milestones not held are made as records ask for them (:func:`planned_timeline`).
-    """
-    last = stage.last_dated
-    last_id = last.id if last is not None else None
-    service: _Clock | None = None  # the pro-rata clock: the working pattern and the pauses
-    plain: _Clock | None = None  # calendar days shifted by pauses
-    dues: list[dt.date | None] = []
-    dated: list[dt.date] = []
-    # Full time from the start and never paused, a milestone is due on its calendar date: no
-    # clock to make (the most common record).
-    plain_full = not paused
-    service_full = plain_full and not hours
-    for ms in stage.milestones:
-        computed = None
-        if ms.months is not None:
-            target = add_months(start, ms.months)
-            if not by_calendar and service_full:  # the most common case, first
-                computed = target
-            elif by_calendar and ms.id != last_id:
-                if plain_full:
-                    computed = target
-                else:
-                    plain = plain or _Clock(_segments(start, (), paused))
-                    computed = target if plain.full_time else plain.reach((target - start).days)
-            elif service_full:
-                computed = target
-            else:
-                service = service or _Clock(_segments(start, hours, paused))
-                computed = target if service.full_time else service.reach((target - start).days)
-            dated.append(computed)
-        dues.append(computed)
-    return tuple(dues), max(dated), [None] * len(dues)
-
-
-def _planned_plain(
-    stage: StageDef,
-    start: dt.date,
-    framework: Framework,
-    *,
-    hours: Sequence[PatternChange] = (),
-    absences: Sequence[Absence] = (),
-    held: Mapping[str, dt.date] | None = None,
-    gaps: Sequence[tuple[dt.date, dt.date]] = (),
-    agreed: Mapping[str, dt.date] | None = None,
-) -> StageTimeline:
-    """:func:`planned_timeline` worked out milestone by milestone, with nothing remembered.
-
-    The plain formulation: :func:`planned_timeline` gives its result through the stage's
-    remembered due dates when no date was agreed, and calls it when one was
-    (``tests/test_throughput.py`` holds the two equal).
     """
     held = held or {}
     agreed = agreed or {}
