@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecf.framework import FrameworkRegistry, Service
 from ecf.history import upgrade
 from ecf.progression import timeline_for
 from ecf.records import Enrolment, HistoryEntry, Record, record_from_dict
 from ecf.store import render
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 TODAY = dt.date(2026, 11, 24)
 MIGRATED = HistoryEntry(dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC), "hr", "migrate")
@@ -230,6 +234,45 @@ def records(count: int, seed: int = 2026) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     registry = FrameworkRegistry.default()
     return [make_record(rng, n, registry) for n in range(count)]
+
+
+def _earlier(value: Any, by: dt.timedelta) -> Any:
+    """``value`` with every date in it ``by`` earlier (a new copy of its dicts and lists)."""
+    if type(value) is dt.date:
+        return value - by
+    if isinstance(value, dict):
+        return {k: _earlier(v, by) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_earlier(v, by) for v in value]
+    return value
+
+
+def distinct_records(
+    count: int, made: list[float], seed: int = 7, *, distinct: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """``count`` records as plain data, no two sharing their dates, made a thousand at a time.
+
+    ``distinct`` records are made by :func:`records`, then made again for each thousand that
+    follows with every date a day earlier than in the thousand before (new dicts, new ids), so
+    a library that remembered what it worked out for a record seen before would find nothing
+    to reuse, as in a real cohort.  Only one thousand is held at a time.  The wall and CPU
+    seconds spent making them are added to ``made[0]`` and ``made[1]``: a benchmark takes them
+    off the time it measures around the stream.
+    """
+    wall, used = time.perf_counter(), time.process_time()
+    base = records(distinct, seed=seed)
+    made[0] += time.perf_counter() - wall
+    made[1] += time.process_time() - used
+    for first in range(0, count, distinct):
+        wall, used = time.perf_counter(), time.process_time()
+        by = dt.timedelta(days=first // distinct)
+        fresh = [_earlier(item, by) for item in base[: count - first]]
+        for i, item in enumerate(fresh):
+            item["id"] = f"s{first + i:07d}"
+        made[0] += time.perf_counter() - wall
+        made[1] += time.process_time() - used
+        yield from fresh
+        del fresh  # one thousand at a time
 
 
 def peak_kib() -> int:

@@ -37,38 +37,18 @@ import sys, time
 sys.path.insert(0, {here!r})
 import synth
 n, mode = int(sys.argv[1]), sys.argv[2]
-base = synth.records(1000, seed=7)
 if mode == "ecf":
     from ecf import cohort
     from ecf.framework import FrameworkRegistry
     registry = FrameworkRegistry.default()
-    import datetime as dt
-    def shifted(value, by):
-        if type(value) is dt.date:
-            return value - by
-        if isinstance(value, dict):
-            return {{k: shifted(v, by) for k, v in value.items()}}
-        if isinstance(value, list):
-            return [shifted(v, by) for v in value]
-        return value
     made = [0.0, 0.0]  # the time spent making the records, taken off the stream's
-    def data():
-        for cycle in range(0, n, len(base)):
-            wall, used = time.perf_counter(), time.process_time()
-            by = dt.timedelta(days=cycle // len(base))
-            fresh = [shifted(item, by) for item in base[: n - cycle]]
-            for i, item in enumerate(fresh):
-                item["id"] = f"s{{cycle + i:07d}}"
-            made[0] += time.perf_counter() - wall
-            made[1] += time.process_time() - used
-            yield from fresh
-            del fresh  # one thousand at a time
     start, cpu = time.perf_counter(), time.process_time()
-    count = sum(1 for row in cohort.stream(data(), synth.TODAY, registry, today=synth.TODAY)
-                if isinstance(row, cohort.CohortRow))
+    rows = cohort.stream(synth.distinct_records(n, made), synth.TODAY, registry, today=synth.TODAY)
+    count = sum(1 for row in rows if isinstance(row, cohort.CohortRow))
     start, cpu = start + made[0], cpu + made[1]
 else:
     import tomli
+    base = synth.records(1000, seed=7)
     from ecf.records import record_from_dict
     from ecf.store import render
     texts = [render(record_from_dict(item)) for item in base]
