@@ -139,6 +139,24 @@ def test_escape_and_fold() -> None:
     assert second == " " + "é" * 3
 
 
+@pytest.mark.parametrize("size", [0, 1, 74, 75, 76, 148, 149, 150, 151, 223, 224, 225, 1000])
+def test_an_ascii_line_is_folded_as_the_octets_counted_fold_it(size: int) -> None:
+    # fold slices an ASCII line (issue 14: ecf calendar over a cohort); the measured fold is
+    # the rule itself, one character at a time
+    line = "".join(chr(33 + i % 94) for i in range(size))
+    assert ical.fold(line) == ical._fold_measured(line)
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127), min_size=60, max_size=400)
+    | st.text(max_size=200)
+)
+def test_any_line_is_folded_as_the_octets_counted_fold_it(line: str) -> None:
+    assert ical.fold(line) == ical._fold_measured(line)
+    for part in ical.fold(line).split("\r\n"):
+        assert len(part.encode("utf-8")) <= ical.MAX_OCTETS
+
+
 def test_a_record_id_with_commas_semicolons_and_unicode_round_trips() -> None:
     item = ical.DueMilestone(
         record_id='Zoë, Ng; \\ "ü" 日本',

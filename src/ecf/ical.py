@@ -176,8 +176,22 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """One content line folded at 75 octets, never inside a UTF-8 character, CRLF-terminated.
 
-    Each continuation line starts with a space, which counts in its 75 octets.
+    Each continuation line starts with a space, which counts in its 75 octets.  An ASCII line
+    (nearly every line: one octet a character) is cut by slicing; any other is measured
+    character by character (:func:`_fold_measured`, which a test holds this equal to).
     """
+    if line.isascii():
+        if len(line) <= MAX_OCTETS:
+            return line + CRLF
+        rest = MAX_OCTETS - 1  # a continuation line's octets after its leading space
+        parts = [line[:MAX_OCTETS]]
+        parts.extend(" " + line[i : i + rest] for i in range(MAX_OCTETS, len(line), rest))
+        return CRLF.join(parts) + CRLF
+    return _fold_measured(line)
+
+
+def _fold_measured(line: str) -> str:
+    """:func:`fold`, the octets of each character counted (any line, ASCII or not)."""
     parts: list[str] = []
     current: list[str] = []
     size = 0
