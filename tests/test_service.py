@@ -389,6 +389,15 @@ def test_the_rule_and_the_readiness_agree_on_a_year() -> None:
     assert tuple(e.id for e in year.peer) == ready.peer_reflected == ("ev-1",)
 
 
+def test_a_retracted_cpd_record_counts_for_nothing() -> None:
+    withdrawn = attrs.evolve(GOOD_YEAR_1[0], retracted=dt.datetime(2025, 3, 2, tzinfo=dt.UTC))
+    record = person(stage="expert", start=EXPERT_START, evidence=(withdrawn, GOOD_YEAR_1[1]))
+    year = cpd_year(record, YEAR_1[0], YEAR_1[1], FW.cpd)
+    assert tuple(e.id for e in year.records) == ("ev-2",)
+    assert year.peer == ()
+    assert cpd_readiness(record, YEAR_1[1], REGISTRY).ready is False
+
+
 def test_an_anonymised_absence_keeps_both_effects(tmp_path: Path) -> None:
     fw = load(
         tmp_path,

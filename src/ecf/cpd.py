@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ecf.items import in_force
+from ecf.items import kept
 
 if TYPE_CHECKING:
     from ecf.framework import CpdRules
@@ -97,7 +97,7 @@ def cpd_year(record: Record, day: dt.date, as_of: dt.date, rules: CpdRules) -> C
     opens = rules.renewal_opens_in(start)
     registered = record.registered
     due = not (registered is not None and opens <= registered <= end)
-    held = in_force(record).evidence
+    held = kept(record.evidence)
     records = tuple(e for e in held if e.kind == CPD_KIND and start <= e.date <= min(end, as_of))
     return CpdYear(
         start,

@@ -39,7 +39,7 @@ import attrs
 from ecf._convert import register_json
 from ecf.cpd import cpd_year
 from ecf.framework import CpdRules
-from ecf.items import in_force
+from ecf.items import kept
 from ecf.timeline import Pause, add_months
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _not_counted(record: Record, registry: FrameworkRegistry) -> list[Pause]:
     from ``pauses``.  A retracted absence counts for nothing.
     """
     fw = registry.get(record.enrolments[0].framework)
-    absences = in_force(record).absences
+    absences = kept(record.absences)
     spells = sorted(
         [
             *(
