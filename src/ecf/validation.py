@@ -315,7 +315,8 @@ def _fte_ok(fte: Fraction) -> bool:
     if type(fte) is not Fraction:
         return False
     numerator, denominator = fte.numerator, fte.denominator  # denominator > 0
-    return numerator <= denominator and numerator * MIN_FTE.denominator >= denominator
+    least = MIN_FTE.numerator * denominator
+    return numerator <= denominator and numerator * MIN_FTE.denominator >= least
 
 
 def _check_hours(record: Record, out: list[Problem]) -> None:
