@@ -307,6 +307,15 @@ def test_a_worker_retains_nothing_per_record(
     assert grown < 240, [str(s) for s in after.compare_to(before, "lineno")[:5]]
 
 
+def _records(tmp_path: Path, count: int) -> Path:
+    """A folder of ``count`` synthetic record files."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for number, item in enumerate(synth.records(count, seed=9)):
+        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    return folder
+
+
 def frozen(record: object, context: object) -> int:
     """How many objects the collector leaves alone in this process (each record's value)."""
     del record, context
@@ -315,10 +324,7 @@ def frozen(record: object, context: object) -> int:
 
 def test_the_workers_are_forked_with_the_parent_s_objects_frozen(tmp_path: Path) -> None:
     """The workers inherit the parent's objects frozen; the parent collects its own as before."""
-    folder = tmp_path / "records"
-    folder.mkdir()
-    for number, item in enumerate(synth.records(4, seed=9)):
-        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    folder = _records(tmp_path, 4)
     options = ScanOptions(as_of=synth.TODAY, today=synth.TODAY)
     assert gc.get_freeze_count() == 0
     found = list(cohort.scan_items([folder], options, frozen, workers=2, chunk=1))
@@ -329,10 +335,7 @@ def test_the_workers_are_forked_with_the_parent_s_objects_frozen(tmp_path: Path)
 
 def test_a_program_s_own_freeze_is_left_as_it_is(tmp_path: Path) -> None:
     """A program that froze its objects itself still has them frozen after a scan."""
-    folder = tmp_path / "records"
-    folder.mkdir()
-    for number, item in enumerate(synth.records(2, seed=9)):
-        (folder / f"r{number}.toml").write_text(synth.to_toml(item), encoding="utf-8")
+    folder = _records(tmp_path, 2)
     options = ScanOptions(as_of=synth.TODAY, today=synth.TODAY)
     gc.freeze()
     try:
